@@ -1,0 +1,1 @@
+console.log("models: skipped (placeholder until fetch-models is written)")

@@ -1,0 +1,191 @@
+// HTTP: Tencent Cloud API v3 on `POST /`, plus health endpoints. Protocol order follows
+// what Tencent's gateway does: action/version, then authentication, region and policy,
+// then the body. Every reply is HTTP 200 with the {"Response":{...,"RequestId"}} envelope.
+import crypto from 'node:crypto';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { App } from '../app.ts';
+import { ACTIONS, VERSIONS, type CallContext, type ServiceName } from './actions.ts';
+import { TcError } from './errors.ts';
+import { hostCandidates, parseAuthorization, signaturesEqual, tc3Signature, utcDate } from './tc3-signature.ts';
+import { redactParams } from '../services/redact.ts';
+import type { Authenticated } from '../services/accounts.ts';
+
+const MAX_SKEW_SECONDS = 300;
+
+function header(req: FastifyRequest, name: string): string | undefined {
+  const v = req.headers[name.toLowerCase()];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function sendEnvelope(reply: FastifyReply, body: Record<string, unknown>, traceId: string | undefined) {
+  if (traceId) reply.header('X-TC-TraceId', traceId);
+  // Exactly application/json: the Python SDK only parses errors for that content type.
+  // Sent as a Buffer so Fastify does not append "; charset=utf-8".
+  reply.code(200).header('content-type', 'application/json').send(Buffer.from(JSON.stringify({ Response: body }), 'utf8'));
+}
+
+interface Attempt {
+  requestId: string;
+  started: number;
+  service: string;
+  action: string;
+  region: string;
+  auth: Authenticated | null;
+  params: unknown;
+  ctx: CallContext | null;
+}
+
+export async function buildServer(app: App): Promise<FastifyInstance> {
+  const server = Fastify({
+    logger: false,
+    bodyLimit: app.config.bodyLimitBytes,
+    trustProxy: false,
+    // Slow clients must not hold a worker forever.
+    requestTimeout: 120_000,
+  });
+
+  server.removeAllContentTypeParsers();
+  // The signature covers the exact body bytes, so keep them raw and parse JSON ourselves.
+  server.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+
+  server.setErrorHandler((err: Error & { code?: string; statusCode?: number }, req, reply) => {
+    const traceId = header(req, 'x-tc-traceid');
+    const requestId = crypto.randomUUID();
+    let code = 'InternalError';
+    let message = 'internal error';
+    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      code = 'RequestSizeLimitExceeded';
+      message = `request body exceeds the limit of ${app.config.bodyLimitBytes} bytes`;
+    } else if (err.code === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH' || err.statusCode === 400) {
+      code = 'InvalidRequest';
+      message = err.message;
+    }
+    if (req.url === '/' || req.url.startsWith('/?')) {
+      app.errorLog.append({ time: app.clock.now(), requestId, code, message, stage: 'transport', clientIp: req.ip, action: header(req, 'x-tc-action') ?? null });
+      sendEnvelope(reply, { Error: { Code: code, Message: message }, RequestId: requestId }, traceId);
+    } else {
+      reply.code(err.statusCode ?? 500).send({ error: message });
+    }
+  });
+
+  server.get('/healthz', async () => ({ status: 'ok' }));
+  server.get('/readyz', async (_req, reply) => {
+    const checks: Record<string, string> = {};
+    let ok = true;
+    for (const [name, fn] of [['database', () => app.db.ping()], ['objectStore', () => app.blobs.ping()]] as const) {
+      try {
+        await fn();
+        checks[name] = 'ok';
+      } catch (e) {
+        ok = false;
+        checks[name] = `error: ${(e as Error).message}`;
+      }
+    }
+    reply.code(ok ? 200 : 503).send({ status: ok ? 'ready' : 'not ready', checks });
+  });
+
+  server.post('/', async (req, reply) => {
+    const traceId = header(req, 'x-tc-traceid');
+    const a: Attempt = {
+      requestId: crypto.randomUUID(), started: performance.now(), service: '', action: header(req, 'x-tc-action') ?? '',
+      region: header(req, 'x-tc-region') || app.config.region, auth: null, params: undefined, ctx: null,
+    };
+    try {
+      const response = await handle(app, req, a);
+      await record(app, req, a, null);
+      sendEnvelope(reply, { ...response, RequestId: a.requestId }, traceId);
+    } catch (e) {
+      const err = e instanceof TcError ? e : null;
+      const code = err ? err.code : 'InternalError';
+      const message = err ? err.message : 'an internal error occurred; the request changed nothing';
+      await record(app, req, a, { code, message, stack: err ? undefined : (e as Error)?.stack });
+      sendEnvelope(reply, { Error: { Code: code, Message: message }, RequestId: a.requestId }, traceId);
+    }
+    return reply;
+  });
+
+  // Capabilities that serve plain HTTP (signed result URLs, uploads) add their routes.
+  for (const routes of app.httpRoutes) await routes(server);
+  return server;
+}
+
+async function handle(app: App, req: FastifyRequest, a: Attempt): Promise<Record<string, unknown>> {
+  if (!a.action) throw new TcError('MissingParameter', 'the X-TC-Action header is required');
+  const version = header(req, 'x-tc-version');
+  if (!version) throw new TcError('MissingParameter', 'the X-TC-Version header is required');
+  const service = VERSIONS[version] as ServiceName | undefined;
+  if (!service) throw new TcError('NoSuchVersion', `version ${version} is not supported; use one of ${Object.keys(VERSIONS).join(', ')}`);
+  a.service = service;
+  if (!ACTIONS[service].has(a.action)) throw new TcError('InvalidAction', `action ${a.action} does not exist in ${service} ${version}`);
+
+  a.auth = await authenticate(app, req);
+  if (a.region !== app.config.region) throw new TcError('UnsupportedRegion', `region ${a.region} is not served here; this deployment serves ${app.config.region} only`);
+  app.accounts.authorize(a.auth, service, a.action);
+
+  const handler = app.registry.get(service, a.action);
+  if (!handler) throw new TcError('UnsupportedOperation', `${service}:${a.action} is not implemented by this server yet`);
+
+  const body = req.body as Buffer | undefined;
+  let params: unknown = {};
+  if (body && body.length > 0) {
+    try {
+      params = JSON.parse(body.toString('utf8'));
+    } catch (e) {
+      throw new TcError('InvalidParameter', `the request body is not valid JSON: ${(e as Error).message}`);
+    }
+  }
+  if (params === null || typeof params !== 'object' || Array.isArray(params)) throw new TcError('InvalidParameter', 'the request body must be a JSON object');
+  a.params = params;
+  a.ctx = { caller: a.auth.caller, requestId: a.requestId, clientIp: req.ip, region: a.region, service, action: a.action, record: { billed: true } };
+  return handler(a.ctx, params as Record<string, unknown>);
+}
+
+async function authenticate(app: App, req: FastifyRequest): Promise<Authenticated> {
+  const auth = parseAuthorization(header(req, 'authorization'));
+  if (!auth) throw new TcError('AuthFailure.InvalidAuthorization', 'the Authorization header is missing or is not a TC3-HMAC-SHA256 authorization');
+  const signed = auth.signedHeaders.split(';');
+  if (!signed.includes('content-type') || !signed.includes('host')) throw new TcError('AuthFailure.InvalidAuthorization', 'SignedHeaders must include content-type and host');
+  const tsText = header(req, 'x-tc-timestamp');
+  if (!tsText || !/^\d{1,12}$/.test(tsText)) throw new TcError('MissingParameter', 'the X-TC-Timestamp header is required (unix seconds)');
+  const ts = Number(tsText);
+  const now = Math.floor(app.clock.now() / 1000);
+  if (Math.abs(now - ts) > MAX_SKEW_SECONDS) throw new TcError('AuthFailure.SignatureExpire', `the request timestamp ${ts} is more than ${MAX_SKEW_SECONDS} seconds from the server time ${now}`);
+  if (auth.date !== utcDate(ts)) throw new TcError('AuthFailure.SignatureFailure', `the credential scope date ${auth.date} is not the UTC date of X-TC-Timestamp`);
+
+  const found = await app.accounts.authenticate(auth.secretId);
+  const body = (req.body as Buffer | undefined) ?? Buffer.alloc(0);
+  const contentType = header(req, 'content-type') ?? '';
+  const unsignedPayload = header(req, 'x-tc-content-sha256') === 'UNSIGNED-PAYLOAD';
+  const hostHeader = header(req, 'host') ?? '';
+  const ok = hostCandidates(hostHeader).some((host) =>
+    signaturesEqual(tc3Signature({ secretKey: found.secretKey, service: auth.service, timestamp: ts, contentType, host, body, unsignedPayload }), auth.signature),
+  );
+  if (!ok) throw new TcError('AuthFailure.SignatureFailure', 'the provided credentials could not be validated; check your signature is correct');
+  return found;
+}
+
+async function record(app: App, req: FastifyRequest, a: Attempt, error: { code: string; message: string; stack?: string } | null) {
+  const now = app.clock.now();
+  const latencyMs = performance.now() - a.started;
+  const caller = a.auth?.caller ?? null;
+  const rec = a.ctx?.record;
+  try {
+    await app.runningLog.append({
+      requestId: a.requestId, time: now, appId: caller?.appId ?? null, uin: caller?.uin ?? null, subUin: caller?.subUin ?? null,
+      clientIp: req.ip, service: a.service || 'unknown', action: a.action || 'unknown', region: a.region,
+      // As Tencent bills: failed calls are free, and handlers unset `billed` when no face was found.
+      billed: !error && (rec?.billed ?? false), code: error?.code ?? '', latencyMs,
+      personId: rec?.personId, endUserId: rec?.endUserId, result: rec?.result,
+    });
+  } catch (e) {
+    // A failing log must not turn a served request into an error; it is reported below.
+    app.errorLog.append({ time: now, requestId: a.requestId, code: 'InternalError', message: `running log write failed: ${(e as Error).message}` });
+  }
+  if (error) {
+    app.errorLog.append({
+      time: now, requestId: a.requestId, appId: caller?.appId ?? null, uin: caller?.uin ?? null, subUin: caller?.subUin ?? null,
+      region: a.region, service: a.service, action: a.action, clientIp: req.ip, latencyMs: Math.round(latencyMs),
+      params: a.params === undefined ? undefined : redactParams(a.params), code: error.code, message: error.message, stack: error.stack,
+    });
+  }
+}

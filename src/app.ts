@@ -1,0 +1,68 @@
+// Composition root: builds every store and service from a Config. No DI framework; plain
+// constructors in one place, so what depends on what is readable top to bottom.
+import os from 'node:os';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Config } from './config.ts';
+import { openDb, type Db } from './store/db.ts';
+import { LocalBlobStore } from './store/blob-local.ts';
+import { S3BlobStore } from './store/blob-s3.ts';
+import type { BlobStore } from './store/blob-store.ts';
+import { Keyring, loadOrCreateMasterKey } from './store/keyring.ts';
+import { AccountsRepo } from './store/accounts-repo.ts';
+import { RunningLogRepo } from './store/running-log-repo.ts';
+import { ErrorLog } from './store/error-log.ts';
+import { AccountsService } from './services/accounts.ts';
+import { systemClock, type Clock } from './services/clock.ts';
+import { ActionRegistry } from './api/actions.ts';
+import { registerActions } from './api/handlers/index.ts';
+
+export interface App {
+  config: Config;
+  clock: Clock;
+  db: Db;
+  blobs: BlobStore;
+  keyring: Keyring;
+  accounts: AccountsService;
+  runningLog: RunningLogRepo;
+  errorLog: ErrorLog;
+  registry: ActionRegistry;
+  httpRoutes: ((server: FastifyInstance) => void | Promise<void>)[];
+  /** Closers run in reverse order of creation on shutdown. */
+  onClose(fn: () => Promise<void> | void): void;
+  close(): Promise<void>;
+}
+
+export interface AppOptions {
+  clock?: Clock;
+  pgSchema?: string;
+}
+
+export async function createApp(config: Config, opts: AppOptions = {}): Promise<App> {
+  const closers: (() => Promise<void> | void)[] = [];
+  const clock = opts.clock ?? systemClock;
+  const keyring = new Keyring(loadOrCreateMasterKey(config.masterKey, config.dataDir));
+  const db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, pgSchema: opts.pgSchema });
+  closers.push(() => db.close());
+  let blobs: BlobStore;
+  if (config.objectStore.kind === 'local') blobs = await new LocalBlobStore(config.objectStore.dir).init();
+  else blobs = new S3BlobStore(config.objectStore);
+  closers.push(() => blobs.close());
+
+  const app: App = {
+    config, clock, db, blobs, keyring,
+    accounts: new AccountsService(new AccountsRepo(db), keyring, clock),
+    runningLog: new RunningLogRepo(db),
+    errorLog: new ErrorLog({ dir: path.join(config.dataDir, 'logs', 'error'), maxBytes: config.errorLogMaxBytes }),
+    registry: new ActionRegistry(),
+    httpRoutes: [],
+    onClose: (fn) => { closers.push(fn); },
+    async close() {
+      while (closers.length) await closers.pop()!();
+    },
+  };
+  await registerActions(app);
+  return app;
+}
+
+export const cpuCount = () => os.availableParallelism?.() ?? os.cpus().length;

@@ -1,0 +1,96 @@
+// The `facevault` command. Account commands work on the configured database directly, so
+// they run with or without a server (SQLite in WAL mode allows both at once).
+import { CONFIG_VARS, ConfigError, loadConfig, type Config } from '../config.ts';
+import { createApp, cpuCount } from '../app.ts';
+import { parseArgs } from './args.ts';
+import { serveCommand } from './serve.ts';
+import { TcError } from '../api/errors.ts';
+
+const USAGE = `facevault — self-hosted face recognition and face fusion (Tencent Cloud API v3 compatible)
+
+Usage:
+  facevault serve [--help]                 start the API server
+  facevault accounts create [--name N]     create a tenant (AppId, root user, first key); prints JSON
+  facevault keys create --app-id A [--sub-user NAME] [--policy iai:DetectFace,facefusion:*]
+                                           a new key for the root user, or for a sub-user with a policy
+  facevault keys list --app-id A           list keys (never their secrets)
+  facevault keys disable --app-id A --secret-id ID
+  facevault keys enable --app-id A --secret-id ID
+`;
+
+function serveHelp(): string {
+  const w = Math.max(...CONFIG_VARS.map((v) => v.name.length));
+  return 'facevault serve — start the API server (POST / for Tencent Cloud API v3; GET /healthz, /readyz)\n\nConfiguration (environment variables):\n' +
+    CONFIG_VARS.map((v) => `  ${v.name.padEnd(w)}  ${v.description} [default: ${v.default}]`).join('\n') + '\n';
+}
+
+function requireFlag(flags: Record<string, string | true>, name: string): string {
+  const v = flags[name];
+  if (typeof v !== 'string' || v === '') throw new UsageError(`--${name} is required`);
+  return v;
+}
+class UsageError extends Error {}
+
+async function withApp<T>(config: Config, fn: (app: Awaited<ReturnType<typeof createApp>>) => Promise<T>): Promise<T> {
+  const app = await createApp(config);
+  try {
+    return await fn(app);
+  } finally {
+    await app.close();
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const { positional, flags } = parseArgs(argv);
+  const [cmd, sub] = positional;
+  if (!cmd || cmd === 'help' || (flags.help && cmd !== 'serve')) {
+    console.log(USAGE);
+    return 0;
+  }
+  try {
+    if (cmd === 'serve' && flags.help) {
+      console.log(serveHelp());
+      return 0;
+    }
+    const config = loadConfig(process.env, cpuCount());
+    const print = (v: unknown) => console.log(JSON.stringify(v, null, 2));
+    const appId = () => {
+      const v = requireFlag(flags, 'app-id');
+      if (!/^\d+$/.test(v)) throw new UsageError('--app-id must be a number');
+      return Number(v);
+    };
+    switch (`${cmd} ${sub ?? ''}`.trim()) {
+      case 'serve':
+        await serveCommand(config);
+        return -1; // keep running
+      case 'accounts create':
+        print(await withApp(config, (app) => app.accounts.createAccount(typeof flags.name === 'string' ? flags.name : 'default')));
+        return 0;
+      case 'keys create': {
+        const policy = typeof flags.policy === 'string' ? flags.policy.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
+        const subUser = typeof flags['sub-user'] === 'string' ? flags['sub-user'] : undefined;
+        print(await withApp(config, (app) => app.accounts.createKey(appId(), { subUser, policy })));
+        return 0;
+      }
+      case 'keys list':
+        print(await withApp(config, (app) => app.accounts.listKeys(appId())));
+        return 0;
+      case 'keys disable':
+      case 'keys enable': {
+        const status = sub === 'disable' ? 'disabled' : 'active';
+        const secretId = requireFlag(flags, 'secret-id');
+        await withApp(config, (app) => app.accounts.setKeyStatus(appId(), secretId, status));
+        print({ SecretId: secretId, Status: status });
+        return 0;
+      }
+      default:
+        throw new UsageError(`unknown command "${positional.join(' ')}"`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError) console.error(`facevault: ${e.message}\n\n${USAGE}`);
+    else if (e instanceof ConfigError) console.error(`facevault: invalid configuration: ${e.message}`);
+    else if (e instanceof TcError) console.error(`facevault: ${e.code}: ${e.message}`);
+    else console.error(`facevault: ${(e as Error).stack ?? e}`);
+    return e instanceof UsageError ? 2 : 1;
+  }
+}

@@ -1,0 +1,58 @@
+// `facevault serve`: start the API, bootstrap the first account, stop gracefully on SIGTERM.
+import { createApp, cpuCount, type App, type AppOptions } from '../app.ts';
+import { buildServer } from '../api/server.ts';
+import type { Config } from '../config.ts';
+import type { FastifyInstance } from 'fastify';
+
+export interface Running { app: App; server: FastifyInstance; url: string; stop(): Promise<void> }
+
+export async function startServer(config: Config, log: (s: string) => void = console.log, opts: AppOptions = {}): Promise<Running> {
+  const app = await createApp(config, opts);
+  try {
+    await bootstrap(app, log);
+    const server = await buildServer(app);
+    await server.listen({ port: config.port, host: config.host });
+    const addr = server.server.address();
+    const port = typeof addr === 'object' && addr ? addr.port : config.port;
+    const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+    let stopping: Promise<void> | null = null;
+    const stop = () => (stopping ??= (async () => {
+      // close() stops accepting, waits for in-flight requests, then we close stores.
+      await server.close();
+      await app.close();
+    })());
+    return { app, server, url, stop };
+  } catch (e) {
+    await app.close();
+    throw e;
+  }
+}
+
+async function bootstrap(app: App, log: (s: string) => void) {
+  if (await app.accounts.hasAccounts()) return;
+  const { bootstrapSecretId: id, bootstrapSecretKey: key } = app.config;
+  if (id && key) {
+    const c = await app.accounts.createAccount('bootstrap', { secretId: id, secretKey: key });
+    log(`Created the first account (AppId ${c.AppId}) with the SecretId from FACEVAULT_BOOTSTRAP_SECRET_ID.`);
+    return;
+  }
+  const c = await app.accounts.createAccount('default');
+  log('Created the first account. Its secret key is shown only this once; keep it safe:');
+  log(JSON.stringify(c, null, 2));
+}
+
+export async function serveCommand(config: Config): Promise<void> {
+  const r = await startServer(config);
+  console.log(`facevault listening on ${r.url} (region ${config.region}, database ${config.databaseUrl ? 'PostgreSQL' : 'SQLite in ' + config.dataDir}, objects ${config.objectStore.kind === 'local' ? config.objectStore.dir : 's3://' + config.objectStore.bucket}, ${cpuCount()} cores)`);
+  console.log(`Credentials: the first start printed a SecretId/SecretKey; create more with "npx facevault keys create --app-id <AppId>" or a new tenant with "npx facevault accounts create".`);
+  console.log(`Point the Tencent Cloud SDK at it: profile.httpProfile = { endpoint: "${r.url.replace(/^http:\/\//, '')}", protocol: "http://" }`);
+  let signalled = false;
+  const onSignal = (sig: string) => {
+    if (signalled) return;
+    signalled = true;
+    console.log(`${sig}: finishing in-flight requests, then stopping`);
+    r.stop().then(() => process.exit(0), (e) => { console.error(e); process.exit(1); });
+  };
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  process.on('SIGINT', () => onSignal('SIGINT'));
+}

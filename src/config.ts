@@ -1,0 +1,147 @@
+// Configuration from the environment. Every variable is listed once in CONFIG_VARS,
+// which feeds both the parser and the README/`serve --help` table, so docs cannot drift.
+import path from 'node:path';
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  databaseUrl: string | null; // null = SQLite file in dataDir
+  objectStore: { kind: 'local'; dir: string } | { kind: 's3'; bucket: string; prefix: string; endpoint?: string; region: string; accessKeyId?: string; secretAccessKey?: string; forcePathStyle: boolean };
+  redisUrl: string | null;
+  region: string;
+  masterKey: string | null; // null = generated into dataDir/master.key
+  bodyLimitBytes: number;
+  bootstrapSecretId: string | null;
+  bootstrapSecretKey: string | null;
+  publicUrl: string | null;
+  urlAllowList: string[]; // host[:port] or CIDR entries allowed for Url fetching despite being private
+  inferenceThreads: number;
+  errorLogMaxBytes: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly variable: string, message: string) {
+    super(`${variable}: ${message}`);
+  }
+}
+
+export interface ConfigVar {
+  name: string;
+  default: string;
+  description: string;
+}
+
+export const CONFIG_VARS: ConfigVar[] = [
+  { name: 'FACEVAULT_PORT', default: '8080', description: 'TCP port to listen on (0 = any free port)' },
+  { name: 'FACEVAULT_HOST', default: '127.0.0.1', description: 'Address to bind; use 0.0.0.0 to serve other machines' },
+  { name: 'FACEVAULT_DATA_DIR', default: './data', description: 'Directory for the SQLite file, local objects, logs and the generated master key' },
+  { name: 'FACEVAULT_DATABASE_URL', default: '(SQLite in the data dir)', description: 'postgres://user@host:port/db to use PostgreSQL instead of SQLite' },
+  { name: 'FACEVAULT_OBJECT_STORE', default: '<data dir>/objects', description: 'A directory path, or s3://bucket[/prefix] for an S3-compatible store' },
+  { name: 'FACEVAULT_S3_ENDPOINT', default: '(AWS default)', description: 'S3 endpoint URL for s3:// stores (e.g. http://127.0.0.1:9000)' },
+  { name: 'FACEVAULT_S3_REGION', default: 'us-east-1', description: 'S3 region for s3:// stores' },
+  { name: 'FACEVAULT_S3_ACCESS_KEY_ID', default: '(SDK default chain)', description: 'S3 access key id' },
+  { name: 'FACEVAULT_S3_SECRET_ACCESS_KEY', default: '(SDK default chain)', description: 'S3 secret access key' },
+  { name: 'FACEVAULT_REDIS_URL', default: '(none)', description: 'redis://host:port to run jobs and the scheduler on Redis (BullMQ)' },
+  { name: 'FACEVAULT_REGION', default: 'ap-guangzhou', description: 'The deployment region; requests naming another region are refused' },
+  { name: 'FACEVAULT_MASTER_KEY', default: '(generated into <data dir>/master.key, mode 0600)', description: '32-byte key, base64 or hex; encrypts secret keys and face features at rest' },
+  { name: 'FACEVAULT_BODY_LIMIT', default: '10485760', description: 'Largest request body in bytes (Tencent: 10 MB for TC3 POST)' },
+  { name: 'FACEVAULT_BOOTSTRAP_SECRET_ID', default: '(none)', description: 'With FACEVAULT_BOOTSTRAP_SECRET_KEY: the root key created on first start when no account exists' },
+  { name: 'FACEVAULT_BOOTSTRAP_SECRET_KEY', default: '(none)', description: 'See FACEVAULT_BOOTSTRAP_SECRET_ID' },
+  { name: 'FACEVAULT_PUBLIC_URL', default: 'http://<host>:<port>', description: 'Base URL used in result links handed to clients' },
+  { name: 'FACEVAULT_URL_ALLOWLIST', default: '(none)', description: 'Comma-separated host[:port] or CIDR entries that Url inputs may reach even though they are private/loopback' },
+  { name: 'FACEVAULT_INFERENCE_THREADS', default: '(number of cores)', description: 'Worker threads running the models (one ONNX intra-op thread each)' },
+  { name: 'FACEVAULT_ERROR_LOG_MAX_BYTES', default: '2147483648', description: 'Size cap of the error log; oldest segments are deleted first' },
+];
+
+function intVar(env: NodeJS.ProcessEnv, name: string, def: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return def;
+  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(name, `must be a whole number, got "${raw}"`);
+  const n = Number(raw);
+  if (n < min || n > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${n}`);
+  return n;
+}
+
+function str(env: NodeJS.ProcessEnv, name: string): string | null {
+  const v = env[name];
+  return v === undefined || v.trim() === '' ? null : v.trim();
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cpuCount = 2): Config {
+  const port = intVar(env, 'FACEVAULT_PORT', 8080, 0, 65535);
+  const host = str(env, 'FACEVAULT_HOST') ?? '127.0.0.1';
+  const dataDir = path.resolve(str(env, 'FACEVAULT_DATA_DIR') ?? './data');
+
+  const databaseUrl = str(env, 'FACEVAULT_DATABASE_URL');
+  if (databaseUrl !== null && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError('FACEVAULT_DATABASE_URL', `must be a postgres:// URL (leave unset for SQLite), got "${databaseUrl}"`);
+  }
+
+  const os = str(env, 'FACEVAULT_OBJECT_STORE');
+  let objectStore: Config['objectStore'];
+  if (os === null) objectStore = { kind: 'local', dir: path.join(dataDir, 'objects') };
+  else if (os.startsWith('s3://')) {
+    const rest = os.slice(5);
+    const [bucket, ...prefixParts] = rest.split('/');
+    if (!bucket || bucket.length < 3) throw new ConfigError('FACEVAULT_OBJECT_STORE', `s3:// needs a bucket name of at least 3 characters, got "${os}"`);
+    const endpoint = str(env, 'FACEVAULT_S3_ENDPOINT') ?? undefined;
+    if (endpoint !== undefined && !/^https?:\/\//.test(endpoint)) throw new ConfigError('FACEVAULT_S3_ENDPOINT', `must be an http(s) URL, got "${endpoint}"`);
+    objectStore = {
+      kind: 's3', bucket, prefix: prefixParts.filter(Boolean).join('/'), endpoint,
+      region: str(env, 'FACEVAULT_S3_REGION') ?? 'us-east-1',
+      accessKeyId: str(env, 'FACEVAULT_S3_ACCESS_KEY_ID') ?? undefined,
+      secretAccessKey: str(env, 'FACEVAULT_S3_SECRET_ACCESS_KEY') ?? undefined,
+      forcePathStyle: endpoint !== undefined,
+    };
+  } else if (/^[a-z][a-z0-9+.-]*:\/\//i.test(os)) {
+    throw new ConfigError('FACEVAULT_OBJECT_STORE', `must be a directory or s3://bucket, got "${os}"`);
+  } else objectStore = { kind: 'local', dir: path.resolve(os) };
+
+  const redisUrl = str(env, 'FACEVAULT_REDIS_URL');
+  if (redisUrl !== null && !/^rediss?:\/\//.test(redisUrl)) throw new ConfigError('FACEVAULT_REDIS_URL', `must be a redis:// URL, got "${redisUrl}"`);
+
+  const region = str(env, 'FACEVAULT_REGION') ?? 'ap-guangzhou';
+  if (!/^[a-z]{2,}(-[a-z0-9]+)+$/.test(region)) throw new ConfigError('FACEVAULT_REGION', `must look like ap-guangzhou, got "${region}"`);
+
+  const masterKey = str(env, 'FACEVAULT_MASTER_KEY');
+  if (masterKey !== null) parseMasterKey(masterKey); // throws ConfigError when malformed
+
+  const bootstrapSecretId = str(env, 'FACEVAULT_BOOTSTRAP_SECRET_ID');
+  const bootstrapSecretKey = str(env, 'FACEVAULT_BOOTSTRAP_SECRET_KEY');
+  if ((bootstrapSecretId === null) !== (bootstrapSecretKey === null)) {
+    throw new ConfigError(bootstrapSecretId === null ? 'FACEVAULT_BOOTSTRAP_SECRET_ID' : 'FACEVAULT_BOOTSTRAP_SECRET_KEY', 'both bootstrap variables must be set together');
+  }
+  if (bootstrapSecretId !== null && !/^[A-Za-z0-9]{8,64}$/.test(bootstrapSecretId)) {
+    throw new ConfigError('FACEVAULT_BOOTSTRAP_SECRET_ID', 'must be 8-64 letters and digits');
+  }
+  if (bootstrapSecretKey !== null && bootstrapSecretKey.length < 16) {
+    throw new ConfigError('FACEVAULT_BOOTSTRAP_SECRET_KEY', 'must be at least 16 characters');
+  }
+
+  const publicUrl = str(env, 'FACEVAULT_PUBLIC_URL');
+  if (publicUrl !== null && !/^https?:\/\//.test(publicUrl)) throw new ConfigError('FACEVAULT_PUBLIC_URL', `must be an http(s) URL, got "${publicUrl}"`);
+
+  const allow = str(env, 'FACEVAULT_URL_ALLOWLIST');
+  const urlAllowList = allow === null ? [] : allow.split(',').map((s) => s.trim()).filter(Boolean);
+
+  return {
+    port, host, dataDir, databaseUrl, objectStore, redisUrl, region, masterKey,
+    bodyLimitBytes: intVar(env, 'FACEVAULT_BODY_LIMIT', 10 * 1024 * 1024, 1024, 512 * 1024 * 1024),
+    bootstrapSecretId, bootstrapSecretKey,
+    publicUrl: publicUrl?.replace(/\/+$/, '') ?? null,
+    urlAllowList,
+    inferenceThreads: intVar(env, 'FACEVAULT_INFERENCE_THREADS', Math.max(1, cpuCount), 1, 256),
+    errorLogMaxBytes: intVar(env, 'FACEVAULT_ERROR_LOG_MAX_BYTES', 2 * 1024 ** 3, 1024 * 1024, 2 ** 50),
+  };
+}
+
+/** Accepts 32 bytes as base64 (44 chars) or hex (64 chars). */
+export function parseMasterKey(text: string): Buffer {
+  const t = text.trim();
+  let buf: Buffer | null = null;
+  if (/^[0-9a-fA-F]{64}$/.test(t)) buf = Buffer.from(t, 'hex');
+  else if (/^[A-Za-z0-9+/]{43}=?$/.test(t)) buf = Buffer.from(t, 'base64');
+  if (!buf || buf.length !== 32) throw new ConfigError('FACEVAULT_MASTER_KEY', 'must be 32 bytes as 64 hex digits or base64');
+  return buf;
+}

@@ -1,0 +1,88 @@
+// Local-directory object store. Writes are atomic (temp file, fsync, rename, fsync dir) so a
+// crash never leaves a half-written object under its real name.
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import { assertKey, type BlobStore } from './blob-store.ts';
+
+export class LocalBlobStore implements BlobStore {
+  readonly kind = 'local' as const;
+  constructor(private readonly root: string) {}
+
+  private file(key: string) {
+    assertKey(key);
+    return path.join(this.root, key);
+  }
+
+  async init(): Promise<this> {
+    await fs.mkdir(path.join(this.root, '.tmp'), { recursive: true });
+    // Leftovers of writes interrupted by a crash are never visible; clear them.
+    for (const f of await fs.readdir(path.join(this.root, '.tmp'))) await fs.rm(path.join(this.root, '.tmp', f), { force: true });
+    return this;
+  }
+
+  async put(key: string, data: Buffer): Promise<void> {
+    const target = this.file(key);
+    await fs.mkdir(path.dirname(target), { recursive: true });
+    const tmp = path.join(this.root, '.tmp', crypto.randomUUID());
+    const fh = await fs.open(tmp, 'w', 0o600);
+    try {
+      await fh.writeFile(data);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    try {
+      await fs.rename(tmp, target);
+    } catch (e) {
+      await fs.rm(tmp, { force: true });
+      throw e;
+    }
+    const dir = await fs.open(path.dirname(target), 'r');
+    try { await dir.sync(); } finally { await dir.close(); }
+  }
+
+  async get(key: string): Promise<Buffer | null> {
+    try {
+      return await fs.readFile(this.file(key));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw e;
+    }
+  }
+
+  async exists(key: string): Promise<boolean> {
+    try {
+      await fs.access(this.file(key));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    await fs.rm(this.file(key), { force: true });
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    const out: string[] = [];
+    const walk = async (dir: string, rel: string) => {
+      let entries;
+      try { entries = await fs.readdir(dir, { withFileTypes: true }); } catch { return; }
+      for (const e of entries) {
+        if (rel === '' && e.name === '.tmp') continue;
+        const r = rel ? `${rel}/${e.name}` : e.name;
+        if (e.isDirectory()) await walk(path.join(dir, e.name), r);
+        else if (r.startsWith(prefix)) out.push(r);
+      }
+    };
+    await walk(this.root, '');
+    return out.sort();
+  }
+
+  async ping(): Promise<void> {
+    await fs.access(this.root, fs.constants.W_OK);
+  }
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,3 @@
+import type { Dialect } from '../db.ts';
+/** SQLite calls binary `blob`, PostgreSQL `bytea`; both come back as Buffer. */
+export const binary = (d: Dialect) => (d === 'postgres' ? 'bytea' : 'blob');

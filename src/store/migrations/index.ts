@@ -1,0 +1,14 @@
+// Migrations in order. Each takes the dialect so that column types can differ where
+// SQLite and PostgreSQL must (binary), while the queries that use them stay one code path.
+import type { Kysely } from 'kysely';
+import type { Dialect } from '../db.ts';
+import { m001_foundation } from './001-foundation.ts';
+
+export interface DialectMigration {
+  up(db: Kysely<any>, dialect: Dialect): Promise<void>;
+}
+
+export const migrations: Record<string, DialectMigration> = {
+  '001-foundation': m001_foundation,
+};
+

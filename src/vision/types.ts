@@ -1,0 +1,68 @@
+// The engine's vocabulary. Nothing here knows about HTTP, tenants or Tencent field names;
+// services translate. Coordinates are pixels in the (EXIF-rotated) input image.
+
+export interface Point { x: number; y: number }
+export interface Box { x: number; y: number; width: number; height: number }
+
+/** A decoded image: tightly packed 8-bit RGB, rows top to bottom. */
+export interface RgbImage {
+  width: number;
+  height: number;
+  data: Buffer; // width * height * 3
+}
+
+export interface FaceQuality {
+  score: number; // 0-100
+  sharpness: number; // 0-100
+  brightness: number; // 0-100
+  completeness: { eyebrow: number; eye: number; nose: number; cheek: number; mouth: number; chin: number }; // 0-100 each
+}
+
+export interface FaceAttributes {
+  age?: number;
+  gender?: { male: number }; // probability the face is male, 0-1
+  expression?: { label: 'angry' | 'disgusted' | 'fearful' | 'happy' | 'neutral' | 'sad' | 'surprised'; probability: number; probabilities: Record<string, number> };
+  pose?: { yaw: number; pitch: number; roll: number }; // degrees
+  eyesOpen?: { left: number; right: number }; // probability 0-1
+  liveness?: number; // probability the face is a live capture, 0-1
+}
+
+/** One face, enriched in place by each task model (InsightFace's Face record). */
+export interface Face {
+  box: Box;
+  score: number; // detector confidence 0-1
+  /** left eye, right eye, nose tip, left mouth corner, right mouth corner (image left/right). */
+  kps: Point[];
+  landmarks68?: Point[];
+  /** 468-point face mesh (+10 iris points when available), image coordinates. */
+  mesh?: Point[];
+  embedding?: Float32Array; // L2-normalised
+  quality?: FaceQuality;
+  attributes?: FaceAttributes;
+}
+
+export interface AnalyzeOptions {
+  maxFaces?: number; // keep the best N faces by detector score (default all)
+  minFaceSize?: number; // drop faces whose box is smaller (pixels, default 0)
+  landmarks?: boolean;
+  embedding?: boolean;
+  mesh?: boolean;
+  quality?: boolean;
+  attributes?: boolean;
+}
+
+export interface AnalysisResult {
+  width: number;
+  height: number;
+  faces: Face[]; // sorted by detector score, best first
+}
+
+/** Why an image was refused; services map these to Tencent's codes. */
+export type ImageErrorKind = 'decode' | 'format' | 'too_large_bytes' | 'too_large_pixels' | 'too_small';
+
+export class ImageError extends Error {
+  constructor(readonly kind: ImageErrorKind, message: string) {
+    super(message);
+    this.name = 'ImageError';
+  }
+}
