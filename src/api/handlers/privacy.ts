@@ -1,0 +1,17 @@
+// Privacy extension actions (docs/API.md), served under every API version.
+import type { App } from '../../app.ts';
+import { retentionRules } from '../../services/retention-policy.ts';
+
+export function registerPrivacy(app: App): void {
+  const rules = retentionRules(process.env, app.config.errorLogMaxBytes);
+  app.registry.registerExtension('DescribeRetentionPolicy', async () => ({
+    Region: app.config.region,
+    Rules: rules.map((r) => ({
+      DataClass: r.dataClass,
+      Holds: r.holds,
+      RetentionSeconds: r.retainMs === null ? null : Math.round(r.retainMs / 1000),
+      MaxBytes: r.maxBytes ?? null,
+      DeletedBy: r.deletedBy,
+    })),
+  }));
+}
