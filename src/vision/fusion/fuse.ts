@@ -1,0 +1,133 @@
+// Classical face fusion of one or more faces into a template window: dense-mesh
+// piecewise-affine warp (shape), colour transfer to the template's skin, cross-dissolve of
+// inner features (appearance), multi-band blend over a feathered mask (no seam).
+import Delaunator from 'delaunator';
+import { applySim, bounds, concat, faceSize, invertSim, lerpPts, ring, umeyama, MESH_POINTS, type Pts } from './geometry.ts';
+import { warpPiecewise, type Raster } from './warp.ts';
+import { blur, fillPolygon } from './raster.ts';
+import { localColourTransfer } from './colour.ts';
+import { multibandDelta } from './blend.ts';
+
+export interface FuseFaceJob {
+  /** Template mesh (≥468 points, x/y interleaved) in template-frame coordinates. */
+  templateMesh: ArrayLike<number>;
+  user: Raster;
+  /** User mesh in `user` coordinates. */
+  userMesh: ArrayLike<number>;
+  /** 0 = the user's face shape, 1 = the template's. */
+  profile: number;
+  /** 0 = the user's inner features, 1 = the template's. */
+  appearance: number;
+}
+
+export interface Patch { x: number; y: number; width: number; height: number; data: Uint8Array }
+
+const RING_BLEND = 1.25; // follows the face; gives the blend room
+const RING_PIN = 1.7; // the template's, fixed: nothing moves beyond it
+const MASK_SCALE = 0.95;
+const SOURCE_SCALE = 1.1;
+const SKIN_SCALE = 0.85;
+
+function meshOf(a: ArrayLike<number>): Pts {
+  const out = new Float64Array(MESH_POINTS * 2);
+  for (let i = 0; i < MESH_POINTS * 2; i++) out[i] = a[i];
+  return out;
+}
+
+/** The window of the template a face job can change (its pinned outer ring's bounds). */
+export function jobWindow(templateMesh: ArrayLike<number>, frameW: number, frameH: number): { x0: number; y0: number; x1: number; y1: number } {
+  const b = bounds(ring(meshOf(templateMesh), RING_PIN));
+  // The blend ring follows the user's shape and may reach past the pin ring on a much wider face; pad.
+  const pad = 0.1 * (b.x1 - b.x0) + 2;
+  return {
+    x0: Math.max(0, Math.floor(b.x0 - pad)), y0: Math.max(0, Math.floor(b.y0 - pad)),
+    x1: Math.min(frameW, Math.ceil(b.x1 + pad)), y1: Math.min(frameH, Math.ceil(b.y1 + pad)),
+  };
+}
+
+/**
+ * Fuses every job into a copy of the template's union window and returns that window.
+ * Jobs run one after the other on the same window, so overlapping faces compose.
+ */
+export function fuseIntoTemplate(template: Raster, jobs: FuseFaceJob[]): Patch {
+  let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+  for (const j of jobs) {
+    const w = jobWindow(j.templateMesh, template.width, template.height);
+    x0 = Math.min(x0, w.x0); y0 = Math.min(y0, w.y0); x1 = Math.max(x1, w.x1); y1 = Math.max(y1, w.y1);
+  }
+  const W = x1 - x0, H = y1 - y0;
+  const C = template.channels ?? 3;
+  const data = new Uint8Array(W * H * 3);
+  for (let y = 0; y < H; y++) {
+    for (let x = 0; x < W; x++) {
+      const s = ((y + y0) * template.width + (x + x0)) * C, d = (y * W + x) * 3;
+      data[d] = template.data[s]; data[d + 1] = template.data[s + 1]; data[d + 2] = template.data[s + 2];
+    }
+  }
+  const patch: Patch = { x: x0, y: y0, width: W, height: H, data };
+  for (const j of jobs) {
+    const mesh = meshOf(j.templateMesh);
+    for (let i = 0; i < mesh.length; i += 2) { mesh[i] -= x0; mesh[i + 1] -= y0; }
+    fuseOne({ width: W, height: H, data }, mesh, j);
+  }
+  return patch;
+}
+
+/** One face, in place on `canvas` (RGB), whose coordinates `tMesh` uses. */
+function fuseOne(canvas: Raster, tMesh: Pts, job: FuseFaceJob): void {
+  const p = clamp01(job.profile), f = clamp01(job.appearance);
+  const uMesh = meshOf(job.userMesh);
+  const sim = umeyama(uMesh, tMesh);
+  const uAligned = applySim(sim, uMesh);
+  const P = lerpPts(uAligned, tMesh, p);
+  const tPin = ring(tMesh, RING_PIN);
+  const target = concat(P, ring(P, RING_BLEND), tPin);
+  const tSource = concat(tMesh, ring(tMesh, RING_BLEND), tPin);
+  const uSource = concat(uMesh, ring(uMesh, RING_BLEND), applySim(invertSim(sim), tPin));
+
+  const b = bounds(target);
+  const ox = Math.max(0, Math.floor(b.x0) - 1), oy = Math.max(0, Math.floor(b.y0) - 1);
+  const w = Math.min(canvas.width, Math.ceil(b.x1) + 2) - ox, h = Math.min(canvas.height, Math.ceil(b.y1) + 2) - oy;
+  if (w < 4 || h < 4) return;
+
+  const tri = new Delaunator(target).triangles;
+  const { out: [Uw, Tw], valid: [validU], covered } = warpPiecewise(target, tri, [{ img: job.user, pts: uSource }, { img: canvas, pts: tSource }], ox, oy, w, h);
+  // Outside the triangulation the template stays as it is.
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const q = y * w + x;
+      if (covered[q]) continue;
+      const s = ((y + oy) * canvas.width + (x + ox)) * 3;
+      Tw[q * 3] = canvas.data[s]; Tw[q * 3 + 1] = canvas.data[s + 1]; Tw[q * 3 + 2] = canvas.data[s + 2];
+    }
+  }
+
+  const local = (pts: Pts) => { const o = new Float64Array(pts); for (let i = 0; i < o.length; i += 2) { o[i] -= ox; o[i + 1] -= oy; } return o; };
+  const fs = faceSize(P);
+  const region = fillPolygon(local(ring(P, SOURCE_SCALE)), w, h);
+  const skin = fillPolygon(local(ring(P, SKIN_SCALE)), w, h);
+  const mask = blur(fillPolygon(local(ring(P, MASK_SCALE)), w, h), w, h, 0.04 * fs);
+
+  if (f < 1) localColourTransfer(Uw, Tw, skin, validU, region, w, h, 0.1 * fs);
+
+  const delta = new Float32Array(w * h * 3);
+  for (let q = 0; q < w * h; q++) {
+    if (region[q] <= 0 || !validU[q]) continue;
+    for (let c = 0; c < 3; c++) {
+      const i = q * 3 + c;
+      delta[i] = (1 - f) * (Uw[i] - Tw[i]);
+    }
+  }
+  const R = multibandDelta(delta, mask, w, h);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const q = y * w + x, d = ((y + oy) * canvas.width + (x + ox)) * 3;
+      for (let c = 0; c < 3; c++) {
+        const v = Tw[q * 3 + c] + R[q * 3 + c];
+        canvas.data[d + c] = v <= 0 ? 0 : v >= 255 ? 255 : Math.round(v);
+      }
+    }
+  }
+}
+
+const clamp01 = (v: number) => (v < 0 ? 0 : v > 1 ? 1 : v);

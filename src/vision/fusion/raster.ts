@@ -1,0 +1,107 @@
+// Small float-raster primitives for fusion: polygon fill, Gaussian-like blur, pyramid steps.
+
+/** Fills a polygon (x/y interleaved, window coordinates) into a w×h mask with value 1 (pixel centres). */
+export function fillPolygon(poly: ArrayLike<number>, w: number, h: number, into?: Float32Array): Float32Array {
+  const m = into ?? new Float32Array(w * h);
+  const n = poly.length / 2;
+  const xs: number[] = [];
+  let ymin = Infinity, ymax = -Infinity;
+  for (let i = 0; i < n; i++) { ymin = Math.min(ymin, poly[2 * i + 1]); ymax = Math.max(ymax, poly[2 * i + 1]); }
+  const y0 = Math.max(0, Math.floor(ymin)), y1 = Math.min(h - 1, Math.ceil(ymax));
+  for (let y = y0; y <= y1; y++) {
+    const cy = y + 0.5;
+    xs.length = 0;
+    for (let i = 0, j = n - 1; i < n; j = i++) {
+      const yi = poly[2 * i + 1], yj = poly[2 * j + 1];
+      if ((yi > cy) !== (yj > cy)) xs.push(poly[2 * i] + ((cy - yi) / (yj - yi)) * (poly[2 * j] - poly[2 * i]));
+    }
+    xs.sort((a, b) => a - b);
+    for (let k = 0; k + 1 < xs.length; k += 2) {
+      const a = Math.max(0, Math.ceil(xs[k] - 0.5)), b = Math.min(w - 1, Math.floor(xs[k + 1] - 0.5));
+      for (let x = a; x <= b; x++) m[y * w + x] = 1;
+    }
+  }
+  return m;
+}
+
+function boxPass(src: Float32Array, dst: Float32Array, w: number, h: number, r: number, horizontal: boolean): void {
+  const len = horizontal ? w : h, lines = horizontal ? h : w;
+  const step = horizontal ? 1 : w, lineStep = horizontal ? w : 1;
+  const norm = 1 / (2 * r + 1);
+  for (let l = 0; l < lines; l++) {
+    const base = l * lineStep;
+    let acc = 0;
+    for (let k = -r; k <= r; k++) acc += src[base + Math.min(len - 1, Math.max(0, k)) * step];
+    for (let i = 0; i < len; i++) {
+      dst[base + i * step] = acc * norm;
+      const add = Math.min(len - 1, i + r + 1), sub = Math.max(0, i - r);
+      acc += src[base + add * step] - src[base + sub * step];
+    }
+  }
+}
+
+/** Approximate Gaussian blur of a single-channel raster (three box passes), in place. */
+export function blur(m: Float32Array, w: number, h: number, sigma: number): Float32Array {
+  const r = Math.round((Math.sqrt(4 * sigma * sigma + 1) - 1) / 2);
+  if (r < 1) return m;
+  const tmp = new Float32Array(m.length);
+  for (let p = 0; p < 3; p++) {
+    boxPass(m, tmp, w, h, r, true);
+    boxPass(tmp, m, w, h, r, false);
+  }
+  return m;
+}
+
+/** 2× reduction with a [1 4 6 4 1]/16 kernel, C interleaved channels, clamped edges. */
+export function reduce(src: Float32Array, w: number, h: number, C: number): { data: Float32Array; w: number; h: number } {
+  const w2 = (w + 1) >> 1, h2 = (h + 1) >> 1;
+  const tmp = new Float32Array(w2 * h * C);
+  const k = [1 / 16, 4 / 16, 6 / 16, 4 / 16, 1 / 16];
+  for (let y = 0; y < h; y++) {
+    for (let x2 = 0; x2 < w2; x2++) {
+      const cx = 2 * x2;
+      for (let c = 0; c < C; c++) {
+        let s = 0;
+        for (let t = -2; t <= 2; t++) {
+          const xx = Math.min(w - 1, Math.max(0, cx + t));
+          s += k[t + 2] * src[(y * w + xx) * C + c];
+        }
+        tmp[(y * w2 + x2) * C + c] = s;
+      }
+    }
+  }
+  const out = new Float32Array(w2 * h2 * C);
+  for (let y2 = 0; y2 < h2; y2++) {
+    const cy = 2 * y2;
+    for (let x = 0; x < w2; x++) {
+      for (let c = 0; c < C; c++) {
+        let s = 0;
+        for (let t = -2; t <= 2; t++) {
+          const yy = Math.min(h - 1, Math.max(0, cy + t));
+          s += k[t + 2] * tmp[(yy * w2 + x) * C + c];
+        }
+        out[(y2 * w2 + x) * C + c] = s;
+      }
+    }
+  }
+  return { data: out, w: w2, h: h2 };
+}
+
+/** Bilinear 2× expansion of a reduced raster back to w×h (the inverse step of reduce). */
+export function expand(src: Float32Array, ws: number, hs: number, w: number, h: number, C: number): Float32Array {
+  const out = new Float32Array(w * h * C);
+  for (let y = 0; y < h; y++) {
+    const sy = Math.min(hs - 1, Math.max(0, y / 2));
+    const y0 = Math.floor(sy), y1 = Math.min(hs - 1, y0 + 1), fy = sy - y0;
+    for (let x = 0; x < w; x++) {
+      const sx = Math.min(ws - 1, Math.max(0, x / 2));
+      const x0 = Math.floor(sx), x1 = Math.min(ws - 1, x0 + 1), fx = sx - x0;
+      const a = (y0 * ws + x0) * C, b = (y0 * ws + x1) * C, c_ = (y1 * ws + x0) * C, d = (y1 * ws + x1) * C;
+      const o = (y * w + x) * C;
+      for (let c = 0; c < C; c++) {
+        out[o + c] = (src[a + c] * (1 - fx) + src[b + c] * fx) * (1 - fy) + (src[c_ + c] * (1 - fx) + src[d + c] * fx) * fy;
+      }
+    }
+  }
+  return out;
+}
