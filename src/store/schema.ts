@@ -67,10 +67,87 @@ export interface BlobsTable {
   created_at: number;
 }
 
+export interface FusionActivitiesTable {
+  activity_id: string;
+  app_id: number;
+  name: string;
+  status: string; // draft | published
+  created_at: number;
+  updated_at: number;
+  data_class: string;
+  expires_at: number | null;
+}
+
+export interface FusionMaterialsTable {
+  material_id: string;
+  app_id: number;
+  activity_id: string;
+  name: string;
+  status: number; // Tencent's MaterialStatus (21 = machine-approved)
+  blob_key: string;
+  width: number;
+  height: number;
+  created_at: number;
+  updated_at: number;
+  data_class: string;
+  expires_at: number | null;
+}
+
+export interface FusionMaterialFacesTable {
+  material_id: string;
+  face_index: number;
+  app_id: number;
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+  geometry: Buffer; // float32 x/y pairs: 5 key points, then the dense mesh
+  stats: string; // JSON colour statistics
+  data_class: string;
+  expires_at: number | null;
+}
+
+export interface FusionResultsTable {
+  token: string;
+  app_id: number;
+  blob_key: string;
+  request_id: string;
+  activity_id: string | null;
+  material_id: string | null;
+  created_at: number;
+  data_class: string;
+  expires_at: number | null;
+}
+
+export interface FusionLogTable {
+  id: string;
+  time: number;
+  app_id: number;
+  uin: string;
+  sub_uin: string;
+  request_id: string;
+  client_ip: string;
+  latency_ms: number;
+  region: string;
+  action: string;
+  activity_id: string | null;
+  material_id: string | null;
+  image_urls: string; // JSON array
+  result_url: string | null;
+  code: string;
+  data_class: string;
+  expires_at: number | null;
+}
+
 export interface DB {
   apps: AppsTable;
   users: UsersTable;
   api_keys: ApiKeysTable;
   running_log: RunningLogTable;
   blobs: BlobsTable;
+  fusion_activities: FusionActivitiesTable;
+  fusion_materials: FusionMaterialsTable;
+  fusion_material_faces: FusionMaterialFacesTable;
+  fusion_results: FusionResultsTable;
+  fusion_log: FusionLogTable;
 }

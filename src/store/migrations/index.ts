@@ -3,6 +3,7 @@
 import type { Kysely } from 'kysely';
 import type { Dialect } from '../db.ts';
 import { m001_foundation } from './001-foundation.ts';
+import { m003_fusion } from './003-fusion.ts';
 
 export interface DialectMigration {
   up(db: Kysely<any>, dialect: Dialect): Promise<void>;
@@ -10,5 +11,6 @@ export interface DialectMigration {
 
 export const migrations: Record<string, DialectMigration> = {
   '001-foundation': m001_foundation,
+  '003-fusion': m003_fusion,
 };
 

@@ -19,7 +19,7 @@ export function multibandDelta(delta: Float32Array, mask: Float32Array, w: numbe
     M.push(reduce(M[k], G[k].w, G[k].h, 1).data);
   }
   // Collapse from the top: R_N = G_N·M_N; R_k = (G_k - up(G_k+1))·M_k + up(R_k+1).
-  let R = new Float32Array(G[levels].d.length);
+  let R: Float32Array = new Float32Array(G[levels].d.length);
   { const g = G[levels].d, m = M[levels]; for (let i = 0; i < R.length; i++) R[i] = g[i] * m[(i / 3) | 0]; }
   for (let k = levels - 1; k >= 0; k--) {
     const { d: g, w: wk, h: hk } = G[k];
