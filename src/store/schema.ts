@@ -72,6 +72,8 @@ export interface FusionActivitiesTable {
   app_id: number;
   name: string;
   status: string; // draft | published
+  profile_degree: number;
+  face_degree: number;
   created_at: number;
   updated_at: number;
   data_class: string;
@@ -139,12 +141,82 @@ export interface FusionLogTable {
   expires_at: number | null;
 }
 
+export interface FaceGroupsTable {
+  app_id: number;
+  group_id: string;
+  name: string;
+  ex_descriptions: string; // JSON string[]
+  tag: string;
+  face_model_version: string;
+  keep_images: number;
+  created_at: number;
+  updated_at: number;
+  last_used_at: number;
+  data_class: string;
+  expires_at: number | null;
+}
+
+export interface PersonsTable {
+  app_id: number;
+  person_id: string;
+  name: string;
+  gender: number;
+  face_model_version: string;
+  combined_feature: Buffer | null; // sealed
+  end_user_id: string | null;
+  created_at: number;
+  updated_at: number;
+  last_used_at: number;
+  data_class: string;
+  expires_at: number | null;
+}
+
+export interface GroupPersonsTable {
+  app_id: number;
+  group_id: string;
+  person_id: string;
+  ex_descriptions: string; // JSON string[] aligned with the group's fields
+  created_at: number;
+  data_class: string;
+  expires_at: number | null;
+}
+
+export interface FacesTable {
+  app_id: number;
+  face_id: string;
+  person_id: string;
+  feature: Buffer; // sealed float32[512]
+  face_rect: string; // JSON
+  image_key: string | null;
+  created_at: number;
+  data_class: string;
+  expires_at: number | null;
+}
+
+export interface LibrarySeqTable { app_id: number; seq: number }
+
+export interface LibraryChangesTable {
+  app_id: number;
+  seq: number;
+  kind: string; // person | group
+  ref: string;
+  created_at: number;
+  data_class: string;
+  expires_at: number | null;
+}
+
 export interface DB {
   apps: AppsTable;
   users: UsersTable;
   api_keys: ApiKeysTable;
   running_log: RunningLogTable;
   blobs: BlobsTable;
+  face_groups: FaceGroupsTable;
+  persons: PersonsTable;
+  group_persons: GroupPersonsTable;
+  faces: FacesTable;
+  library_seq: LibrarySeqTable;
+  library_changes: LibraryChangesTable;
   fusion_activities: FusionActivitiesTable;
   fusion_materials: FusionMaterialsTable;
   fusion_material_faces: FusionMaterialFacesTable;

@@ -3,6 +3,7 @@
 import type { Kysely } from 'kysely';
 import type { Dialect } from '../db.ts';
 import { m001_foundation } from './001-foundation.ts';
+import { m002_face_library } from './002-face-library.ts';
 import { m003_fusion } from './003-fusion.ts';
 
 export interface DialectMigration {
@@ -11,6 +12,7 @@ export interface DialectMigration {
 
 export const migrations: Record<string, DialectMigration> = {
   '001-foundation': m001_foundation,
+  '002-face-library': m002_face_library,
   '003-fusion': m003_fusion,
 };
 

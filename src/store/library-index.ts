@@ -1,0 +1,174 @@
+// The in-memory 1:N index of every AppId's face library: per (AppId, GroupId) one VectorIndex of
+// face features and one of persons' combined features. It is a cache of the database: built from
+// the sealed features on start, and brought up to date from library_changes before every search
+// (one indexed SELECT of library_seq when nothing changed), so deletes acknowledged by any process
+// sharing the database are honoured by every process.
+import { DIM } from './vector-codes.ts';
+import { VectorIndex } from './vector-index.ts';
+import type { FeatureCrypto } from './feature-crypto.ts';
+import type { LibraryRepo } from './library-repo.ts';
+
+export interface GroupIndex { faces: VectorIndex; persons: VectorIndex; createdAt: number }
+
+interface AppIndex {
+  seq: number;
+  groups: Map<string, GroupIndex>;
+  personGroups: Map<string, Set<string>>;
+}
+
+export class LibraryIndex {
+  private readonly apps = new Map<number, AppIndex>();
+  private readonly locks = new Map<number, Promise<void>>();
+
+  constructor(private readonly repo: LibraryRepo, private readonly crypto: FeatureCrypto) {}
+
+  /** Loads every AppId's library (server start). */
+  async loadAll(): Promise<void> {
+    for (const appId of await this.repo.appsWithLibraries()) await this.sync(appId);
+  }
+
+  /** Brings the app's index up to the database's latest committed library write. */
+  sync(appId: number): Promise<void> {
+    const prev = this.locks.get(appId) ?? Promise.resolve();
+    const next = prev.then(() => this.syncNow(appId));
+    const tail = next.catch(() => {});
+    this.locks.set(appId, tail);
+    void tail.then(() => { if (this.locks.get(appId) === tail) this.locks.delete(appId); });
+    return next;
+  }
+
+  group(appId: number, groupId: string): GroupIndex | undefined {
+    return this.apps.get(appId)?.groups.get(groupId);
+  }
+
+  /** For tests and metrics: what the index holds for a group. */
+  snapshot(appId: number, groupId: string): { faces: Map<string, string>; persons: Set<string> } | undefined {
+    const g = this.group(appId, groupId);
+    if (!g) return undefined;
+    const faces = new Map<string, string>();
+    for (const e of g.faces.entries()) faces.set(e.id, e.owner);
+    return { faces, persons: new Set([...g.persons.entries()].map((e) => e.id)) };
+  }
+
+  /** Drops an app from memory, zeroing its vectors (crypto-shredding, account deletion). */
+  drop(appId: number): void {
+    const a = this.apps.get(appId);
+    if (!a) return;
+    for (const g of a.groups.values()) { g.faces.clear(); g.persons.clear(); }
+    this.apps.delete(appId);
+  }
+
+  private async syncNow(appId: number): Promise<void> {
+    const cur = this.apps.get(appId);
+    if (!cur) return this.load(appId);
+    const seq = await this.repo.seq(appId);
+    if (seq <= cur.seq) return;
+    const { changes, complete } = await this.repo.changesSince(appId, cur.seq);
+    if (!complete) {
+      this.drop(appId);
+      return this.load(appId);
+    }
+    // Each distinct ref once: replays read the current rows, so later changes subsume earlier ones.
+    const groups = new Set<string>(), persons = new Set<string>();
+    for (const c of changes) (c.kind === 'group' ? groups : persons).add(c.ref);
+    for (const g of groups) await this.applyGroup(appId, cur, g);
+    for (const p of persons) await this.applyPerson(appId, cur, p);
+    cur.seq = Math.max(cur.seq, seq);
+  }
+
+  private async load(appId: number): Promise<void> {
+    // The seq is read first: anything committed after it is replayed by the next sync.
+    const seq = await this.repo.seq(appId);
+    const a: AppIndex = { seq, groups: new Map(), personGroups: new Map() };
+    for (const g of await this.repo.groupIds(appId)) a.groups.set(g.group_id, newGroup(g.created_at));
+    for await (const page of this.repo.allMemberships(appId)) {
+      for (const m of page) {
+        if (!a.groups.has(m.group_id)) continue;
+        let s = a.personGroups.get(m.person_id);
+        if (!s) a.personGroups.set(m.person_id, (s = new Set()));
+        s.add(m.group_id);
+      }
+    }
+    const key = await this.crypto.dataKey(appId);
+    for await (const page of this.repo.allFaces(appId)) {
+      for (const f of page) {
+        const gs = a.personGroups.get(f.person_id);
+        if (!gs) continue;
+        const v = this.crypto.openFace(key, appId, f.face_id, f.feature);
+        for (const g of gs) a.groups.get(g)!.faces.upsert(f.face_id, f.person_id, v);
+        v.fill(0);
+      }
+    }
+    for await (const page of this.repo.allCombined(appId)) {
+      for (const p of page) {
+        const gs = a.personGroups.get(p.person_id);
+        if (!gs || !p.combined_feature) continue;
+        const v = this.crypto.openPerson(key, appId, p.person_id, p.combined_feature);
+        for (const g of gs) a.groups.get(g)!.persons.upsert(p.person_id, p.person_id, v);
+        v.fill(0);
+      }
+    }
+    this.apps.set(appId, a);
+  }
+
+  private async applyGroup(appId: number, a: AppIndex, groupId: string): Promise<void> {
+    const r = this.repo.reader(appId);
+    const row = await r.getGroup(groupId);
+    let idx = a.groups.get(groupId);
+    // A group deleted and re-created under the same id between two syncs shows as a new created_at.
+    if (idx && (!row || row.created_at !== idx.createdAt)) {
+      for (const pid of [...idx.faces.allOwners(), ...[...idx.persons.entries()].map((e) => e.id)]) {
+        const s = a.personGroups.get(pid);
+        s?.delete(groupId);
+        if (s && !s.size) a.personGroups.delete(pid);
+      }
+      idx.faces.clear();
+      idx.persons.clear();
+      a.groups.delete(groupId);
+      idx = undefined;
+    }
+    if (row && !idx) {
+      a.groups.set(groupId, newGroup(row.created_at));
+      for (const m of await r.listMembers(groupId, 0, 10_000_000)) await this.applyPerson(appId, a, m.person_id);
+    }
+  }
+
+  /** Re-reads one person and makes every group index agree with the database. */
+  private async applyPerson(appId: number, a: AppIndex, personId: string): Promise<void> {
+    const r = this.repo.reader(appId);
+    const person = await r.getPerson(personId);
+    const members = person ? await r.memberships(personId) : [];
+    const faces = person ? await r.faces(personId) : [];
+    const key = person ? await this.crypto.dataKey(appId) : null;
+    // All reads done; the rest is synchronous, so a concurrent search sees before or after, never half.
+    const old = a.personGroups.get(personId) ?? new Set<string>();
+    for (const g of old) {
+      const idx = a.groups.get(g);
+      idx?.faces.removeOwner(personId);
+      idx?.persons.remove(personId);
+    }
+    a.personGroups.delete(personId);
+    if (!person || !key) return;
+    const now = new Set<string>();
+    // A membership of a group this index does not have yet: that group's own change adds it.
+    for (const m of members) if (a.groups.has(m.group_id)) now.add(m.group_id);
+    if (!now.size) return;
+    a.personGroups.set(personId, now);
+    for (const f of faces) {
+      const v = this.crypto.openFace(key, appId, f.face_id, f.feature);
+      for (const g of now) a.groups.get(g)!.faces.upsert(f.face_id, personId, v);
+      v.fill(0);
+    }
+    if (person.combined_feature) {
+      const v = this.crypto.openPerson(key, appId, personId, person.combined_feature);
+      for (const g of now) a.groups.get(g)!.persons.upsert(personId, personId, v);
+      v.fill(0);
+    }
+  }
+}
+
+function newGroup(createdAt: number): GroupIndex {
+  return { faces: new VectorIndex(), persons: new VectorIndex(), createdAt };
+}
+
+export { DIM };

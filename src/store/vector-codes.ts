@@ -1,0 +1,69 @@
+// Codes the in-memory search index keeps per vector. Every vector is first rotated by a fixed
+// randomized Hadamard transform (an orthogonal map, so inner products are unchanged); that spreads
+// energy evenly over the dimensions, which makes a single int8 scale per vector accurate and turns
+// the sign bits of any 128 coordinates into 128 independent random-hyperplane bits.
+export const DIM = 512;
+export const WORDS = DIM / 32; // 512 sign bits = 16 u32
+export const COARSE_WORDS = 4; // first 128 sign bits, scanned over every vector
+
+// Fixed seed: every process must rotate identically (indexes are rebuilt from stored features).
+const SIGNS1 = makeSigns(0x9e3779b9);
+const SIGNS2 = makeSigns(0x85ebca6b);
+
+function makeSigns(seed: number): Float32Array {
+  const s = new Float32Array(DIM);
+  let x = seed >>> 0;
+  for (let i = 0; i < DIM; i++) {
+    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+    s[i] = x & 1 ? 1 : -1;
+  }
+  return s;
+}
+
+function fwht(a: Float32Array): void {
+  for (let h = 1; h < DIM; h <<= 1) {
+    for (let i = 0; i < DIM; i += h << 1) {
+      for (let j = i; j < i + h; j++) {
+        const x = a[j], y = a[j + h];
+        a[j] = x + y;
+        a[j + h] = x - y;
+      }
+    }
+  }
+}
+
+/** Rotates `v` (length DIM) into `out`. Two rounds of sign flip + Hadamard, scaled to stay orthonormal. */
+export function rotate(v: Float32Array, out: Float32Array): void {
+  for (let i = 0; i < DIM; i++) out[i] = v[i] * SIGNS1[i];
+  fwht(out);
+  for (let i = 0; i < DIM; i++) out[i] *= SIGNS2[i];
+  fwht(out);
+  const k = 1 / DIM; // (1/sqrt(DIM))^2 for two unnormalised transforms
+  for (let i = 0; i < DIM; i++) out[i] *= k;
+}
+
+/** int8 codes with one scale per vector (value = code * scale); returns the scale. */
+export function quantize(r: Float32Array, out: Int8Array, offset: number): number {
+  let max = 0;
+  for (let i = 0; i < DIM; i++) { const a = Math.abs(r[i]); if (a > max) max = a; }
+  if (max === 0) return 0;
+  const inv = 127 / max;
+  for (let i = 0; i < DIM; i++) out[offset + i] = Math.round(r[i] * inv);
+  return max / 127;
+}
+
+/** 512 sign bits of the rotated vector. */
+export function signBits(r: Float32Array, out: Uint32Array, offset: number): void {
+  for (let w = 0; w < WORDS; w++) {
+    let bits = 0;
+    const base = w * 32;
+    for (let b = 0; b < 32; b++) if (r[base + b] > 0) bits |= 1 << b;
+    out[offset + w] = bits >>> 0;
+  }
+}
+
+export function popcount(x: number): number {
+  x -= (x >>> 1) & 0x55555555;
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  return (Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24);
+}
