@@ -36,6 +36,8 @@ export interface Face {
   landmarks68?: Point[];
   /** 468-point face mesh (+10 iris points when available), image coordinates. */
   mesh?: Point[];
+  /** Depth of each mesh point, pixels, relative to the face centre (larger = further). */
+  meshZ?: number[];
   embedding?: Float32Array; // L2-normalised
   quality?: FaceQuality;
   attributes?: FaceAttributes;
