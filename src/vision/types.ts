@@ -51,6 +51,9 @@ export interface AnalyzeOptions {
   mesh?: boolean;
   quality?: boolean;
   attributes?: boolean;
+  liveness?: boolean;
+  /** Detector score threshold override (default from the model set's manifest). */
+  scoreThreshold?: number;
 }
 
 export interface AnalysisResult {

@@ -1,0 +1,178 @@
+// Face detection with fr_detect (a 320x240 RetinaFace/RFB-style detector whose smallest anchor
+// is 10 px). One pass over the whole image finds large faces only, so the image is also covered
+// by a pyramid of overlapping 4:3 tiles sized so that the smallest face wanted is ≥ ~16 px at
+// the detector's input. Boxes that touch an inner tile border are dropped (the 50% overlap
+// guarantees the whole face lies in a neighbouring tile or a coarser level), then a global NMS.
+import type { Box, RgbImage } from './types.ts';
+import type { ModelSpec } from './model-set.ts';
+import { createSession, run1, type Session } from './ort.ts';
+import { ImagePyramid, rectToTensor, type ChannelOrder } from './image-ops.ts';
+
+export interface Detection { box: Box; score: number }
+
+export interface DetectOptions {
+  /** Smallest face (box width, px) the pyramid must reach. Default 34 (Tencent's default). */
+  minFaceSize?: number;
+  scoreThreshold?: number;
+}
+
+const IN_W = 320;
+const IN_H = 240;
+const TARGET_MIN_PX = 16;
+// Window widths, in face widths, of the second looks (see verify()).
+const VERIFY_FRAMINGS = [3, 1.8, 1.3];
+const SURE_SCORE = 0.995; // face width at the detector input we trust to be found
+
+export class FaceDetector {
+  private constructor(private readonly session: Session, private readonly spec: ModelSpec) {}
+
+  static async load(spec: ModelSpec, file: string): Promise<FaceDetector> {
+    return new FaceDetector(await createSession(file), spec);
+  }
+
+  get defaultThreshold(): number {
+    return typeof this.spec.scoreThreshold === 'number' ? this.spec.scoreThreshold : 0.65;
+  }
+
+  /** Runs the detector over one rectangle of the image (may extend past it: zero padding). */
+  async detectRect(img: RgbImage | ImagePyramid, rx: number, ry: number, rw: number, rh: number, threshold: number): Promise<Detection[]> {
+    const inp = this.spec.input;
+    const t = rectToTensor(img, rx, ry, rw, rh, {
+      width: IN_W, height: IN_H, channels: (inp.channels ?? 'BGR') as ChannelOrder, mean: inp.mean ?? 127, std: inp.std ?? 128,
+    });
+    const out = await run1(this.session, inp.name, t, [1, 3, IN_H, IN_W]);
+    const scores = out[this.spec.outputs?.scores ?? 'scores'].data as Float32Array;
+    const boxes = out[this.spec.outputs?.boxes ?? 'boxes'].data as Float32Array;
+    const n = scores.length / 2;
+    const dets: Detection[] = [];
+    for (let i = 0; i < n; i++) {
+      const s = scores[i * 2 + 1];
+      if (s < threshold) continue;
+      const x1 = rx + boxes[i * 4] * rw, y1 = ry + boxes[i * 4 + 1] * rh;
+      const x2 = rx + boxes[i * 4 + 2] * rw, y2 = ry + boxes[i * 4 + 3] * rh;
+      if (x2 <= x1 || y2 <= y1) continue;
+      dets.push({ box: { x: x1, y: y1, width: x2 - x1, height: y2 - y1 }, score: s });
+    }
+    return nms(dets, 0.4);
+  }
+
+  async detect(image: RgbImage, opts: DetectOptions = {}): Promise<Detection[]> {
+    const img = new ImagePyramid(image);
+    const threshold = opts.scoreThreshold ?? this.defaultThreshold;
+    const minFace = Math.max(20, opts.minFaceSize ?? 34);
+    const { width: W, height: H } = image;
+    const all: Detection[] = [];
+    // Level 0: the whole image, letterboxed to 4:3 (the package squashes it; keeping the
+    // aspect keeps faces face-shaped, which scored better on portrait photos).
+    const fullW = Math.max(W, (H * 4) / 3);
+    const fullH = (fullW * 3) / 4;
+    all.push(...(await this.detectRect(img, 0, 0, fullW, fullH, threshold)));
+    // Tile pyramid, finest first, up to the level that covers the whole image.
+    let tileW = Math.max(IN_W, (IN_W * minFace) / TARGET_MIN_PX);
+    // A tile level within 1.25x of the whole-image pass adds nothing but time.
+    while (tileW * 1.25 < fullW) {
+      const tileH = (tileW * 3) / 4;
+      const xs = tileStarts(W, tileW);
+      const ys = tileStarts(H, tileH);
+      for (const ty of ys) {
+        for (const tx of xs) {
+          const dets = await this.detectRect(img, tx, ty, tileW, tileH, threshold);
+          const margin = tileW * 0.01;
+          for (const d of dets) {
+            const b = d.box;
+            const cutLeft = tx > 0 && b.x <= tx + margin;
+            const cutTop = ty > 0 && b.y <= ty + margin;
+            const cutRight = tx + tileW < W && b.x + b.width >= tx + tileW - margin;
+            const cutBottom = ty + tileH < H && b.y + b.height >= ty + tileH - margin;
+            if (!(cutLeft || cutTop || cutRight || cutBottom)) all.push(d);
+          }
+        }
+      }
+      tileW *= 2;
+    }
+    const merged = suppressFaceParts(nms(all, 0.4));
+    const verified: Detection[] = [];
+    for (const d of merged) {
+      // Confident detections never failed the second look on our photos; spare the time.
+      const v = d.score >= SURE_SCORE ? d.score : await this.verify(img, d, threshold);
+      if (process.env.FV_DEBUG_DET) console.log('cand', d.score.toFixed(3), Math.round(d.box.x), Math.round(d.box.y), Math.round(d.box.width), 'verify', v.toFixed(3));
+      if (v >= threshold) verified.push({ box: d.box, score: Math.min(d.score, v) });
+    }
+    return verified
+      .map((d) => ({ score: d.score, box: clipBox(d.box, W, H) }))
+      .filter((d) => d.box.width >= 1 && d.box.height >= 1);
+  }
+
+  /**
+   * Second look: re-runs the detector on a window centred on the candidate, with the face at
+   * about a third of the window width. Real faces keep their score under a new framing;
+   * textures that fooled one tile (shirts, blurred flags) mostly do not.
+   */
+  private async verify(img: ImagePyramid, d: Detection, threshold: number): Promise<number> {
+    const side = Math.max(d.box.width, d.box.height);
+    const cx = d.box.x + d.box.width / 2, cy = d.box.y + d.box.height / 2;
+    let worst = 1;
+    for (const k of VERIFY_FRAMINGS) {
+      const w = side * k, h = (w * 3) / 4;
+      const dets = await this.detectRect(img, cx - w / 2, cy - h / 2, w, h, Math.min(0.3, threshold));
+      let best = 0;
+      for (const e of dets) if (iou(e.box, d.box) > 0.4) best = Math.max(best, e.score);
+      worst = Math.min(worst, best);
+      if (worst < threshold) break;
+    }
+    return worst;
+  }
+}
+
+/** Tile origins with ≥ 50% overlap covering [0, total). */
+function tileStarts(total: number, tile: number): number[] {
+  if (tile >= total) return [0];
+  const n = Math.ceil((total - tile) / (tile / 2)) + 1;
+  const step = (total - tile) / (n - 1);
+  return Array.from({ length: n }, (_, i) => Math.round(i * step));
+}
+
+export function iou(a: Box, b: Box): number {
+  const x1 = Math.max(a.x, b.x), y1 = Math.max(a.y, b.y);
+  const x2 = Math.min(a.x + a.width, b.x + b.width), y2 = Math.min(a.y + a.height, b.y + b.height);
+  const inter = Math.max(0, x2 - x1) * Math.max(0, y2 - y1);
+  const u = a.width * a.height + b.width * b.height - inter;
+  return u > 0 ? inter / u : 0;
+}
+
+export function nms(dets: Detection[], threshold: number): Detection[] {
+  const sorted = [...dets].sort((a, b) => b.score - a.score);
+  const keep: Detection[] = [];
+  for (const d of sorted) {
+    // Also suppress a box mostly inside a kept one (a face part found at a finer tile level).
+    if (keep.every((k) => iou(k.box, d.box) <= threshold && containment(d.box, k.box) < 0.8)) keep.push(d);
+  }
+  return keep;
+}
+
+/**
+ * Fine tiles see parts of a big face (an ear, the upper half) as small faces. Drop a candidate
+ * lying mostly within a clearly larger face's head region (its box grown by 30% per side).
+ */
+function suppressFaceParts(dets: Detection[]): Detection[] {
+  return dets.filter((d) => !dets.some((big) => {
+    if (big === d || big.box.width < d.box.width * 1.6) return false;
+    const g = 0.3;
+    const head: Box = { x: big.box.x - big.box.width * g, y: big.box.y - big.box.height * g, width: big.box.width * (1 + 2 * g), height: big.box.height * (1 + 2 * g) };
+    return containment(d.box, head) > 0.6;
+  }));
+}
+
+function containment(inner: Box, outer: Box): number {
+  const x1 = Math.max(inner.x, outer.x), y1 = Math.max(inner.y, outer.y);
+  const x2 = Math.min(inner.x + inner.width, outer.x + outer.width), y2 = Math.min(inner.y + inner.height, outer.y + outer.height);
+  const inter = Math.max(0, x2 - x1) * Math.max(0, y2 - y1);
+  const area = inner.width * inner.height;
+  return area > 0 ? inter / area : 0;
+}
+
+function clipBox(b: Box, W: number, H: number): Box {
+  const x1 = Math.max(0, b.x), y1 = Math.max(0, b.y);
+  const x2 = Math.min(W, b.x + b.width), y2 = Math.min(H, b.y + b.height);
+  return { x: x1, y: y1, width: x2 - x1, height: y2 - y1 };
+}

@@ -1,0 +1,149 @@
+// Worker-thread pool running FaceAnalyzer. Size = config.inferenceThreads; each worker owns its
+// ONNX sessions with one intra-op thread (two threads per session were ~2x slower here), so N
+// requests run on N cores in parallel and the event loop only moves bytes.
+import { Worker } from 'node:worker_threads';
+import type { AnalysisResult, AnalyzeOptions, RgbImage } from './types.ts';
+import type { DecodeLimits, DecodedImage, ImageFormat } from './image-decode.ts';
+import type { TaskName } from './task-model.ts';
+import { DEFAULT_MODEL_VERSION } from './model-set.ts';
+import { deserializeError, type WorkerInit, type WorkerReply, type WorkerRequest } from './inference-protocol.ts';
+
+export interface PoolOptions {
+  threads: number;
+  modelSet?: string;
+  extraModelSetDirs?: string[];
+  /** Optional tasks to load (default: all available). */
+  tasks?: TaskName[];
+}
+
+export interface PoolAnalyzeOptions extends AnalyzeOptions {
+  /** Header-checked before decoding (bytes input only). */
+  limits?: DecodeLimits;
+  /** Also hand back the decoded RGB image (e.g. for fusion); costs one copy. */
+  returnImage?: boolean;
+}
+
+export interface PoolAnalysis extends AnalysisResult {
+  format?: ImageFormat;
+  image?: DecodedImage;
+}
+
+interface Job {
+  req: WorkerRequest;
+  transfer: ArrayBuffer[];
+  resolve(r: PoolAnalysis): void;
+  reject(e: Error): void;
+}
+
+interface Slot { worker: Worker; job: Job | null }
+
+
+export class InferencePool {
+  private slots: Slot[] = [];
+  private queue: Job[] = [];
+  private nextId = 1;
+  private closed = false;
+  available: TaskName[] = [];
+  version = '';
+
+  private constructor(private readonly opts: PoolOptions) {}
+
+  /** Starts every worker and resolves once all have loaded their models. */
+  static async start(opts: PoolOptions): Promise<InferencePool> {
+    const pool = new InferencePool(opts);
+    try {
+      await Promise.all(Array.from({ length: Math.max(1, opts.threads) }, () => pool.spawn()));
+    } catch (e) {
+      await pool.close();
+      throw e;
+    }
+    return pool;
+  }
+
+  get size(): number {
+    return this.slots.length;
+  }
+
+  private spawn(): Promise<void> {
+    const init: WorkerInit = {
+      modelSet: this.opts.modelSet ?? DEFAULT_MODEL_VERSION,
+      extraModelSetDirs: this.opts.extraModelSetDirs ?? [],
+      tasks: this.opts.tasks,
+    };
+    const worker = new Worker(new URL('./inference-worker-boot.mjs', import.meta.url), { workerData: init });
+    const slot: Slot = { worker, job: null };
+    return new Promise<void>((resolve, reject) => {
+      let ready = false;
+      worker.on('message', (m: WorkerReply) => {
+        if (m.type === 'ready') {
+          ready = true;
+          this.available = m.available;
+          this.version = m.version;
+          this.slots.push(slot);
+          resolve();
+          this.pump();
+        } else if (m.type === 'failed') {
+          reject(deserializeError(m.error));
+          void worker.terminate();
+        } else {
+          const job = slot.job;
+          slot.job = null;
+          if (job) {
+            if (m.type === 'result') {
+              const image = m.image ? { width: m.image.width, height: m.image.height, data: Buffer.from(m.image.data.buffer, m.image.data.byteOffset, m.image.data.byteLength), format: m.image.format as ImageFormat } : undefined;
+              job.resolve({ ...m.result, format: m.format as ImageFormat | undefined, image });
+            } else job.reject(deserializeError(m.error));
+          }
+          this.pump();
+        }
+      });
+      worker.on('error', (e) => {
+        if (!ready) reject(e);
+        slot.job?.reject(new Error(`inference worker crashed: ${e.message}`));
+        slot.job = null;
+      });
+      worker.on('exit', () => {
+        const i = this.slots.indexOf(slot);
+        if (i >= 0) this.slots.splice(i, 1);
+        slot.job?.reject(new Error('inference worker exited'));
+        slot.job = null;
+        // A crashed worker is replaced, so one poisoned image cannot shrink the pool for good.
+        if (ready && !this.closed) this.spawn().catch(() => {});
+      });
+    });
+  }
+
+  private pump(): void {
+    for (const slot of this.slots) {
+      if (slot.job || !this.queue.length) continue;
+      const job = this.queue.shift()!;
+      slot.job = job;
+      slot.worker.postMessage(job.req, job.transfer);
+    }
+  }
+
+  /** Decodes (bytes) or takes an RGB image, then detects and runs the requested task models. */
+  analyze(input: Uint8Array | RgbImage, opts: PoolAnalyzeOptions = {}): Promise<PoolAnalysis> {
+    if (this.closed) return Promise.reject(new Error('the inference pool is closed'));
+    const { limits, returnImage, ...analyzeOpts } = opts;
+    const req: WorkerRequest = { id: this.nextId++, opts: analyzeOpts, limits, returnImage };
+    if (input instanceof Uint8Array) req.bytes = input; // structured clone copies it
+    else req.image = { width: input.width, height: input.height, data: input.data };
+    return new Promise<PoolAnalysis>((resolve, reject) => {
+      this.queue.push({ req, transfer: [], resolve, reject });
+      this.pump();
+    });
+  }
+
+  /** Jobs waiting for a free worker (a load signal for /readyz and benchmarks). */
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const j of this.queue.splice(0)) j.reject(new Error('the inference pool is closed'));
+    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+    this.slots = [];
+  }
+}
