@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run bench -- <name> [args]`: runs bench/<name>.ts through tsx (no build step).
+// npm run bench -- <name> [args]: runs bench/<name>.ts through tsx (no build step).
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -7,10 +7,11 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const [name, ...rest] = process.argv.slice(2);
-const available = fs.readdirSync(path.join(root, 'bench')).filter((f) => f.endsWith('.ts') && !f.includes('-data')).map((f) => f.slice(0, -3));
+const available = fs.readdirSync(path.join(root, 'bench')).filter((f) => f.endsWith('.ts') && f !== 'lib.ts').map((f) => f.slice(0, -3));
 if (!name || !available.includes(name)) {
-  console.error(`usage: npm run bench -- <name> [args]\navailable: ${available.join(', ')}`);
+  console.error(`usage: npm run bench -- <name>\navailable: ${available.join(', ')}`);
   process.exit(2);
 }
-const r = spawnSync(process.execPath, ['--expose-gc', '--max-old-space-size=8192', '--import', 'tsx', path.join(root, 'bench', `${name}.ts`), ...rest], { stdio: 'inherit', cwd: root });
+const tsx = path.join(root, 'node_modules/tsx/dist/cli.mjs');
+const r = spawnSync(process.execPath, [tsx, path.join(root, 'bench', `${name}.ts`), ...rest], { stdio: 'inherit', cwd: root });
 process.exit(r.status ?? 1);
