@@ -16,6 +16,8 @@ import { AccountsService } from './services/accounts.ts';
 import { systemClock, type Clock } from './services/clock.ts';
 import { ActionRegistry } from './api/actions.ts';
 import { registerActions } from './api/handlers/index.ts';
+import { createFusionModule, type FusionModule } from './services/fusion-module.ts';
+import { createLibraryModule, type LibraryModule } from './services/library-module.ts';
 
 export interface App {
   config: Config;
@@ -28,6 +30,10 @@ export interface App {
   errorLog: ErrorLog;
   registry: ActionRegistry;
   httpRoutes: ((server: FastifyInstance) => void | Promise<void>)[];
+  /** Face fusion: activities, materials, FuseFace/FuseFaceUltra, result links. */
+  fusion: FusionModule;
+  /** Face library: groups, persons, faces, 1:N search (iai). */
+  library: LibraryModule;
   /** Closers run in reverse order of creation on shutdown. */
   onClose(fn: () => Promise<void> | void): void;
   close(): Promise<void>;
@@ -56,11 +62,15 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     errorLog: new ErrorLog({ dir: path.join(config.dataDir, 'logs', 'error'), maxBytes: config.errorLogMaxBytes }),
     registry: new ActionRegistry(),
     httpRoutes: [],
+    fusion: null as unknown as FusionModule, // built below: it needs the app's stores
+    library: null as unknown as LibraryModule, // built below
     onClose: (fn) => { closers.push(fn); },
     async close() {
       while (closers.length) await closers.pop()!();
     },
   };
+  app.fusion = createFusionModule(app);
+  app.library = createLibraryModule(app);
   await registerActions(app);
   return app;
 }

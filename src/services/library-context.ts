@@ -1,0 +1,36 @@
+// Shared plumbing of the face-library services (groups, persons, search).
+import crypto from 'node:crypto';
+import type { Clock } from './clock.ts';
+import type { FaceSource, ScoreScale } from './library-deps.ts';
+import type { LibraryRepo, LibraryWriter } from '../store/library-repo.ts';
+import type { LibraryIndex } from '../store/library-index.ts';
+import type { FeatureCrypto } from '../store/feature-crypto.ts';
+import { TcError } from '../api/errors.ts';
+
+export interface LibraryContext {
+  repo: LibraryRepo;
+  index: LibraryIndex;
+  crypto: FeatureCrypto;
+  clock: Clock;
+  faces: FaceSource;
+  scale: ScoreScale;
+}
+
+/** A write transaction followed by the index catching up, so the reply reflects the write. */
+export async function libraryWrite<T>(ctx: LibraryContext, appId: number, fn: (w: LibraryWriter) => Promise<T>): Promise<T> {
+  const { result } = await ctx.repo.write(appId, ctx.clock.now(), fn);
+  await ctx.index.sync(appId);
+  return result;
+}
+
+/** Tencent FaceIds are decimal strings of ~19 digits. */
+export function newFaceId(): string {
+  return (crypto.randomBytes(8).readBigUInt64BE() >> 1n).toString().padStart(19, '1');
+}
+
+export const groupNotFound = (groupId: string) => new TcError('InvalidParameterValue.GroupIdNotExist', `GroupId: group "${groupId}" does not exist`);
+export const personNotFound = (personId: string) => new TcError('InvalidParameterValue.PersonIdNotExist', `PersonId: person "${personId}" does not exist`);
+
+export function round2(x: number): number {
+  return Math.round(x * 100) / 100;
+}

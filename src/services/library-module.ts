@@ -1,0 +1,40 @@
+// Builds the face library capability (groups, persons, faces, search) from the app's stores.
+import type { App } from '../app.ts';
+import { FeatureCrypto } from '../store/feature-crypto.ts';
+import { LibraryIndex } from '../store/library-index.ts';
+import { LibraryRepo } from '../store/library-repo.ts';
+import { GroupsService } from './face-groups.ts';
+import { PersonsService } from './face-persons.ts';
+import { SearchService } from './face-search.ts';
+import type { LibraryContext } from './library-context.ts';
+import type { FaceSource, ScoreScale } from './library-deps.ts';
+import { calibratedScale, inProcessFaceSource } from './library-faces.ts';
+
+export interface LibraryModule {
+  repo: LibraryRepo;
+  index: LibraryIndex;
+  groups: GroupsService;
+  persons: PersonsService;
+  search: SearchService;
+  modelVersions(): string[];
+  /** Resolves once every AppId's index has been rebuilt from the database. */
+  loaded: Promise<void>;
+}
+
+export function createLibraryModule(app: App, opts: { faces?: FaceSource; scale?: ScoreScale } = {}): LibraryModule {
+  const repo = new LibraryRepo(app.db);
+  const crypto = new FeatureCrypto(app.db, app.keyring);
+  const index = new LibraryIndex(repo, crypto);
+  const faces = opts.faces ?? inProcessFaceSource();
+  const ctx: LibraryContext = { repo, index, crypto, clock: app.clock, faces, scale: opts.scale ?? calibratedScale };
+  // Rebuild in the background; every search awaits its app's sync, which waits for the load.
+  const loaded = index.loadAll();
+  loaded.catch((e) => app.errorLog.append({ time: app.clock.now(), requestId: '-', code: 'InternalError', message: `search index rebuild failed: ${(e as Error).message}` }));
+  return {
+    repo, index, loaded,
+    groups: new GroupsService(ctx),
+    persons: new PersonsService(ctx),
+    search: new SearchService(ctx),
+    modelVersions: () => faces.modelVersions(),
+  };
+}
