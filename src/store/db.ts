@@ -14,6 +14,8 @@ export type Dialect = 'sqlite' | 'postgres';
 export interface Db {
   kysely: Kysely<DB>;
   dialect: Dialect;
+  /** The PostgreSQL schema in use, when one was given. */
+  pgSchema?: string;
   close(): Promise<void>;
   ping(): Promise<void>;
 }
@@ -34,12 +36,14 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
   if (opts.databaseUrl) {
     dialect = 'postgres';
     const schema = opts.pgSchema;
-    const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: 10 });
     if (schema) {
-      const c = await pool.connect();
-      try { await c.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`); } finally { c.release(); }
-      pool.on('connect', (client) => { void client.query(`SET search_path TO "${schema}"`); });
+      const c = new pg.Client({ connectionString: opts.databaseUrl });
+      await c.connect();
+      try { await c.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`); } finally { await c.end(); }
     }
+    // search_path as a startup option: every pooled connection has it before its first query
+    // (a 'connect' handler raced with the first queries and missed the schema-creating client).
+    const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: 10, ...(schema ? { options: `-c search_path="${schema}"` } : {}) });
     kysely = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
   } else {
     dialect = 'sqlite';
@@ -58,6 +62,7 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
   const db: Db = {
     kysely,
     dialect,
+    pgSchema: dialect === 'postgres' ? opts.pgSchema : undefined,
     close: () => kysely.destroy(),
     ping: async () => { await sql`select 1`.execute(kysely); },
   };
@@ -73,7 +78,9 @@ export async function migrate(db: Db): Promise<void> {
       return out;
     },
   };
-  const migrator = new Migrator({ db: db.kysely, provider });
+  // Migrations landed from parallel work out of name order (002 after 003), so order is not enforced;
+  // each migration still runs exactly once.
+  const migrator = new Migrator({ db: db.kysely, provider, allowUnorderedMigrations: true, ...(db.pgSchema ? { migrationTableSchema: db.pgSchema } : {}) });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error');
