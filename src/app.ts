@@ -16,6 +16,7 @@ import { AccountsService } from './services/accounts.ts';
 import { systemClock, type Clock } from './services/clock.ts';
 import { ActionRegistry } from './api/actions.ts';
 import { registerActions } from './api/handlers/index.ts';
+import { VisionEngine } from './services/vision.ts';
 import { createFusionModule, type FusionModule } from './services/fusion-module.ts';
 import { createLibraryModule, type LibraryModule } from './services/library-module.ts';
 
@@ -29,6 +30,8 @@ export interface App {
   runningLog: RunningLogRepo;
   errorLog: ErrorLog;
   registry: ActionRegistry;
+  /** Face detection/recognition engine (worker pool, started on first use or by warm()). */
+  vision: VisionEngine;
   httpRoutes: ((server: FastifyInstance) => void | Promise<void>)[];
   /** Face fusion: activities, materials, FuseFace/FuseFaceUltra, result links. */
   fusion: FusionModule;
@@ -55,12 +58,16 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   else blobs = new S3BlobStore(config.objectStore);
   closers.push(() => blobs.close());
 
+  const vision = VisionEngine.fromConfig(config);
+  closers.push(() => vision.close());
+
   const app: App = {
     config, clock, db, blobs, keyring,
     accounts: new AccountsService(new AccountsRepo(db), keyring, clock),
     runningLog: new RunningLogRepo(db),
     errorLog: new ErrorLog({ dir: path.join(config.dataDir, 'logs', 'error'), maxBytes: config.errorLogMaxBytes }),
     registry: new ActionRegistry(),
+    vision,
     httpRoutes: [],
     fusion: null as unknown as FusionModule, // built below: it needs the app's stores
     library: null as unknown as LibraryModule, // built below

@@ -43,6 +43,12 @@ async function bootstrap(app: App, log: (s: string) => void) {
 
 export async function serveCommand(config: Config): Promise<void> {
   const r = await startServer(config);
+  // Load the models now, in the background: /readyz answers 503 until they are in.
+  const t0 = performance.now();
+  r.app.vision.warm().then(
+    (p) => console.log(`models ready: set ${p.version}, ${p.size} inference threads, tasks ${p.available.join(', ')} (${Math.round(performance.now() - t0)} ms)`),
+    (e: Error) => console.error(`facevault: the face models could not be loaded: ${e.message}`),
+  );
   console.log(`facevault listening on ${r.url} (region ${config.region}, database ${config.databaseUrl ? 'PostgreSQL' : 'SQLite in ' + config.dataDir}, objects ${config.objectStore.kind === 'local' ? config.objectStore.dir : 's3://' + config.objectStore.bucket}, ${cpuCount()} cores)`);
   console.log(`Credentials: the first start printed a SecretId/SecretKey; create more with "npx facevault keys create --app-id <AppId>" or a new tenant with "npx facevault accounts create".`);
   console.log(`Point the Tencent Cloud SDK at it: profile.httpProfile = { endpoint: "${r.url.replace(/^http:\/\//, '')}", protocol: "http://" }`);

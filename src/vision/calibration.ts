@@ -91,3 +91,19 @@ export const scoreScale = (cal: Calibration = CALIBRATION_3_0) => ({
   score: (cos: number) => cosineToScore(cos, cal),
   cosine: (score: number) => scoreToCosine(score, cal),
 });
+
+/**
+ * DetectFaceSimilarity's scale: Tencent fixes its "same person" threshold at 70 = FAR 1e-4,
+ * i.e. the CompareFace scale shifted by 20 points (60 = 1e-3, 80 = 1e-5), same fit.
+ */
+export function similarityAnchors(cal: Calibration = CALIBRATION_3_0): [number, number][] {
+  const m = cal.impostorMean, sd = cal.impostorTailSd;
+  const pts: [number, number][] = [[-1, 0], [m, 20]];
+  for (const [far, score] of [[1e-1, 40], [1e-2, 50], [1e-3, 60], [1e-4, 70], [1e-5, 80], [1e-6, 90]] as const) pts.push([m + sd * normalQuantile(1 - far), score]);
+  pts.push([1, 100]);
+  return pts;
+}
+
+export function cosineToSimilarityScore(cos: number, cal: Calibration = CALIBRATION_3_0): number {
+  return interp(Math.max(-1, Math.min(1, cos)), similarityAnchors(cal), 0);
+}

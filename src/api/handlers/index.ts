@@ -5,10 +5,12 @@ import { registerPrivacy } from './privacy.ts';
 import { registerFusion } from './fusion.ts';
 import { registerAnalysis } from './analysis.ts';
 import { registerLibrary } from './library.ts';
+import { registerRecognition } from './recognition.ts';
 
 export async function registerActions(app: App): Promise<void> {
   registerPrivacy(app);
   registerFusion(app);
   registerAnalysis(app);
   registerLibrary(app);
+  registerRecognition(app);
 }

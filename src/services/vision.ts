@@ -1,0 +1,74 @@
+// app.vision: the inference pool, started on first use (or warmed at server start), plus the
+// image-input policy. Everything that needs faces goes through here, so model loading,
+// threads and Url policy are decided once.
+import type { Config } from '../config.ts';
+import { InferencePool, type PoolAnalysis, type PoolAnalyzeOptions } from '../vision/inference-pool.ts';
+import { DEFAULT_MODEL_VERSION, loadModelSets } from '../vision/model-set.ts';
+import type { RgbImage } from '../vision/types.ts';
+import type { TaskName } from '../vision/task-model.ts';
+import type { UrlPolicy } from './image-input.ts';
+
+export type VisionStatus = { state: 'idle' } | { state: 'loading'; sinceMs: number } | { state: 'ready'; loadMs: number; threads: number; tasks: TaskName[]; version: string } | { state: 'failed'; error: string };
+
+export interface VisionOptions {
+  threads: number;
+  modelSetDirs?: string[];
+  tasks?: TaskName[];
+}
+
+export class VisionEngine {
+  private pool: Promise<InferencePool> | null = null;
+  private _status: VisionStatus = { state: 'idle' };
+  readonly urlPolicy: UrlPolicy;
+
+  constructor(private readonly opts: VisionOptions, urlPolicy: UrlPolicy) {
+    this.urlPolicy = urlPolicy;
+  }
+
+  static fromConfig(config: Config): VisionEngine {
+    const dirs = (process.env.FACEVAULT_MODEL_SETS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    return new VisionEngine({ threads: config.inferenceThreads, modelSetDirs: dirs }, { allowList: config.urlAllowList });
+  }
+
+  status(): VisionStatus {
+    return this._status;
+  }
+
+  /** Model versions this deployment can compute (default first). */
+  modelVersions(): string[] {
+    const all = [...loadModelSets(this.opts.modelSetDirs ?? []).keys()];
+    return [DEFAULT_MODEL_VERSION, ...all.filter((v) => v !== DEFAULT_MODEL_VERSION)];
+  }
+
+  /** Starts the workers now (serve does this so the first request does not pay for it). */
+  warm(): Promise<InferencePool> {
+    if (!this.pool) {
+      const t0 = performance.now();
+      this._status = { state: 'loading', sinceMs: Date.now() };
+      this.pool = InferencePool.start({ threads: this.opts.threads, extraModelSetDirs: this.opts.modelSetDirs, tasks: this.opts.tasks }).then(
+        (p) => {
+          this._status = { state: 'ready', loadMs: Math.round(performance.now() - t0), threads: p.size, tasks: p.available, version: p.version };
+          return p;
+        },
+        (e: Error) => {
+          this._status = { state: 'failed', error: e.message };
+          this.pool = null; // a later call retries (e.g. after `npm ci` fixed the models)
+          throw e;
+        },
+      );
+    }
+    return this.pool;
+  }
+
+  /** FaceEngine: decode (bytes, header-checked against opts.limits) and analyze in a worker. */
+  async analyze(input: Uint8Array | RgbImage, opts: PoolAnalyzeOptions = {}): Promise<PoolAnalysis> {
+    return (await this.warm()).analyze(input, opts);
+  }
+
+  async close(): Promise<void> {
+    const p = this.pool;
+    this.pool = null;
+    this._status = { state: 'idle' };
+    if (p) await p.then((x) => x.close(), () => {});
+  }
+}
