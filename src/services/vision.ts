@@ -16,8 +16,14 @@ export interface VisionOptions {
   tasks?: TaskName[];
 }
 
+export interface EngineAnalyzeOptions extends PoolAnalyzeOptions {
+  /** Model set (FaceModelVersion); default "3.0". Other sets get their own workers on first use. */
+  modelVersion?: string;
+}
+
 export class VisionEngine {
   private pool: Promise<InferencePool> | null = null;
+  private readonly extraPools = new Map<string, Promise<InferencePool>>();
   private _status: VisionStatus = { state: 'idle' };
   readonly urlPolicy: UrlPolicy;
 
@@ -61,14 +67,28 @@ export class VisionEngine {
   }
 
   /** FaceEngine: decode (bytes, header-checked against opts.limits) and analyze in a worker. */
-  async analyze(input: Uint8Array | RgbImage, opts: PoolAnalyzeOptions = {}): Promise<PoolAnalysis> {
-    return (await this.warm()).analyze(input, opts);
+  async analyze(input: Uint8Array | RgbImage, opts: EngineAnalyzeOptions = {}): Promise<PoolAnalysis> {
+    const { modelVersion, ...rest } = opts;
+    if (!modelVersion || modelVersion === DEFAULT_MODEL_VERSION) return (await this.warm()).analyze(input, rest);
+    return (await this.poolFor(modelVersion)).analyze(input, rest);
+  }
+
+  private poolFor(version: string): Promise<InferencePool> {
+    let p = this.extraPools.get(version);
+    if (!p) {
+      if (!this.modelVersions().includes(version)) return Promise.reject(new Error(`model set "${version}" is not installed`));
+      p = InferencePool.start({ threads: this.opts.threads, modelSet: version, extraModelSetDirs: this.opts.modelSetDirs, tasks: this.opts.tasks });
+      p.catch(() => this.extraPools.delete(version));
+      this.extraPools.set(version, p);
+    }
+    return p;
   }
 
   async close(): Promise<void> {
-    const p = this.pool;
+    const pools = [this.pool, ...this.extraPools.values()];
     this.pool = null;
+    this.extraPools.clear();
     this._status = { state: 'idle' };
-    if (p) await p.then((x) => x.close(), () => {});
+    await Promise.all(pools.map((p) => p?.then((x) => x.close(), () => {})));
   }
 }

@@ -1,0 +1,174 @@
+// The core pipeline on the shared photos: detection counts, 5 points, embeddings that separate
+// people, the score calibration, model-set manifests and the worker pool.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FaceAnalyzer } from '../src/vision/face-analyzer.ts';
+import { decodeImage } from '../src/vision/image-decode.ts';
+import { cosine } from '../src/vision/embedder.ts';
+import { loadModelSets, verifyModelSet, ModelMissingError, DEFAULT_MODEL_VERSION } from '../src/vision/model-set.ts';
+import { InferencePool } from '../src/vision/inference-pool.ts';
+import { ImageError } from '../src/vision/types.ts';
+import { CALIBRATION_3_0, cosineToScore, scoreToCosine, cosineToSimilarityScore, fitCalibration, normalQuantile } from '../src/vision/calibration.ts';
+import { identityPairs, rocAuc, tarAtFar, type PairScores } from '../bench/accuracy.ts';
+import { GROUP_FACE_COUNTS } from './helpers/face-counts.ts';
+import { hasTestdata, td, testdataSkipReason } from './helpers/testdata.ts';
+
+const load = async (...p: string[]) => decodeImage(fs.readFileSync(td(...p)));
+
+describe('model sets', () => {
+  it('loads the default 3.0 manifest and finds its files', () => {
+    const sets = loadModelSets();
+    const s = sets.get(DEFAULT_MODEL_VERSION)!;
+    expect(s).toBeDefined();
+    expect(Object.keys(s.models)).toEqual(expect.arrayContaining(['detect', 'landmark68', 'embedding', 'liveness', 'age', 'gender', 'expression', 'pose', 'eye']));
+    expect(s.models.embedding.input.shape).toEqual([1, 3, 112, 112]);
+    verifyModelSet(s, { hash: true }); // what `npm ci` installed matches the committed sha256
+  });
+
+  it('adds operator sets from a directory and refuses broken ones', async () => {
+    const base = loadModelSets().get('3.0')!;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fv-set-'));
+    try {
+      const models: Record<string, unknown> = {};
+      for (const role of ['detect', 'landmark68', 'embedding']) {
+        fs.copyFileSync(base.path(role), path.join(dir, `${role}.onnx`));
+        models[role] = { ...base.models[role], file: `${role}.onnx` };
+      }
+      fs.writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify({ version: 'custom-1', models }));
+      const sets = loadModelSets([dir]);
+      expect([...sets.keys()]).toEqual(['3.0', 'custom-1']);
+      const custom = await FaceAnalyzer.load({ set: sets.get('custom-1')!, tasks: [] });
+      expect(custom.available).toEqual(['landmark68', 'embedding']);
+      expect(custom.set.dir).toBe(dir);
+
+      fs.writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify({ version: '3.0', models }));
+      expect(() => loadModelSets([dir])).toThrow(/already defined/);
+      fs.writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify({ version: 'x', models: { detect: models.detect } }));
+      expect(() => loadModelSets([dir])).toThrow(/landmark68/);
+      fs.writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify({ version: 'y', models: { ...models, embedding: { ...(models.embedding as object), file: '../../etc/passwd' } } }));
+      expect(() => loadModelSets([dir])).toThrow(/plain relative name/);
+      fs.writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify({ version: 'z', models }));
+      fs.rmSync(path.join(dir, 'embedding.onnx'));
+      const err = await FaceAnalyzer.load({ set: loadModelSets([dir]).get('z')!, tasks: [] }).catch((e) => e);
+      expect(err).toBeInstanceOf(ModelMissingError);
+      expect(err.message).toMatch(/npm ci/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('calibration', () => {
+  it('is monotonic, invertible and puts 40/50/60 at FAR 1e-3/1e-4/1e-5 of the fitted tail', () => {
+    let prev = -1;
+    for (let c = -1; c <= 1.0001; c += 0.01) {
+      const s = cosineToScore(c);
+      expect(s).toBeGreaterThanOrEqual(prev);
+      expect(s).toBeGreaterThanOrEqual(0);
+      expect(s).toBeLessThanOrEqual(100);
+      prev = s;
+      expect(scoreToCosine(s)).toBeCloseTo(c, 6);
+    }
+    const { impostorMean: m, impostorTailSd: sd } = CALIBRATION_3_0;
+    for (const [far, score] of [[1e-3, 40], [1e-4, 50], [1e-5, 60]]) {
+      expect(scoreToCosine(score)).toBeCloseTo(m + sd * normalQuantile(1 - far), 9);
+    }
+    expect(normalQuantile(0.999)).toBeCloseTo(3.0902, 4);
+    expect(cosineToSimilarityScore(scoreToCosine(50))).toBeCloseTo(70, 6); // DetectFaceSimilarity: 70 = FAR 1e-4
+  });
+});
+
+describe.skipIf(!hasTestdata)('pipeline on the test photos', () => {
+  if (!hasTestdata) it.skip(testdataSkipReason, () => {});
+  let an: FaceAnalyzer;
+  beforeAll(async () => {
+    an = await FaceAnalyzer.load({ tasks: [] });
+  });
+
+  it.each(Object.entries(GROUP_FACE_COUNTS))('finds the %s faces (present: %i)', async (photo, present) => {
+    const r = await an.analyze(await load('faces/groups', photo), { minFaceSize: 34 });
+    expect(r.faces.length).toBe(present);
+    for (const f of r.faces) {
+      expect(f.kps).toHaveLength(5);
+      // eyes inside the box, left of right, above the mouth
+      const [le, re, nose, lm, rm] = f.kps;
+      expect(le.x).toBeLessThan(re.x);
+      expect(Math.max(le.y, re.y)).toBeLessThan(Math.min(lm.y, rm.y));
+      expect(nose.x).toBeGreaterThan(f.box.x);
+      expect(nose.x).toBeLessThan(f.box.x + f.box.width);
+    }
+  });
+
+  it('finds no face in a blank image and one face in each portrait', async () => {
+    expect((await an.analyze(await load('faces/edge/white.png'))).faces).toHaveLength(0);
+    for (const f of ['face_rectangular.png', 'obama_partial_face.jpg', '32bit.png']) {
+      expect((await an.analyze(await load('faces/edge', f))).faces.length, f).toBe(1);
+    }
+  });
+
+  it('MinFaceSize 20 reaches smaller faces than 34', async () => {
+    const img = await load('faces/groups/bbt3.jpg');
+    // Shrink to half: faces become 23-29 px wide.
+    const small = await decodeImage(await (await import('sharp')).default(img.data, { raw: { width: img.width, height: img.height, channels: 3 } }).resize(Math.round(img.width * 0.5)).png().toBuffer());
+    const r20 = await an.analyze(small, { minFaceSize: 20 });
+    const r34 = await an.analyze(small, { minFaceSize: 34 });
+    expect(r20.faces.length).toBe(GROUP_FACE_COUNTS['bbt3.jpg']);
+    expect(r34.faces.length).toBe(0);
+  });
+
+  describe('verification on all identity pairs', () => {
+    let pairs: PairScores & { photos: number; noFace: string[] };
+    beforeAll(async () => {
+      pairs = await identityPairs(an);
+    });
+    it('embeds every photo and separates people', () => {
+      expect(pairs.noFace).toEqual([]);
+      expect(pairs.genuine.length).toBeGreaterThan(50);
+      expect(rocAuc(pairs)).toBeGreaterThan(0.995);
+      expect(tarAtFar(pairs, 0.01).tar).toBeGreaterThan(0.95);
+    });
+    it('Score 40/50 behave as Tencent documents on this data, and the shipped fit reproduces', () => {
+      const far40 = pairs.impostor.filter((c) => cosineToScore(c) >= 40).length / pairs.impostor.length;
+      const tar50 = pairs.genuine.filter((c) => cosineToScore(c) >= 50).length / pairs.genuine.length;
+      expect(far40).toBeLessThanOrEqual(0.003); // ~1e-3 expected; 1,482 pairs cannot show less
+      expect(tar50).toBeGreaterThan(0.95);
+      const refit = fitCalibration(pairs.impostor, 'test');
+      expect(refit.impostorMean).toBeCloseTo(CALIBRATION_3_0.impostorMean, 2);
+      expect(refit.impostorTailSd).toBeCloseTo(CALIBRATION_3_0.impostorTailSd, 2);
+    });
+  });
+
+  it('the same photo at different resolutions embeds alike', async () => {
+    const e = async (f: string) => (await an.analyze(await load('faces/identities/obama', f), { embedding: true, maxFaces: 1 })).faces[0].embedding!;
+    const hi = await e('obama-1080p.jpg');
+    expect(cosine(hi, await e('obama-720p.jpg'))).toBeGreaterThan(0.8);
+    expect(cosine(hi, await e('obama-240p.jpg'))).toBeGreaterThan(0.6);
+  });
+});
+
+describe.skipIf(!hasTestdata)('inference pool', () => {
+  let pool: InferencePool;
+  beforeAll(async () => {
+    pool = await InferencePool.start({ threads: 2, tasks: [] });
+  });
+  afterAll(async () => {
+    await pool?.close();
+  });
+  it('analyzes bytes and RGB images in workers, with the same result as in-process', async () => {
+    const bytes = fs.readFileSync(td('faces/groups/bbt3.jpg'));
+    const [a, b] = await Promise.all([pool.analyze(bytes, { embedding: true, returnImage: true }), pool.analyze(await decodeImage(bytes), { embedding: true })]);
+    expect(a.faces.length).toBe(GROUP_FACE_COUNTS['bbt3.jpg']);
+    expect(a.format).toBe('jpeg');
+    expect(a.image!.width).toBe(594);
+    expect(a.faces[0].embedding).toBeInstanceOf(Float32Array);
+    expect(a.faces[0].embedding!.length).toBe(512);
+    expect(cosine(a.faces[0].embedding!, b.faces[0].embedding!)).toBeCloseTo(1, 5);
+  });
+  it('rebuilds ImageError across the thread boundary', async () => {
+    const err = await pool.analyze(Buffer.from('GIF89a-not-really'), {}).catch((e) => e);
+    expect(err).toBeInstanceOf(ImageError);
+    expect(err.kind).toBe('format');
+  });
+});
