@@ -36,7 +36,7 @@ export class FusionRepo {
     return { rows, total: Number(c.n) };
   }
 
-  async updateActivity(appId: number, activityId: string, patch: Partial<Pick<ActivityRow, 'name' | 'status' | 'updated_at'>>): Promise<void> {
+  async updateActivity(appId: number, activityId: string, patch: Partial<Pick<ActivityRow, 'name' | 'status' | 'profile_degree' | 'face_degree' | 'updated_at'>>): Promise<void> {
     await this.db.kysely.updateTable('fusion_activities').set(patch).where('app_id', '=', appId).where('activity_id', '=', activityId).execute();
   }
 

@@ -56,6 +56,11 @@ export class Keyring {
     return open(this.master, sealed, aad).toString('utf8');
   }
 
+  /** A purpose-bound key derived from the master key (e.g. for signing result URLs). */
+  deriveKey(purpose: string): Buffer {
+    return crypto.createHmac('sha256', this.master).update(`facevault:derive:${purpose}`).digest();
+  }
+
   newWrappedDataKey(appId: number): Buffer {
     return seal(this.master, crypto.randomBytes(32), `datakey:${appId}`);
   }

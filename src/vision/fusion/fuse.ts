@@ -18,6 +18,8 @@ export interface FuseFaceJob {
   profile: number;
   /** 0 = the user's inner features, 1 = the template's. */
   appearance: number;
+  /** Detail gain of the pasted face, -1 (smooth skin) .. 1 (sharpen); 0 = as is. */
+  detail?: number;
 }
 
 export interface Patch { x: number; y: number; width: number; height: number; data: Uint8Array }
@@ -109,6 +111,7 @@ function fuseOne(canvas: Raster, tMesh: Pts, job: FuseFaceJob): void {
   const mask = blur(fillPolygon(local(ring(P, MASK_SCALE)), w, h), w, h, 0.04 * fs);
 
   if (f < 1) localColourTransfer(Uw, Tw, skin, validU, region, w, h, 0.1 * fs);
+  if (job.detail) adjustDetail(Uw, region, w, h, 0.008 * fs, job.detail);
 
   const delta = new Float32Array(w * h * 3);
   for (let q = 0; q < w * h; q++) {
@@ -127,6 +130,16 @@ function fuseOne(canvas: Raster, tMesh: Pts, job: FuseFaceJob): void {
         canvas.data[d + c] = v <= 0 ? 0 : v >= 255 ? 255 : Math.round(v);
       }
     }
+  }
+}
+
+/** U += gain·(U − blur(U)) inside the region: unsharp masking (gain > 0) or smoothing (< 0). */
+function adjustDetail(U: Float32Array, region: Float32Array, w: number, h: number, sigma: number, gain: number): void {
+  const ch = new Float32Array(w * h);
+  for (let c = 0; c < 3; c++) {
+    for (let q = 0; q < w * h; q++) ch[q] = U[q * 3 + c];
+    blur(ch, w, h, Math.max(1, sigma));
+    for (let q = 0; q < w * h; q++) if (region[q] > 0) U[q * 3 + c] += gain * (U[q * 3 + c] - ch[q]);
   }
 }
 

@@ -1,0 +1,71 @@
+// Builds the face fusion capability from the app's stores: repo, material service, result
+// links, worker pool, rate limiter and the fusion service itself.
+import type { App } from '../app.ts';
+import { TcError } from '../api/errors.ts';
+import { FusionRepo } from '../store/fusion-repo.ts';
+import { FusionPool } from '../vision/fusion/pool.ts';
+import type { AnalysisResult, AnalyzeOptions, RgbImage } from '../vision/types.ts';
+import { FusionMaterials, type FusionLimits } from './fusion-materials.ts';
+import { FusionResults } from './fusion-results.ts';
+import { FusionService, type ImageReader } from './fusion.ts';
+import { inProcessFaceFinder, type FaceFinder } from './fusion-vision.ts';
+import { RateLimiter } from './rate-limit.ts';
+import { retentionFor, retentionRules } from './retention-policy.ts';
+
+export interface FusionModule {
+  repo: FusionRepo;
+  materials: FusionMaterials;
+  results: FusionResults;
+  service: FusionService;
+  readImage: ImageReader;
+  logRetainMs: number;
+}
+
+function envInt(name: string, def: number, min: number, max: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return def;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
+  return n;
+}
+
+/** Base64 inputs here; Url inputs go through the shared SSRF-guarded fetcher when present. */
+export function base64Reader(fetchUrl?: (url: string, field: string, maxBytes: number) => Promise<Buffer>): ImageReader {
+  return async (input, field, limits) => {
+    if (input.url) {
+      if (!fetchUrl) throw new TcError('FailedOperation.ImageDownloadError', `${field}: Url inputs are not available on this server`);
+      return fetchUrl(input.url, field, limits.maxUrlBytes);
+    }
+    const s = input.image ?? '';
+    if (s.length > Math.ceil(limits.maxBase64Bytes / 3) * 4 + 4) throw new TcError('FailedOperation.ImageSizeExceed', `${field}: the base64 image exceeds ${limits.maxBase64Bytes / 1024 / 1024} MB`);
+    if (!/^[A-Za-z0-9+/\r\n]*={0,2}\s*$/.test(s)) throw new TcError('FailedOperation.ImageDecodeFailed', `${field}: the value is not valid base64`);
+    const bytes = Buffer.from(s, 'base64');
+    if (!bytes.length) throw new TcError('FailedOperation.ImageDecodeFailed', `${field}: the image is empty`);
+    return bytes;
+  };
+}
+
+export function createFusionModule(app: App, deps: { finder?: FaceFinder; fetchUrl?: (url: string, field: string, maxBytes: number) => Promise<Buffer> } = {}): FusionModule {
+  const rules = retentionRules(process.env, app.config.errorLogMaxBytes);
+  const limits: FusionLimits = {
+    draftQps: envInt('FACEVAULT_FUSION_DRAFT_QPS', 1, 1, 100_000),
+    publishedQps: envInt('FACEVAULT_FUSION_PUBLISHED_QPS', 50, 1, 100_000),
+    materialMaxSide: 4096,
+    cacheBytes: envInt('FACEVAULT_FUSION_CACHE_MB', 256, 0, 1_000_000) * 1024 * 1024,
+  };
+  // The shared inference pool (when the app has one) does detection and mesh off the event loop.
+  const inproc = inProcessFaceFinder();
+  const vision = () => (app as unknown as { vision?: { analyze(img: RgbImage, o: AnalyzeOptions): Promise<AnalysisResult> } }).vision;
+  const finder: FaceFinder = deps.finder ?? { analyze: (img, o) => (vision() ? vision()!.analyze(img, o) : inproc.analyze(img, o)) };
+  const repo = new FusionRepo(app.db);
+  const materials = new FusionMaterials(repo, app.blobs, app.clock, finder, limits);
+  const results = new FusionResults(repo, app.blobs, app.clock, app.keyring.deriveKey('fusion-result-url'), app.config.publicUrl);
+  app.httpRoutes.push(results.routes);
+  const pool = new FusionPool(envInt('FACEVAULT_FUSION_THREADS', app.config.inferenceThreads, 0, 256));
+  app.onClose(() => pool.close());
+  const readImage = base64Reader(deps.fetchUrl);
+  const service = new FusionService(materials, finder, pool, results, new RateLimiter(app.clock), readImage, {
+    fusedMs: retentionFor(rules, 'fused_result')!, ultraMs: retentionFor(rules, 'fused_result_ultra')!,
+  });
+  return { repo, materials, results, service, readImage, logRetainMs: retentionFor(rules, 'fusion_log')! };
+}

@@ -1,0 +1,63 @@
+// A small pool of worker threads for fusion pixel work (warp, colour, blend), so the event
+// loop only decodes, encodes (both in libuv via sharp) and answers requests.
+import { Worker } from 'node:worker_threads';
+import type { FuseFaceJob, Patch } from './fuse.ts';
+import { fuseIntoTemplate } from './fuse.ts';
+import type { Raster } from './warp.ts';
+
+interface Pending { resolve(p: Patch): void; reject(e: Error): void; slot: Slot }
+interface Slot { w: Worker; busy: number }
+
+export class FusionPool {
+  private workers: Slot[] = [];
+  private pending = new Map<number, Pending>();
+  private nextId = 1;
+  private closed = false;
+
+  /** size 0 runs fusion inline (tests, tiny deployments). */
+  constructor(readonly size: number) {
+    for (let i = 0; i < size; i++) this.workers.push(this.spawn());
+  }
+
+  private spawn(): Slot {
+    const w = new Worker(new URL('./worker-boot.mjs', import.meta.url));
+    const slot: Slot = { w, busy: 0 };
+    w.on('message', (m: { id: number; patch?: Patch; error?: string }) => {
+      slot.busy--;
+      const p = this.pending.get(m.id);
+      if (!p) return;
+      this.pending.delete(m.id);
+      if (m.patch) p.resolve(m.patch);
+      else p.reject(new Error(`fusion worker failed: ${m.error}`));
+    });
+    const fail = (e: Error) => {
+      for (const [id, p] of this.pending) if (p.slot === slot) { p.reject(e); this.pending.delete(id); }
+      // Replace a dead worker so later requests do not queue behind it forever.
+      const i = this.workers.indexOf(slot);
+      if (i >= 0 && !this.closed) this.workers[i] = this.spawn();
+    };
+    w.on('error', fail);
+    w.on('exit', (code) => { if (!this.closed) fail(new Error(`fusion worker exited with code ${code}`)); });
+    w.unref();
+    return slot;
+  }
+
+  /** The template's pixels should live in a SharedArrayBuffer (cached templates do): no copy. */
+  run(template: Raster, jobs: FuseFaceJob[]): Promise<Patch> {
+    if (this.closed) return Promise.reject(new Error('fusion pool is closed'));
+    if (!this.workers.length) return Promise.resolve().then(() => fuseIntoTemplate(template, jobs));
+    const slot = this.workers.reduce((a, b) => (b.busy < a.busy ? b : a));
+    const id = this.nextId++;
+    slot.busy++;
+    return new Promise<Patch>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject, slot });
+      slot.w.postMessage({ id, template, jobs });
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all(this.workers.map((s) => s.w.terminate()));
+    this.workers = [];
+  }
+}

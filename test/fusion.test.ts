@@ -1,0 +1,211 @@
+// Face fusion through the official SDK: activities/materials (CommonClient, our extensions),
+// DescribeMaterialList, FuseFace/FuseFaceUltra results, marks, result links, errors, limits,
+// tenant isolation, and complete deletion.
+import fs from 'node:fs';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, errorCode, type TestServer } from './helpers/server.ts';
+import { hasTestdata, testdataSkipReason, td, tdBase64 } from './helpers/testdata.ts';
+import { decodeImage } from '../src/vision/image-decode.ts';
+
+let t: TestServer;
+let other: { SecretId: string; SecretKey: string };
+let activityId = '';
+let materialId = '';
+const TEMPLATE = ['faces', 'identities', 'obama', 'obama-720p.jpg'];
+const USER = ['faces', 'identities', 'biden', 'biden2.jpg'];
+
+async function smallJpeg(parts: string[], width: number): Promise<string> {
+  return (await sharp(fs.readFileSync(td(...parts))).resize({ width }).jpeg().toBuffer()).toString('base64');
+}
+
+describe.skipIf(!hasTestdata)(`face fusion${hasTestdata ? '' : ` (skipped: ${testdataSkipReason})`}`, () => {
+  beforeAll(async () => {
+    t = await startTestServer({ FACEVAULT_FUSION_THREADS: '1' });
+    other = await t.run.app.accounts.createAccount('other');
+    const ff = t.common('facefusion');
+    const a = await ff.request('CreateActivity', { ActivityName: 'summer', Status: 'PUBLISHED' });
+    activityId = a.ActivityId;
+    const m = await ff.request('CreateMaterial', { ActivityId: activityId, MaterialName: 'obama', Image: tdBase64(...TEMPLATE) });
+    materialId = m.MaterialId;
+  }, 240_000);
+  afterAll(async () => { await t?.stop(); });
+
+  it('creates, lists and modifies activities with Tencent-style ids', async () => {
+    expect(activityId).toMatch(/^at_\d{19}$/);
+    const ff = t.common('facefusion');
+    const l = await ff.request('DescribeActivities', {});
+    expect(l.Count).toBe(1);
+    expect(l.Activities[0]).toMatchObject({ ActivityId: activityId, ActivityName: 'summer', Status: 'PUBLISHED' });
+    const m = await ff.request('ModifyActivity', { ActivityId: activityId, ActivityName: 'summer2' });
+    expect(m.Activity.ActivityName).toBe('summer2');
+    expect(await errorCode(ff.request('ModifyActivity', { ActivityId: activityId, Status: 'LIVE' }))).toBe('InvalidParameterValue');
+  });
+
+  it('DescribeMaterialList answers in Tencent\'s shape', async () => {
+    const r = await t.facefusion().DescribeMaterialList({ ActivityId: activityId, Limit: 20, Offset: 0 });
+    expect(r.Count).toBe(1);
+    const m = r.MaterialInfos[0];
+    expect(m.MaterialId).toBe(materialId);
+    expect(m.MaterialId).toMatch(/^mt_\d{19}$/);
+    expect(m.MaterialStatus).toBe(21);
+    expect(m.MaterialName).toBe('obama');
+    expect(m.CreateTime).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
+    expect(m.MaterialFaceList).toHaveLength(1);
+    expect(m.MaterialFaceList[0].FaceId).toBe('0');
+    expect(m.MaterialFaceList[0].FaceInfo.Width).toBeGreaterThan(100);
+    const one = await t.facefusion().DescribeMaterialList({ ActivityId: activityId, MaterialId: materialId });
+    expect(one.Count).toBe(1);
+    expect(await errorCode(t.facefusion().DescribeMaterialList({ ActivityId: activityId, Limit: 21 }))).toBe('InvalidParameterValue.ParameterValueError');
+    expect(await errorCode(t.facefusion().DescribeMaterialList({ ActivityId: activityId, MaterialId: 'mt_1' }))).toBe('InvalidParameterValue.MaterialIdNotFound');
+    expect(await errorCode(t.facefusion().DescribeMaterialList({ ActivityId: 'at_1' }))).toBe('InvalidParameterValue.ActivityIdNotFound');
+  });
+
+  it('FuseFace base64: template size, visible label, XMP source type and MetaData; 100/100 gives the template back', async () => {
+    const user = await smallJpeg(USER, 600);
+    const r = await t.facefusion().FuseFace({
+      ProjectId: activityId, ModelId: materialId, RspImgType: 'base64', MergeInfos: [{ Image: user }],
+      FuseProfileDegree: 0, FuseFaceDegree: 0, FuseParam: { ImageCodecParam: { MetaData: [{ MetaKey: 'campaign', MetaValue: 'summer <2026>' }] } },
+    });
+    const out = Buffer.from(r.FusedImage, 'base64');
+    const meta = await sharp(out).metadata();
+    expect([meta.width, meta.height, meta.format]).toEqual([1280, 720, 'jpeg']);
+    const xmp = meta.xmp!.toString('utf8');
+    expect(xmp).toContain('http://cv.iptc.org/newscodes/digitalsourcetype/compositeWithTrainedAlgorithmicMedia');
+    expect(xmp).toContain('campaign');
+    expect(xmp).toContain('summer &lt;2026&gt;');
+
+    const tpl = await decodeImage(fs.readFileSync(td(...TEMPLATE)));
+    const fused = await decodeImage(out);
+    const box = (await t.facefusion().DescribeMaterialList({ ActivityId: activityId })).MaterialInfos[0].MaterialFaceList[0].FaceInfo;
+    const diff = (a: Buffer, b: Buffer, x0: number, y0: number, w: number, h: number) => {
+      let s = 0;
+      for (let y = y0; y < y0 + h; y++) for (let x = x0; x < x0 + w; x++) for (let c = 0; c < 3; c++) s += Math.abs(a[(y * 1280 + x) * 3 + c] - b[(y * 1280 + x) * 3 + c]);
+      return s / (w * h * 3);
+    };
+    // 0/0: the face region changed; far corners did not; the label darkened the bottom-right.
+    expect(diff(tpl.data, fused.data, box.X, box.Y, box.Width, box.Height)).toBeGreaterThan(8);
+    expect(diff(tpl.data, fused.data, 0, 0, 100, 100)).toBeLessThan(3);
+    expect(diff(tpl.data, fused.data, 1280 - 60, 720 - 20, 40, 10)).toBeGreaterThan(20);
+
+    const same = await t.facefusion().FuseFace({ ProjectId: activityId, ModelId: materialId, RspImgType: 'base64', MergeInfos: [{ Image: user }], FuseProfileDegree: 100, FuseFaceDegree: 100, LogoAdd: 0 });
+    const sameBuf = Buffer.from(same.FusedImage, 'base64');
+    expect((await sharp(sameBuf).metadata()).xmp!.toString()).toContain('compositeWithTrainedAlgorithmicMedia');
+    const back = await decodeImage(sameBuf);
+    expect(diff(tpl.data, back.data, box.X, box.Y, box.Width, box.Height)).toBeLessThan(3); // JPEG noise only
+    expect(diff(tpl.data, back.data, 1280 - 60, 720 - 20, 40, 10)).toBeLessThan(3); // no label with LogoAdd 0
+  }, 120_000);
+
+  it('FuseFace url: a signed link that works, and refuses tampering; logged without the signature', async () => {
+    const r = await t.facefusion().FuseFace({ ProjectId: activityId, ModelId: materialId, RspImgType: 'url', MergeInfos: [{ Image: await smallJpeg(USER, 500) }] });
+    expect(r.FusedImage).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/results\/[A-Za-z0-9_-]{32}\.jpg\?Expires=\d+&Signature=[0-9a-f]{64}$/);
+    const ok = await fetch(r.FusedImage);
+    expect(ok.status).toBe(200);
+    expect((await sharp(Buffer.from(await ok.arrayBuffer())).metadata()).width).toBe(1280);
+    expect((await fetch(r.FusedImage.replace(/Signature=./, 'Signature=0'))).status).toBe(403);
+    expect((await fetch(r.FusedImage.replace(/Expires=(\d+)/, (_m: string, e: string) => `Expires=${Number(e) + 1}`))).status).toBe(403);
+    const row = (await t.run.app.db.kysely.selectFrom('blobs').selectAll().where('data_class', '=', 'fused_result').execute())[0];
+    expect(row.expires_at! - row.created_at).toBe(7 * 86400_000);
+    const log = await t.run.app.fusion.repo.logForApp(t.creds.AppId);
+    const entry = log.find((l) => l.result_url && r.FusedImage.startsWith(l.result_url.split('?')[0]))!;
+    expect(entry).toMatchObject({ action: 'FuseFace', code: '', data_class: 'fusion_log', activity_id: activityId });
+    expect(entry.result_url).not.toContain('Signature');
+    expect(entry.expires_at! - entry.time).toBe(7 * 86400_000);
+  }, 120_000);
+
+  it('maps errors to Tencent codes', async () => {
+    const ff = t.facefusion();
+    const user = await smallJpeg(USER, 400);
+    const base = { ProjectId: activityId, ModelId: materialId, RspImgType: 'base64', MergeInfos: [{ Image: user }] };
+    expect(await errorCode(ff.FuseFace({ ...base, ProjectId: 'at_404' }))).toBe('InvalidParameterValue.ActivityIdNotFound');
+    expect(await errorCode(ff.FuseFace({ ...base, ModelId: 'mt_404' }))).toBe('FailedOperation.FuseMaterialNotExist');
+    expect(await errorCode(ff.FuseFace({ ...base, MergeInfos: [{ Image: user, TemplateFaceID: '7' }] }))).toBe('FailedOperation.TemplateFaceIDNotExist');
+    expect(await errorCode(ff.FuseFace({ ...base, MergeInfos: [{ Image: tdBase64('faces', 'edge', 'white.png') }] }))).toBe('FailedOperation.NoFaceDetected');
+    expect(await errorCode(ff.FuseFace({ ...base, MergeInfos: [{ Image: 'not base64!' }] }))).toBe('FailedOperation.ImageDecodeFailed');
+    expect(await errorCode(ff.FuseFace({ ...base, MergeInfos: [{ Image: Buffer.from('hello').toString('base64') }] }))).toBe('FailedOperation.ImageDecodeFailed');
+    const huge = (await sharp({ create: { width: 4100, height: 80, channels: 3, background: '#888' } }).jpeg().toBuffer()).toString('base64');
+    expect(await errorCode(ff.FuseFace({ ...base, MergeInfos: [{ Image: huge }] }))).toBe('FailedOperation.ImageResolutionExceed');
+    expect(await errorCode(ff.FuseFace({ ...base, MergeInfos: [] }))).toBe('InvalidParameterValue');
+    expect(await errorCode(ff.FuseFace({ ...base, MergeInfos: Array(7).fill({ Image: user }) }))).toBe('InvalidParameterValue');
+    expect(await errorCode(ff.FuseFace({ ...base, FuseFaceDegree: 101 }))).toBe('InvalidParameterValue.ParameterValueError');
+    expect(await errorCode(ff.FuseFace({ ...base, RspImgType: 'png' }))).toBe('InvalidParameterValue');
+    expect(await errorCode(ff.FuseFace({ ...base, MergeInfos: [{ Image: user, InputImageFaceRect: { X: 0, Y: 0, Width: 10, Height: 10 } }] }))).toBe('InvalidParameterValue.FaceRectParameterValueError');
+    expect(await errorCode(ff.FuseFace({ ...base, MergeInfos: [{ Image: user, InputImageFaceRect: { X: 0, Y: 0, Width: 40, Height: 40 } }] }))).toBe('FailedOperation.NoFaceDetected');
+    expect(await errorCode(ff.FuseFace({ ...base, FuseParam: { ImageCodecParam: { MetaData: [{ MetaKey: 'k'.repeat(33), MetaValue: 'v' }] } } }))).toBe('InvalidParameterValue');
+    // A face detected but smaller than 34 px: a group photo shrunk until its faces are tiny.
+    const tiny = (await sharp(fs.readFileSync(td('faces', 'groups', 'bbt1.jpg'))).resize({ width: 300 }).jpeg().toBuffer()).toString('base64');
+    const tinyCode = await errorCode(ff.FuseFace({ ...base, MergeInfos: [{ Image: tiny }] }));
+    expect(['FailedOperation.FaceSizeTooSmall', 'FailedOperation.NoFaceDetected']).toContain(tinyCode);
+  }, 120_000);
+
+  it('draft activities are rate limited (RequestLimitExceeded)', async () => {
+    const ff = t.common('facefusion');
+    const draft = (await ff.request('CreateActivity', { ActivityName: 'draft' })).ActivityId;
+    const bad = { ProjectId: draft, ModelId: 'mt_1', RspImgType: 'base64', MergeInfos: [{ Image: 'eA==' }] };
+    const codes = await Promise.all([1, 2, 3].map(() => errorCode(t.facefusion().FuseFace(bad))));
+    expect(codes).toContain('RequestLimitExceeded');
+    expect(codes).toContain('FailedOperation.FuseMaterialNotExist');
+  });
+
+  it('no AppId can see or use another AppId\'s activities and materials', async () => {
+    const ffOther = t.facefusion(other), commonOther = t.common('facefusion', other);
+    expect((await commonOther.request('DescribeActivities', {})).Count).toBe(0);
+    expect(await errorCode(ffOther.DescribeMaterialList({ ActivityId: activityId }))).toBe('InvalidParameterValue.ActivityIdNotFound');
+    expect(await errorCode(ffOther.FuseFace({ ProjectId: activityId, ModelId: materialId, RspImgType: 'base64', MergeInfos: [{ Image: 'eA==' }] }))).toBe('InvalidParameterValue.ActivityIdNotFound');
+    expect(await errorCode(commonOther.request('DeleteMaterial', { MaterialId: materialId }))).toBe('InvalidParameterValue.MaterialIdNotFound');
+    expect(await errorCode(commonOther.request('DeleteActivity', { ActivityId: activityId }))).toBe('InvalidParameterValue.ActivityIdNotFound');
+    // Their own activity cannot reach our material either.
+    const theirs = (await commonOther.request('CreateActivity', { ActivityName: 'x', Status: 'PUBLISHED' })).ActivityId;
+    expect(await errorCode(ffOther.FuseFace({ ProjectId: theirs, ModelId: materialId, RspImgType: 'base64', MergeInfos: [{ Image: 'eA==' }] }))).toBe('FailedOperation.FuseMaterialNotExist');
+  });
+
+  it('FuseFaceUltra with an inline template and a logo image (negative X/Y from the bottom-right)', async () => {
+    const logo = (await sharp({ create: { width: 20, height: 20, channels: 3, background: '#ff0000' } }).png().toBuffer()).toString('base64');
+    const r = await t.facefusion().FuseFaceUltra({
+      RspImgType: 'base64', ModelImage: await smallJpeg(TEMPLATE, 640), MergeInfos: [{ Image: await smallJpeg(USER, 400) }],
+      SwapModelType: 2, FusionUltraParam: { WarpRadio: 0.9 }, LogoParam: { LogoRect: { X: -10, Y: -10, Width: 50, Height: 30 }, LogoImage: logo },
+    });
+    const img = await decodeImage(Buffer.from(r.FusedImage, 'base64'));
+    expect([img.width, img.height]).toEqual([640, 360]);
+    const px = (x: number, y: number) => [...img.data.subarray((y * 640 + x) * 3, (y * 640 + x) * 3 + 3)];
+    const [rr, gg, bb] = px(640 - 10 - 25, 360 - 10 - 15); // centre of the logo rect
+    expect(rr).toBeGreaterThan(200);
+    expect(gg + bb).toBeLessThan(80);
+    expect(await errorCode(t.facefusion().FuseFaceUltra({ RspImgType: 'base64', ModelImage: await smallJpeg(TEMPLATE, 640), MergeInfos: [{ Image: 'eA==' }], SwapModelType: 9 }))).toBe('InvalidParameterValue.ParameterValueError');
+  }, 120_000);
+
+  it('deleting a material, then its activity, leaves nothing behind (rows, blobs, cache)', async () => {
+    const ff = t.common('facefusion');
+    const act = (await ff.request('CreateActivity', { ActivityName: 'temp', Status: 'PUBLISHED' })).ActivityId;
+    const m1 = (await ff.request('CreateMaterial', { ActivityId: act, Image: await smallJpeg(TEMPLATE, 640) })).MaterialId;
+    const m2 = (await ff.request('CreateMaterial', { ActivityId: act, Image: await smallJpeg(TEMPLATE, 500) })).MaterialId;
+    const r = await t.facefusion().FuseFace({ ProjectId: act, ModelId: m1, RspImgType: 'url', MergeInfos: [{ Image: await smallJpeg(USER, 400) }] });
+    const { app } = t.run;
+    const k = app.db.kysely;
+    const rowsFor = async (ids: string[]) => ({
+      materials: (await k.selectFrom('fusion_materials').selectAll().where('material_id', 'in', ids).execute()).length,
+      faces: (await k.selectFrom('fusion_material_faces').selectAll().where('material_id', 'in', ids).execute()).length,
+      results: (await k.selectFrom('fusion_results').selectAll().where('material_id', 'in', ids).execute()).length,
+      blobs: (await k.selectFrom('blobs').selectAll().where('owner_ref', 'in', ids).execute()).length,
+    });
+    const blobKeys = async () => (await app.blobs.list(`fusion/${t.creds.AppId}/`)).length;
+    expect(await rowsFor([m1])).toEqual({ materials: 1, faces: 1, results: 1, blobs: 2 });
+    expect((await k.selectFrom('fusion_material_faces').select('data_class').where('material_id', '=', m1).executeTakeFirstOrThrow()).data_class).toBe('material_derivative');
+    expect(app.fusion.materials.cached(m1)).toBe(true);
+    const before = await blobKeys();
+
+    await ff.request('DeleteMaterial', { MaterialId: m1 });
+    expect(await rowsFor([m1])).toEqual({ materials: 0, faces: 0, results: 0, blobs: 0 });
+    expect(await blobKeys()).toBe(before - 2);
+    expect(app.fusion.materials.cached(m1)).toBe(false);
+    expect((await fetch(r.FusedImage)).status).toBe(404);
+    expect(await errorCode(t.facefusion().FuseFace({ ProjectId: act, ModelId: m1, RspImgType: 'base64', MergeInfos: [{ Image: 'eA==' }] }))).toBe('FailedOperation.FuseMaterialNotExist');
+
+    await ff.request('DeleteActivity', { ActivityId: act });
+    expect(await rowsFor([m2])).toEqual({ materials: 0, faces: 0, results: 0, blobs: 0 });
+    expect(await blobKeys()).toBe(before - 3);
+    expect(app.fusion.materials.cached(m2)).toBe(false);
+    expect(await k.selectFrom('fusion_activities').selectAll().where('activity_id', '=', act).executeTakeFirst()).toBeUndefined();
+    expect(await errorCode(t.facefusion().DescribeMaterialList({ ActivityId: act }))).toBe('InvalidParameterValue.ActivityIdNotFound');
+  }, 120_000);
+});
