@@ -45,6 +45,8 @@ export interface App {
 export interface AppOptions {
   clock?: Clock;
   pgSchema?: string;
+  /** Start loading the face models right away (serve), instead of on the first request. */
+  warmVision?: boolean;
 }
 
 export async function createApp(config: Config, opts: AppOptions = {}): Promise<App> {
@@ -60,6 +62,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
 
   const vision = VisionEngine.fromConfig(config);
   closers.push(() => vision.close());
+  // Failures are kept in vision.status() (/readyz shows them) and retried on first use.
+  if (opts.warmVision) vision.warm().catch(() => {});
 
   const app: App = {
     config, clock, db, blobs, keyring,

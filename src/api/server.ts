@@ -83,7 +83,7 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
     }
     // Models: "idle" (loads on first use) does not block readiness; loading or failed does.
     const v = app.vision.status();
-    checks.models = v.state === 'ready' ? 'ok' : v.state === 'failed' ? `error: ${v.error}` : v.state;
+    checks.models = v.state === 'ready' ? (v.allLoaded ? 'ok' : 'ok (optional models still loading)') : v.state === 'failed' ? `error: ${v.error}` : v.state;
     if (v.state === 'loading' || v.state === 'failed') ok = false;
     reply.code(ok ? 200 : 503).send({ status: ok ? 'ready' : 'not ready', checks });
   });

@@ -16,6 +16,9 @@ Usage:
   facevault keys list --app-id A           list keys (never their secrets)
   facevault keys disable --app-id A --secret-id ID
   facevault keys enable --app-id A --secret-id ID
+  facevault analyze <image> [--attributes] [--mesh] [--quality] [--min-face-size 20|34]
+                                           detect faces in a local image (offline); prints JSON
+  facevault compare <imageA> <imageB>      compare the main faces of two local images (offline); prints JSON
 `;
 
 function serveHelp(): string {
@@ -50,6 +53,14 @@ export async function main(argv: string[]): Promise<number> {
   try {
     if (cmd === 'serve' && flags.help) {
       console.log(serveHelp());
+      return 0;
+    }
+    if (cmd === 'analyze' || cmd === 'compare') {
+      const files = positional.slice(1);
+      if (files.length !== (cmd === 'analyze' ? 1 : 2)) throw new UsageError(`${cmd} needs ${cmd === 'analyze' ? 'one image' : 'two images'}`);
+      const { analyzeCommand, compareCommand } = await import('./vision-commands.ts');
+      const out = cmd === 'analyze' ? await analyzeCommand(files[0], flags) : await compareCommand(files[0], files[1], flags);
+      console.log(JSON.stringify(out, null, 2));
       return 0;
     }
     const config = loadConfig(process.env, cpuCount());

@@ -42,11 +42,14 @@ async function bootstrap(app: App, log: (s: string) => void) {
 }
 
 export async function serveCommand(config: Config): Promise<void> {
-  const r = await startServer(config);
-  // Load the models now, in the background: /readyz answers 503 until they are in.
+  // Models load in the background from app creation on: /readyz answers 503 until they are in.
   const t0 = performance.now();
-  r.app.vision.warm().then(
-    (p) => console.log(`models ready: set ${p.version}, ${p.size} inference threads, tasks ${p.available.join(', ')} (${Math.round(performance.now() - t0)} ms)`),
+  const r = await startServer(config, console.log, { warmVision: true });
+  r.app.vision.warm().then((p) => p.allLoaded).then(
+    () => {
+      const v = r.app.vision.status();
+      if (v.state === 'ready') console.log(`models ready: set ${v.version}, ${v.threads} inference threads, tasks ${v.tasks.join(', ')} (core ${v.loadMs} ms, all ${Math.round(performance.now() - t0)} ms)`);
+    },
     (e: Error) => console.error(`facevault: the face models could not be loaded: ${e.message}`),
   );
   console.log(`facevault listening on ${r.url} (region ${config.region}, database ${config.databaseUrl ? 'PostgreSQL' : 'SQLite in ' + config.dataDir}, objects ${config.objectStore.kind === 'local' ? config.objectStore.dir : 's3://' + config.objectStore.bucket}, ${cpuCount()} cores)`);

@@ -8,7 +8,12 @@ import type { RgbImage } from '../vision/types.ts';
 import type { TaskName } from '../vision/task-model.ts';
 import type { UrlPolicy } from './image-input.ts';
 
-export type VisionStatus = { state: 'idle' } | { state: 'loading'; sinceMs: number } | { state: 'ready'; loadMs: number; threads: number; tasks: TaskName[]; version: string } | { state: 'failed'; error: string };
+export type VisionStatus =
+  | { state: 'idle' }
+  | { state: 'loading'; sinceMs: number }
+  /** Core models (detect, landmarks, embedding) serve; `allLoaded` once optional tasks are in too. */
+  | { state: 'ready'; loadMs: number; threads: number; tasks: TaskName[]; version: string; allLoaded: boolean; allLoadedMs?: number }
+  | { state: 'failed'; error: string };
 
 export interface VisionOptions {
   threads: number;
@@ -53,7 +58,12 @@ export class VisionEngine {
       this._status = { state: 'loading', sinceMs: Date.now() };
       this.pool = InferencePool.start({ threads: this.opts.threads, extraModelSetDirs: this.opts.modelSetDirs, tasks: this.opts.tasks }).then(
         (p) => {
-          this._status = { state: 'ready', loadMs: Math.round(performance.now() - t0), threads: p.size, tasks: p.available, version: p.version };
+          const st: VisionStatus = { state: 'ready', loadMs: Math.round(performance.now() - t0), threads: p.size, tasks: p.available, version: p.version, allLoaded: false };
+          this._status = st;
+          p.allLoaded.then(
+            () => { Object.assign(st, { allLoaded: true, allLoadedMs: Math.round(performance.now() - t0), tasks: p.available }); },
+            (e: Error) => { if (this._status === st) this._status = { state: 'failed', error: `optional models: ${e.message}` }; },
+          );
           return p;
         },
         (e: Error) => {

@@ -14,6 +14,9 @@ export interface FaceAnalyzerOptions {
   extraModelSetDirs?: string[];
   /** Optional tasks to load (default: every one whose module and files exist). */
   tasks?: TaskName[];
+  /** Resolve once the core models are in; optional tasks finish loading in the background
+   *  (`optionalReady`), and a request needing one waits for it. Default false. */
+  background?: boolean;
 }
 
 const OPTION_OF: Partial<Record<TaskName, keyof AnalyzeOptions>> = {
@@ -25,6 +28,9 @@ export class FaceAnalyzer {
     readonly set: ModelSet,
     private readonly detector: FaceDetector,
     private readonly tasks: Map<TaskName, TaskModel>,
+    /** Resolves when every optional task model is loaded. */
+    readonly optionalReady: Promise<void>,
+    private readonly pending: Map<TaskName, Promise<void>>,
   ) {}
 
   static async load(opts: FaceAnalyzerOptions = {}): Promise<FaceAnalyzer> {
@@ -38,14 +44,23 @@ export class FaceAnalyzer {
     }
     verifyModelSet(set, { roles: ['detect', 'landmark68', 'embedding'] });
     const detector = await FaceDetector.load(set.models.detect, set.path('detect'));
-    const core: TaskModel[] = [new Landmark68(set), new Embedder(set)];
-    const optional = await loadOptionalTasks(set, opts.tasks);
     const tasks = new Map<TaskName, TaskModel>();
-    for (const m of [...core, ...optional]) {
+    for (const m of [new Landmark68(set), new Embedder(set)]) {
       await m.prepare();
       tasks.set(m.task, m);
     }
-    return new FaceAnalyzer(set, detector, tasks);
+    const pending = new Map<TaskName, Promise<void>>();
+    const optionalReady = (async () => {
+      const optional = await loadOptionalTasks(set, opts.tasks);
+      for (const m of optional) {
+        tasks.set(m.task, m);
+        pending.set(m.task, m.prepare());
+      }
+      await Promise.all(pending.values());
+    })();
+    if (!opts.background) await optionalReady;
+    else optionalReady.catch(() => {}); // surfaced by the request that needs the task
+    return new FaceAnalyzer(set, detector, tasks, optionalReady, pending);
   }
 
   /** Task names this analyzer can run (core ones always). */
@@ -60,12 +75,15 @@ export class FaceAnalyzer {
       .sort((a, b) => b.score - a.score)
       .map((d) => ({ box: d.box, score: d.score, kps: [] }));
     if (opts.maxFaces !== undefined) faces = faces.slice(0, Math.max(0, opts.maxFaces));
+    const wantsOptional = (['mesh', 'quality', 'attributes', 'liveness'] as const).some((o) => opts[o]);
+    if (wantsOptional) await this.optionalReady;
     for (const task of TASK_ORDER) {
       const model = this.tasks.get(task);
       if (!model) continue;
       // Landmarks are cheap (<1 ms) and give the 5 points everything else needs: always run.
       const opt = OPTION_OF[task];
       if (task !== 'landmark68' && !(opt && opts[opt])) continue;
+      await this.pending.get(task);
       for (const f of faces) await model.run(img, f, opts);
     }
     if (!opts.landmarks) for (const f of faces) delete f.landmarks68;

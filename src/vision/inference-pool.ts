@@ -45,10 +45,18 @@ export class InferencePool {
   private closed = false;
   available: TaskName[] = [];
   version = '';
+  private completeCount = 0;
+  private resolveComplete!: () => void;
+  private rejectComplete!: (e: Error) => void;
+  /** Resolves when every worker has also loaded the optional task models. */
+  readonly allLoaded: Promise<void>;
 
-  private constructor(private readonly opts: PoolOptions) {}
+  private constructor(private readonly opts: PoolOptions) {
+    this.allLoaded = new Promise<void>((res, rej) => { this.resolveComplete = res; this.rejectComplete = rej; });
+    this.allLoaded.catch(() => {});
+  }
 
-  /** Starts every worker and resolves once all have loaded their models. */
+  /** Starts every worker; resolves once all have loaded the core models (see allLoaded). */
   static async start(opts: PoolOptions): Promise<InferencePool> {
     const pool = new InferencePool(opts);
     try {
@@ -77,13 +85,16 @@ export class InferencePool {
       worker.on('message', (m: WorkerReply) => {
         if (m.type === 'ready') {
           ready = true;
-          this.available = m.available;
           this.version = m.version;
           this.slots.push(slot);
           resolve();
           this.pump();
+        } else if (m.type === 'complete') {
+          this.available = m.available;
+          if (++this.completeCount === this.opts.threads) this.resolveComplete();
         } else if (m.type === 'failed') {
-          reject(deserializeError(m.error));
+          if (ready) this.rejectComplete(deserializeError(m.error));
+          else reject(deserializeError(m.error));
           void worker.terminate();
         } else {
           const job = slot.job;

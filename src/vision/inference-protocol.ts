@@ -24,7 +24,8 @@ export interface WorkerRequest {
 export interface SerializedError { name: string; message: string; kind?: ImageErrorKind; stack?: string }
 
 export type WorkerReply =
-  | { type: 'ready'; available: TaskName[]; version: string }
+  | { type: 'ready'; version: string }
+  | { type: 'complete'; available: TaskName[] }
   | { type: 'failed'; error: SerializedError }
   | { type: 'result'; id: number; result: AnalysisResult; format?: string; image?: { width: number; height: number; data: Uint8Array; format?: string } }
   | { type: 'error'; id: number; error: SerializedError };

@@ -13,12 +13,16 @@ const port = parentPort!;
 async function main() {
   let analyzer: FaceAnalyzer;
   try {
-    analyzer = await FaceAnalyzer.load({ set: init.modelSet, extraModelSetDirs: init.extraModelSetDirs, tasks: init.tasks });
+    analyzer = await FaceAnalyzer.load({ set: init.modelSet, extraModelSetDirs: init.extraModelSetDirs, tasks: init.tasks, background: true });
   } catch (e) {
     port.postMessage({ type: 'failed', error: serializeError(e) } satisfies WorkerReply);
     return;
   }
-  port.postMessage({ type: 'ready', available: analyzer.available, version: analyzer.set.version } satisfies WorkerReply);
+  port.postMessage({ type: 'ready', version: analyzer.set.version } satisfies WorkerReply);
+  analyzer.optionalReady.then(
+    () => port.postMessage({ type: 'complete', available: analyzer.available } satisfies WorkerReply),
+    (e) => port.postMessage({ type: 'failed', error: serializeError(e) } satisfies WorkerReply),
+  );
   port.on('message', async (req: WorkerRequest) => {
     try {
       let img: RgbImage;

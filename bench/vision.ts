@@ -1,0 +1,117 @@
+// DetectFace over HTTP against a real `facevault serve` process (official SDK client):
+// cold start to ready, single-face 640x480 JPEG latency with 1 client, throughput with 8.
+//   npm run bench -- vision [--requests 60]
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import sharp from 'sharp';
+import { TESTDATA, hasTestdata } from '../test/helpers/testdata.ts';
+import { BENCH_DIR, median, percentile, table, writeResult } from './lib.ts';
+
+const require = createRequire(import.meta.url);
+const { iai } = require('tencentcloud-sdk-nodejs/tencentcloud/services/iai');
+
+const ROOT = path.resolve(BENCH_DIR, '..');
+const argv = process.argv.slice(2);
+const REQUESTS = Number(argv[argv.indexOf('--requests') + 1] || 60) || 60;
+const SECRET_ID = 'AKIDbenchvision000001';
+const SECRET_KEY = 'bench-vision-secret-key-0001';
+
+async function startServer(threads: number) {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fv-bench-vision-'));
+  const t0 = performance.now();
+  const child = spawn(process.execPath, [path.join(ROOT, 'bin/facevault.mjs'), 'serve'], {
+    cwd: ROOT,
+    env: { ...process.env, FACEVAULT_PORT: '0', FACEVAULT_DATA_DIR: dataDir, FACEVAULT_INFERENCE_THREADS: String(threads), FACEVAULT_BOOTSTRAP_SECRET_ID: SECRET_ID, FACEVAULT_BOOTSTRAP_SECRET_KEY: SECRET_KEY },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let buf = '';
+    child.stdout!.on('data', (d) => {
+      buf += d;
+      const m = /listening on (http:\/\/\S+)/.exec(buf);
+      if (m) resolve(m[1]);
+    });
+    child.on('exit', (c) => reject(new Error(`server exited with ${c}: ${buf}`)));
+  });
+  const listening = performance.now() - t0;
+  let ready = 0;
+  for (;;) {
+    const r = await fetch(`${url}/readyz`).catch(() => null);
+    const models = r ? ((await r.json()) as { checks: { models: string } }).checks.models : '';
+    if (r?.status === 200 && !ready) ready = performance.now() - t0; // core models serve
+    if (models === 'ok') break; // every default model loaded
+    await new Promise((res) => setTimeout(res, 25));
+  }
+  const allLoaded = performance.now() - t0;
+  return {
+    url, listening, ready, allLoaded,
+    async stop() {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.on('exit', r));
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function main() {
+  if (!hasTestdata) {
+    console.log(`vision: test data not found at ${TESTDATA}`);
+    return;
+  }
+  // Single-face 640x480 JPEG (q90) cut from a 480p portrait.
+  const jpeg = await sharp(path.join(TESTDATA, 'faces/identities/obama/obama-480p.jpg')).resize(640, 480, { fit: 'cover' }).jpeg({ quality: 90 }).toBuffer();
+  const image = jpeg.toString('base64');
+  const threads = os.availableParallelism();
+  const srv = await startServer(threads);
+  const endpoint = srv.url.replace('http://', '');
+  const client = () => new iai.v20200303.Client({ credential: { secretId: SECRET_ID, secretKey: SECRET_KEY }, region: 'ap-guangzhou', profile: { httpProfile: { endpoint, protocol: 'http://', reqTimeout: 60 } } });
+  try {
+    const c1 = client();
+    const first = await c1.DetectFace({ Image: image });
+    if (first.FaceInfos.length !== 1) throw new Error(`expected 1 face, got ${first.FaceInfos.length}`);
+    for (let i = 0; i < 5; i++) await c1.DetectFace({ Image: image }); // warm-up
+
+    const seq: number[] = [];
+    const tSeq = performance.now();
+    for (let i = 0; i < REQUESTS; i++) {
+      const t = performance.now();
+      await c1.DetectFace({ Image: image });
+      seq.push(performance.now() - t);
+    }
+    const seqWall = performance.now() - tSeq;
+
+    const par: number[] = [];
+    const clients = Array.from({ length: 8 }, client);
+    const tPar = performance.now();
+    let next = 0;
+    await Promise.all(clients.map(async (c) => {
+      while (next < REQUESTS * 2) {
+        next++;
+        const t = performance.now();
+        await c.DetectFace({ Image: image });
+        par.push(performance.now() - t);
+      }
+    }));
+    const parWall = performance.now() - tPar;
+
+    const rows = [
+      { clients: 1, requests: seq.length, 'median ms': median(seq), 'p95 ms': percentile(seq, 95), 'req/s': seq.length / (seqWall / 1000) },
+      { clients: 8, requests: par.length, 'median ms': median(par), 'p95 ms': percentile(par, 95), 'req/s': par.length / (parWall / 1000) },
+    ];
+    console.log(`\nDetectFace, single-face 640x480 JPEG (${jpeg.length} bytes), ${threads} inference threads, over HTTP with the official SDK`);
+    console.log(table(rows));
+    console.log(`\ncold start: listening after ${Math.round(srv.listening)} ms, ready (/readyz 200: detection + embedding) after ${Math.round(srv.ready)} ms, all default models loaded after ${Math.round(srv.allLoaded)} ms`);
+    const file = writeResult('vision', {
+      command: 'npm run bench -- vision', machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, loadavg: os.loadavg() },
+      threads, imageBytes: jpeg.length, rows, coldStartListeningMs: Math.round(srv.listening), coldStartReadyMs: Math.round(srv.ready), coldStartAllModelsMs: Math.round(srv.allLoaded),
+    });
+    console.log(`wrote ${file}`);
+  } finally {
+    await srv.stop();
+  }
+}
+
+await main();
