@@ -75,6 +75,12 @@ export function fuseIntoTemplate(template: Raster, jobs: FuseFaceJob[]): Patch {
   return patch;
 }
 
+/** The fused face's mesh in template coordinates (for measurements: mask boundary, seams). */
+export function targetMesh(templateMesh: ArrayLike<number>, userMesh: ArrayLike<number>, profile: number): Pts {
+  const t = meshOf(templateMesh), u = meshOf(userMesh);
+  return lerpPts(applySim(umeyama(u, t), u), t, clamp01(profile));
+}
+
 /** One face, in place on `canvas` (RGB), whose coordinates `tMesh` uses. */
 function fuseOne(canvas: Raster, tMesh: Pts, job: FuseFaceJob): void {
   const p = clamp01(job.profile), f = clamp01(job.appearance);
@@ -93,7 +99,7 @@ function fuseOne(canvas: Raster, tMesh: Pts, job: FuseFaceJob): void {
   if (w < 4 || h < 4) return;
 
   const tri = new Delaunator(target).triangles;
-  const { out: [Uw, Tw], valid: [validU], covered } = warpPiecewise(target, tri, [{ img: job.user, pts: uSource }, { img: canvas, pts: tSource }], ox, oy, w, h);
+  const { out: [Uw, Tw], valid: [validU], covered } = warpPiecewise(target, tri, [{ img: job.user, pts: uSource, maxPoint: MESH_POINTS + 36 }, { img: canvas, pts: tSource }], ox, oy, w, h);
   // Outside the triangulation the template stays as it is.
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
@@ -121,12 +127,24 @@ function fuseOne(canvas: Raster, tMesh: Pts, job: FuseFaceJob): void {
       delta[i] = (1 - f) * (Uw[i] - Tw[i]);
     }
   }
-  const R = multibandDelta(delta, mask, w, h);
+  // The pyramid only needs the window where the source differs, padded for the coarse bands.
+  const rb = bounds(local(ring(P, SOURCE_SCALE)));
+  const pad = 48;
+  const bx0 = Math.max(0, Math.floor(rb.x0) - pad), by0 = Math.max(0, Math.floor(rb.y0) - pad);
+  const bw = Math.min(w, Math.ceil(rb.x1) + pad) - bx0, bh = Math.min(h, Math.ceil(rb.y1) + pad) - by0;
+  const subDelta = new Float32Array(bw * bh * 3), subMask = new Float32Array(bw * bh);
+  for (let y = 0; y < bh; y++) {
+    subDelta.set(delta.subarray(((y + by0) * w + bx0) * 3, ((y + by0) * w + bx0 + bw) * 3), y * bw * 3);
+    subMask.set(mask.subarray((y + by0) * w + bx0, (y + by0) * w + bx0 + bw), y * bw);
+  }
+  const R = multibandDelta(subDelta, subMask, bw, bh);
   for (let y = 0; y < h; y++) {
+    const inY = y >= by0 && y < by0 + bh;
     for (let x = 0; x < w; x++) {
       const q = y * w + x, d = ((y + oy) * canvas.width + (x + ox)) * 3;
+      const r = inY && x >= bx0 && x < bx0 + bw ? ((y - by0) * bw + (x - bx0)) * 3 : -1;
       for (let c = 0; c < 3; c++) {
-        const v = Tw[q * 3 + c] + R[q * 3 + c];
+        const v = Tw[q * 3 + c] + (r >= 0 ? R[r + c] : 0);
         canvas.data[d + c] = v <= 0 ? 0 : v >= 255 ? 255 : Math.round(v);
       }
     }

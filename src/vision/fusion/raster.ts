@@ -56,33 +56,23 @@ export function blur(m: Float32Array, w: number, h: number, sigma: number): Floa
 export function reduce(src: Float32Array, w: number, h: number, C: number): { data: Float32Array; w: number; h: number } {
   const w2 = (w + 1) >> 1, h2 = (h + 1) >> 1;
   const tmp = new Float32Array(w2 * h * C);
-  const k = [1 / 16, 4 / 16, 6 / 16, 4 / 16, 1 / 16];
+  // Clamped column offsets for the 5 taps of each output column, computed once.
+  const xo = new Int32Array(w2 * 5);
+  for (let x2 = 0; x2 < w2; x2++) for (let t = 0; t < 5; t++) xo[x2 * 5 + t] = Math.min(w - 1, Math.max(0, 2 * x2 + t - 2)) * C;
   for (let y = 0; y < h; y++) {
+    const row = y * w * C, orow = y * w2 * C;
     for (let x2 = 0; x2 < w2; x2++) {
-      const cx = 2 * x2;
-      for (let c = 0; c < C; c++) {
-        let s = 0;
-        for (let t = -2; t <= 2; t++) {
-          const xx = Math.min(w - 1, Math.max(0, cx + t));
-          s += k[t + 2] * src[(y * w + xx) * C + c];
-        }
-        tmp[(y * w2 + x2) * C + c] = s;
-      }
+      const b = x2 * 5, a0 = row + xo[b], a1 = row + xo[b + 1], a2 = row + xo[b + 2], a3 = row + xo[b + 3], a4 = row + xo[b + 4];
+      const o = orow + x2 * C;
+      for (let c = 0; c < C; c++) tmp[o + c] = (src[a0 + c] + src[a4 + c] + 4 * (src[a1 + c] + src[a3 + c]) + 6 * src[a2 + c]) * 0.0625;
     }
   }
   const out = new Float32Array(w2 * h2 * C);
+  const rowLen = w2 * C;
   for (let y2 = 0; y2 < h2; y2++) {
-    const cy = 2 * y2;
-    for (let x = 0; x < w2; x++) {
-      for (let c = 0; c < C; c++) {
-        let s = 0;
-        for (let t = -2; t <= 2; t++) {
-          const yy = Math.min(h - 1, Math.max(0, cy + t));
-          s += k[t + 2] * tmp[(yy * w2 + x) * C + c];
-        }
-        out[(y2 * w2 + x) * C + c] = s;
-      }
-    }
+    const r = (t: number) => Math.min(h - 1, Math.max(0, 2 * y2 + t - 2)) * rowLen;
+    const r0 = r(0), r1 = r(1), r2 = r(2), r3 = r(3), r4 = r(4), o = y2 * rowLen;
+    for (let i = 0; i < rowLen; i++) out[o + i] = (tmp[r0 + i] + tmp[r4 + i] + 4 * (tmp[r1 + i] + tmp[r3 + i]) + 6 * tmp[r2 + i]) * 0.0625;
   }
   return { data: out, w: w2, h: h2 };
 }
@@ -90,16 +80,21 @@ export function reduce(src: Float32Array, w: number, h: number, C: number): { da
 /** Bilinear 2× expansion of a reduced raster back to w×h (the inverse step of reduce). */
 export function expand(src: Float32Array, ws: number, hs: number, w: number, h: number, C: number): Float32Array {
   const out = new Float32Array(w * h * C);
+  const x0s = new Int32Array(w), x1s = new Int32Array(w), fxs = new Float32Array(w);
+  for (let x = 0; x < w; x++) {
+    const sx = Math.min(ws - 1, x / 2), x0 = Math.floor(sx);
+    x0s[x] = x0 * C; x1s[x] = Math.min(ws - 1, x0 + 1) * C; fxs[x] = sx - x0;
+  }
   for (let y = 0; y < h; y++) {
-    const sy = Math.min(hs - 1, Math.max(0, y / 2));
+    const sy = Math.min(hs - 1, y / 2);
     const y0 = Math.floor(sy), y1 = Math.min(hs - 1, y0 + 1), fy = sy - y0;
+    const ra = y0 * ws * C, rb = y1 * ws * C;
     for (let x = 0; x < w; x++) {
-      const sx = Math.min(ws - 1, Math.max(0, x / 2));
-      const x0 = Math.floor(sx), x1 = Math.min(ws - 1, x0 + 1), fx = sx - x0;
-      const a = (y0 * ws + x0) * C, b = (y0 * ws + x1) * C, c_ = (y1 * ws + x0) * C, d = (y1 * ws + x1) * C;
+      const fx = fxs[x], a = ra + x0s[x], b = ra + x1s[x], c_ = rb + x0s[x], d = rb + x1s[x];
       const o = (y * w + x) * C;
       for (let c = 0; c < C; c++) {
-        out[o + c] = (src[a + c] * (1 - fx) + src[b + c] * fx) * (1 - fy) + (src[c_ + c] * (1 - fx) + src[d + c] * fx) * fy;
+        const top = src[a + c] + (src[b + c] - src[a + c]) * fx, bot = src[c_ + c] + (src[d + c] - src[c_ + c]) * fx;
+        out[o + c] = top + (bot - top) * fy;
       }
     }
   }

@@ -9,6 +9,8 @@ export interface WarpSource {
   img: Raster;
   /** Source points (same order as the target points), in img's coordinates. */
   pts: Pts;
+  /** Skip triangles touching a point index ≥ this (parts of the frame this source never shows). */
+  maxPoint?: number;
 }
 
 export interface WarpResult {
@@ -29,6 +31,7 @@ export function warpPiecewise(target: Pts, tri: Uint32Array, sources: WarpSource
   const covered = new Uint8Array(w * h);
   const ns = sources.length;
   const aff = new Float64Array(6 * ns);
+  const skip = new Uint8Array(ns);
   for (let t = 0; t < tri.length; t += 3) {
     const i0 = tri[t], i1 = tri[t + 1], i2 = tri[t + 2];
     const x0 = target[2 * i0] - ox, y0 = target[2 * i0 + 1] - oy;
@@ -48,6 +51,7 @@ export function warpPiecewise(target: Pts, tri: Uint32Array, sources: WarpSource
       aff[o] = a; aff[o + 1] = b; aff[o + 2] = u0 - a * x0 - b * y0;
       aff[o + 3] = c; aff[o + 4] = d; aff[o + 5] = v0 - c * x0 - d * y0;
     }
+    for (let s = 0; s < ns; s++) { const m = sources[s].maxPoint; skip[s] = m !== undefined && (i0 >= m || i1 >= m || i2 >= m) ? 1 : 0; }
     const bx0 = Math.max(0, Math.floor(Math.min(x0, x1, x2))), bx1 = Math.min(w - 1, Math.ceil(Math.max(x0, x1, x2)));
     const by0 = Math.max(0, Math.floor(Math.min(y0, y1, y2))), by1 = Math.min(h - 1, Math.ceil(Math.max(y0, y1, y2)));
     const inv = 1 / det;
@@ -63,6 +67,7 @@ export function warpPiecewise(target: Pts, tri: Uint32Array, sources: WarpSource
         if (covered[idx]) continue;
         covered[idx] = 1;
         for (let s = 0; s < ns; s++) {
+          if (skip[s]) continue;
           const o = 6 * s;
           const sx = aff[o] * cx + aff[o + 1] * cy + aff[o + 2] - 0.5;
           const sy = aff[o + 3] * cx + aff[o + 4] * cy + aff[o + 5] - 0.5;
