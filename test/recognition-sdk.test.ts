@@ -72,6 +72,20 @@ describe.skipIf(!hasTestdata)('recognition actions (SDK)', () => {
     expect(found.every((x) => x.billed === 1)).toBe(true);
   });
 
+  it('NeedRotateDetection finds a face turned by 90° without EXIF, in the input frame', async () => {
+    const turned = await sharp(td('faces/identities/obama/obama.jpg')).rotate(90).jpeg().toBuffer(); // pixels turned, no EXIF tag
+    const meta = await sharp(turned).metadata();
+    expect(meta.orientation).toBeUndefined();
+    expect(await errorCode(t.iai().DetectFace({ Image: turned.toString('base64') }))).toBe('FailedOperation.ImageFacedetectFailed');
+    const r = await t.iai().DetectFace({ Image: turned.toString('base64'), NeedRotateDetection: 1 });
+    expect(r.FaceInfos).toHaveLength(1);
+    expect([r.ImageWidth, r.ImageHeight]).toEqual([meta.width, meta.height]);
+    const f = r.FaceInfos[0];
+    expect(f.Width).toBeGreaterThan(f.Height); // an upright face's box, turned
+    const c = await t.iai().CompareFace({ ImageA: turned.toString('base64'), ImageB: tdBase64('faces/identities/obama/obama2.jpg'), NeedRotateDetection: 1 });
+    expect(c.Score).toBeGreaterThan(50);
+  });
+
   it('CompareFace scores the same person high and different people low', async () => {
     const same = await t.iai().CompareFace({ ImageA: tdBase64('faces/identities/obama/obama.jpg'), ImageB: tdBase64('faces/identities/obama/obama2.jpg') });
     const diff = await t.iai().CompareFace({ ImageA: tdBase64('faces/identities/obama/obama.jpg'), ImageB: tdBase64('faces/identities/biden/biden.jpg') });

@@ -140,6 +140,25 @@ describe.skipIf(!hasTestdata)('pipeline on the test photos', () => {
     });
   });
 
+  it('tryRotations recovers turned images and maps boxes back to the input frame', async () => {
+    const { rotateImage } = await import('../src/vision/image-ops.ts');
+    const img = await load('faces/identities/kit_harington/john2.jpeg');
+    const up = (await an.analyze(img, { embedding: true })).faces[0];
+    for (const deg of [90, 180, 270] as const) {
+      const turned = rotateImage(img, deg);
+      const r = await an.analyze(turned, { embedding: true, tryRotations: true });
+      expect(r.faces, `${deg}`).toHaveLength(1);
+      const f = r.faces[0];
+      expect(f.rotation).toBe(((360 - deg) % 360) as 90 | 180 | 270);
+      expect(cosine(f.embedding!, up.embedding!)).toBeGreaterThan(0.95);
+      // the upright box centre, turned by `deg`, is where the returned box is
+      const cx = up.box.x + up.box.width / 2, cy = up.box.y + up.box.height / 2;
+      const want = deg === 90 ? [img.height - cy, cx] : deg === 180 ? [img.width - cx, img.height - cy] : [cy, img.width - cx];
+      expect(Math.abs(f.box.x + f.box.width / 2 - want[0])).toBeLessThan(10);
+      expect(Math.abs(f.box.y + f.box.height / 2 - want[1])).toBeLessThan(10);
+    }
+  });
+
   it('the same photo at different resolutions embeds alike', async () => {
     const e = async (f: string) => (await an.analyze(await load('faces/identities/obama', f), { embedding: true, maxFaces: 1 })).faces[0].embedding!;
     const hi = await e('obama-1080p.jpg');

@@ -26,6 +26,8 @@ export interface DetectFaceRequest {
   minFaceSize: 20 | 34;
   needAttributes: boolean;
   needQuality: boolean;
+  /** NeedRotateDetection = 1. */
+  rotate: boolean;
 }
 
 export interface CompareRequest {
@@ -33,6 +35,8 @@ export interface CompareRequest {
   qualityControl: number;
   /** 0: highest detector confidence, 1: largest face. */
   strategy: 0 | 1;
+  /** NeedRotateDetection = 1. */
+  rotate: boolean;
 }
 
 export class RecognitionService {
@@ -49,7 +53,7 @@ export class RecognitionService {
 
   async detectFace(_caller: Caller, req: DetectFaceRequest): Promise<Record<string, unknown>> {
     const r = await this.analyzeInput(req.params, { image: 'Image', url: 'Url' }, {
-      minFaceSize: req.minFaceSize, attributes: req.needAttributes, quality: req.needQuality, mesh: req.needAttributes,
+      minFaceSize: req.minFaceSize, attributes: req.needAttributes, quality: req.needQuality, mesh: req.needAttributes, tryRotations: req.rotate,
     });
     // Tencent: MaxFaceNum 1 = the largest face; more = the largest N.
     const faces = r.faces.sort((a, b) => area(b) - area(a)).slice(0, req.maxFaceNum);
@@ -71,7 +75,7 @@ export class RecognitionService {
   /** The face each compare action uses, with its embedding; throws when none or quality fails. */
   private async compareFace(params: Record<string, unknown>, side: 'A' | 'B', req: CompareRequest): Promise<Face> {
     const fields = { image: `Image${side}`, url: `Url${side}` };
-    const r = await this.analyzeInput(params, fields, { embedding: true, quality: req.qualityControl > 0 });
+    const r = await this.analyzeInput(params, fields, { embedding: true, quality: req.qualityControl > 0, tryRotations: req.rotate });
     if (!r.faces.length) throw new TcError('FailedOperation.ImageFacedetectFailed', `${fields.image}/${fields.url}: no face was found in the image`);
     const face = [...r.faces].sort(req.strategy === 1 ? (a, b) => area(b) - area(a) : (a, b) => b.score - a.score)[0];
     if (req.qualityControl > 0) {

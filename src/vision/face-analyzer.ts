@@ -1,12 +1,13 @@
 // FaceAnalysis in InsightFace's shape: detect, then each task model enriches every Face.
 // Pure compute on one thread; inference-pool.ts runs one of these per worker.
-import type { AnalysisResult, AnalyzeOptions, Face, RgbImage } from './types.ts';
+import type { AnalysisResult, AnalyzeOptions, Face, Point, RgbImage } from './types.ts';
 import { DEFAULT_MODEL_VERSION, loadModelSets, verifyModelSet, ModelMissingError, type ModelSet } from './model-set.ts';
 import type { TaskModel, TaskName } from './task-model.ts';
 import { FaceDetector } from './detector.ts';
 import { Landmark68 } from './landmark68.ts';
 import { Embedder } from './embedder.ts';
 import { loadOptionalTasks, TASK_ORDER } from './task-registry.ts';
+import { rotateImage, unrotatePoint } from './image-ops.ts';
 
 export interface FaceAnalyzerOptions {
   /** A loaded set, or a version name looked up among the shipped and extra sets. */
@@ -18,6 +19,8 @@ export interface FaceAnalyzerOptions {
    *  (`optionalReady`), and a request needing one waits for it. Default false. */
   background?: boolean;
 }
+
+const SURE_UPRIGHT_LOGIT = 9;
 
 const OPTION_OF: Partial<Record<TaskName, keyof AnalyzeOptions>> = {
   embedding: 'embedding', mesh: 'mesh', quality: 'quality', attributes: 'attributes', liveness: 'liveness',
@@ -69,6 +72,38 @@ export class FaceAnalyzer {
   }
 
   async analyze(img: RgbImage, opts: AnalyzeOptions = {}): Promise<AnalysisResult> {
+    const upright = await this.analyzeUpright(img, opts);
+    if (!opts.tryRotations) return upright;
+    // fr_detect also fires on turned and upside-down faces (score ~0.99 where an upright face gets
+    // 0.999999), so "found something" does not settle the orientation: compare the best face's
+    // score logit across the four turns. A sure upright face (logit ≥ 9) skips the search.
+    const best = (r: AnalysisResult) => Math.max(-Infinity, ...r.faces.map((f) => Math.log(f.score / Math.max(1e-12, 1 - f.score))));
+    const uprightBest = best(upright);
+    if (uprightBest >= SURE_UPRIGHT_LOGIT) return upright;
+    const detectOnly: AnalyzeOptions = { minFaceSize: opts.minFaceSize, scoreThreshold: opts.scoreThreshold };
+    let choice: { deg: 90 | 180 | 270; logit: number } | null = null;
+    for (const deg of [90, 270, 180] as const) {
+      const logit = best(await this.analyzeUpright(rotateImage(img, deg), detectOnly));
+      if (logit > uprightBest && (!choice || logit > choice.logit)) choice = { deg, logit };
+    }
+    if (!choice) return upright;
+    const deg = choice.deg;
+    const r = await this.analyzeUpright(rotateImage(img, deg), opts);
+    const back = (p: Point) => unrotatePoint(p.x, p.y, deg, img.width, img.height);
+    for (const f of r.faces) {
+      const b = f.box;
+      const corners = [back({ x: b.x, y: b.y }), back({ x: b.x + b.width, y: b.y + b.height })];
+      const x = Math.min(corners[0].x, corners[1].x), y = Math.min(corners[0].y, corners[1].y);
+      f.box = { x, y, width: Math.abs(corners[0].x - corners[1].x), height: Math.abs(corners[0].y - corners[1].y) };
+      f.kps = f.kps.map(back);
+      if (f.landmarks68) f.landmarks68 = f.landmarks68.map(back);
+      if (f.mesh) f.mesh = f.mesh.map(back);
+      f.rotation = deg;
+    }
+    return { width: img.width, height: img.height, faces: r.faces };
+  }
+
+  private async analyzeUpright(img: RgbImage, opts: AnalyzeOptions): Promise<AnalysisResult> {
     const dets = await this.detector.detect(img, { minFaceSize: opts.minFaceSize || undefined, scoreThreshold: opts.scoreThreshold });
     let faces: Face[] = dets
       .filter((d) => !opts.minFaceSize || d.box.width >= opts.minFaceSize)

@@ -143,3 +143,29 @@ export function warpAffine(img: RgbImage, m: Affine, width: number, height: numb
   }
   return { width, height, data: out };
 }
+
+/** The image turned clockwise by 90, 180 or 270 degrees. */
+export function rotateImage(img: RgbImage, degrees: 90 | 180 | 270): RgbImage {
+  const { width: W, height: H, data } = img;
+  const w = degrees === 180 ? W : H, h = degrees === 180 ? H : W;
+  const out = Buffer.alloc(W * H * 3);
+  for (let y = 0; y < H; y++) {
+    for (let x = 0; x < W; x++) {
+      let nx: number, ny: number;
+      if (degrees === 90) { nx = H - 1 - y; ny = x; }
+      else if (degrees === 180) { nx = W - 1 - x; ny = H - 1 - y; }
+      else { nx = y; ny = W - 1 - x; }
+      const s = (y * W + x) * 3, d = (ny * w + nx) * 3;
+      out[d] = data[s]; out[d + 1] = data[s + 1]; out[d + 2] = data[s + 2];
+    }
+  }
+  return { width: w, height: h, data: out };
+}
+
+/** Maps a point of the image rotated clockwise by `degrees` back to the original image. */
+export function unrotatePoint(x: number, y: number, degrees: 90 | 180 | 270, W: number, H: number): { x: number; y: number } {
+  // Continuous coordinates: the rotated image of a W x H original is H x W (90/270).
+  if (degrees === 90) return { x: y, y: H - x };
+  if (degrees === 180) return { x: W - x, y: H - y };
+  return { x: W - y, y: x };
+}

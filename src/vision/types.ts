@@ -39,6 +39,8 @@ export interface Face {
   /** Depth of each mesh point, pixels, relative to the face centre (larger = further). */
   meshZ?: number[];
   embedding?: Float32Array; // L2-normalised
+  /** Set when the face was found only after turning the image clockwise by this many degrees. */
+  rotation?: 90 | 180 | 270;
   quality?: FaceQuality;
   attributes?: FaceAttributes;
 }
@@ -52,6 +54,10 @@ export interface AnalyzeOptions {
   quality?: boolean;
   attributes?: boolean;
   liveness?: boolean;
+  /** When nothing is found upright, also try the image turned by 90°, 270° and 180° (Tencent's
+   *  NeedRotateDetection, for images whose EXIF orientation is missing). Coordinates stay in the
+   *  input image's frame; the box is the upright box's bounding rectangle there. */
+  tryRotations?: boolean;
   /** Detector score threshold override (default from the model set's manifest). */
   scoreThreshold?: number;
 }

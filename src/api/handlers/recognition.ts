@@ -38,7 +38,7 @@ function compareRequest(params: Record<string, unknown>, withStrategy: boolean):
     if (s !== 0 && s !== 1) throw Errors.invalidValue('FaceMatchingStrategy', 'must be 0 (highest confidence) or 1 (largest face)');
     strategy = s;
   }
-  return { params, qualityControl: qualityControl(params), strategy };
+  return { params, qualityControl: qualityControl(params), strategy, rotate: params.NeedRotateDetection === 1 };
 }
 
 export function registerRecognition(app: App): void {
@@ -55,6 +55,7 @@ export function registerRecognition(app: App): void {
       // Tencent: any value other than 1 means "not needed".
       needAttributes: params.NeedFaceAttributes === 1,
       needQuality: params.NeedQualityDetection === 1,
+      rotate: params.NeedRotateDetection === 1,
     });
     ctx.record.result = { faces: (res.FaceInfos as unknown[]).length };
     return res;
