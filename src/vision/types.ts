@@ -54,7 +54,7 @@ export interface AnalyzeOptions {
   quality?: boolean;
   attributes?: boolean;
   liveness?: boolean;
-  /** When nothing is found upright, also try the image turned by 90°, 270° and 180° (Tencent's
+  /** Unless a sure upright face is found, also try the image turned by 90°, 270° and 180° (Tencent's
    *  NeedRotateDetection, for images whose EXIF orientation is missing). Coordinates stay in the
    *  input image's frame; the box is the upright box's bounding rectangle there. */
   tryRotations?: boolean;
