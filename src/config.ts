@@ -17,6 +17,7 @@ export interface Config {
   publicUrl: string | null;
   urlAllowList: string[]; // host[:port] or CIDR entries allowed for Url fetching despite being private
   inferenceThreads: number;
+  modelSetDirs: string[]; // extra model sets, each a directory with a manifest.json
   errorLogMaxBytes: number;
 }
 
@@ -51,6 +52,7 @@ export const CONFIG_VARS: ConfigVar[] = [
   { name: 'FACEVAULT_PUBLIC_URL', default: 'http://<host>:<port>', description: 'Base URL used in result links handed to clients' },
   { name: 'FACEVAULT_URL_ALLOWLIST', default: '(none)', description: 'Comma-separated host[:port] or CIDR entries that Url inputs may reach even though they are private/loopback' },
   { name: 'FACEVAULT_INFERENCE_THREADS', default: '(number of cores)', description: 'Worker threads running the models (one ONNX intra-op thread each)' },
+  { name: 'FACEVAULT_MODEL_SETS', default: '(none)', description: 'Comma-separated directories, each with a manifest.json naming ONNX files: extra FaceModelVersions (docs/MODELS.md)' },
   { name: 'FACEVAULT_ERROR_LOG_MAX_BYTES', default: '2147483648', description: 'Size cap of the error log; oldest segments are deleted first' },
 ];
 
@@ -132,6 +134,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cpuCount = 2): 
     publicUrl: publicUrl?.replace(/\/+$/, '') ?? null,
     urlAllowList,
     inferenceThreads: intVar(env, 'FACEVAULT_INFERENCE_THREADS', Math.max(1, cpuCount), 1, 256),
+    modelSetDirs: (str(env, 'FACEVAULT_MODEL_SETS') ?? '').split(',').map((s) => s.trim()).filter(Boolean).map((d) => path.resolve(d)),
     errorLogMaxBytes: intVar(env, 'FACEVAULT_ERROR_LOG_MAX_BYTES', 2 * 1024 ** 3, 1024 * 1024, 2 ** 50),
   };
 }

@@ -37,8 +37,7 @@ export class VisionEngine {
   }
 
   static fromConfig(config: Config): VisionEngine {
-    const dirs = (process.env.FACEVAULT_MODEL_SETS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-    return new VisionEngine({ threads: config.inferenceThreads, modelSetDirs: dirs }, { allowList: config.urlAllowList });
+    return new VisionEngine({ threads: config.inferenceThreads, modelSetDirs: config.modelSetDirs }, { allowList: config.urlAllowList });
   }
 
   status(): VisionStatus {
