@@ -40,8 +40,18 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
     logger: false,
     bodyLimit: app.config.bodyLimitBytes,
     trustProxy: false,
+    forceCloseConnections: 'idle',
     // Slow clients must not hold a worker forever.
     requestTimeout: 120_000,
+  });
+
+  // While shutting down, tell keep-alive clients to go away after their
+  // reply; otherwise close() would wait for their idle sockets to time out.
+  let closing = false;
+  server.addHook('preClose', async () => { closing = true; });
+  server.addHook('onSend', async (_req, reply, payload) => {
+    if (closing) reply.header('connection', 'close');
+    return payload;
   });
 
   server.removeAllContentTypeParsers();
@@ -189,7 +199,17 @@ async function record(app: App, req: FastifyRequest, a: Attempt, error: { code: 
     app.errorLog.append({
       time: now, requestId: a.requestId, appId: caller?.appId ?? null, uin: caller?.uin ?? null, subUin: caller?.subUin ?? null,
       region: a.region, service: a.service, action: a.action, clientIp: req.ip, latencyMs: Math.round(latencyMs),
-      params: a.params === undefined ? undefined : redactParams(a.params), code: error.code, message: error.message, stack: error.stack,
+      params: redactParams(a.params ?? bestEffortParams(req.body)), code: error.code, message: error.message, stack: error.stack,
     });
+  }
+}
+
+/** For failures before the body was parsed (auth, region): log what it was, redacted. */
+function bestEffortParams(body: unknown): unknown {
+  if (!Buffer.isBuffer(body) || body.length === 0) return undefined;
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch {
+    return { unparsedBody: { bytes: body.length } };
   }
 }

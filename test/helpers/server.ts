@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { startServer, type Running } from '../../src/cli/serve.ts';
 import type { Credentials } from '../../src/services/accounts.ts';
+import type { AppOptions } from '../../src/app.ts';
 
 const require = createRequire(import.meta.url);
 // CommonJS package; required so that the exact published client code runs.
@@ -32,7 +33,7 @@ export function tempDir(prefix = 'facevault-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
-export async function startTestServer(env: Record<string, string> = {}, opts: { pgSchema?: string } = {}): Promise<TestServer> {
+export async function startTestServer(env: Record<string, string> = {}, opts: AppOptions = {}): Promise<TestServer> {
   const dataDir = env.FACEVAULT_DATA_DIR ?? tempDir();
   const config: Config = loadConfig({ FACEVAULT_PORT: '0', FACEVAULT_DATA_DIR: dataDir, FACEVAULT_INFERENCE_THREADS: '2', ...env }, 2);
   const lines: string[] = [];
