@@ -60,6 +60,12 @@ describe.skipIf(!hasTestdata)('recognition actions (SDK)', () => {
     expect(f.FaceQualityInfo.Score).toBeGreaterThan(40);
     const plain = await t.iai().DetectFace({ Image: tdBase64('faces/identities/obama/obama.jpg') });
     expect(plain.FaceInfos[0].FaceAttributesInfo).toEqual({});
+    // Tencent: attributes for the 5 largest faces only; bbt4 has 6.
+    const group = await t.iai().DetectFace({ Image: tdBase64('faces/groups/bbt4.jpg'), MaxFaceNum: 120, NeedFaceAttributes: 1 });
+    expect(group.FaceInfos).toHaveLength(6);
+    expect(group.FaceInfos.slice(0, 5).every((x: any) => typeof x.FaceAttributesInfo.Age === 'number')).toBe(true);
+    expect(group.FaceInfos[5].FaceAttributesInfo).toEqual({});
+    expect(group.FaceInfos[5].FaceQualityInfo).toBeNull();
   });
 
   it('DetectFace: no face is FailedOperation.ImageFacedetectFailed and is not billed', async () => {

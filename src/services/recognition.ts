@@ -54,6 +54,7 @@ export class RecognitionService {
   async detectFace(_caller: Caller, req: DetectFaceRequest): Promise<Record<string, unknown>> {
     const r = await this.analyzeInput(req.params, { image: 'Image', url: 'Url' }, {
       minFaceSize: req.minFaceSize, attributes: req.needAttributes, quality: req.needQuality, mesh: req.needAttributes, tryRotations: req.rotate,
+      enrichLargest: Math.min(req.maxFaceNum, req.needQuality ? QUALITY_FACES : ATTRIBUTE_FACES),
     });
     // Tencent: MaxFaceNum 1 = the largest face; more = the largest N.
     const faces = r.faces.sort((a, b) => area(b) - area(a)).slice(0, req.maxFaceNum);

@@ -119,7 +119,9 @@ export class FaceAnalyzer {
       const opt = OPTION_OF[task];
       if (task !== 'landmark68' && !(opt && opts[opt])) continue;
       await this.pending.get(task);
-      for (const f of faces) await model.run(img, f, opts);
+      const targets = task === 'landmark68' || task === 'embedding' || opts.enrichLargest === undefined ? faces
+        : [...faces].sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height).slice(0, opts.enrichLargest);
+      for (const f of targets) await model.run(img, f, opts);
     }
     if (!opts.landmarks) for (const f of faces) delete f.landmarks68;
     return { width: img.width, height: img.height, faces };

@@ -58,6 +58,9 @@ export interface AnalyzeOptions {
    *  NeedRotateDetection, for images whose EXIF orientation is missing). Coordinates stay in the
    *  input image's frame; the box is the upright box's bounding rectangle there. */
   tryRotations?: boolean;
+  /** Run the optional tasks (mesh, quality, attributes, liveness) on the N largest faces only
+   *  (Tencent: attributes for 5, quality for 30); the others get detection, landmarks, embedding. */
+  enrichLargest?: number;
   /** Detector score threshold override (default from the model set's manifest). */
   scoreThreshold?: number;
 }
