@@ -4,14 +4,16 @@
 // at Score >= 50/60 (held-out persons, who must match nobody). Figures: docs/MODELS.md.
 import fs from 'node:fs';
 import path from 'node:path';
-import { inProcessFaceSource } from '../src/services/library-faces.ts';
+import { visionFaceSource } from '../src/services/face-source.ts';
+import { VisionEngine } from '../src/services/vision.ts';
 import { VectorIndex } from '../src/store/vector-index.ts';
 import { cosineToScore } from '../src/vision/calibration.ts';
 
 const root = process.env.FACEVAULT_TESTDATA ?? path.resolve(import.meta.dirname, '../../shared/testdata');
 const dir = path.join(root, 'faces', 'identities');
 const HELD_OUT = new Set(['alex_lacamoire', 'rose_leslie', 'stuart']);
-const src = inProcessFaceSource();
+const vision = new VisionEngine({ threads: 2 }, { allowList: [] });
+const src = visionFaceSource(vision);
 const caller = { appId: 0, uin: '', subUin: '' };
 
 async function embed(file: string) {
@@ -48,3 +50,4 @@ for (const p of probes) {
 console.log(`enrolled persons: ${idx.size}; probes: ${enrolled} of enrolled persons, ${strangers} of held-out persons, ${noFace} without a detected face`);
 console.log(`top-1 identification: ${top1}/${enrolled} = ${(top1 / enrolled).toFixed(3)}${misses.length ? `; misses: ${misses.join(', ')}` : ''}`);
 console.log(`held-out probes matching someone at Score >= 50: ${fm50}/${strangers}; >= 60: ${fm60}/${strangers}`);
+await vision.close();

@@ -1,9 +1,12 @@
 // Persons, faces, search and verification through the official SDK with real photos,
 // on SQLite and (with FACEVAULT_TEST_PG) PostgreSQL.
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorCode, startTestServer, type TestServer } from './helpers/server.ts';
 import { PG_URL, freshPgSchema, pgSkipReason } from './helpers/backends.ts';
-import { hasTestdata, tdBase64, testdataSkipReason } from './helpers/testdata.ts';
+import { hasTestdata, td, tdBase64, testdataSkipReason } from './helpers/testdata.ts';
 
 const backends: { name: string; env: Record<string, string>; opts: () => { pgSchema?: string } }[] = [
   { name: 'sqlite', env: {}, opts: () => ({}) },
@@ -18,13 +21,24 @@ for (const b of backends) {
   describe.skipIf(!hasTestdata)(`face library persons and search (${b.name})`, () => {
     let t: TestServer;
     let c: any;
+    // Url inputs: a loopback file server, allow-listed (loopback is refused by default).
+    let files: http.Server;
+    let filesUrl = '';
     beforeAll(async () => {
-      t = await startTestServer(b.env, b.opts());
+      files = http.createServer((req, res) => {
+        const m = /^\/([a-z]+)\/([a-z0-9]+\.png)$/.exec(req.url ?? '');
+        if (m && fs.existsSync(td('faces', 'identities', m[1], m[2]))) { res.writeHead(200, { 'content-type': 'image/png' }); res.end(fs.readFileSync(td('faces', 'identities', m[1], m[2]))); }
+        else { res.writeHead(404); res.end(); }
+      });
+      await new Promise<void>((r) => files.listen(0, '127.0.0.1', r));
+      const port = (files.address() as AddressInfo).port;
+      filesUrl = `http://127.0.0.1:${port}`;
+      t = await startTestServer({ ...b.env, FACEVAULT_URL_ALLOWLIST: `127.0.0.1:${port}` }, b.opts());
       c = t.iai();
       await c.CreateGroup({ GroupId: 'cast', GroupName: 'Cast', GroupExDescriptions: ['role'] });
       await c.CreateGroup({ GroupId: 'other', GroupName: 'Other' });
     }, 180_000);
-    afterAll(async () => t?.stop());
+    afterAll(async () => { await t?.stop(); await new Promise((r) => files?.close(r)); });
 
     it('enrols persons and finds them with SearchFaces/SearchPersons', async () => {
       const r = await c.CreatePerson({ GroupId: 'cast', PersonId: 'amy', PersonName: 'Amy', Gender: 2, Image: img('amy', 'amy1.png'), PersonExDescriptionInfos: [{ PersonExDescriptionIndex: 0, PersonExDescription: 'neuro' }] });
@@ -48,6 +62,18 @@ for (const b of backends) {
       expect(byGroup.ResultsReturnsByGroup[0].GroupCandidates[0].Candidates[0].PersonId).toBe('penny');
       const th = await c.SearchFaces({ GroupIds: ['cast'], Image: img('sheldon', 'sheldon1.png'), FaceMatchThreshold: 60 });
       expect(th.Results[0].Candidates).toEqual([]);
+    });
+
+    it('takes Url inputs for enrolment, faces, search and verification', async () => {
+      await c.CreatePerson({ GroupId: 'other', PersonId: 'url-howard', PersonName: 'Howard', Url: `${filesUrl}/howard/howard1.png` });
+      const f = await c.CreateFace({ PersonId: 'url-howard', Urls: [`${filesUrl}/howard/howard2.png`, `${filesUrl}/howard/missing.png`] });
+      expect(f.RetCode).toEqual([0, -1102]);
+      const s = await c.SearchFaces({ GroupIds: ['other'], Url: `${filesUrl}/howard/howard3.png` });
+      expect(s.Results[0].Candidates[0].PersonId).toBe('url-howard');
+      expect((await c.VerifyPerson({ PersonId: 'url-howard', Url: `${filesUrl}/howard/howard4.png` })).IsMatch).toBe(true);
+      // Not allow-listed: refused before any download.
+      expect(await errorCode(c.SearchFaces({ GroupIds: ['other'], Url: 'http://127.0.0.2/x.png' }))).toBe('FailedOperation.ImageDownloadError');
+      await c.DeletePerson({ PersonId: 'url-howard' });
     });
 
     it('adds and deletes faces with Tencent RetCodes and limits', async () => {

@@ -8,7 +8,8 @@ import { PersonsService } from './face-persons.ts';
 import { SearchService } from './face-search.ts';
 import type { LibraryContext } from './library-context.ts';
 import type { FaceSource, ScoreScale } from './library-deps.ts';
-import { calibratedScale, inProcessFaceSource } from './library-faces.ts';
+import { visionFaceSource } from './face-source.ts';
+import { scoreScale } from '../vision/calibration.ts';
 
 export interface LibraryModule {
   repo: LibraryRepo;
@@ -25,8 +26,9 @@ export function createLibraryModule(app: App, opts: { faces?: FaceSource; scale?
   const repo = new LibraryRepo(app.db);
   const crypto = new FeatureCrypto(app.db, app.keyring);
   const index = new LibraryIndex(repo, crypto);
-  const faces = opts.faces ?? inProcessFaceSource();
-  const ctx: LibraryContext = { repo, index, crypto, clock: app.clock, faces, scale: opts.scale ?? calibratedScale };
+  // Decoding and inference run in app.vision's worker pool; Url inputs use its SSRF-safe fetch.
+  const faces = opts.faces ?? visionFaceSource(app.vision);
+  const ctx: LibraryContext = { repo, index, crypto, clock: app.clock, faces, scale: opts.scale ?? scoreScale() };
   // Rebuild in the background; every search awaits its app's sync, which waits for the load.
   const loaded = index.loadAll();
   loaded.catch((e) => app.errorLog.append({ time: app.clock.now(), requestId: '-', code: 'InternalError', message: `search index rebuild failed: ${(e as Error).message}` }));
