@@ -13,6 +13,8 @@ import { AccountsRepo } from './store/accounts-repo.ts';
 import { RunningLogRepo } from './store/running-log-repo.ts';
 import { ErrorLog } from './store/error-log.ts';
 import { AccountsService } from './services/accounts.ts';
+import { AuditRepo } from './store/audit-repo.ts';
+import { AuditLog } from './services/audit.ts';
 import { systemClock, type Clock } from './services/clock.ts';
 import { ActionRegistry } from './api/actions.ts';
 import { registerActions } from './api/handlers/index.ts';
@@ -27,6 +29,8 @@ export interface App {
   blobs: BlobStore;
   keyring: Keyring;
   accounts: AccountsService;
+  /** Hash-chained audit log of administrative and privacy actions (src/services/audit.ts). */
+  audit: AuditLog;
   runningLog: RunningLogRepo;
   errorLog: ErrorLog;
   registry: ActionRegistry;
@@ -65,9 +69,10 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   // Failures are kept in vision.status() (/readyz shows them) and retried on first use.
   if (opts.warmVision) vision.warm().catch(() => {});
 
+  const audit = new AuditLog(new AuditRepo(db), clock);
   const app: App = {
-    config, clock, db, blobs, keyring,
-    accounts: new AccountsService(new AccountsRepo(db), keyring, clock),
+    config, clock, db, blobs, keyring, audit,
+    accounts: new AccountsService(new AccountsRepo(db), keyring, clock, audit),
     runningLog: new RunningLogRepo(db),
     errorLog: new ErrorLog({ dir: path.join(config.dataDir, 'logs', 'error'), maxBytes: config.errorLogMaxBytes }),
     registry: new ActionRegistry(),

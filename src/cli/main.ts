@@ -16,6 +16,9 @@ Usage:
   facevault keys list --app-id A           list keys (never their secrets)
   facevault keys disable --app-id A --secret-id ID
   facevault keys enable --app-id A --secret-id ID
+  facevault audit verify                   check the audit log's hash chain; exit 1 naming the first bad record
+  facevault audit list [--app-id A] [--limit N]
+                                           newest audit records first; prints JSON
   facevault analyze <image> [--attributes] [--mesh] [--quality] [--min-face-size 20|34]
                                            detect faces in a local image (offline); prints JSON
   facevault compare <imageA> <imageB>      compare the main faces of two local images (offline); prints JSON
@@ -92,6 +95,17 @@ export async function main(argv: string[]): Promise<number> {
         const secretId = requireFlag(flags, 'secret-id');
         await withApp(config, (app) => app.accounts.setKeyStatus(appId(), secretId, status));
         print({ SecretId: secretId, Status: status });
+        return 0;
+      }
+      case 'audit verify': {
+        const r = await withApp(config, (app) => app.audit.verify());
+        print(r);
+        if (!r.ok) console.error(`facevault: audit log verification failed: ${r.reason}`);
+        return r.ok ? 0 : 1;
+      }
+      case 'audit list': {
+        const limit = typeof flags.limit === 'string' && /^\d+$/.test(flags.limit) ? Number(flags.limit) : 100;
+        print(await withApp(config, (app) => app.audit.list({ appId: flags['app-id'] ? appId() : undefined, limit })));
         return 0;
       }
       default:

@@ -5,6 +5,7 @@ import crypto from 'node:crypto';
 import type { AccountsRepo } from '../store/accounts-repo.ts';
 import type { Keyring } from '../store/keyring.ts';
 import type { Clock } from './clock.ts';
+import type { AuditLog } from './audit.ts';
 import { allows, validatePolicy } from './policy.ts';
 import { TcError } from '../api/errors.ts';
 import type { Caller } from '../api/actions.ts';
@@ -34,7 +35,8 @@ export interface Authenticated {
 }
 
 export class AccountsService {
-  constructor(private readonly repo: AccountsRepo, private readonly keyring: Keyring, private readonly clock: Clock) {}
+  // Accounts and keys are changed by the operator (CLI, bootstrap); each change is audited.
+  constructor(private readonly repo: AccountsRepo, private readonly keyring: Keyring, private readonly clock: Clock, private readonly audit?: AuditLog, private readonly actor = 'operator') {}
 
   async hasAccounts(): Promise<boolean> {
     return (await this.repo.countApps()) > 0;
@@ -52,6 +54,7 @@ export class AccountsService {
       { subUin: uin, appId, uin, name: 'root', isRoot: true, policy: ['*'], createdAt: now },
       { secretId, appId, subUin: uin, secretKeyEnc: this.keyring.sealSecret(secretKey, `key:${secretId}`), createdAt: now },
     );
+    await this.audit?.append({ actor: this.actor, action: 'account.create', appId, target: secretId, details: { uin } });
     return { AppId: appId, Uin: uin, SubUin: uin, SecretId: secretId, SecretKey: secretKey, Policy: ['*'] };
   }
 
@@ -86,6 +89,7 @@ export class AccountsService {
     const secretId = 'AKID' + randomString(32);
     const secretKey = randomString(32);
     await this.repo.createUserAndKey(newUser, { secretId, appId, subUin, secretKeyEnc: this.keyring.sealSecret(secretKey, `key:${secretId}`), createdAt: now });
+    await this.audit?.append({ actor: this.actor, action: 'key.create', appId, target: secretId, details: { subUin, newSubUser: !!newUser, policy } });
     return { AppId: appId, Uin: root.uin, SubUin: subUin, SecretId: secretId, SecretKey: secretKey, Policy: policy };
   }
 
@@ -96,6 +100,7 @@ export class AccountsService {
 
   async setKeyStatus(appId: number, secretId: string, status: 'active' | 'disabled'): Promise<void> {
     if (!(await this.repo.setKeyStatus(appId, secretId, status))) throw new TcError('ResourceNotFound', `SecretId ${secretId} does not exist in AppId ${appId}`);
+    await this.audit?.append({ actor: this.actor, action: status === 'disabled' ? 'key.disable' : 'key.enable', appId, target: secretId });
   }
 
   /** Looks up a SecretId. Disabled keys and deleted apps are treated as unknown, as Tencent does. */

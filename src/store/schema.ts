@@ -5,7 +5,7 @@ import type { Generated } from 'kysely';
 
 export type DataClass =
   | 'account' | 'face_feature' | 'running_log' | 'error_log' | 'fusion_log'
-  | 'material' | 'material_derivative' | 'fused_result' | 'video_result' | 'enrolment_image' | 'audit' | 'receipt';
+  | 'material' | 'material_derivative' | 'fused_result' | 'video_result' | 'enrolment_image' | 'audit' | 'receipt' | 'consent' | 'privacy_policy';
 
 export interface AppsTable {
   app_id: number;
@@ -117,6 +117,7 @@ export interface FusionResultsTable {
   activity_id: string | null;
   material_id: string | null;
   created_at: number;
+  end_user_id?: string | null; // added by 005-privacy
   data_class: string;
   expires_at: number | null;
 }
@@ -137,6 +138,7 @@ export interface FusionLogTable {
   image_urls: string; // JSON array
   result_url: string | null;
   code: string;
+  end_user_id?: string | null; // added by 005-privacy
   data_class: string;
   expires_at: number | null;
 }
@@ -205,6 +207,66 @@ export interface LibraryChangesTable {
   expires_at: number | null;
 }
 
+export interface AuditLogTable {
+  seq: number;
+  time: number;
+  actor: string;
+  action: string;
+  app_id: number | null;
+  target: string | null;
+  details: string; // JSON object
+  prev_hash: string;
+  hash: string;
+  data_class: string;
+  expires_at: number | null;
+}
+
+// ---- privacy (005-privacy)
+export interface PrivacyPoliciesTable {
+  app_id: number;
+  require_consent: number | null; // null = deployment default
+  min_age: number | null;
+  inactive_person_days: number | null;
+  updated_at: number;
+  updated_by: string;
+  data_class: string;
+  expires_at: number | null;
+}
+
+export interface ConsentsTable {
+  app_id: number;
+  consent_id: string;
+  person_id: string;
+  face_ids: string; // JSON string[]
+  reference: string;
+  purpose: string;
+  notice_version: string;
+  retention_days: number | null;
+  parental_reference: string | null;
+  sub_uin: string;
+  given_at: number;
+  end_user_id: string | null;
+  data_class: string;
+  expires_at: number | null;
+}
+
+export interface DeletionRequestsTable {
+  request_id: string;
+  app_id: number;
+  scope: string; // person | end_user | app
+  subject_digest: string;
+  subject_sealed: Buffer | null;
+  status: string; // running | done
+  requested_by: string;
+  created_at: number;
+  completed_at: number | null;
+  attempts: number;
+  receipt: string | null;
+  digest: string | null;
+  data_class: string;
+  expires_at: number | null;
+}
+
 export interface DB {
   apps: AppsTable;
   users: UsersTable;
@@ -222,4 +284,8 @@ export interface DB {
   fusion_material_faces: FusionMaterialFacesTable;
   fusion_results: FusionResultsTable;
   fusion_log: FusionLogTable;
+  privacy_policies: PrivacyPoliciesTable;
+  consents: ConsentsTable;
+  deletion_requests: DeletionRequestsTable;
+  audit_log: AuditLogTable;
 }

@@ -5,6 +5,8 @@ import type { Dialect } from '../db.ts';
 import { m001_foundation } from './001-foundation.ts';
 import { m002_face_library } from './002-face-library.ts';
 import { m003_fusion } from './003-fusion.ts';
+import { m005_privacy } from './005-privacy.ts';
+import { m004_audit_log } from './004-audit-log.ts';
 
 export interface DialectMigration {
   up(db: Kysely<any>, dialect: Dialect): Promise<void>;
@@ -14,5 +16,7 @@ export const migrations: Record<string, DialectMigration> = {
   '001-foundation': m001_foundation,
   '002-face-library': m002_face_library,
   '003-fusion': m003_fusion,
+  '005-privacy': m005_privacy,
+  '004-audit-log': m004_audit_log,
 };
 
