@@ -99,7 +99,7 @@ function fuseOne(canvas: Raster, tMesh: Pts, job: FuseFaceJob): void {
   if (w < 4 || h < 4) return;
 
   const tri = new Delaunator(target).triangles;
-  const { out: [Uw, Tw], valid: [validU], covered } = warpPiecewise(target, tri, [{ img: job.user, pts: uSource, maxPoint: MESH_POINTS + 36 }, { img: canvas, pts: tSource }], ox, oy, w, h);
+  const { out: [Uw, Tw], valid: [validU], covered } = warpPiecewise(target, tri, [{ img: job.user, pts: uSource, maxPoint: MESH_POINTS + 36 }, { img: canvas, pts: tSource, clampEdges: true }], ox, oy, w, h);
   // Outside the triangulation the template stays as it is.
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
@@ -116,6 +116,8 @@ function fuseOne(canvas: Raster, tMesh: Pts, job: FuseFaceJob): void {
   const skin = fillPolygon(local(ring(P, SKIN_SCALE)), w, h);
   const mask = blur(fillPolygon(local(ring(P, MASK_SCALE)), w, h), w, h, 0.04 * fs);
 
+  // A greyscale template gets a greyscale face: the ratio transfer fixes only low-frequency colour.
+  if (isGrey(Tw, covered)) toGrey(Uw);
   if (f < 1) localColourTransfer(Uw, Tw, skin, validU, region, w, h, 0.1 * fs);
   if (job.detail) adjustDetail(Uw, region, w, h, 0.008 * fs, job.detail);
 
@@ -158,6 +160,24 @@ function adjustDetail(U: Float32Array, region: Float32Array, w: number, h: numbe
     for (let q = 0; q < w * h; q++) ch[q] = U[q * 3 + c];
     blur(ch, w, h, Math.max(1, sigma));
     for (let q = 0; q < w * h; q++) if (region[q] > 0) U[q * 3 + c] += gain * (U[q * 3 + c] - ch[q]);
+  }
+}
+
+function isGrey(img: Float32Array, covered: Uint8Array): boolean {
+  let d = 0, n = 0;
+  for (let q = 0; q < covered.length; q += 7) {
+    if (!covered[q]) continue;
+    const r = img[q * 3], g = img[q * 3 + 1], b = img[q * 3 + 2];
+    d += Math.abs(r - g) + Math.abs(g - b);
+    n++;
+  }
+  return n > 0 && d / n < 2;
+}
+
+function toGrey(img: Float32Array): void {
+  for (let i = 0; i < img.length; i += 3) {
+    const y = 0.299 * img[i] + 0.587 * img[i + 1] + 0.114 * img[i + 2];
+    img[i] = y; img[i + 1] = y; img[i + 2] = y;
   }
 }
 

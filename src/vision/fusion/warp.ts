@@ -11,6 +11,8 @@ export interface WarpSource {
   pts: Pts;
   /** Skip triangles touching a point index ≥ this (parts of the frame this source never shows). */
   maxPoint?: number;
+  /** Sample outside the frame as its nearest edge pixel (else: leave invalid). */
+  clampEdges?: boolean;
 }
 
 export interface WarpResult {
@@ -32,6 +34,7 @@ export function warpPiecewise(target: Pts, tri: Uint32Array, sources: WarpSource
   const ns = sources.length;
   const aff = new Float64Array(6 * ns);
   const skip = new Uint8Array(ns);
+  const clampEdges = sources.map((s) => !!s.clampEdges);
   for (let t = 0; t < tri.length; t += 3) {
     const i0 = tri[t], i1 = tri[t + 1], i2 = tri[t + 2];
     const x0 = target[2 * i0] - ox, y0 = target[2 * i0 + 1] - oy;
@@ -71,7 +74,7 @@ export function warpPiecewise(target: Pts, tri: Uint32Array, sources: WarpSource
           const o = 6 * s;
           const sx = aff[o] * cx + aff[o + 1] * cy + aff[o + 2] - 0.5;
           const sy = aff[o + 3] * cx + aff[o + 4] * cy + aff[o + 5] - 0.5;
-          sampleInto(sources[s].img, sx, sy, out[s], idx * 3, valid[s], idx);
+          sampleInto(sources[s].img, sx, sy, out[s], idx * 3, valid[s], idx, clampEdges[s]);
         }
       }
     }
@@ -79,9 +82,13 @@ export function warpPiecewise(target: Pts, tri: Uint32Array, sources: WarpSource
   return { out, valid, covered };
 }
 
-function sampleInto(img: Raster, sx: number, sy: number, dst: Float32Array, di: number, valid: Uint8Array, vi: number): void {
+function sampleInto(img: Raster, sx: number, sy: number, dst: Float32Array, di: number, valid: Uint8Array, vi: number, clampEdges: boolean): void {
   const W = img.width, H = img.height, data = img.data, C = img.channels ?? 3;
-  if (sx < -0.5 || sy < -0.5 || sx > W - 0.5 || sy > H - 0.5) return;
+  if (sx < -0.5 || sy < -0.5 || sx > W - 0.5 || sy > H - 0.5) {
+    if (!clampEdges) return;
+    sx = Math.min(W - 1, Math.max(0, sx));
+    sy = Math.min(H - 1, Math.max(0, sy));
+  }
   valid[vi] = 1;
   let x0 = Math.floor(sx), y0 = Math.floor(sy);
   let fx = sx - x0, fy = sy - y0;
