@@ -64,7 +64,7 @@ describe('raw TC3 protocol', () => {
     const ts = Math.floor(Date.now() / 1000);
     const authorization = tc3Authorization(t.creds.SecretId, { secretKey: t.creds.SecretKey, service: 'iai', timestamp: ts, contentType: 'application/json', host: '127.0.0.1', body: '{"Limit":1}' });
     const res = await fetch(`${t.url}/`, { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: authorization, 'X-TC-Action': 'DescribeRetentionPolicy', 'X-TC-Version': '2020-03-03', 'X-TC-Timestamp': String(ts) }, body: '{"Limit":2}' });
-    expect((await res.json()).Response.Error.Code).toBe('AuthFailure.SignatureFailure');
+    expect((await res.json() as any).Response.Error.Code).toBe('AuthFailure.SignatureFailure');
   });
 
   it('stale or future timestamp -> AuthFailure.SignatureExpire (5 minute window)', async () => {
@@ -76,7 +76,7 @@ describe('raw TC3 protocol', () => {
 
   it('missing or malformed Authorization -> AuthFailure.InvalidAuthorization', async () => {
     const r = await fetch(`${t.url}/`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-TC-Action': 'DescribeRetentionPolicy', 'X-TC-Version': '2020-03-03', 'X-TC-Timestamp': String(Math.floor(Date.now() / 1000)), Authorization: 'SKIP' }, body: '{}' });
-    expect((await r.json()).Response.Error.Code).toBe('AuthFailure.InvalidAuthorization');
+    expect((await r.json() as any).Response.Error.Code).toBe('AuthFailure.InvalidAuthorization');
   });
 
   it('malformed JSON with a valid signature -> InvalidParameter; a JSON array -> InvalidParameter', async () => {
@@ -104,7 +104,7 @@ describe('raw TC3 protocol', () => {
     expect((await fetch(`${t.url}/healthz`)).status).toBe(200);
     const r = await fetch(`${t.url}/readyz`);
     expect(r.status).toBe(200);
-    expect((await r.json()).checks).toMatchObject({ database: 'ok', objectStore: 'ok' });
+    expect((await r.json() as any).checks).toMatchObject({ database: 'ok', objectStore: 'ok' });
   });
 });
 

@@ -38,7 +38,7 @@ describe.skipIf(!PG_URL)(`server on PostgreSQL + S3${PG_URL ? '' : ` (${pgSkipRe
     const r = await t.common('iai').request('DescribeRetentionPolicy', {});
     const row = await t.run.app.runningLog.byRequestId(r.RequestId);
     expect(row).toMatchObject({ app_id: t.creds.AppId, action: 'DescribeRetentionPolicy', code: '' });
-    const ready = await (await fetch(`${t.url}/readyz`)).json();
+    const ready = (await (await fetch(`${t.url}/readyz`)).json()) as any;
     expect(ready.checks).toMatchObject({ database: 'ok', objectStore: 'ok' });
   });
 
