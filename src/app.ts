@@ -21,6 +21,7 @@ import { registerActions } from './api/handlers/index.ts';
 import { VisionEngine } from './services/vision.ts';
 import { createFusionModule, type FusionModule } from './services/fusion-module.ts';
 import { createLibraryModule, type LibraryModule } from './services/library-module.ts';
+import { createRetention, type RetentionModule } from './jobs/retention.ts';
 
 export interface App {
   config: Config;
@@ -41,6 +42,8 @@ export interface App {
   fusion: FusionModule;
   /** Face library: groups, persons, faces, 1:N search (iai). */
   library: LibraryModule;
+  /** Retention: the sweeper (every expired row and object, the error-log cap) and its scheduler. */
+  retention: RetentionModule;
   /** Closers run in reverse order of creation on shutdown. */
   onClose(fn: () => Promise<void> | void): void;
   close(): Promise<void>;
@@ -80,6 +83,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     httpRoutes: [],
     fusion: null as unknown as FusionModule, // built below: it needs the app's stores
     library: null as unknown as LibraryModule, // built below
+    retention: null as unknown as RetentionModule, // built below
     onClose: (fn) => { closers.push(fn); },
     async close() {
       while (closers.length) await closers.pop()!();
@@ -87,6 +91,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   };
   app.fusion = createFusionModule(app);
   app.library = createLibraryModule(app);
+  app.retention = createRetention(app);
   await registerActions(app);
   return app;
 }

@@ -1,6 +1,8 @@
 // Configuration from the environment. Every variable is listed once in CONFIG_VARS,
 // which feeds both the parser and the README/`serve --help` table, so docs cannot drift.
 import path from 'node:path';
+import { ConfigError } from './config-error.ts';
+import { parseRetention, RETENTION_CONFIG_VARS, type RetentionSettings } from './services/retention-policy.ts';
 
 export interface Config {
   port: number;
@@ -18,14 +20,12 @@ export interface Config {
   urlAllowList: string[]; // host[:port] or CIDR entries allowed for Url fetching despite being private
   inferenceThreads: number;
   modelSetDirs: string[]; // extra model sets, each a directory with a manifest.json
+  /** Retention per data class and the sweep interval (FACEVAULT_RETAIN_*, docs/PRIVACY.md). */
+  retention: RetentionSettings;
   errorLogMaxBytes: number;
 }
 
-export class ConfigError extends Error {
-  constructor(readonly variable: string, message: string) {
-    super(`${variable}: ${message}`);
-  }
-}
+export { ConfigError };
 
 export interface ConfigVar {
   name: string;
@@ -54,6 +54,7 @@ export const CONFIG_VARS: ConfigVar[] = [
   { name: 'FACEVAULT_INFERENCE_THREADS', default: '(number of cores)', description: 'Worker threads running the models (one ONNX intra-op thread each)' },
   { name: 'FACEVAULT_MODEL_SETS', default: '(none)', description: 'Comma-separated directories, each with a manifest.json naming ONNX files: extra FaceModelVersions (docs/MODELS.md)' },
   { name: 'FACEVAULT_ERROR_LOG_MAX_BYTES', default: '2147483648', description: 'Size cap of the error log; oldest segments are deleted first' },
+  ...RETENTION_CONFIG_VARS,
 ];
 
 function intVar(env: NodeJS.ProcessEnv, name: string, def: number, min: number, max: number): number {
@@ -135,6 +136,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cpuCount = 2): 
     urlAllowList,
     inferenceThreads: intVar(env, 'FACEVAULT_INFERENCE_THREADS', Math.max(1, cpuCount), 1, 256),
     modelSetDirs: (str(env, 'FACEVAULT_MODEL_SETS') ?? '').split(',').map((s) => s.trim()).filter(Boolean).map((d) => path.resolve(d)),
+    retention: parseRetention(env),
     errorLogMaxBytes: intVar(env, 'FACEVAULT_ERROR_LOG_MAX_BYTES', 2 * 1024 ** 3, 1024 * 1024, 2 ** 50),
   };
 }

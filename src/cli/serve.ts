@@ -3,6 +3,7 @@ import { createApp, cpuCount, type App, type AppOptions } from '../app.ts';
 import { buildServer } from '../api/server.ts';
 import type { Config } from '../config.ts';
 import type { FastifyInstance } from 'fastify';
+import { auditRetentionPolicy } from '../jobs/retention.ts';
 
 export interface Running { app: App; server: FastifyInstance; url: string; stop(): Promise<void> }
 
@@ -10,6 +11,8 @@ export async function startServer(config: Config, log: (s: string) => void = con
   const app = await createApp(config, opts);
   try {
     await bootstrap(app, log);
+    await auditRetentionPolicy(app);
+    app.retention.scheduler.start();
     const server = await buildServer(app);
     await server.listen({ port: config.port, host: config.host });
     const addr = server.server.address();

@@ -10,7 +10,7 @@ import { FusionService, type ImageReader } from './fusion.ts';
 import type { FaceFinder } from './fusion-vision.ts';
 import { decodeBase64Image, fetchImage } from './image-input.ts';
 import { RateLimiter } from './rate-limit.ts';
-import { retentionFor, retentionRules } from './retention-policy.ts';
+import { retentionFor, rulesFromConfig } from './retention-policy.ts';
 
 export interface FusionModule {
   repo: FusionRepo;
@@ -45,7 +45,7 @@ export function base64Reader(fetchUrl?: (url: string, field: string, maxBytes: n
 }
 
 export function createFusionModule(app: App, deps: { finder?: FaceFinder; fetchUrl?: (url: string, field: string, maxBytes: number) => Promise<Buffer> } = {}): FusionModule {
-  const rules = retentionRules(process.env, app.config.errorLogMaxBytes);
+  const rules = rulesFromConfig(app.config);
   const limits: FusionLimits = {
     draftQps: envInt('FACEVAULT_FUSION_DRAFT_QPS', 1, 1, 100_000),
     publishedQps: envInt('FACEVAULT_FUSION_PUBLISHED_QPS', 50, 1, 100_000),

@@ -1,7 +1,7 @@
 // The product's data-processing promise as data: one rule per data class, with its default,
 // its configurable bounds and the variable that sets it. DescribeRetentionPolicy serves this
 // table and docs/PRIVACY.md is generated from it, so what we say is what the code does.
-import { ConfigError } from '../config.ts';
+import { ConfigError } from '../config-error.ts';
 
 const DAY = 24 * 3600 * 1000;
 
@@ -31,19 +31,60 @@ export const BASE_RULES: RetentionRule[] = [
   { dataClass: 'video_result', holds: 'video fusion results and jobs', retainMs: 1 * DAY, envVar: 'FACEVAULT_RETAIN_VIDEO_DAYS', minMs: 1 * DAY, maxMs: 1 * DAY, deletedBy: 'the retention sweeper; URLs stop working at expiry' },
 ];
 
-export function retentionRules(env: NodeJS.ProcessEnv = process.env, errorLogMaxBytes = 2 * 1024 ** 3): RetentionRule[] {
+/** What config loading keeps: per-class overrides (ms) and how often the sweeper runs. */
+export interface RetentionSettings {
+  retainMs: Record<string, number>;
+  sweepIntervalMs: number;
+}
+
+export const SWEEP_INTERVAL_VAR = { name: 'FACEVAULT_RETENTION_SWEEP_SECONDS', default: 300, min: 10, max: 86_400 };
+
+const days = (ms: number) => String(+(ms / DAY).toFixed(3));
+
+/** The retention variables for the `serve --help` table and docs/PRIVACY.md. */
+export const RETENTION_CONFIG_VARS = [
+  ...BASE_RULES.filter((r) => r.envVar).map((r) => ({
+    name: r.envVar!, default: days(r.retainMs!),
+    description: `Days ${r.dataClass} is kept (${days(r.minMs ?? 0)} to ${days(r.maxMs!)}); ${r.deletedBy}`,
+  })),
+  { name: SWEEP_INTERVAL_VAR.name, default: String(SWEEP_INTERVAL_VAR.default), description: `Seconds between retention sweeps (${SWEEP_INTERVAL_VAR.min} to ${SWEEP_INTERVAL_VAR.max}); expired result links stop working at expiry regardless` },
+];
+
+/** Parses FACEVAULT_RETAIN_* at config load, so a bad value stops the start naming the variable. */
+export function parseRetention(env: NodeJS.ProcessEnv): RetentionSettings {
+  const retainMs: Record<string, number> = {};
+  for (const r of BASE_RULES) {
+    const raw = r.envVar ? env[r.envVar]?.trim() : undefined;
+    if (!r.envVar || raw === undefined || raw === '') continue;
+    if (!/^\d+(\.\d+)?$/.test(raw)) throw new ConfigError(r.envVar, `must be a number of days, got "${raw}"`);
+    const ms = Math.round(Number(raw) * DAY);
+    if (ms < (r.minMs ?? 0) || ms > (r.maxMs ?? Infinity)) throw new ConfigError(r.envVar, `must be between ${days(r.minMs ?? 0)} and ${days(r.maxMs!)} days, got ${raw}`);
+    retainMs[r.dataClass] = ms;
+  }
+  const v = SWEEP_INTERVAL_VAR;
+  const raw = env[v.name]?.trim();
+  let seconds = v.default;
+  if (raw !== undefined && raw !== '') {
+    if (!/^\d+$/.test(raw)) throw new ConfigError(v.name, `must be a whole number of seconds, got "${raw}"`);
+    seconds = Number(raw);
+    if (seconds < v.min || seconds > v.max) throw new ConfigError(v.name, `must be between ${v.min} and ${v.max}, got ${seconds}`);
+  }
+  return { retainMs, sweepIntervalMs: seconds * 1000 };
+}
+
+/** The effective rules of a loaded configuration. */
+export function rulesFromConfig(config: { retention: RetentionSettings; errorLogMaxBytes: number }): RetentionRule[] {
   return BASE_RULES.map((r) => {
     const out = { ...r };
-    if (r.dataClass === 'error_log') out.maxBytes = errorLogMaxBytes;
-    if (r.envVar && env[r.envVar]) {
-      const raw = env[r.envVar]!;
-      if (!/^\d+(\.\d+)?$/.test(raw)) throw new ConfigError(r.envVar, `must be a number of days, got "${raw}"`);
-      const ms = Number(raw) * DAY;
-      if (ms < (r.minMs ?? 0) || ms > (r.maxMs ?? Infinity)) throw new ConfigError(r.envVar, `must be between ${(r.minMs ?? 0) / DAY} and ${(r.maxMs ?? 0) / DAY} days, got ${raw}`);
-      out.retainMs = ms;
-    }
+    if (r.dataClass === 'error_log') out.maxBytes = config.errorLogMaxBytes;
+    if (config.retention.retainMs[r.dataClass] !== undefined) out.retainMs = config.retention.retainMs[r.dataClass];
     return out;
   });
+}
+
+/** @deprecated reads the environment again; use rulesFromConfig(app.config). */
+export function retentionRules(env: NodeJS.ProcessEnv = process.env, errorLogMaxBytes = 2 * 1024 ** 3): RetentionRule[] {
+  return rulesFromConfig({ retention: parseRetention(env), errorLogMaxBytes });
 }
 
 export function retentionFor(rules: RetentionRule[], dataClass: string): number | null {

@@ -1,9 +1,11 @@
 // Privacy extension actions (docs/API.md), served under every API version.
 import type { App } from '../../app.ts';
-import { retentionRules } from '../../services/retention-policy.ts';
+import { rulesFromConfig } from '../../services/retention-policy.ts';
+import { registerPrivacyRequests } from './privacy-requests.ts';
 
 export function registerPrivacy(app: App): void {
-  const rules = retentionRules(process.env, app.config.errorLogMaxBytes);
+  registerPrivacyRequests(app);
+  const rules = rulesFromConfig(app.config);
   app.registry.registerExtension('DescribeRetentionPolicy', async () => ({
     Region: app.config.region,
     Rules: rules.map((r) => ({
