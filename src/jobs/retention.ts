@@ -1,5 +1,6 @@
 // Builds the retention sweeper and its scheduler from the app's stores. `serve` starts the
 // scheduler; CLI commands and tests call sweeper.sweep() directly.
+import crypto from 'node:crypto';
 import type { App } from '../app.ts';
 import { TcError } from '../api/errors.ts';
 import { rulesFromConfig } from '../services/retention-policy.ts';
@@ -28,6 +29,8 @@ export function createRetention(app: App): RetentionModule {
     },
   });
   const mod: RetentionModule = { sweeper, scheduler: null as unknown as JobScheduler, lastReport: null };
+  // Processes of one deployment share its database; deployments sharing a Redis must not share a lock.
+  const deployment = crypto.createHash('sha256').update(`${app.config.databaseUrl ?? app.config.dataDir}|${app.db.pgSchema ?? ''}`).digest('hex').slice(0, 16);
   mod.scheduler = new JobScheduler(async () => {
     const report = await sweeper.sweep();
     mod.lastReport = report;
@@ -35,7 +38,7 @@ export function createRetention(app: App): RetentionModule {
       app.errorLog.append({ time: app.clock.now(), requestId: '-', code: 'InternalError', stage: 'retention-sweep', message: report.errors.join('; ') });
     }
   }, {
-    name: 'retention-sweep', intervalMs: app.config.retention.sweepIntervalMs, clock: app.clock, redisUrl: app.config.redisUrl,
+    name: 'retention-sweep', intervalMs: app.config.retention.sweepIntervalMs, clock: app.clock, redisUrl: app.config.redisUrl, keyPrefix: `facevault:${deployment}`,
     onError: (e) => app.errorLog.append({ time: app.clock.now(), requestId: '-', code: 'InternalError', stage: 'retention-scheduler', message: e.message }),
   });
   app.onClose(() => mod.scheduler.stop());
