@@ -21,6 +21,7 @@ import { registerActions } from './api/handlers/index.ts';
 import { VisionEngine } from './services/vision.ts';
 import { createFusionModule, type FusionModule } from './services/fusion-module.ts';
 import { createLibraryModule, type LibraryModule } from './services/library-module.ts';
+import { createPrivacyModule, type PrivacyModule } from './services/privacy-module.ts';
 import { createRetention, type RetentionModule } from './jobs/retention.ts';
 
 export interface App {
@@ -42,6 +43,8 @@ export interface App {
   fusion: FusionModule;
   /** Face library: groups, persons, faces, 1:N search (iai). */
   library: LibraryModule;
+  /** Privacy: per-AppId consent/age/inactivity policy and deletion requests (docs/PRIVACY.md). */
+  privacy: PrivacyModule;
   /** Retention: the sweeper (every expired row and object, the error-log cap) and its scheduler. */
   retention: RetentionModule;
   /** Closers run in reverse order of creation on shutdown. */
@@ -83,16 +86,20 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     httpRoutes: [],
     fusion: null as unknown as FusionModule, // built below: it needs the app's stores
     library: null as unknown as LibraryModule, // built below
+    privacy: null as unknown as PrivacyModule, // built below, before the library (enrolment applies its policy)
     retention: null as unknown as RetentionModule, // built below
     onClose: (fn) => { closers.push(fn); },
     async close() {
       while (closers.length) await closers.pop()!();
     },
   };
+  app.privacy = createPrivacyModule(app);
   app.fusion = createFusionModule(app);
   app.library = createLibraryModule(app);
   app.retention = createRetention(app);
   await registerActions(app);
+  // Deletion requests interrupted by a stop finish now, in the background.
+  void app.privacy.resume();
   return app;
 }
 

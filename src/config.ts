@@ -23,6 +23,8 @@ export interface Config {
   /** Retention per data class and the sweep interval (FACEVAULT_RETAIN_*, docs/PRIVACY.md). */
   retention: RetentionSettings;
   errorLogMaxBytes: number;
+  /** Privacy defaults for AppIds without their own policy (SetPrivacyPolicy overrides per AppId). */
+  privacy: { requireConsent: boolean; minAge: number; inactivePersonDays: number };
 }
 
 export { ConfigError };
@@ -53,6 +55,9 @@ export const CONFIG_VARS: ConfigVar[] = [
   { name: 'FACEVAULT_URL_ALLOWLIST', default: '(none)', description: 'Comma-separated host[:port] or CIDR entries that Url inputs may reach even though they are private/loopback' },
   { name: 'FACEVAULT_INFERENCE_THREADS', default: '(number of cores)', description: 'Worker threads running the models (one ONNX intra-op thread each)' },
   { name: 'FACEVAULT_MODEL_SETS', default: '(none)', description: 'Comma-separated directories, each with a manifest.json naming ONNX files: extra FaceModelVersions (docs/MODELS.md)' },
+  { name: 'FACEVAULT_REQUIRE_CONSENT', default: '0', description: 'Default for AppIds without a privacy policy: 1 = CreatePerson/CreateFace need a Consent record (docs/PRIVACY.md)' },
+  { name: 'FACEVAULT_MIN_AGE', default: '0', description: 'Default minimum estimated age for enrolment and fusion (0 = no limit); the age estimate is rough (docs/MODELS.md)' },
+  { name: 'FACEVAULT_PERSON_INACTIVE_DAYS', default: '1095', description: 'Persons not matched or changed for this many days are purged by the retention sweeper (0 = never; BIPA: 3 years)' },
   { name: 'FACEVAULT_ERROR_LOG_MAX_BYTES', default: '2147483648', description: 'Size cap of the error log; oldest segments are deleted first' },
   ...RETENTION_CONFIG_VARS,
 ];
@@ -138,6 +143,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cpuCount = 2): 
     modelSetDirs: (str(env, 'FACEVAULT_MODEL_SETS') ?? '').split(',').map((s) => s.trim()).filter(Boolean).map((d) => path.resolve(d)),
     retention: parseRetention(env),
     errorLogMaxBytes: intVar(env, 'FACEVAULT_ERROR_LOG_MAX_BYTES', 2 * 1024 ** 3, 1024 * 1024, 2 ** 50),
+    privacy: {
+      requireConsent: intVar(env, 'FACEVAULT_REQUIRE_CONSENT', 0, 0, 1) === 1,
+      minAge: intVar(env, 'FACEVAULT_MIN_AGE', 0, 0, 99),
+      inactivePersonDays: intVar(env, 'FACEVAULT_PERSON_INACTIVE_DAYS', 1095, 0, 36500),
+    },
   };
 }
 

@@ -1,10 +1,11 @@
 // iai persons and faces: CreatePerson, DeletePerson, DeletePersonFromGroup, CopyPerson, GetPersonList,
 // GetPersonBaseInfo, GetPersonGroupInfo, ModifyPersonBaseInfo, ModifyPersonGroupInfo, CreateFace, DeleteFace.
+import crypto from 'node:crypto';
 import type { Caller } from '../api/actions.ts';
 import { TcError } from '../api/errors.ts';
 import { combine } from '../store/feature-crypto.ts';
 import type { GroupRow, LibraryWriter } from '../store/library-repo.ts';
-import { QUALITY_MIN, UNIQUE_PERSON_SCORE, type FaceRect, type ImageInput, type LibraryFace } from './library-deps.ts';
+import { QUALITY_MIN, UNIQUE_PERSON_SCORE, type EnrolmentExtras, type FaceRect, type ImageInput, type LibraryFace } from './library-deps.ts';
 import { groupNotFound, libraryWrite, newFaceId, personNotFound, type LibraryContext } from './library-context.ts';
 
 export const MAX_FACES_PER_PERSON = 5;
@@ -15,7 +16,12 @@ export interface ExInfo { index: number; value: string }
 export interface CreatePersonInput {
   groupId: string; personId: string; personName: string; gender: number; exInfos: ExInfo[];
   image: ImageInput; uniquePersonControl: number; qualityControl: number;
+  /** Privacy extension fields: EndUserId, Consent, ParentalConsent. */
+  extras?: EnrolmentExtras;
 }
+
+const DAY_MS = 24 * 3600_000;
+const newConsentId = () => crypto.randomUUID();
 
 /** CreateFace RetCode values (Tencent's). */
 const RET = { ok: 0, noFace: -1101, decode: -1102, size: -1109, quality: -1601, mismatch: -1604 } as const;
@@ -36,8 +42,8 @@ export class PersonsService {
   constructor(private readonly ctx: LibraryContext) {}
 
   /** Detects the largest face of the image and applies QualityControl. */
-  private async oneFace(caller: Caller, image: ImageInput, version: string, qualityControl: number): Promise<LibraryFace> {
-    const r = await this.ctx.faces.faces(caller, image, { maxFaces: 1, quality: qualityControl > 0, modelVersion: version });
+  private async oneFace(caller: Caller, image: ImageInput, version: string, qualityControl: number, age = false): Promise<LibraryFace> {
+    const r = await this.ctx.faces.faces(caller, image, { maxFaces: 1, quality: qualityControl > 0, modelVersion: version, ...(age ? { attributes: true } : {}) });
     const face = r.faces[0];
     if (!face) throw new TcError('InvalidParameterValue.NoFaceInPhoto', 'Image/Url: no face was found in the image');
     if (qualityControl > 0 && face.quality !== undefined && face.quality < QUALITY_MIN[qualityControl]) {
@@ -65,7 +71,10 @@ export class PersonsService {
     if (!group) throw groupNotFound(inp.groupId);
     if (await r.getPerson(inp.personId)) throw new TcError('InvalidParameterValue.PersonIdAlreadyExist', `PersonId: person "${inp.personId}" already exists`);
     const ex = applyExInfos(group, [], inp.exInfos);
-    const face = await this.oneFace(caller, inp.image, group.face_model_version, inp.qualityControl);
+    const extras = inp.extras ?? {};
+    const gate = this.ctx.privacy ? await this.ctx.privacy.admit(caller, extras, false) : { minAge: 0 };
+    const face = await this.oneFace(caller, inp.image, group.face_model_version, inp.qualityControl, gate.minAge > 0);
+    if (gate.minAge > 0) this.ctx.privacy!.checkAge(face.age, gate.minAge, extras, inp.image.Url ? 'Url' : 'Image');
     const rect = face.rect;
     if (inp.uniquePersonControl > 0) {
       await this.ctx.index.sync(appId);
@@ -82,13 +91,24 @@ export class PersonsService {
       if (await w.getPerson(inp.personId)) throw new TcError('InvalidParameterValue.PersonIdAlreadyExist', `PersonId: person "${inp.personId}" already exists`);
       await w.insertPerson({
         person_id: inp.personId, name: inp.personName, gender: inp.gender, face_model_version: group.face_model_version,
-        combined_feature: this.ctx.crypto.sealPerson(key, appId, inp.personId, face.embedding), end_user_id: null,
+        combined_feature: this.ctx.crypto.sealPerson(key, appId, inp.personId, face.embedding), end_user_id: extras.endUserId ?? null,
         created_at: w.now, updated_at: w.now, last_used_at: w.now,
-      });
+      }, extras.consent?.retentionDays ? w.now + extras.consent.retentionDays * DAY_MS : null);
       await w.insertMembership(inp.groupId, inp.personId, ex);
       await w.insertFace({ face_id: faceId, person_id: inp.personId, feature: this.ctx.crypto.sealFace(key, appId, faceId, face.embedding), face_rect: JSON.stringify(rect), image_key: null, created_at: w.now });
+      if (extras.consent) await this.recordConsent(w, caller, inp.personId, [faceId], extras);
     });
     return { FaceId: faceId, FaceRect: rect, SimilarPersonId: '', FaceModelVersion: group.face_model_version };
+  }
+
+  /** Who recorded which consent, when, for what purpose and term, under which notice version. */
+  private async recordConsent(w: LibraryWriter, caller: Caller, personId: string, faceIds: string[], extras: EnrolmentExtras) {
+    const c = extras.consent!;
+    await w.insertConsent({
+      consent_id: newConsentId(), person_id: personId, face_ids: JSON.stringify(faceIds), reference: c.reference, purpose: c.purpose,
+      notice_version: c.noticeVersion, retention_days: c.retentionDays ?? null, parental_reference: extras.parentalConsent ?? null,
+      sub_uin: caller.subUin, given_at: w.now, end_user_id: extras.endUserId ?? null,
+    }, c.retentionDays ? w.now + c.retentionDays * DAY_MS : null);
   }
 
   async delete(caller: Caller, personId: string) {
@@ -190,12 +210,14 @@ export class PersonsService {
     return {};
   }
 
-  async createFaces(caller: Caller, personId: string, images: ImageInput[], threshold: number, qualityControl: number) {
+  async createFaces(caller: Caller, personId: string, images: ImageInput[], threshold: number, qualityControl: number, extras: EnrolmentExtras = {}) {
     const appId = caller.appId;
     if (images.length > MAX_FACES_PER_CALL) throw new TcError('InvalidParameterValue.UploadFaceNumExceed', `Images/Urls: at most ${MAX_FACES_PER_CALL} images per call, got ${images.length}`);
     const r = this.ctx.repo.reader(appId);
     const person = await r.getPerson(personId);
     if (!person) throw personNotFound(personId);
+    // A person enrolled with consent needs none again; one enrolled before the policy does.
+    const gate = this.ctx.privacy ? await this.ctx.privacy.admit(caller, extras, (await r.consents(personId)).length > 0) : { minAge: 0 };
     const key = await this.ctx.crypto.dataKey(appId);
     const existing = (await r.faces(personId)).map((f) => this.ctx.crypto.openFace(key, appId, f.face_id, f.feature));
     if (existing.length >= MAX_FACES_PER_PERSON) throw new TcError('InvalidParameterValue.PersonFaceNumExceed', `person "${personId}" already has ${existing.length} faces, the maximum`);
@@ -204,12 +226,14 @@ export class PersonsService {
     for (let i = 0; i < images.length; i++) {
       let face: LibraryFace | undefined;
       try {
-        face = (await this.ctx.faces.faces(caller, images[i], { maxFaces: 1, quality: qualityControl > 0, modelVersion: person.face_model_version })).faces[0];
+        face = (await this.ctx.faces.faces(caller, images[i], { maxFaces: 1, quality: qualityControl > 0, modelVersion: person.face_model_version, ...(gate.minAge > 0 ? { attributes: true } : {}) })).faces[0];
       } catch (e) {
         codes.push(retCodeOf(e));
         continue;
       }
       if (!face) { codes.push(RET.noFace); continue; }
+      // Under the minimum age the whole call is refused: nothing of this subject is stored.
+      if (gate.minAge > 0) this.ctx.privacy!.checkAge(face.age, gate.minAge, extras, `${images[i].Url ? 'Urls' : 'Images'}[${i}]`);
       if (qualityControl > 0 && face.quality !== undefined && face.quality < QUALITY_MIN[qualityControl]) { codes.push(RET.quality); continue; }
       let best = -1;
       for (const v of existing) best = Math.max(best, dot(v, face.embedding));
@@ -230,6 +254,7 @@ export class PersonsService {
           await w.insertFace({ face_id: a.faceId, person_id: personId, feature: this.ctx.crypto.sealFace(key, appId, a.faceId, a.face.embedding), face_rect: JSON.stringify(a.face.rect), image_key: null, created_at: w.now });
         }
         await w.updatePerson(personId, { combined_feature: combined, updated_at: w.now });
+        if (extras.consent) await this.recordConsent(w, caller, personId, added.map((a) => a.faceId), extras);
       });
     }
     return {

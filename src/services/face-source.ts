@@ -14,7 +14,7 @@ export function visionFaceSource(vision: VisionEngine): FaceSource {
       let r;
       try {
         r = await vision.analyze(src.bytes, {
-          embedding: true, quality: !!opts.quality, minFaceSize: opts.minFaceSize, modelVersion: opts.modelVersion, limits: TENCENT_IMAGE_LIMITS,
+          embedding: true, quality: !!opts.quality, ...(opts.attributes ? { attributes: true } : {}), minFaceSize: opts.minFaceSize, modelVersion: opts.modelVersion, limits: TENCENT_IMAGE_LIMITS,
         });
       } catch (e) {
         throw imageErrorToTc(e, src.from === 'url' ? fields.url : fields.image);
@@ -27,6 +27,7 @@ export function visionFaceSource(vision: VisionEngine): FaceSource {
           rect: { X: Math.round(f.box.x), Y: Math.round(f.box.y), Width: Math.round(f.box.width), Height: Math.round(f.box.height) },
           embedding: f.embedding!,
           quality: f.quality?.score,
+          ...(opts.attributes ? { age: f.attributes?.age } : {}),
         }));
       return { width: r.width, height: r.height, faces, image: src.bytes };
     },

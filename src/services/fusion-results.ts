@@ -20,7 +20,7 @@ export class FusionResults {
     return crypto.createHmac('sha256', this.key).update(`GET\n/results/${name}\n${expires}`).digest('hex');
   }
 
-  async store(o: { appId: number; requestId: string; activityId: string | null; materialId: string | null; jpeg: Buffer; dataClass: string; retainMs: number }): Promise<StoredResult> {
+  async store(o: { appId: number; requestId: string; activityId: string | null; materialId: string | null; jpeg: Buffer; dataClass: string; retainMs: number; endUserId?: string }): Promise<StoredResult> {
     const now = this.clock.now();
     const token = crypto.randomBytes(24).toString('base64url');
     const blobKey = `fusion/${o.appId}/results/${token}.jpg`;
@@ -28,7 +28,7 @@ export class FusionResults {
     await this.blobs.put(blobKey, o.jpeg, 'image/jpeg');
     try {
       await this.repo.insertResult(
-        { token, app_id: o.appId, blob_key: blobKey, request_id: o.requestId, activity_id: o.activityId, material_id: o.materialId, created_at: now, data_class: o.dataClass, expires_at: expiresAt },
+        { token, app_id: o.appId, blob_key: blobKey, request_id: o.requestId, activity_id: o.activityId, material_id: o.materialId, created_at: now, data_class: o.dataClass, expires_at: expiresAt, end_user_id: o.endUserId ?? null },
         { key: blobKey, dataClass: o.dataClass, expiresAt, size: o.jpeg.length, contentType: 'image/jpeg', ownerRef: o.materialId ?? o.requestId, createdAt: now },
       );
     } catch (e) {

@@ -32,6 +32,10 @@ export interface FuseOptions {
   logoAdd: boolean;
   logo?: LogoRequest;
   meta: { key: string; value: string }[];
+  /** Privacy (docs/PRIVACY.md): the caller's EndUserId, recorded on a stored result. */
+  endUserId?: string;
+  /** Privacy: refuses a user face by its estimated age (minimum-age policy); faces get an age estimate only when set. */
+  ageGate?: (age: number | undefined, field: string) => void;
 }
 
 /** Reads an Image/Url input into bytes; Url fetching is SSRF-guarded by the implementation. */
@@ -82,10 +86,10 @@ export class FusionService {
       taken.add(free.index);
       return free;
     });
-    const users = await Promise.all(o.merges.map((m, i) => this.userFace(m, i, FUSE_LIMITS)));
+    const users = await Promise.all(o.merges.map((m, i) => this.userFace(m, i, FUSE_LIMITS, o.ageGate)));
     const jobs: FuseFaceJob[] = users.map((u, i) => ({ templateMesh: picks[i].mesh, user: u.img, userMesh: u.mesh, profile: o.profile, appearance: o.appearance, detail: o.detail }));
     const jpeg = await this.render(material.image, jobs, o, FUSE_LIMITS);
-    return this.respond(caller, requestId, activityId, materialId, jpeg, o.rspImgType, this.retention.fusedMs, 'fused_result', jobs.length);
+    return this.respond(caller, requestId, activityId, materialId, jpeg, o.rspImgType, this.retention.fusedMs, 'fused_result', jobs.length, o.endUserId);
   }
 
   async fuseFaceUltra(caller: Caller, requestId: string, model: ImageInput, o: FuseOptions): Promise<FuseOutcome> {
@@ -109,27 +113,28 @@ export class FusionService {
       return f;
     });
     tFaces.forEach((f, i) => { if (!f.mesh) throw new TcError('FailedOperation.NoFaceDetected', `MergeInfos.${i}: the template face could not be measured`); });
-    const users = await Promise.all(o.merges.map((m, i) => this.userFace(m, i, FUSE_LIMITS)));
+    const users = await Promise.all(o.merges.map((m, i) => this.userFace(m, i, FUSE_LIMITS, o.ageGate)));
     const jobs: FuseFaceJob[] = users.map((u, i) => ({ templateMesh: meshArray(tFaces[i].mesh!), user: u.img, userMesh: u.mesh, profile: o.profile, appearance: o.appearance, detail: o.detail }));
     const jpeg = await this.render(tpl, jobs, o, ULTRA_LIMITS);
-    return this.respond(caller, requestId, null, null, jpeg, o.rspImgType, this.retention.ultraMs, 'fused_result_ultra', jobs.length);
+    return this.respond(caller, requestId, null, null, jpeg, o.rspImgType, this.retention.ultraMs, 'fused_result_ultra', jobs.length, o.endUserId);
   }
 
   /** Decodes the user photo, picks the face (InputImageFaceRect or largest), meshes it, crops around it. */
-  private async userFace(m: MergeRequest, i: number, limits: typeof FUSE_LIMITS): Promise<{ img: RgbImage; mesh: Float64Array }> {
+  private async userFace(m: MergeRequest, i: number, limits: typeof FUSE_LIMITS, ageGate?: FuseOptions['ageGate']): Promise<{ img: RgbImage; mesh: Float64Array }> {
     const field = `MergeInfos.${i}.${m.input.url ? 'Url' : 'Image'}`;
     const bytes = await this.readImage(m.input, field, limits);
     let img: RgbImage;
     try {
       img = await decodeImage(bytes, { maxLongEdgeJpeg: limits.maxSide, maxLongEdge: limits.maxSide, minShortEdge: 64 });
     } catch (e) { mapImageError(e, field); }
-    const faces = (await this.finder.analyze(img, { mesh: true })).faces;
+    const faces = (await this.finder.analyze(img, { mesh: true, ...(ageGate ? { attributes: true } : {}) })).faces;
     if (!faces.length) throw new TcError('FailedOperation.NoFaceDetected', `${field}: no face was found in the image`);
     let face: Face | undefined;
     if (m.faceRect) {
       face = bestOverlap(faces, m.faceRect);
       if (!face) throw new TcError('FailedOperation.NoFaceDetected', `MergeInfos.${i}.InputImageFaceRect: no face lies in this rectangle`);
     } else face = faces.reduce((a, b) => (b.box.width * b.box.height > a.box.width * a.box.height ? b : a));
+    ageGate?.(face.attributes?.age, field);
     if (face.box.width < MIN_FACE || face.box.height < MIN_FACE) {
       throw new TcError('FailedOperation.FaceSizeTooSmall', `${field}: the face is ${Math.round(face.box.width)}x${Math.round(face.box.height)} pixels; it must be at least ${MIN_FACE}x${MIN_FACE}`);
     }
@@ -188,9 +193,9 @@ export class FusionService {
     return { input, left, top };
   }
 
-  private async respond(caller: Caller, requestId: string, activityId: string | null, materialId: string | null, jpeg: Buffer, type: 'url' | 'base64', retainMs: number, dataClass: string, faces: number): Promise<FuseOutcome> {
+  private async respond(caller: Caller, requestId: string, activityId: string | null, materialId: string | null, jpeg: Buffer, type: 'url' | 'base64', retainMs: number, dataClass: string, faces: number, endUserId?: string): Promise<FuseOutcome> {
     if (type === 'base64') return { fusedImage: jpeg.toString('base64'), resultUrl: null, faces };
-    const r = await this.results.store({ appId: caller.appId, requestId, activityId, materialId, jpeg, dataClass, retainMs });
+    const r = await this.results.store({ appId: caller.appId, requestId, activityId, materialId, jpeg, dataClass, retainMs, endUserId });
     return { fusedImage: r.url, resultUrl: r.url, faces };
   }
 }

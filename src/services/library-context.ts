@@ -1,7 +1,7 @@
 // Shared plumbing of the face-library services (groups, persons, search).
 import crypto from 'node:crypto';
 import type { Clock } from './clock.ts';
-import type { FaceSource, ScoreScale } from './library-deps.ts';
+import type { EnrolmentPolicy, FaceSource, ScoreScale } from './library-deps.ts';
 import type { LibraryRepo, LibraryWriter } from '../store/library-repo.ts';
 import type { LibraryIndex } from '../store/library-index.ts';
 import type { FeatureCrypto } from '../store/feature-crypto.ts';
@@ -14,6 +14,8 @@ export interface LibraryContext {
   clock: Clock;
   faces: FaceSource;
   scale: ScoreScale;
+  /** Consent and minimum-age rules for enrolment (absent: no privacy policy applies). */
+  privacy?: EnrolmentPolicy;
 }
 
 /** A write transaction followed by the index catching up, so the reply reflects the write. */

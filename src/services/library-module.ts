@@ -14,6 +14,8 @@ import { scoreScale } from '../vision/calibration.ts';
 export interface LibraryModule {
   repo: LibraryRepo;
   index: LibraryIndex;
+  /** Feature sealing and the cached data keys (deletion requests forget a shredded key). */
+  crypto: FeatureCrypto;
   groups: GroupsService;
   persons: PersonsService;
   search: SearchService;
@@ -28,12 +30,12 @@ export function createLibraryModule(app: App, opts: { faces?: FaceSource; scale?
   const index = new LibraryIndex(repo, crypto);
   // Decoding and inference run in app.vision's worker pool; Url inputs use its SSRF-safe fetch.
   const faces = opts.faces ?? visionFaceSource(app.vision);
-  const ctx: LibraryContext = { repo, index, crypto, clock: app.clock, faces, scale: opts.scale ?? scoreScale() };
+  const ctx: LibraryContext = { repo, index, crypto, clock: app.clock, faces, scale: opts.scale ?? scoreScale(), privacy: app.privacy?.policy };
   // Rebuild in the background; every search awaits its app's sync, which waits for the load.
   const loaded = index.loadAll();
   loaded.catch((e) => app.errorLog.append({ time: app.clock.now(), requestId: '-', code: 'InternalError', message: `search index rebuild failed: ${(e as Error).message}` }));
   return {
-    repo, index, loaded,
+    repo, index, loaded, crypto,
     groups: new GroupsService(ctx),
     persons: new PersonsService(ctx),
     search: new SearchService(ctx),

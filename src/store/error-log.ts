@@ -57,6 +57,38 @@ export class ErrorLog {
     return removed;
   }
 
+  /**
+   * Rewrites every segment without the records `drop` selects (deletion requests). Synchronous,
+   * like append(), so this process cannot interleave a write; each segment is rewritten in place
+   * (same file, truncated and written) and synced. Returns how many records were removed.
+   */
+  rewrite(drop: (line: string, record: Record<string, unknown>) => boolean): number {
+    let removed = 0;
+    for (const s of this.segments()) {
+      const file = path.join(this.opts.dir, s.name);
+      const lines = fs.readFileSync(file, 'utf8').split('\n').filter(Boolean);
+      const keep = lines.filter((l) => {
+        let rec: Record<string, unknown>;
+        try { rec = JSON.parse(l); } catch { rec = {}; }
+        return !drop(l, rec);
+      });
+      if (keep.length === lines.length) continue;
+      removed += lines.length - keep.length;
+      const text = keep.length ? keep.join('\n') + '\n' : '';
+      const fd = fs.openSync(file, 'r+');
+      try {
+        // Overwrite the old bytes before shortening the file, so they do not linger in freed blocks
+        // (as far as the filesystem overwrites in place; see docs/PRIVACY.md).
+        fs.writeSync(fd, Buffer.alloc(s.size, 0x20), 0, s.size, 0);
+        fs.ftruncateSync(fd, 0);
+        fs.writeSync(fd, text, 0, 'utf8');
+        fs.fsyncSync(fd);
+      } finally { fs.closeSync(fd); }
+      if (this.current?.name === s.name) this.current.size = Buffer.byteLength(text);
+    }
+    return removed;
+  }
+
   /** Every record, oldest first (for tests, deletion scans and support). */
   readAll(): Record<string, unknown>[] {
     const out: Record<string, unknown>[] = [];

@@ -15,6 +15,8 @@ export interface FusionLogEntry {
   time: number; appId: number; uin: string; subUin: string; requestId: string; clientIp: string; latencyMs: number;
   region: string; action: string; activityId: string | null; materialId: string | null; imageUrls: string[];
   resultUrl: string | null; code: string; expiresAt: number;
+  /** The caller's EndUserId (privacy extension field), for deletion requests by end user. */
+  endUserId?: string | null;
 }
 
 export class FusionRepo {
@@ -130,7 +132,7 @@ export class FusionRepo {
       id: crypto.randomUUID(), time: e.time, app_id: e.appId, uin: e.uin, sub_uin: e.subUin, request_id: e.requestId,
       client_ip: e.clientIp, latency_ms: Math.round(e.latencyMs), region: e.region, action: e.action, activity_id: e.activityId,
       material_id: e.materialId, image_urls: JSON.stringify(e.imageUrls), result_url: e.resultUrl, code: e.code,
-      data_class: 'fusion_log', expires_at: e.expiresAt,
+      data_class: 'fusion_log', expires_at: e.expiresAt, end_user_id: e.endUserId ?? null,
     }).execute();
   }
 

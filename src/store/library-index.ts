@@ -89,11 +89,13 @@ export class LibraryIndex {
         s.add(m.group_id);
       }
     }
-    const key = await this.crypto.dataKey(appId);
+    // Fetched on the first feature: an erased AppId (data key shredded) then loads as empty.
+    let key: Buffer | null = null;
     for await (const page of this.repo.allFaces(appId)) {
       for (const f of page) {
         const gs = a.personGroups.get(f.person_id);
         if (!gs) continue;
+        key ??= await this.crypto.dataKey(appId);
         const v = this.crypto.openFace(key, appId, f.face_id, f.feature);
         for (const g of gs) a.groups.get(g)!.faces.upsert(f.face_id, f.person_id, v);
         v.fill(0);
@@ -103,6 +105,7 @@ export class LibraryIndex {
       for (const p of page) {
         const gs = a.personGroups.get(p.person_id);
         if (!gs || !p.combined_feature) continue;
+        key ??= await this.crypto.dataKey(appId);
         const v = this.crypto.openPerson(key, appId, p.person_id, p.combined_feature);
         for (const g of gs) a.groups.get(g)!.persons.upsert(p.person_id, p.person_id, v);
         v.fill(0);

@@ -4,12 +4,13 @@
 // groups it touched in library_changes, so every process's search index can catch up.
 import type { Kysely, Transaction } from 'kysely';
 import type { Db } from './db.ts';
-import type { DB, FaceGroupsTable, FacesTable, GroupPersonsTable, PersonsTable } from './schema.ts';
+import type { ConsentsTable, DB, FaceGroupsTable, FacesTable, GroupPersonsTable, PersonsTable } from './schema.ts';
 
 export type GroupRow = FaceGroupsTable;
 export type PersonRow = PersonsTable;
 export type MembershipRow = GroupPersonsTable;
 export type FaceRow = FacesTable;
+export type ConsentRow = ConsentsTable;
 
 const CLASS = 'face_feature';
 /** Change-log rows older than this are pruned; a process further behind reloads the app. */
@@ -65,6 +66,9 @@ export class LibraryReader {
     const r = await this.q.selectFrom('group_persons').select((eb) => eb.fn.countAll<number>().as('n')).where('app_id', '=', this.appId).where('person_id', '=', personId).executeTakeFirstOrThrow();
     return Number(r.n);
   }
+  consents(personId: string) {
+    return this.q.selectFrom('consents').selectAll().where('app_id', '=', this.appId).where('person_id', '=', personId).orderBy('given_at').execute();
+  }
   faces(personId: string) {
     return this.q.selectFrom('faces').selectAll().where('app_id', '=', this.appId).where('person_id', '=', personId).orderBy('created_at').orderBy('face_id').execute();
   }
@@ -119,6 +123,7 @@ export class LibraryWriter extends LibraryReader {
     for (let i = 0; i < orphans.length; i += 500) {
       const ids = orphans.slice(i, i + 500);
       await this.q.deleteFrom('faces').where('app_id', '=', this.appId).where('person_id', 'in', ids).execute();
+      await this.q.deleteFrom('consents').where('app_id', '=', this.appId).where('person_id', 'in', ids).execute();
       await this.q.deleteFrom('persons').where('app_id', '=', this.appId).where('person_id', 'in', ids).execute();
     }
     await this.q.deleteFrom('face_groups').where('app_id', '=', this.appId).where('group_id', '=', groupId).execute();
@@ -126,8 +131,9 @@ export class LibraryWriter extends LibraryReader {
     this.touchGroup(groupId);
     return orphans;
   }
-  async insertPerson(p: Omit<PersonRow, 'app_id' | 'data_class' | 'expires_at'>) {
-    await this.q.insertInto('persons').values({ ...p, app_id: this.appId, data_class: CLASS, expires_at: null }).execute();
+  /** `expiresAt`: the end of the enrolment's consented retention term (null = until deleted). */
+  async insertPerson(p: Omit<PersonRow, 'app_id' | 'data_class' | 'expires_at'>, expiresAt: number | null = null) {
+    await this.q.insertInto('persons').values({ ...p, app_id: this.appId, data_class: CLASS, expires_at: expiresAt }).execute();
     this.touchPerson(p.person_id);
   }
   async updatePerson(personId: string, patch: Partial<Pick<PersonRow, 'name' | 'gender' | 'combined_feature' | 'updated_at' | 'last_used_at'>>) {
@@ -136,6 +142,7 @@ export class LibraryWriter extends LibraryReader {
   }
   async deletePerson(personId: string) {
     await this.q.deleteFrom('faces').where('app_id', '=', this.appId).where('person_id', '=', personId).execute();
+    await this.q.deleteFrom('consents').where('app_id', '=', this.appId).where('person_id', '=', personId).execute();
     await this.q.deleteFrom('group_persons').where('app_id', '=', this.appId).where('person_id', '=', personId).execute();
     await this.q.deleteFrom('persons').where('app_id', '=', this.appId).where('person_id', '=', personId).execute();
     this.touchPerson(personId);
@@ -158,6 +165,10 @@ export class LibraryWriter extends LibraryReader {
   async insertFace(f: Omit<FaceRow, 'app_id' | 'data_class' | 'expires_at'>) {
     await this.q.insertInto('faces').values({ ...f, app_id: this.appId, data_class: CLASS, expires_at: null }).execute();
     this.touchPerson(f.person_id);
+  }
+  /** A consent record of an enrolment (privacy policy), in the enrolment's transaction. */
+  async insertConsent(c: Omit<ConsentRow, 'app_id' | 'data_class' | 'expires_at'>, expiresAt: number | null = null) {
+    await this.q.insertInto('consents').values({ ...c, app_id: this.appId, data_class: 'consent', expires_at: expiresAt }).execute();
   }
   async deleteFaces(personId: string, faceIds: string[]) {
     if (!faceIds.length) return;

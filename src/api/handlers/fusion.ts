@@ -5,6 +5,7 @@ import type { CallContext } from '../actions.ts';
 import { TcError } from '../errors.ts';
 import type { ActivityRow, MaterialFaceRow, MaterialRow } from '../../store/fusion-repo.ts';
 import type { FuseOptions, ImageInput, MergeRequest, Rect } from '../../services/fusion.ts';
+import { endUserId, FUSION_PRIVACY_FIELDS, parentalConsent } from './privacy-params.ts';
 
 type P = Record<string, unknown>;
 
@@ -160,9 +161,23 @@ export function registerFusion(app: App): void {
           latencyMs: performance.now() - started, region: ctx.region, action: ctx.action, activityId, materialId, imageUrls: urls,
           // The signature is a bearer credential; the log keeps the link without it.
           resultUrl: resultUrl ? resultUrl.replace(/&Signature=[0-9a-f]+/, '') : null, code, expiresAt: now + app.fusion.logRetainMs,
+          endUserId: ctx.record.endUserId ?? null,
         }).catch(() => {});
       }
     };
+
+  /** Privacy extension fields: EndUserId (recorded), ParentalConsent, and the AppId's minimum age. */
+  const privacy = async (ctx: CallContext, p: P): Promise<Pick<FuseOptions, 'endUserId' | 'ageGate'>> => {
+    const e = endUserId(p);
+    const parental = parentalConsent(p);
+    if (e) ctx.record.endUserId = e;
+    const minAge = await app.privacy.policy.minAge(ctx.caller.appId);
+    const extras = { parentalConsent: parental };
+    return {
+      ...(e ? { endUserId: e } : {}),
+      ...(minAge > 0 && !parental ? { ageGate: (age: number | undefined, field: string) => app.privacy.policy.checkAge(age, minAge, extras, field) } : {}),
+    };
+  };
 
   const collectUrls = (p: P, urls: string[]) => {
     for (const m of Array.isArray(p.MergeInfos) ? p.MergeInfos : []) if (m && typeof (m as P).Url === 'string') urls.push((m as P).Url as string);
@@ -172,7 +187,8 @@ export function registerFusion(app: App): void {
   };
 
   app.registry.register('facefusion', 'FuseFace', logged(async (ctx, p, urls) => {
-    only(p, ['ProjectId', 'ModelId', 'RspImgType', 'MergeInfos', 'FuseProfileDegree', 'FuseFaceDegree', 'LogoAdd', 'LogoParam', 'FuseParam']);
+    only(p, ['ProjectId', 'ModelId', 'RspImgType', 'MergeInfos', 'FuseProfileDegree', 'FuseFaceDegree', 'LogoAdd', 'LogoParam', 'FuseParam', ...FUSION_PRIVACY_FIELDS]);
+    const priv = await privacy(ctx, p);
     collectUrls(p, urls);
     const projectId = str(p, 'ProjectId', { required: true, max: 64 })!;
     const modelId = str(p, 'ModelId', { required: true, max: 64 })!;
@@ -183,14 +199,15 @@ export function registerFusion(app: App): void {
     const lm = logoAndMeta(p);
     const activity = await svc.admit(ctx.caller, projectId);
     const r = await svc.fuseFace(ctx.caller, ctx.requestId, activity.activity_id, modelId, {
-      rspImgType: type, merges, profile: (profile ?? activity.profile_degree) / 100, appearance: (face ?? activity.face_degree) / 100, ...lm,
+      rspImgType: type, merges, profile: (profile ?? activity.profile_degree) / 100, appearance: (face ?? activity.face_degree) / 100, ...lm, ...priv,
     });
     ctx.record.result = { faces: r.faces, rspImgType: type };
     return { resp: { FusedImage: r.fusedImage }, resultUrl: r.resultUrl, activityId: projectId, materialId: modelId };
   }));
 
   app.registry.register('facefusion', 'FuseFaceUltra', logged(async (ctx, p, urls) => {
-    only(p, ['RspImgType', 'MergeInfos', 'ModelUrl', 'ModelImage', 'FusionUltraParam', 'LogoAdd', 'LogoParam', 'SwapModelType']);
+    only(p, ['RspImgType', 'MergeInfos', 'ModelUrl', 'ModelImage', 'FusionUltraParam', 'LogoAdd', 'LogoParam', 'SwapModelType', ...FUSION_PRIVACY_FIELDS]);
+    const priv = await privacy(ctx, p);
     collectUrls(p, urls);
     const type = rspImgType(p);
     const merges = mergeInfos(p, true);
@@ -208,7 +225,7 @@ export function registerFusion(app: App): void {
     ratio('BlurRadio', 0); ratio('TeethEnhanceRadio', 1);
     const makeup = ratio('MakeupTransferRadio', 0);
     const e = ultraEngine(swap, warp, enhance, mp, makeup);
-    const r = await svc.fuseFaceUltra(ctx.caller, ctx.requestId, model, { rspImgType: type, merges, ...e, ...logoAndMeta(p) });
+    const r = await svc.fuseFaceUltra(ctx.caller, ctx.requestId, model, { rspImgType: type, merges, ...e, ...logoAndMeta(p), ...priv });
     ctx.record.result = { faces: r.faces, rspImgType: type, swapModelType: swap };
     return { resp: { FusedImage: r.fusedImage }, resultUrl: r.resultUrl, activityId: null, materialId: null };
   }));

@@ -3,6 +3,7 @@ import type { App } from '../../app.ts';
 import type { ActionHandler } from '../actions.ts';
 import { TcError } from '../errors.ts';
 import * as v from './library-params.ts';
+import { enrolmentExtras } from './privacy-params.ts';
 
 const DEFAULT_VERSION = '3.0';
 
@@ -28,9 +29,11 @@ export function registerLibrary(app: App): void {
       gender: v.gender(p) ?? 0, exInfos: v.personExDescriptionInfos(p), image: v.image(p),
       uniquePersonControl: v.int(p, 'UniquePersonControl', 0, 0, 4, 'InvalidParameterValue.UniquePersonControlIllegal'),
       qualityControl: v.qualityControl(p),
+      extras: enrolmentExtras(p),
     };
     v.int(p, 'NeedRotateDetection', 0, 0, 1);
     ctx.record.personId = inp.personId;
+    if (inp.extras.endUserId) ctx.record.endUserId = inp.extras.endUserId;
     return lib.persons.create(ctx.caller, inp);
   });
   reg('DeletePerson', async (ctx, p) => { const id = v.id(p, 'PersonId'); ctx.record.personId = id; return lib.persons.delete(ctx.caller, id); });
@@ -50,8 +53,10 @@ export function registerLibrary(app: App): void {
     const imgs = v.images(p);
     const thr = v.threshold(p, 60);
     const qc = v.qualityControl(p);
+    const extras = enrolmentExtras(p);
     ctx.record.personId = id;
-    const r = await lib.persons.createFaces(ctx.caller, id, imgs, thr, qc);
+    if (extras.endUserId) ctx.record.endUserId = extras.endUserId;
+    const r = await lib.persons.createFaces(ctx.caller, id, imgs, thr, qc, extras);
     ctx.record.result = { retCodes: r.RetCode };
     return r;
   });
@@ -75,6 +80,8 @@ export function registerLibrary(app: App): void {
     const r = byGroup ? await lib.search.searchByGroup(ctx.caller, inp, mode) : await lib.search.search(ctx.caller, inp, mode);
     if (r.summary.personId) ctx.record.personId = r.summary.personId;
     ctx.record.result = r.summary.result;
+    // A recognised person counts as used (inactivity purge, docs/PRIVACY.md).
+    await app.privacy.policy.noteUse(ctx.caller.appId, r.summary.personId);
     return r.response;
   };
   reg('SearchFaces', searchHandler(false, 'faces'));
@@ -88,6 +95,7 @@ export function registerLibrary(app: App): void {
     ctx.record.personId = id;
     const r = kind === 'face' ? await lib.search.verifyFace(ctx.caller, id, img, qc) : await lib.search.verifyPerson(ctx.caller, id, img, qc);
     ctx.record.result = { score: r.Score, isMatch: r.IsMatch };
+    if (r.IsMatch) await app.privacy.policy.noteUse(ctx.caller.appId, id);
     return r;
   };
   reg('VerifyFace', verify('face'));
