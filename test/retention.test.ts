@@ -45,7 +45,7 @@ for (const b of backends) describe.skipIf(!hasTestdata)(`retention sweep on ${b.
     out['<objects>'] = (await t.run.app.blobs.list('')).sort();
     return out;
   }
-  const minus = (a: Snapshot, b: Snapshot) => Object.fromEntries(Object.keys(a).map((k) => [k, a[k].filter((x) => !(b[k] ?? []).includes(x))]).filter(([, v]) => v.length));
+  const minus = (a: Snapshot, b: Snapshot): Snapshot => Object.fromEntries(Object.keys(a).map((k) => [k, a[k].filter((x) => !(b[k] ?? []).includes(x))]).filter(([, v]) => v.length));
   const sweep = () => t.run.app.retention.sweeper.sweep();
   const status = async (url: string) => (await fetch(url)).status;
 

@@ -16,6 +16,8 @@ Usage:
   facevault keys list --app-id A           list keys (never their secrets)
   facevault keys disable --app-id A --secret-id ID
   facevault keys enable --app-id A --secret-id ID
+  facevault usage --month YYYY-MM [--app-id A] [--granularity day|month]
+                                           calls per AppId and action, billed vs unbilled (UTC); prints JSON
   facevault audit verify                   check the audit log's hash chain; exit 1 naming the first bad record
   facevault audit list [--app-id A] [--limit N]
                                            newest audit records first; prints JSON
@@ -95,6 +97,14 @@ export async function main(argv: string[]): Promise<number> {
         const secretId = requireFlag(flags, 'secret-id');
         await withApp(config, (app) => app.accounts.setKeyStatus(appId(), secretId, status));
         print({ SecretId: secretId, Status: status });
+        return 0;
+      }
+      case 'usage': {
+        const month = requireFlag(flags, 'month');
+        const g = typeof flags.granularity === 'string' ? flags.granularity.toLowerCase() : 'month';
+        if (g !== 'day' && g !== 'month') throw new UsageError('--granularity must be day or month');
+        const { usageReport } = await import('../api/handlers/usage.ts');
+        print(await withApp(config, (app) => usageReport(app, month, { appId: flags['app-id'] ? appId() : undefined, granularity: g === 'day' ? 'Day' : 'Month' })));
         return 0;
       }
       case 'audit verify': {

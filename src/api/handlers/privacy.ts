@@ -1,9 +1,11 @@
 // Privacy extension actions (docs/API.md), served under every API version.
 import type { App } from '../../app.ts';
+import { registerUsage } from './usage.ts';
 import { rulesFromConfig } from '../../services/retention-policy.ts';
 import { registerPrivacyRequests } from './privacy-requests.ts';
 
 export function registerPrivacy(app: App): void {
+  registerUsage(app);
   registerPrivacyRequests(app);
   const rules = rulesFromConfig(app.config);
   app.registry.registerExtension('DescribeRetentionPolicy', async () => ({
