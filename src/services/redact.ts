@@ -2,13 +2,18 @@
 // that looks like a face feature is ever written.
 import crypto from 'node:crypto';
 
-const PAYLOAD_KEY = /(Image|Base64|Images)$/;
+// ImageA/ImageB (CompareFace), ModelImage, LogoImage, VideoBase64...: any image/video field.
+const PAYLOAD_KEY = /(Image|Images|Base64|Image[AB]|Video|Audio)$/;
+// A payload under an unexpected key: a long run of base64 characters.
+const BASE64_RUN = /[A-Za-z0-9+/]{128,}/;
 
 export function redactParams(value: unknown, key = ''): unknown {
   if (typeof value === 'string') {
-    if (PAYLOAD_KEY.test(key) || value.length > 1024) return { redacted: true, bytes: Buffer.byteLength(value), sha256: crypto.createHash('sha256').update(value).digest('hex') };
+    if (PAYLOAD_KEY.test(key) || value.length > 1024 || BASE64_RUN.test(value)) return { redacted: true, bytes: Buffer.byteLength(value), sha256: crypto.createHash('sha256').update(value).digest('hex') };
     return value;
   }
+  // A long run of numbers is what a face feature looks like; it never enters a log.
+  if (Array.isArray(value) && value.length > 32 && value.every((v) => typeof v === 'number')) return { redacted: true, numbers: value.length };
   if (Array.isArray(value)) return value.map((v) => redactParams(v, key));
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
