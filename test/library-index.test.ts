@@ -3,7 +3,7 @@
 import crypto from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { VectorIndex } from '../src/store/vector-index.ts';
-import { DIM, quantize, rotate, signBits, WORDS } from '../src/store/vector-codes.ts';
+import { DIM, quantize, residual4, rotate, signBits, WORDS } from '../src/store/vector-codes.ts';
 import { createApp, type App } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { createLibraryModule, type LibraryModule } from '../src/services/library-module.ts';
@@ -62,12 +62,36 @@ describe('VectorIndex', () => {
     expect(idx.has('f0') || idx.has('f1000') || idx.has('f2000')).toBe(false);
   });
 
-  it('searches large collections through the cascade', () => {
+  it('searches large collections through the cascade and erases deleted rows from the WebAssembly codes', () => {
     const idx = new VectorIndex();
     for (let i = 0; i < 34000; i++) idx.upsert(`f${i}`, `p${i}`, unit(`w${i}`));
     let found = 0;
     for (let i = 0; i < 20; i++) if (idx.search(unit(`w${i * 1699}`), 1)[0].id === `f${i * 1699}`) found++;
     expect(found).toBe(20);
+    // Past 16384 rows the first stage keeps 256 sign bits per row in WebAssembly memory.
+    const bufs = () => idx.buffers().map((b) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength));
+    expect(bufs().length).toBe(5);
+    const r = new Float32Array(DIM);
+    rotate(unit('w777'), r);
+    const bits = new Uint32Array(WORDS);
+    signBits(r, bits, 0);
+    const code = new Int8Array(DIM);
+    const scale = quantize(r, code, 0);
+    const res = new Uint8Array(DIM / 2);
+    residual4(r, code, 0, scale, res, 0);
+    const coarse = new Uint8Array(bits.buffer, 0, 32);
+    const wasmCodes = bufs()[4];
+    expect(contains(wasmCodes, coarse)).toBe(true);
+    expect(bufs().some((b) => contains(b, res))).toBe(true);
+    idx.remove('f777');
+    for (const b of bufs()) {
+      expect(contains(b, coarse)).toBe(false);
+      expect(contains(b, res)).toBe(false);
+      expect(contains(b, new Uint8Array(code.buffer))).toBe(false);
+    }
+    expect(idx.search(unit('w777'), 5).map((h) => h.id)).not.toContain('f777');
+    // The row moved into the hole is still found.
+    expect(idx.search(unit('w33999'), 1)[0].id).toBe('f33999');
   });
 });
 

@@ -4,7 +4,6 @@
 // the sign bits of any 128 coordinates into 128 independent random-hyperplane bits.
 export const DIM = 512;
 export const WORDS = DIM / 32; // 512 sign bits = 16 u32
-export const COARSE_WORDS = 4; // first 128 sign bits, scanned over every vector
 
 // Fixed seed: every process must rotate identically (indexes are rebuilt from stored features).
 const SIGNS1 = makeSigns(0x9e3779b9);
@@ -50,6 +49,20 @@ export function quantize(r: Float32Array, out: Int8Array, offset: number): numbe
   const inv = 127 / max;
   for (let i = 0; i < DIM; i++) out[offset + i] = Math.round(r[i] * inv);
   return max / 127;
+}
+
+/**
+ * What int8 left over (each |residual| <= scale/2), in 4-bit steps of scale/16, two per byte
+ * (low nibble = even coordinate): value = (code + nibble/16) * scale, error <= scale/32.
+ */
+export function residual4(r: Float32Array, codes: Int8Array, offset: number, scale: number, out: Uint8Array, outOffset: number): void {
+  if (scale === 0) { out.fill(0, outOffset, outOffset + DIM / 2); return; }
+  const inv = 16 / scale;
+  for (let i = 0; i < DIM; i += 2) {
+    const a = Math.max(-8, Math.min(7, Math.round((r[i] - codes[offset + i] * scale) * inv)));
+    const b = Math.max(-8, Math.min(7, Math.round((r[i + 1] - codes[offset + i + 1] * scale) * inv)));
+    out[outOffset + (i >> 1)] = (a & 15) | ((b & 15) << 4);
+  }
 }
 
 /** 512 sign bits of the rotated vector. */

@@ -3,45 +3,53 @@
 // the last row, so a deleted vector's bytes are gone from every buffer when remove() returns.
 //
 // Search is a three-stage cascade, chosen with bench/search.ts (docs/ARCHITECTURE.md "Search index"):
-//  1. Hamming distance on 128 sign bits over every row (16 B/row)      -> keep the closest ~1%
+//  1. Hamming distance on 256 sign bits over every row, SIMD in WebAssembly (hamming-wasm.ts)
+//     -> keep the closest ~0.5%
 //  2. Hamming distance on all 512 sign bits over those                  -> keep a few hundred
-//  3. int8 inner product (per-row scale) over those                     -> exact-ish cosine, top k
+//  3. int8 codes (per-row scale) against the float32 query, then the closest candidates again with
+//     a 4-bit residual code, which makes scores exact to ~1e-5 (int8 alone misorders a person's
+//     near-tied faces a few percent of the time)
 // Small collections skip stage 1 (or 1 and 2). No float32 copy is kept: 1M x 512 f32 would not fit
-// the 1.5 GB budget; int8 + bits take 580 B/row.
-import { COARSE_WORDS, DIM, WORDS, quantize, rotate, signBits } from './vector-codes.ts';
+// the 1.5 GB budget; codes take ~870 B/row.
+import { DIM, WORDS, quantize, residual4, rotate, signBits } from './vector-codes.ts';
+import { COARSE_WORDS32, CoarseCodes } from './hamming-wasm.ts';
 
 export interface Hit { id: string; owner: string; score: number } // score = cosine
 
 export interface CascadeParams {
   /** Below this many rows, stage 3 runs on every row. */
   exactBelow: number;
-  /** Below this many rows, stage 1 is skipped. */
-  coarseBelow: number;
+  /** Above this many rows, stage 1 runs (when WebAssembly SIMD is available). */
+  coarseAbove: number;
   /** Stage-1 survivors: max(min1, rows * frac1). */
   min1: number;
   frac1: number;
   /** Stage-2 survivors: max(min2, k * perOwner2). */
   min2: number;
   perOwner2: number;
+  /** Stage 3 re-scores with the residual every row within this cosine of the k-th best owner. */
+  refineMargin: number;
 }
 
-export const DEFAULT_CASCADE: CascadeParams = { exactBelow: 2048, coarseBelow: 32768, min1: 4096, frac1: 0.01, min2: 256, perOwner2: 8 };
+export const DEFAULT_CASCADE: CascadeParams = { exactBelow: 2048, coarseAbove: 16384, min1: 1024, frac1: 0.005, min2: 96, perOwner2: 8, refineMargin: 0.004 };
+
+const HALF = DIM / 2;
 
 export class VectorIndex {
   size = 0;
   private cap = 0;
   private codes = new Int8Array(0); // cap * DIM
+  private resid = new Uint8Array(0); // cap * DIM/2 (4-bit residuals)
   private scales = new Float32Array(0);
   private bits = new Uint32Array(0); // cap * WORDS
-  private coarse = new Uint32Array(0); // cap * COARSE_WORDS
+  /** Stage-1 codes (first 256 sign bits) in WebAssembly memory; built once the collection is large. */
+  private coarse: CoarseCodes | null = null;
+  private coarseFailed = false;
   private ids: string[] = [];
   private owners: string[] = [];
   private slotOf = new Map<string, number>();
   private byOwner = new Map<string, Set<string>>();
   private readonly rot = new Float32Array(DIM);
-  // Scratch reused across queries (grown on demand).
-  private d1 = new Uint8Array(0);
-  private cand1 = new Uint32Array(0);
   private d2 = new Uint16Array(0);
 
   constructor(private readonly params: CascadeParams = DEFAULT_CASCADE) {}
@@ -67,9 +75,11 @@ export class VectorIndex {
     this.ids[s] = id;
     this.owners[s] = owner;
     rotate(v, this.rot);
-    this.scales[s] = quantize(this.rot, this.codes, s * DIM);
+    const scale = quantize(this.rot, this.codes, s * DIM);
+    this.scales[s] = scale;
+    residual4(this.rot, this.codes, s * DIM, scale, this.resid, s * HALF);
     signBits(this.rot, this.bits, s * WORDS);
-    for (let w = 0; w < COARSE_WORDS; w++) this.coarse[s * COARSE_WORDS + w] = this.bits[s * WORDS + w];
+    this.coarse?.set(s, this.bits, s * WORDS);
     this.rot.fill(0);
   }
 
@@ -82,16 +92,18 @@ export class VectorIndex {
     const last = this.size - 1;
     if (s !== last) {
       this.codes.copyWithin(s * DIM, last * DIM, (last + 1) * DIM);
+      this.resid.copyWithin(s * HALF, last * HALF, (last + 1) * HALF);
       this.bits.copyWithin(s * WORDS, last * WORDS, (last + 1) * WORDS);
-      this.coarse.copyWithin(s * COARSE_WORDS, last * COARSE_WORDS, (last + 1) * COARSE_WORDS);
+      this.coarse?.move(s, last);
       this.scales[s] = this.scales[last];
       this.ids[s] = this.ids[last];
       this.owners[s] = this.owners[last];
       this.slotOf.set(this.ids[s], s);
     }
     this.codes.fill(0, last * DIM, (last + 1) * DIM);
+    this.resid.fill(0, last * HALF, (last + 1) * HALF);
     this.bits.fill(0, last * WORDS, (last + 1) * WORDS);
-    this.coarse.fill(0, last * COARSE_WORDS, (last + 1) * COARSE_WORDS);
+    this.coarse?.zero(last);
     this.scales[last] = 0;
     this.ids.length = last;
     this.owners.length = last;
@@ -117,22 +129,34 @@ export class VectorIndex {
 
   /** Zeroes everything (used when a group is dropped). */
   clear(): void {
-    this.codes.fill(0); this.bits.fill(0); this.coarse.fill(0); this.scales.fill(0);
+    this.codes.fill(0); this.resid.fill(0); this.bits.fill(0); this.scales.fill(0); this.coarse?.zeroAll();
     this.ids = []; this.owners = []; this.slotOf.clear(); this.byOwner.clear(); this.size = 0;
   }
 
   /** For tests: every buffer that holds vector-derived bytes. */
-  buffers(): ArrayBufferView[] { return [this.codes, this.scales, this.bits, this.coarse]; }
+  buffers(): ArrayBufferView[] {
+    return [this.codes, this.resid, this.scales, this.bits, ...(this.coarse ? [this.coarse.view()] : [])];
+  }
 
   private grow(cap: number): void {
     const codes = new Int8Array(cap * DIM); codes.set(this.codes);
+    const resid = new Uint8Array(cap * HALF); resid.set(this.resid);
     const scales = new Float32Array(cap); scales.set(this.scales);
     const bits = new Uint32Array(cap * WORDS); bits.set(this.bits);
-    const coarse = new Uint32Array(cap * COARSE_WORDS); coarse.set(this.coarse);
     // The old buffers become garbage; zero them so no feature bytes linger in freed memory.
-    this.codes.fill(0); this.scales.fill(0); this.bits.fill(0); this.coarse.fill(0);
-    this.codes = codes; this.scales = scales; this.bits = bits; this.coarse = coarse;
+    this.codes.fill(0); this.resid.fill(0); this.scales.fill(0); this.bits.fill(0);
+    this.codes = codes; this.resid = resid; this.scales = scales; this.bits = bits;
     this.cap = cap;
+  }
+
+  /** The stage-1 codes, built from the sign bits the first time the collection is large enough. */
+  private coarseCodes(): CoarseCodes | null {
+    if (this.coarse || this.coarseFailed) return this.coarse;
+    const c = CoarseCodes.create(this.cap);
+    if (!c) { this.coarseFailed = true; return null; }
+    for (let i = 0; i < this.size; i++) c.set(i, this.bits, i * WORDS);
+    this.coarse = c;
+    return c;
   }
 
   /**
@@ -143,11 +167,10 @@ export class VectorIndex {
     const n = this.size;
     if (n === 0 || k <= 0) return [];
     const p = this.params;
-    rotate(query, this.rot);
-    const q8 = new Int8Array(DIM);
-    const qs = quantize(this.rot, q8, 0);
+    const rq = new Float32Array(DIM);
+    rotate(query, rq);
     const qb = new Uint32Array(WORDS);
-    signBits(this.rot, qb, 0);
+    signBits(rq, qb, 0);
 
     let cands: Uint32Array;
     let nc: number;
@@ -161,60 +184,23 @@ export class VectorIndex {
     } else {
       let pool: Uint32Array | null = null; // null = every row
       let np = n;
-      if (n > p.coarseBelow) {
-        const keep1 = Math.max(p.min1, Math.ceil(n * p.frac1));
-        np = this.coarseStage(qb, n, keep1);
-        pool = this.cand1;
+      const coarse = n > p.coarseAbove ? this.coarseCodes() : null;
+      if (coarse) {
+        pool = coarse.select(qb, 0, n, Math.max(p.min1, Math.ceil(n * p.frac1)));
+        np = pool.length;
       }
       const keep2 = Math.max(p.min2, k * p.perOwner2);
       const r = this.fullHammingStage(qb, pool, np, keep2);
       cands = r.rows;
       nc = r.count;
     }
-    return this.rerank(q8, qs, cands, nc, k);
+    return this.rerank(rq, cands, nc, k);
   }
 
   private allRows(n: number): Uint32Array {
     const a = new Uint32Array(n);
     for (let i = 0; i < n; i++) a[i] = i;
     return a;
-  }
-
-  /** Stage 1: coarse Hamming over every row; fills this.cand1 with the `keep` closest. */
-  private coarseStage(qb: Uint32Array, n: number, keep: number): number {
-    if (this.d1.length < n) this.d1 = new Uint8Array(this.cap);
-    const d = this.d1, c = this.coarse;
-    const q0 = qb[0], q1 = qb[1], q2 = qb[2], q3 = qb[3];
-    const hist = new Uint32Array(COARSE_WORDS * 32 + 1);
-    for (let i = 0, o = 0; i < n; i++, o += 4) {
-      let x = c[o] ^ q0;
-      x -= (x >>> 1) & 0x55555555; x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
-      let y = c[o + 1] ^ q1;
-      y -= (y >>> 1) & 0x55555555; y = (y & 0x33333333) + ((y >>> 2) & 0x33333333);
-      let z = c[o + 2] ^ q2;
-      z -= (z >>> 1) & 0x55555555; z = (z & 0x33333333) + ((z >>> 2) & 0x33333333);
-      let u = c[o + 3] ^ q3;
-      u -= (u >>> 1) & 0x55555555; u = (u & 0x33333333) + ((u >>> 2) & 0x33333333);
-      // Each nibble-sum fits a byte for two words added together (max 8 per nibble pair).
-      const a = (((x + (x >>> 4)) & 0x0f0f0f0f) + ((y + (y >>> 4)) & 0x0f0f0f0f));
-      const b = (((z + (z >>> 4)) & 0x0f0f0f0f) + ((u + (u >>> 4)) & 0x0f0f0f0f));
-      const dist = (Math.imul(a + b, 0x01010101) >>> 24);
-      d[i] = dist;
-      hist[dist]++;
-    }
-    let thr = 0, acc = 0;
-    while (thr < hist.length && acc + hist[thr] <= keep) acc += hist[thr++];
-    // Rows at distance < thr all fit; include the tie bucket only if it is small, else part of it.
-    if (this.cand1.length < keep + 1) this.cand1 = new Uint32Array(keep + 1);
-    const out = this.cand1;
-    let m = 0;
-    let tieRoom = keep - acc;
-    for (let i = 0; i < n; i++) {
-      const di = d[i];
-      if (di < thr) out[m++] = i;
-      else if (di === thr && tieRoom > 0) { out[m++] = i; tieRoom--; }
-    }
-    return m;
   }
 
   /** Stage 2: 512-bit Hamming over `pool` (or every row when null); returns the `keep` closest rows. */
@@ -243,23 +229,45 @@ export class VectorIndex {
     return { rows, count: m };
   }
 
-  /** Stage 3: int8 inner products; best row per owner, top k owners. */
-  private rerank(q8: Int8Array, qs: number, rows: Uint32Array, nc: number, k: number): Hit[] {
+  /** Stage 3: int8 codes against the float32 query, then the residual near the top; best row per owner, top k owners. */
+  private rerank(rq: Float32Array, rows: Uint32Array, nc: number, k: number): Hit[] {
     const codes = this.codes, scales = this.scales;
-    const best = new Map<string, Hit>();
+    const score = new Float64Array(nc);
+    const best = new Map<string, number>(); // owner -> best int8 score
     for (let j = 0; j < nc; j++) {
       const r = rows[j];
       const o = r * DIM;
       let dot = 0;
       for (let i = 0; i < DIM; i += 4) {
-        dot += codes[o + i] * q8[i] + codes[o + i + 1] * q8[i + 1] + codes[o + i + 2] * q8[i + 2] + codes[o + i + 3] * q8[i + 3];
+        dot += codes[o + i] * rq[i] + codes[o + i + 1] * rq[i + 1] + codes[o + i + 2] * rq[i + 2] + codes[o + i + 3] * rq[i + 3];
       }
-      const score = dot * qs * scales[r];
+      const sc = dot * scales[r];
+      score[j] = sc;
       const owner = this.owners[r];
       const prev = best.get(owner);
-      if (!prev || score > prev.score) best.set(owner, { id: this.ids[r], owner, score });
+      if (prev === undefined || sc > prev) best.set(owner, sc);
     }
-    return [...best.values()].sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1)).slice(0, k);
+    // The k-th best owner's int8 score bounds what can still reach the top k; rows within the
+    // margin of it are re-scored exactly enough to order near-ties (a person's own faces).
+    const tops = [...best.values()].sort((a, b) => b - a);
+    const floor = tops[Math.min(k, tops.length) - 1] - this.params.refineMargin;
+    const res = this.resid;
+    const hits = new Map<string, Hit>();
+    for (let j = 0; j < nc; j++) {
+      if (score[j] < floor) continue;
+      const r = rows[j];
+      const o = r * HALF;
+      let fine = 0;
+      for (let i = 0; i < HALF; i++) {
+        const b = res[o + i];
+        fine += (((b & 15) ^ 8) - 8) * rq[2 * i] + (((b >> 4) ^ 8) - 8) * rq[2 * i + 1];
+      }
+      const sc = score[j] + fine * scales[r] / 16;
+      const owner = this.owners[r];
+      const prev = hits.get(owner);
+      if (!prev || sc > prev.score || (sc === prev.score && this.ids[r] < prev.id)) hits.set(owner, { id: this.ids[r], owner, score: sc });
+    }
+    return [...hits.values()].sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1)).slice(0, k);
   }
 }
 
