@@ -1,14 +1,61 @@
 // DetectFaceAttributes, AnalyzeFace, AnalyzeDenseLandmarks, DetectLiveFaceAccurate through the
-// official SDK against a real server.
+// official SDK against a real server; Url input from an allow-listed loopback server.
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorCode, startTestServer, type TestServer } from './helpers/server.ts';
-import { hasTestdata, tdBase64, testdataSkipReason } from './helpers/testdata.ts';
+import { hasTestdata, td, tdBase64, testdataSkipReason } from './helpers/testdata.ts';
+
+function serveFiles(): Promise<http.Server> {
+  const files = http.createServer((req, res) => {
+    if (req.url === '/happy.jpg') { res.writeHead(200, { 'content-type': 'image/jpeg' }); res.end(fs.readFileSync(td('faces/expressions/happy.jpg'))); }
+    else { res.writeHead(404); res.end(); }
+  });
+  return new Promise((r) => files.listen(0, '127.0.0.1', () => r(files)));
+}
+const portOf = (s: http.Server) => (s.address() as AddressInfo).port;
 
 describe.skipIf(!hasTestdata)('analysis actions via the SDK', () => {
   if (!hasTestdata) it.skip(testdataSkipReason, () => {});
   let t: TestServer;
-  beforeAll(async () => { t = await startTestServer(); }, 120_000);
-  afterAll(async () => { await t?.stop(); });
+  let allowed: http.Server;
+  let other: http.Server; // same files, on a loopback port the allow-list does not name
+  beforeAll(async () => {
+    [allowed, other] = await Promise.all([serveFiles(), serveFiles()]);
+    t = await startTestServer({ FACEVAULT_URL_ALLOWLIST: `127.0.0.1:${portOf(allowed)}` });
+  }, 120_000);
+  afterAll(async () => {
+    await t?.stop();
+    await Promise.all([allowed, other].map((s) => new Promise((r) => s?.close(r))));
+  });
+
+  it('Url input: an allow-listed loopback server works; another loopback port is refused', async () => {
+    const byUrl = await t.iai().DetectFaceAttributes({ Url: `http://127.0.0.1:${portOf(allowed)}/happy.jpg`, FaceAttributesType: 'Smile' });
+    const byImage = await t.iai().DetectFaceAttributes({ Image: tdBase64('faces/expressions/happy.jpg'), FaceAttributesType: 'Smile' });
+    expect(byUrl.ImageWidth).toBe(500);
+    expect(byUrl.FaceDetailInfos).toEqual(byImage.FaceDetailInfos);
+    expect(byUrl.FaceDetailInfos[0].FaceDetailAttributesInfo.Smile).toBeGreaterThan(80);
+    const live = await t.iai().DetectLiveFaceAccurate({ Url: `http://127.0.0.1:${portOf(allowed)}/happy.jpg` });
+    expect(live.Score).toBeGreaterThanOrEqual(0);
+    for (const call of [
+      () => t.iai().DetectFaceAttributes({ Url: `http://127.0.0.1:${portOf(other)}/happy.jpg` }),
+      () => t.iai().AnalyzeFace({ Url: `http://localhost:${portOf(other)}/happy.jpg` }),
+      () => t.iai().AnalyzeDenseLandmarks({ Url: 'http://169.254.169.254/latest/meta-data/' }),
+      () => t.iai().DetectLiveFaceAccurate({ Url: `http://[::1]:${portOf(allowed)}/happy.jpg` }),
+    ]) expect(await errorCode(call())).toBe('FailedOperation.ImageDownloadError');
+    expect(await errorCode(t.iai().AnalyzeFace({ Url: 'file:///etc/passwd' }))).toBe('InvalidParameterValue.UrlIllegal');
+    expect(await errorCode(t.iai().AnalyzeFace({ Url: `http://127.0.0.1:${portOf(allowed)}/missing.jpg` }))).toBe('FailedOperation.ImageDownloadError');
+  }, 120_000);
+
+  it('image input errors use the codes the recognition actions use', async () => {
+    for (const action of ['DetectFaceAttributes', 'AnalyzeFace', 'AnalyzeDenseLandmarks', 'DetectLiveFaceAccurate'] as const) {
+      expect(await errorCode((t.iai() as any)[action]({})), action).toBe('InvalidParameterValue.ImageEmpty');
+      expect(await errorCode((t.iai() as any)[action]({ Image: Buffer.from('not an image').toString('base64') })), action).toBe('FailedOperation.ImageDecodeFailed');
+    }
+    expect(await errorCode(t.iai().AnalyzeFace({ Image: tdBase64('faces/edge/white.png') }))).toBe('FailedOperation.ImageFacedetectFailed');
+  }, 120_000);
 
   it('DetectFaceAttributes returns only the requested, measured attributes', async () => {
     const r = await t.iai().DetectFaceAttributes({ Image: tdBase64('faces/expressions/happy.jpg'), FaceAttributesType: 'age,GENDER,Emotion,smile,Eye,HeadPose,Beauty,Hat' });
@@ -59,6 +106,21 @@ describe.skipIf(!hasTestdata)('analysis actions via the SDK', () => {
     const all = await t.iai().AnalyzeFace({ Image: tdBase64('faces/groups/obama_and_biden.jpg'), Mode: 0 });
     expect(all.FaceShapeSet.length).toBe(3);
     expect(await errorCode(t.iai().AnalyzeFace({ Image: tdBase64('faces/identities/obama/obama.jpg'), Mode: 3 }))).toBe('InvalidParameterValue');
+  }, 120_000);
+
+  it('NeedRotateDetection: AnalyzeFace on a face turned by 90° returns points in the input frame', async () => {
+    const up = await t.iai().AnalyzeFace({ Image: tdBase64('faces/identities/obama/obama.jpg'), Mode: 1 });
+    const turned = (await sharp(td('faces/identities/obama/obama.jpg')).rotate(90).jpeg({ quality: 95 }).toBuffer()).toString('base64');
+    expect(await errorCode(t.iai().AnalyzeFace({ Image: turned, Mode: 1 }))).toBe('FailedOperation.ImageFacedetectFailed');
+    const r = await t.iai().AnalyzeFace({ Image: turned, Mode: 1, NeedRotateDetection: 1 });
+    expect([r.ImageWidth, r.ImageHeight]).toEqual([up.ImageHeight, up.ImageWidth]);
+    // A clockwise quarter turn sends (x, y) to (H - y, x).
+    for (const part of ['LeftPupil', 'RightPupil'] as const) {
+      const a = up.FaceShapeSet[0][part][0], b = r.FaceShapeSet[0][part][0];
+      expect(Math.hypot(b.X - (up.ImageHeight - a.Y), b.Y - a.X), part).toBeLessThan(6);
+    }
+    const attrs = await t.iai().DetectFaceAttributes({ Image: turned, NeedRotateDetection: 1, FaceAttributesType: 'Gender' });
+    expect(attrs.FaceDetailInfos[0].FaceDetailAttributesInfo.Gender.Type).toBe(0);
   }, 120_000);
 
   it('AnalyzeDenseLandmarks returns every DenseFaceShape part', async () => {

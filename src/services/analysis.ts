@@ -4,15 +4,13 @@
 // (docs/API.md "Attributes we do not measure"), never filled with a made-up value.
 import type { Caller } from '../api/actions.ts';
 import { TcError } from '../api/errors.ts';
-import type { AnalysisResult, AnalyzeOptions, Face, RgbImage } from '../vision/types.ts';
-import type { DecodeLimits } from '../vision/image-decode.ts';
+import type { AnalyzeOptions, Face } from '../vision/types.ts';
+import type { VisionEngine } from './vision.ts';
 import { DENSE_FACE_SHAPE, FACE_SHAPE_90, pick } from './face-shape-map.ts';
 
-/** The vision engine (InferencePool or an in-process FaceAnalyzer): bytes are decoded with `limits`. */
-export interface FaceEngine {
-  analyze(input: Uint8Array | RgbImage, opts: AnalyzeOptions & { limits?: DecodeLimits }): Promise<AnalysisResult>;
-}
-export type ImageInput = Uint8Array | RgbImage;
+/** The action's parameters: `Image` (base64) or `Url`, read by services/image-input.ts. */
+export type ImageParams = Record<string, unknown>;
+const IMAGE_FIELDS = { image: 'Image', url: 'Url' };
 
 export const FACE_MODEL_VERSION = '3.0';
 /** Tencent: attributes only for the 5 largest faces. */
@@ -93,13 +91,14 @@ export function toDenseFaceShape(face: Face): Record<string, unknown> {
   return { ...faceRect(face), ...Object.fromEntries(Object.entries(DENSE_FACE_SHAPE).map(([k, idx]) => [k, pick(m, idx)])) };
 }
 
-export interface AttributesRequest { image: ImageInput; maxFaceNum: number; types: Set<AttributeType> }
+export interface AttributesRequest { params: ImageParams; maxFaceNum: number; types: Set<AttributeType>; rotate?: boolean }
 
 export class AnalysisService {
-  constructor(private readonly engine: FaceEngine, private readonly limits: DecodeLimits = {}) {}
+  constructor(private readonly vision: VisionEngine) {}
 
-  private async faces(input: ImageInput, opts: AnalyzeOptions): Promise<{ img: { width: number; height: number }; faces: Face[] }> {
-    const r = await this.engine.analyze(input, { ...opts, landmarks: true, limits: this.limits });
+  /** Faces largest first; the optional tasks run only on the `enrich` largest. */
+  private async faces(params: ImageParams, opts: AnalyzeOptions, enrich: number): Promise<{ img: { width: number; height: number }; faces: Face[] }> {
+    const r = await this.vision.analyzeInput(params, IMAGE_FIELDS, { ...opts, enrichLargest: enrich });
     const faces = r.faces.sort(byAreaDesc);
     if (faces.length === 0) throw new TcError('FailedOperation.ImageFacedetectFailed', 'no face was found in the image');
     return { img: { width: r.width, height: r.height }, faces };
@@ -108,7 +107,8 @@ export class AnalysisService {
   async detectFaceAttributes(_caller: Caller, req: AttributesRequest): Promise<Record<string, unknown>> {
     const wanted = [...req.types].filter((t) => t !== 'none');
     const needAttrs = wanted.length > 0;
-    const { img, faces: all } = await this.faces(req.image, { attributes: needAttrs, mesh: req.types.has('headpose') });
+    const enrich = Math.min(req.maxFaceNum, ATTRIBUTE_FACES);
+    const { img, faces: all } = await this.faces(req.params, { attributes: needAttrs, mesh: req.types.has('headpose'), tryRotations: req.rotate }, enrich);
     const faces = all.slice(0, req.maxFaceNum);
     return {
       ImageWidth: img.width, ImageHeight: img.height,
@@ -120,25 +120,27 @@ export class AnalysisService {
     };
   }
 
-  /** mode 0: every face (at most 10), 1: the largest. */
-  async analyzeFace(_caller: Caller, input: ImageInput, mode: 0 | 1): Promise<Record<string, unknown>> {
-    const { img, faces: all } = await this.faces(input, { mesh: true });
-    const faces = all.filter((f) => f.mesh).slice(0, mode === 1 ? 1 : 10);
+  /** mode 0: every face (at most 10), 1: the largest; rotate = NeedRotateDetection. */
+  async analyzeFace(_caller: Caller, params: ImageParams, mode: 0 | 1, rotate = false): Promise<Record<string, unknown>> {
+    const max = mode === 1 ? 1 : 10;
+    const { img, faces: all } = await this.faces(params, { mesh: true, tryRotations: rotate }, max);
+    const faces = all.filter((f) => f.mesh).slice(0, max);
     if (faces.length === 0) throw new TcError('FailedOperation.ImageFacedetectFailed', 'no face landmarks could be fitted');
     return { ImageWidth: img.width, ImageHeight: img.height, FaceShapeSet: faces.map(toFaceShape), FaceModelVersion: FACE_MODEL_VERSION };
   }
 
-  /** mode 0: every face (at most 5), 1: the largest. */
-  async analyzeDenseLandmarks(_caller: Caller, input: ImageInput, mode: 0 | 1): Promise<Record<string, unknown>> {
-    const { img, faces: all } = await this.faces(input, { mesh: true });
-    const faces = all.filter((f) => f.mesh).slice(0, mode === 1 ? 1 : 5);
+  /** mode 0: every face (at most 5), 1: the largest; rotate = NeedRotateDetection. */
+  async analyzeDenseLandmarks(_caller: Caller, params: ImageParams, mode: 0 | 1, rotate = false): Promise<Record<string, unknown>> {
+    const max = mode === 1 ? 1 : 5;
+    const { img, faces: all } = await this.faces(params, { mesh: true, tryRotations: rotate }, max);
+    const faces = all.filter((f) => f.mesh).slice(0, max);
     if (faces.length === 0) throw new TcError('FailedOperation.ImageFacedetectFailed', 'no face landmarks could be fitted');
     return { ImageWidth: img.width, ImageHeight: img.height, DenseFaceShapeSet: faces.map(toDenseFaceShape), FaceModelVersion: FACE_MODEL_VERSION };
   }
 
   /** Score 0-100 = 100 × fr_liveness P(live) of the largest face (see docs/MODELS.md for what it means). */
-  async detectLiveFaceAccurate(_caller: Caller, input: ImageInput): Promise<Record<string, unknown>> {
-    const { faces: [face] } = await this.faces(input, { liveness: true });
+  async detectLiveFaceAccurate(_caller: Caller, params: ImageParams): Promise<Record<string, unknown>> {
+    const { faces: [face] } = await this.faces(params, { liveness: true }, 1);
     const p = face.attributes?.liveness;
     if (p === undefined) throw new TcError('InternalError', 'the liveness model is not installed in this model set');
     return { Score: Math.round(p * 100), FaceModelVersion: FACE_MODEL_VERSION };

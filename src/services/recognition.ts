@@ -5,9 +5,7 @@ import { Errors, TcError } from '../api/errors.ts';
 import type { Face } from '../vision/types.ts';
 import { cosine } from '../vision/embedder.ts';
 import { cosineToScore, cosineToSimilarityScore } from '../vision/calibration.ts';
-import type { PoolAnalysis } from '../vision/inference-pool.ts';
 import type { VisionEngine } from './vision.ts';
-import { imageErrorToTc, readImageInput, TENCENT_IMAGE_LIMITS } from './image-input.ts';
 import { toFaceAttributesInfo, toFaceQualityInfo } from './analysis.ts';
 
 export const FACE_MODEL_VERSION = '3.0';
@@ -42,17 +40,8 @@ export interface CompareRequest {
 export class RecognitionService {
   constructor(private readonly vision: VisionEngine) {}
 
-  private async analyzeInput(params: Record<string, unknown>, fields: { image: string; url: string }, opts: Parameters<VisionEngine['analyze']>[1]): Promise<PoolAnalysis> {
-    const src = await readImageInput(params, this.vision.urlPolicy, fields);
-    try {
-      return await this.vision.analyze(src.bytes, { ...opts, limits: TENCENT_IMAGE_LIMITS });
-    } catch (e) {
-      throw imageErrorToTc(e, fields.url && src.from === 'url' ? fields.url : fields.image);
-    }
-  }
-
   async detectFace(_caller: Caller, req: DetectFaceRequest): Promise<Record<string, unknown>> {
-    const r = await this.analyzeInput(req.params, { image: 'Image', url: 'Url' }, {
+    const r = await this.vision.analyzeInput(req.params, { image: 'Image', url: 'Url' }, {
       minFaceSize: req.minFaceSize, attributes: req.needAttributes, quality: req.needQuality, mesh: req.needAttributes, tryRotations: req.rotate,
       enrichLargest: Math.min(req.maxFaceNum, req.needQuality ? QUALITY_FACES : ATTRIBUTE_FACES),
     });
@@ -76,7 +65,7 @@ export class RecognitionService {
   /** The face each compare action uses, with its embedding; throws when none or quality fails. */
   private async compareFace(params: Record<string, unknown>, side: 'A' | 'B', req: CompareRequest): Promise<Face> {
     const fields = { image: `Image${side}`, url: `Url${side}` };
-    const r = await this.analyzeInput(params, fields, { embedding: true, quality: req.qualityControl > 0, tryRotations: req.rotate });
+    const r = await this.vision.analyzeInput(params, fields, { embedding: true, quality: req.qualityControl > 0, tryRotations: req.rotate });
     if (!r.faces.length) throw new TcError('FailedOperation.ImageFacedetectFailed', `${fields.image}/${fields.url}: no face was found in the image`);
     const face = [...r.faces].sort(req.strategy === 1 ? (a, b) => area(b) - area(a) : (a, b) => b.score - a.score)[0];
     if (req.qualityControl > 0) {

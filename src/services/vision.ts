@@ -6,7 +6,7 @@ import { InferencePool, type PoolAnalysis, type PoolAnalyzeOptions } from '../vi
 import { DEFAULT_MODEL_VERSION, loadModelSets } from '../vision/model-set.ts';
 import type { RgbImage } from '../vision/types.ts';
 import type { TaskName } from '../vision/task-model.ts';
-import type { UrlPolicy } from './image-input.ts';
+import { imageErrorToTc, readImageInput, TENCENT_IMAGE_LIMITS, type UrlPolicy } from './image-input.ts';
 
 export type VisionStatus =
   | { state: 'idle' }
@@ -80,6 +80,20 @@ export class VisionEngine {
     const { modelVersion, ...rest } = opts;
     if (!modelVersion || modelVersion === DEFAULT_MODEL_VERSION) return (await this.warm()).analyze(input, rest);
     return (await this.poolFor(modelVersion)).analyze(input, rest);
+  }
+
+  /**
+   * Tencent's `Image`/`Url` pair (names per action, e.g. ImageA/UrlA) read with the Url policy,
+   * decoded under Tencent's limits and analyzed in a worker; image errors become Tencent codes
+   * naming the field the image came from.
+   */
+  async analyzeInput(params: Record<string, unknown>, fields: { image: string; url: string }, opts: EngineAnalyzeOptions = {}): Promise<PoolAnalysis> {
+    const src = await readImageInput(params, this.urlPolicy, fields);
+    try {
+      return await this.analyze(src.bytes, { ...opts, limits: TENCENT_IMAGE_LIMITS });
+    } catch (e) {
+      throw imageErrorToTc(e, src.from === 'url' ? fields.url : fields.image);
+    }
   }
 
   private poolFor(version: string): Promise<InferencePool> {
