@@ -23,15 +23,22 @@ export function skinStats(img: Float32Array | Uint8Array, mask: Float32Array, va
 /**
  * In place: U *= clamp(blur(T·M)/blur(U·M), lo, hi) per channel, M = skin ∧ validU.
  * Blurs run on a grid of cells ≈ sigma/3 px, then the ratio is interpolated per pixel.
+ * `skinBox`/`regionBox` (optional) bound where skin and region are non-zero, to skip the rest.
  */
-export function localColourTransfer(U: Float32Array, T: Float32Array, skin: Float32Array, validU: Uint8Array, region: Float32Array, w: number, h: number, sigma: number, lo = 0.4, hi = 2.5): void {
+type Box = { x0: number; y0: number; x1: number; y1: number };
+const span = (b: Box | undefined, w: number, h: number) => b
+  ? { x0: Math.max(0, Math.floor(b.x0) - 1), y0: Math.max(0, Math.floor(b.y0) - 1), x1: Math.min(w, Math.ceil(b.x1) + 1), y1: Math.min(h, Math.ceil(b.y1) + 1) }
+  : { x0: 0, y0: 0, x1: w, y1: h };
+
+export function localColourTransfer(U: Float32Array, T: Float32Array, skin: Float32Array, validU: Uint8Array, region: Float32Array, w: number, h: number, sigma: number, skinBox?: Box, regionBox?: Box, lo = 0.4, hi = 2.5): void {
+  const sb = span(skinBox, w, h), rb = span(regionBox, w, h);
   const k = Math.max(1, Math.floor(sigma / 3));
   const gw = Math.ceil(w / k), gh = Math.ceil(h / k);
   const sU = [new Float32Array(gw * gh), new Float32Array(gw * gh), new Float32Array(gw * gh)];
   const sT = [new Float32Array(gw * gh), new Float32Array(gw * gh), new Float32Array(gw * gh)];
-  for (let y = 0; y < h; y++) {
+  for (let y = sb.y0; y < sb.y1; y++) {
     const gy = (y / k) | 0;
-    for (let x = 0; x < w; x++) {
+    for (let x = sb.x0; x < sb.x1; x++) {
       const p = y * w + x;
       const m = skin[p] * validU[p];
       if (m <= 0) continue;
@@ -52,10 +59,10 @@ export function localColourTransfer(U: Float32Array, T: Float32Array, skin: Floa
     }
     ratio.push(r);
   }
-  for (let y = 0; y < h; y++) {
+  for (let y = rb.y0; y < rb.y1; y++) {
     const fyc = Math.min(gh - 1, Math.max(0, (y + 0.5) / k - 0.5));
     const y0 = Math.floor(fyc), y1 = Math.min(gh - 1, y0 + 1), fy = fyc - y0;
-    for (let x = 0; x < w; x++) {
+    for (let x = rb.x0; x < rb.x1; x++) {
       const p = y * w + x;
       if (region[p] <= 0 || !validU[p]) continue;
       const fxc = Math.min(gw - 1, Math.max(0, (x + 0.5) / k - 0.5));

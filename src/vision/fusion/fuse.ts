@@ -51,7 +51,8 @@ export function jobWindow(templateMesh: ArrayLike<number>, frameW: number, frame
  * Fuses every job into a copy of the template's union window and returns that window.
  * Jobs run one after the other on the same window, so overlapping faces compose.
  */
-export function fuseIntoTemplate(template: Raster, jobs: FuseFaceJob[]): Patch {
+export function fuseIntoTemplate(template: Raster, jobs: FuseFaceJob[], timings?: Record<string, number>): Patch {
+  const clock = stopwatch(timings);
   let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
   for (const j of jobs) {
     const w = jobWindow(j.templateMesh, template.width, template.height);
@@ -60,17 +61,20 @@ export function fuseIntoTemplate(template: Raster, jobs: FuseFaceJob[]): Patch {
   const W = x1 - x0, H = y1 - y0;
   const C = template.channels ?? 3;
   const data = new Uint8Array(W * H * 3);
+  const src = bytesOf(template.data);
   for (let y = 0; y < H; y++) {
+    if (C === 3) { data.set(src.subarray(((y + y0) * template.width + x0) * 3, ((y + y0) * template.width + x1) * 3), y * W * 3); continue; }
     for (let x = 0; x < W; x++) {
       const s = ((y + y0) * template.width + (x + x0)) * C, d = (y * W + x) * 3;
-      data[d] = template.data[s]; data[d + 1] = template.data[s + 1]; data[d + 2] = template.data[s + 2];
+      data[d] = src[s]; data[d + 1] = src[s + 1]; data[d + 2] = src[s + 2];
     }
   }
   const patch: Patch = { x: x0, y: y0, width: W, height: H, data };
+  clock('copy');
   for (const j of jobs) {
     const mesh = meshOf(j.templateMesh);
     for (let i = 0; i < mesh.length; i += 2) { mesh[i] -= x0; mesh[i + 1] -= y0; }
-    fuseOne({ width: W, height: H, data }, mesh, j);
+    fuseOne({ width: W, height: H, data }, mesh, j, clock);
   }
   return patch;
 }
@@ -82,7 +86,7 @@ export function targetMesh(templateMesh: ArrayLike<number>, userMesh: ArrayLike<
 }
 
 /** One face, in place on `canvas` (RGB), whose coordinates `tMesh` uses. */
-function fuseOne(canvas: Raster, tMesh: Pts, job: FuseFaceJob): void {
+function fuseOne(canvas: Raster, tMesh: Pts, job: FuseFaceJob, clock: (stage: string) => void = () => {}): void {
   const p = clamp01(job.profile), f = clamp01(job.appearance);
   const uMesh = meshOf(job.userMesh);
   const sim = umeyama(uMesh, tMesh);
@@ -99,58 +103,73 @@ function fuseOne(canvas: Raster, tMesh: Pts, job: FuseFaceJob): void {
   if (w < 4 || h < 4) return;
 
   const tri = new Delaunator(target).triangles;
+  clock('geometry');
   const { out: [Uw, Tw], valid: [validU], covered } = warpPiecewise(target, tri, [{ img: job.user, pts: uSource, maxPoint: MESH_POINTS + 36 }, { img: canvas, pts: tSource, clampEdges: true }], ox, oy, w, h);
   // Outside the triangulation the template stays as it is.
+  const cv = bytesOf(canvas.data);
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
       const q = y * w + x;
       if (covered[q]) continue;
       const s = ((y + oy) * canvas.width + (x + ox)) * 3;
-      Tw[q * 3] = canvas.data[s]; Tw[q * 3 + 1] = canvas.data[s + 1]; Tw[q * 3 + 2] = canvas.data[s + 2];
+      Tw[q * 3] = cv[s]; Tw[q * 3 + 1] = cv[s + 1]; Tw[q * 3 + 2] = cv[s + 2];
     }
   }
 
+  clock('warp');
   const local = (pts: Pts) => { const o = new Float64Array(pts); for (let i = 0; i < o.length; i += 2) { o[i] -= ox; o[i + 1] -= oy; } return o; };
   const fs = faceSize(P);
-  const region = fillPolygon(local(ring(P, SOURCE_SCALE)), w, h);
-  const skin = fillPolygon(local(ring(P, SKIN_SCALE)), w, h);
-  const mask = blur(fillPolygon(local(ring(P, MASK_SCALE)), w, h), w, h, 0.04 * fs);
-
-  // A greyscale template gets a greyscale face: the ratio transfer fixes only low-frequency colour.
-  if (isGrey(Tw, covered)) toGrey(Uw);
-  if (f < 1) localColourTransfer(Uw, Tw, skin, validU, region, w, h, 0.1 * fs);
-  if (job.detail) adjustDetail(Uw, region, w, h, 0.008 * fs, job.detail);
-
-  const delta = new Float32Array(w * h * 3);
-  for (let q = 0; q < w * h; q++) {
-    if (region[q] <= 0 || !validU[q]) continue;
-    for (let c = 0; c < 3; c++) {
-      const i = q * 3 + c;
-      delta[i] = (1 - f) * (Uw[i] - Tw[i]);
-    }
-  }
+  const regionPoly = local(ring(P, SOURCE_SCALE)), skinPoly = local(ring(P, SKIN_SCALE));
+  const region = fillPolygon(regionPoly, w, h);
+  const skin = fillPolygon(skinPoly, w, h);
   // The pyramid only needs the window where the source differs, padded for the coarse bands.
-  const rb = bounds(local(ring(P, SOURCE_SCALE)));
+  const rb = bounds(regionPoly);
   const pad = 48;
   const bx0 = Math.max(0, Math.floor(rb.x0) - pad), by0 = Math.max(0, Math.floor(rb.y0) - pad);
   const bw = Math.min(w, Math.ceil(rb.x1) + pad) - bx0, bh = Math.min(h, Math.ceil(rb.y1) + pad) - by0;
-  const subDelta = new Float32Array(bw * bh * 3), subMask = new Float32Array(bw * bh);
+  const subMask = featheredPolygon(local(ring(P, MASK_SCALE)), 0.04 * fs, bx0, by0, bw, bh);
+
+  clock('masks');
+  // A greyscale template gets a greyscale face: the ratio transfer fixes only low-frequency colour.
+  if (isGrey(Tw, covered)) toGrey(Uw);
+  if (f < 1) localColourTransfer(Uw, Tw, skin, validU, region, w, h, 0.1 * fs, bounds(skinPoly), rb);
+  if (job.detail) adjustDetail(Uw, region, w, h, 0.008 * fs, job.detail);
+
+  clock('colour');
+  const subDelta = new Float32Array(bw * bh * 3);
   for (let y = 0; y < bh; y++) {
-    subDelta.set(delta.subarray(((y + by0) * w + bx0) * 3, ((y + by0) * w + bx0 + bw) * 3), y * bw * 3);
-    subMask.set(mask.subarray((y + by0) * w + bx0, (y + by0) * w + bx0 + bw), y * bw);
-  }
-  const R = multibandDelta(subDelta, subMask, bw, bh);
-  for (let y = 0; y < h; y++) {
-    const inY = y >= by0 && y < by0 + bh;
-    for (let x = 0; x < w; x++) {
-      const q = y * w + x, d = ((y + oy) * canvas.width + (x + ox)) * 3;
-      const r = inY && x >= bx0 && x < bx0 + bw ? ((y - by0) * bw + (x - bx0)) * 3 : -1;
-      for (let c = 0; c < 3; c++) {
-        const v = Tw[q * 3 + c] + (r >= 0 ? R[r + c] : 0);
-        canvas.data[d + c] = v <= 0 ? 0 : v >= 255 ? 255 : Math.round(v);
-      }
+    for (let x = 0; x < bw; x++) {
+      const q = (y + by0) * w + x + bx0;
+      if (region[q] <= 0 || !validU[q]) continue;
+      const i = q * 3, o = (y * bw + x) * 3;
+      subDelta[o] = (1 - f) * (Uw[i] - Tw[i]);
+      subDelta[o + 1] = (1 - f) * (Uw[i + 1] - Tw[i + 1]);
+      subDelta[o + 2] = (1 - f) * (Uw[i + 2] - Tw[i + 2]);
     }
   }
+  clock('delta');
+  const R = multibandDelta(subDelta, subMask, bw, bh);
+  clock('blend');
+  for (let y = by0; y < by0 + bh; y++) {
+    for (let x = bx0; x < bx0 + bw; x++) {
+      const q = (y * w + x) * 3, r = ((y - by0) * bw + (x - bx0)) * 3;
+      Tw[q] += R[r]; Tw[q + 1] += R[r + 1]; Tw[q + 2] += R[r + 2];
+    }
+  }
+  // A clamped view rounds and clamps on store.
+  const dst = new Uint8ClampedArray(cv.buffer, cv.byteOffset, cv.byteLength);
+  for (let y = 0; y < h; y++) {
+    const d0 = ((y + oy) * canvas.width + ox) * 3, q0 = y * w * 3;
+    for (let i = 0; i < w * 3; i++) dst[d0 + i] = Tw[q0 + i];
+  }
+  clock('write');
+}
+
+/** Accumulates the time since the previous call under each stage name (bench/fusion-stages). */
+function stopwatch(into?: Record<string, number>): (stage: string) => void {
+  if (!into) return () => {};
+  let last = performance.now();
+  return (stage) => { const now = performance.now(); into[stage] = (into[stage] ?? 0) + now - last; last = now; };
 }
 
 /** U += gain·(U − blur(U)) inside the region: unsharp masking (gain > 0) or smoothing (< 0). */
@@ -162,6 +181,25 @@ function adjustDetail(U: Float32Array, region: Float32Array, w: number, h: numbe
     for (let q = 0; q < w * h; q++) if (region[q] > 0) U[q * 3 + c] += gain * (U[q * 3 + c] - ch[q]);
   }
 }
+
+/** A polygon filled and blurred, returned for the sub-window (sx, sy, sw, sh); the blur runs on the polygon's reach only. */
+function featheredPolygon(poly: Pts, sigma: number, sx: number, sy: number, sw: number, sh: number): Float32Array {
+  const b = bounds(poly);
+  // Three box passes of radius r reach 3r pixels.
+  const reach = 3 * Math.round((Math.sqrt(4 * sigma * sigma + 1) - 1) / 2) + 2;
+  const mx0 = Math.max(sx, Math.floor(b.x0) - reach), my0 = Math.max(sy, Math.floor(b.y0) - reach);
+  const mx1 = Math.min(sx + sw, Math.ceil(b.x1) + reach), my1 = Math.min(sy + sh, Math.ceil(b.y1) + reach);
+  const out = new Float32Array(sw * sh);
+  const mw = mx1 - mx0, mh = my1 - my0;
+  if (mw <= 0 || mh <= 0) return out;
+  const lp = new Float64Array(poly);
+  for (let i = 0; i < lp.length; i += 2) { lp[i] -= mx0; lp[i + 1] -= my0; }
+  const m = blur(fillPolygon(lp, mw, mh), mw, mh, sigma);
+  for (let y = 0; y < mh; y++) out.set(m.subarray(y * mw, (y + 1) * mw), (y + my0 - sy) * sw + (mx0 - sx));
+  return out;
+}
+
+const bytesOf = (d: Uint8Array | Buffer) => new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
 
 function isGrey(img: Float32Array, covered: Uint8Array): boolean {
   let d = 0, n = 0;

@@ -34,7 +34,11 @@ export function warpPiecewise(target: Pts, tri: Uint32Array, sources: WarpSource
   const ns = sources.length;
   const aff = new Float64Array(6 * ns);
   const skip = new Uint8Array(ns);
-  const clampEdges = sources.map((s) => !!s.clampEdges);
+  // One monomorphic byte view per source keeps the sampling loop fast (Buffer vs Uint8Array vs shared memory).
+  const px = sources.map((s) => new Uint8Array(s.img.data.buffer, s.img.data.byteOffset, s.img.data.byteLength));
+  const dims = new Int32Array(sources.flatMap((s) => [s.img.width, s.img.height, s.img.channels ?? 3]));
+  const clampEdges = Uint8Array.from(sources, (s) => (s.clampEdges ? 1 : 0));
+  const rowX = new Float64Array(ns), rowY = new Float64Array(ns);
   for (let t = 0; t < tri.length; t += 3) {
     const i0 = tri[t], i1 = tri[t + 1], i2 = tri[t + 2];
     const x0 = target[2 * i0] - ox, y0 = target[2 * i0 + 1] - oy;
@@ -55,51 +59,59 @@ export function warpPiecewise(target: Pts, tri: Uint32Array, sources: WarpSource
       aff[o + 3] = c; aff[o + 4] = d; aff[o + 5] = v0 - c * x0 - d * y0;
     }
     for (let s = 0; s < ns; s++) { const m = sources[s].maxPoint; skip[s] = m !== undefined && (i0 >= m || i1 >= m || i2 >= m) ? 1 : 0; }
-    const bx0 = Math.max(0, Math.floor(Math.min(x0, x1, x2))), bx1 = Math.min(w - 1, Math.ceil(Math.max(x0, x1, x2)));
     const by0 = Math.max(0, Math.floor(Math.min(y0, y1, y2))), by1 = Math.min(h - 1, Math.ceil(Math.max(y0, y1, y2)));
     const inv = 1 / det;
-    const eps = -1e-7;
+    // Barycentric l1, l2 and 1-l1-l2 are linear in the pixel centre's x on a row: each bounds x
+    // on one side, so a row's covered pixels are one span (a little slack; `covered` dedups).
+    const eps = -1e-6;
+    const l1x = (y2 - y0) * inv, l2x = -(y1 - y0) * inv;
     for (let py = by0; py <= by1; py++) {
       const cy = py + 0.5;
-      for (let px = bx0; px <= bx1; px++) {
-        const cx = px + 0.5;
-        const l1 = ((cx - x0) * (y2 - y0) - (x2 - x0) * (cy - y0)) * inv;
-        const l2 = ((x1 - x0) * (cy - y0) - (cx - x0) * (y1 - y0)) * inv;
-        if (l1 < eps || l2 < eps || l1 + l2 > 1 - eps) continue;
-        const idx = py * w + px;
+      // l(cx) = k + m·cx
+      const k1 = (-x0 * (y2 - y0) - (x2 - x0) * (cy - y0)) * inv;
+      const k2 = ((x1 - x0) * (cy - y0) + x0 * (y1 - y0)) * inv;
+      let lo = 0.5, hi = w - 0.5;
+      // l1 ≥ eps, l2 ≥ eps, 1 - l1 - l2 ≥ eps
+      const ka = k1 - eps, kb = k2 - eps, kc = 1 - eps - k1 - k2, mc = -l1x - l2x;
+      if (l1x > 1e-15) lo = Math.max(lo, -ka / l1x); else if (l1x < -1e-15) hi = Math.min(hi, -ka / l1x); else if (ka < 0) continue;
+      if (l2x > 1e-15) lo = Math.max(lo, -kb / l2x); else if (l2x < -1e-15) hi = Math.min(hi, -kb / l2x); else if (kb < 0) continue;
+      if (mc > 1e-15) lo = Math.max(lo, -kc / mc); else if (mc < -1e-15) hi = Math.min(hi, -kc / mc); else if (kc < 0) continue;
+      const xa = Math.max(0, Math.ceil(lo - 0.5 - 1e-9)), xb = Math.min(w - 1, Math.floor(hi - 0.5 + 1e-9));
+      if (xa > xb) continue;
+      const row = py * w;
+      for (let s = 0; s < ns; s++) { const o = 6 * s; rowX[s] = aff[o + 1] * cy + aff[o + 2] - 0.5; rowY[s] = aff[o + 4] * cy + aff[o + 5] - 0.5; }
+      for (let x = xa; x <= xb; x++) {
+        const idx = row + x;
         if (covered[idx]) continue;
         covered[idx] = 1;
+        const cx = x + 0.5;
         for (let s = 0; s < ns; s++) {
           if (skip[s]) continue;
           const o = 6 * s;
-          const sx = aff[o] * cx + aff[o + 1] * cy + aff[o + 2] - 0.5;
-          const sy = aff[o + 3] * cx + aff[o + 4] * cy + aff[o + 5] - 0.5;
-          sampleInto(sources[s].img, sx, sy, out[s], idx * 3, valid[s], idx, clampEdges[s]);
+          let qx = aff[o] * cx + rowX[s], qy = aff[o + 3] * cx + rowY[s];
+          const W = dims[3 * s], H = dims[3 * s + 1], C = dims[3 * s + 2];
+          if (qx < -0.5 || qy < -0.5 || qx > W - 0.5 || qy > H - 0.5) {
+            if (!clampEdges[s]) continue;
+            qx = qx < 0 ? 0 : qx > W - 1 ? W - 1 : qx;
+            qy = qy < 0 ? 0 : qy > H - 1 ? H - 1 : qy;
+          }
+          valid[s][idx] = 1;
+          let ix = Math.floor(qx), iy = Math.floor(qy);
+          let fx = qx - ix, fy = qy - iy;
+          if (ix < 0) { ix = 0; fx = 0; }
+          if (iy < 0) { iy = 0; fy = 0; }
+          if (ix >= W - 1) { ix = W - 1; fx = 0; }
+          if (iy >= H - 1) { iy = H - 1; fy = 0; }
+          const data = px[s], dst = out[s];
+          const i00 = (iy * W + ix) * C, i01 = fx > 0 ? i00 + C : i00, i10 = fy > 0 ? i00 + W * C : i00, i11 = fy > 0 ? i01 + W * C : i01;
+          const w00 = (1 - fx) * (1 - fy), w01 = fx * (1 - fy), w10 = (1 - fx) * fy, w11 = fx * fy;
+          const di = idx * 3;
+          dst[di] = data[i00] * w00 + data[i01] * w01 + data[i10] * w10 + data[i11] * w11;
+          dst[di + 1] = data[i00 + 1] * w00 + data[i01 + 1] * w01 + data[i10 + 1] * w10 + data[i11 + 1] * w11;
+          dst[di + 2] = data[i00 + 2] * w00 + data[i01 + 2] * w01 + data[i10 + 2] * w10 + data[i11 + 2] * w11;
         }
       }
     }
   }
   return { out, valid, covered };
-}
-
-function sampleInto(img: Raster, sx: number, sy: number, dst: Float32Array, di: number, valid: Uint8Array, vi: number, clampEdges: boolean): void {
-  const W = img.width, H = img.height, data = img.data, C = img.channels ?? 3;
-  if (sx < -0.5 || sy < -0.5 || sx > W - 0.5 || sy > H - 0.5) {
-    if (!clampEdges) return;
-    sx = Math.min(W - 1, Math.max(0, sx));
-    sy = Math.min(H - 1, Math.max(0, sy));
-  }
-  valid[vi] = 1;
-  let x0 = Math.floor(sx), y0 = Math.floor(sy);
-  let fx = sx - x0, fy = sy - y0;
-  if (x0 < 0) { x0 = 0; fx = 0; }
-  if (y0 < 0) { y0 = 0; fy = 0; }
-  if (x0 >= W - 1) { x0 = W - 1; fx = 0; }
-  if (y0 >= H - 1) { y0 = H - 1; fy = 0; }
-  const x1 = fx > 0 ? x0 + 1 : x0, y1 = fy > 0 ? y0 + 1 : y0;
-  const i00 = (y0 * W + x0) * C, i01 = (y0 * W + x1) * C, i10 = (y1 * W + x0) * C, i11 = (y1 * W + x1) * C;
-  const w00 = (1 - fx) * (1 - fy), w01 = fx * (1 - fy), w10 = (1 - fx) * fy, w11 = fx * fy;
-  for (let c = 0; c < 3; c++) {
-    dst[di + c] = data[i00 + c] * w00 + data[i01 + c] * w01 + data[i10 + c] * w10 + data[i11 + c] * w11;
-  }
 }
