@@ -26,7 +26,7 @@ const T = await load('obama/obama-1080p.jpg');
 const users = await Promise.all(['biden/biden2.jpg', 'rose_leslie/img1.jpg', 'alex_lacamoire/img1.jpg'].map((f) => load(f, 640)));
 await pool.close();
 
-const N = 30;
+const N = Number(process.env.N ?? 30);
 const stages: Record<string, number[]> = {};
 for (let i = 0; i < N + 5; i++) {
   const u = users[i % users.length];
@@ -42,6 +42,7 @@ console.log(table([fuseRow]));
 
 const frame: RgbImage = T.img;
 const enc: Record<string, number[]> = {};
+const bytes: Record<string, number> = {};
 const variants: Record<string, (s: Sharp) => Sharp> = {
   'jpeg q90 (sharp default: optimised Huffman)': (s) => s.jpeg({ quality: 90 }),
   'jpeg q90 no Huffman optimisation': (s) => s.jpeg({ quality: 90, optimiseCoding: false }),
@@ -50,11 +51,11 @@ const variants: Record<string, (s: Sharp) => Sharp> = {
 for (let i = 0; i < 15; i++) {
   for (const [k, f] of Object.entries(variants)) {
     const s = performance.now();
-    await f(sharp(frame.data, { raw: { width: frame.width, height: frame.height, channels: 3 } })).toBuffer();
+    bytes[k] = (await f(sharp(frame.data, { raw: { width: frame.width, height: frame.height, channels: 3 } })).toBuffer()).length;
     (enc[k] ??= []).push(performance.now() - s);
   }
 }
-const encRow = Object.entries(enc).map(([k, v]) => ({ encode: k, 'median ms': median(v) }));
+const encRow = Object.entries(enc).map(([k, v]) => ({ encode: k, 'median ms': median(v), bytes: bytes[k] }));
 console.log(table(encRow));
 console.log(`load average: ${(await import('node:os')).loadavg().map((x) => x.toFixed(2)).join(' ')}`);
 writeResult('fusion-stages', { fuse: fuseRow, encode: encRow });

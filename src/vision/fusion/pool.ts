@@ -2,7 +2,7 @@
 // loop only decodes, encodes (both in libuv via sharp) and answers requests.
 import { Worker } from 'node:worker_threads';
 import type { FuseFaceJob, Patch } from './fuse.ts';
-import { fuseIntoTemplate } from './fuse.ts';
+import { fuseIntoTemplate, jobWindow } from './fuse.ts';
 import type { Raster } from './warp.ts';
 
 interface Pending { resolve(p: Patch): void; reject(e: Error): void; slot: Slot }
@@ -42,10 +42,20 @@ export class FusionPool {
     return slot;
   }
 
-  /** The template's pixels should live in a SharedArrayBuffer (cached templates do): no copy. */
-  run(template: Raster, jobs: FuseFaceJob[]): Promise<Patch> {
+  /**
+   * Fuses the jobs and returns non-overlapping patches of the template. Faces whose windows do
+   * not touch are independent, so they go to different workers in parallel; faces that touch
+   * stay in one task, in order, so they compose. The template's pixels should live in a
+   * SharedArrayBuffer (cached templates do): no copy.
+   */
+  run(template: Raster, jobs: FuseFaceJob[]): Promise<Patch[]> {
     if (this.closed) return Promise.reject(new Error('fusion pool is closed'));
-    if (!this.workers.length) return Promise.resolve().then(() => fuseIntoTemplate(template, jobs));
+    if (!this.workers.length) return Promise.resolve().then(() => [fuseIntoTemplate(template, jobs)]);
+    const groups = this.workers.length > 1 ? independentGroups(template, jobs) : [jobs];
+    return Promise.all(groups.map((g) => this.runOne(template, g)));
+  }
+
+  private runOne(template: Raster, jobs: FuseFaceJob[]): Promise<Patch> {
     const slot = this.workers.reduce((a, b) => (b.busy < a.busy ? b : a));
     const id = this.nextId++;
     slot.busy++;
@@ -60,4 +70,29 @@ export class FusionPool {
     await Promise.all(this.workers.map((s) => s.w.terminate()));
     this.workers = [];
   }
+}
+
+type Win = { x0: number; y0: number; x1: number; y1: number };
+const touches = (a: Win, b: Win) => a.x0 < b.x1 && b.x0 < a.x1 && a.y0 < b.y1 && b.y0 < a.y1;
+
+/** Jobs grouped so that the groups' bounding windows (the patches they return) do not overlap. */
+export function independentGroups(template: Raster, jobs: FuseFaceJob[]): FuseFaceJob[][] {
+  let groups = jobs.map((j) => ({ jobs: [j], win: jobWindow(j.templateMesh, template.width, template.height) as Win }));
+  for (let merged = true; merged;) {
+    merged = false;
+    outer: for (let a = 0; a < groups.length; a++) {
+      for (let b = a + 1; b < groups.length; b++) {
+        if (!touches(groups[a].win, groups[b].win)) continue;
+        const A = groups[a], B = groups[b];
+        // Keep the request's order inside a group: later faces are fused over earlier ones.
+        const order = [...A.jobs, ...B.jobs].sort((x, y) => jobs.indexOf(x) - jobs.indexOf(y));
+        A.jobs = order;
+        A.win = { x0: Math.min(A.win.x0, B.win.x0), y0: Math.min(A.win.y0, B.win.y0), x1: Math.max(A.win.x1, B.win.x1), y1: Math.max(A.win.y1, B.win.y1) };
+        groups = groups.filter((_, i) => i !== b);
+        merged = true;
+        break outer;
+      }
+    }
+  }
+  return groups.map((g) => g.jobs);
 }
