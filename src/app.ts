@@ -97,6 +97,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   app.fusion = createFusionModule(app);
   app.library = createLibraryModule(app);
   app.retention = createRetention(app);
+  // BIPA-style purge of persons unused for the AppId's period, on the sweeper's schedule.
+  app.retention.sweeper.addTask('inactive_persons', async () => [...(await app.privacy.purgeRetiredPersons()).values()].reduce((a, b) => a + b, 0));
   await registerActions(app);
   // Deletion requests interrupted by a stop finish now, in the background.
   void app.privacy.resume();
