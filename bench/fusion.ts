@@ -1,4 +1,4 @@
-// Face fusion quality and speed. `npm run bench -- fusion [--quick]`
+// Face fusion quality and speed. `npm run bench -- fusion [--quick] [--speed | --quality]`
 // Quality: for user photo U fused into template T at degrees d (profile = face = d), the
 // recogniser's Score (CompareFace scale, same person ≥ 50) of the result against U, against
 // another photo of U (U′) and against T; seam = mean gradient magnitude along the mask
@@ -6,6 +6,7 @@
 // Speed: FuseFace through the official SDK against a real server (1080p template, 1 and 6 faces,
 // 1 vs 8 concurrent clients).
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { InferencePool } from '../src/vision/inference-pool.ts';
@@ -21,6 +22,7 @@ import { TESTDATA } from '../test/helpers/testdata.ts';
 import { median, table, writeResult } from './lib.ts';
 
 const quick = process.argv.includes('--quick');
+const qualityOnly = process.argv.includes('--quality');
 const ID = path.join(TESTDATA, 'faces', 'identities');
 // Larger photos (one person each) and a few of the 150-px greyscale crops.
 const PEOPLE: Record<string, string[]> = {
@@ -68,6 +70,7 @@ function gradBand(img: RgbImage, mesh: Float64Array, inner: number, outer: numbe
 }
 
 async function main() {
+  if (process.argv.includes('--speed')) { writeResult('fusion-speed', { perf: await speed() }); return; }
   const pool = await InferencePool.start({ threads: 2 });
   const analyse = async (file: string): Promise<Analysed | null> => {
     const img = await decodeImage(fs.readFileSync(path.join(ID, file)));
@@ -171,13 +174,14 @@ async function main() {
   await sharp({ create: { width: 5 * 164, height: sheetRows.length * 164, channels: 3, background: '#202020' } }).composite(composites).png({ compressionLevel: 9 }).toFile(sheetFile);
   console.log(`contact sheet: ${sheetFile} (${sheetRows.length} rows: template, user, 0/0, 50/50, 100/100)`);
 
-  const perf = await speed();
-  writeResult('fusion', { quality: byD, monotone: { user: monoU, template: monoT, pairs: keys.length }, rows, perf });
+  const perf = qualityOnly ? null : await speed();
+  writeResult(qualityOnly ? 'fusion-quality' : 'fusion', { quality: byD, monotone: { user: monoU, template: monoT, pairs: keys.length }, rows, perf });
 }
 
 const avg = (v: number[]) => (v.length ? v.reduce((a, b) => a + b, 0) / v.length : NaN);
 
 async function speed() {
+  const loadStart = os.loadavg()[0];
   const t = await startTestServer({ FACEVAULT_INFERENCE_THREADS: '2' });
   try {
     const cc = t.common('facefusion');
@@ -191,16 +195,29 @@ async function speed() {
     const sixFaces = six.Material.MaterialFaceList.length;
     const users = await Promise.all(['biden/biden2.jpg', 'rose_leslie/img1.jpg', 'alex_lacamoire/img1.jpg', 'kit_harington/john3.jpg', 'obama/obama2.jpg'].map(async (f) => (await sharp(path.join(ID, f)).resize({ width: 640, withoutEnlargement: true }).jpeg({ quality: 90 }).toBuffer()).toString('base64')));
     const ff = t.facefusion();
+    // Phase timings inside the server (bench only): user detect+mesh in the inference pool, fusion in the worker pool.
+    const phases: Record<string, number[]> = {};
+    const svc = t.run.app.fusion.service as unknown as { pool: { run: (...a: unknown[]) => Promise<unknown[]> }; finder: { analyze: (...a: unknown[]) => Promise<unknown> } };
+    const timed = <F extends (...a: never[]) => Promise<unknown>>(name: string, f: F): F => (async (...a: Parameters<F>) => { const s = performance.now(); try { return await f(...a); } finally { (phases[name] ??= []).push(performance.now() - s); } }) as F;
+    const pool = svc.pool, finder = svc.finder;
+    const run = timed('fusion workers', pool.run.bind(pool));
+    svc.pool = { run: async (...a: unknown[]) => { const r = await run(...a); (phases['patches (parallel groups)'] ??= []).push(r.length); return r; } };
+    svc.finder = { analyze: timed('user detect+mesh', finder.analyze.bind(finder)) };
+    const phaseRow = (label: string) => { const r = { run: label, ...Object.fromEntries(Object.entries(phases).map(([k, v]) => [`${k} median ms`, median(v)])) }; for (const k of Object.keys(phases)) delete phases[k]; return r; };
     const call = (model: string, n: number, i: number) => ff.FuseFace({ ProjectId: act, ModelId: model, RspImgType: 'base64', FuseProfileDegree: 0, FuseFaceDegree: 0, MergeInfos: Array.from({ length: n }, (_, k) => ({ Image: users[(i + k) % users.length], TemplateFaceID: n > 1 ? String(k) : undefined })) });
     const timeIt = async (fn: () => Promise<unknown>) => { const s = performance.now(); await fn(); return performance.now() - s; };
     for (let i = 0; i < 5; i++) await call(one, 1, i);
     const N = quick ? 10 : 25;
+    for (const k of Object.keys(phases)) delete phases[k];
     const single: number[] = [];
     for (let i = 0; i < N; i++) single.push(await timeIt(() => call(one, 1, i)));
+    const phase1 = phaseRow('1 face');
     const sixN = Math.min(6, sixFaces);
     for (let i = 0; i < 2; i++) await call(six.MaterialId, sixN, i);
+    for (const k of Object.keys(phases)) delete phases[k];
     const sixT: number[] = [];
     for (let i = 0; i < (quick ? 5 : 10); i++) sixT.push(await timeIt(() => call(six.MaterialId, sixN, i)));
+    const phase6 = phaseRow(`${sixN} faces`);
     // Throughput: 1 client vs 8 concurrent clients, same number of requests.
     const total = quick ? 16 : 40;
     const s1 = performance.now();
@@ -214,10 +231,12 @@ async function speed() {
       'FuseFace 1 face 1080p base64 median ms': median(single), 'p90 ms': [...single].sort((a, b) => a - b)[Math.floor(single.length * 0.9)],
       [`FuseFace ${sixN} faces 1080p median ms`]: median(sixT),
       'throughput 1 client req/s': thr1, 'throughput 8 clients req/s': thr8, 'speed-up': thr8 / thr1,
+      'load avg (1 min) at start / end': `${loadStart.toFixed(1)} / ${os.loadavg()[0].toFixed(1)}`,
     };
     console.log('\nSpeed (official SDK over HTTP, warm server, 2 inference threads, 2 fusion threads)');
     console.log(table([perf]));
-    return perf;
+    console.log(table([phase1, phase6]));
+    return { ...perf, phases: [phase1, phase6] };
   } finally {
     await t.stop();
   }
