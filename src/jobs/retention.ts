@@ -28,11 +28,6 @@ export function createRetention(app: App): RetentionModule {
       deleteGroup: (appId, groupId) => app.library.groups.delete(system(appId), groupId).then(() => {}, ignoreGone),
     },
   });
-  // Persons past their consented term or unused too long (src/services/privacy.ts), each sweep.
-  sweeper.addTask('retired_persons', async () => {
-    const purged = await app.privacy?.purgeRetiredPersons();
-    return purged ? [...purged.values()].reduce((a, n) => a + n, 0) : 0;
-  });
   const mod: RetentionModule = { sweeper, scheduler: null as unknown as JobScheduler, lastReport: null };
   // Processes of one deployment share its database; deployments sharing a Redis must not share a lock.
   const deployment = crypto.createHash('sha256').update(`${app.config.databaseUrl ?? app.config.dataDir}|${app.db.pgSchema ?? ''}`).digest('hex').slice(0, 16);
