@@ -3,6 +3,9 @@
 import crypto from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { VectorIndex } from '../src/store/vector-index.ts';
+import { FeatureDecoder } from '../src/store/feature-decoder.ts';
+import { seal } from '../src/store/keyring.ts';
+import { ENCODED_BYTES } from '../src/store/vector-codes.ts';
 import { DIM, quantize, residual4, rotate, signBits, WORDS } from '../src/store/vector-codes.ts';
 import { createApp, type App } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
@@ -92,6 +95,29 @@ describe('VectorIndex', () => {
     expect(idx.search(unit('w777'), 5).map((h) => h.id)).not.toContain('f777');
     // The row moved into the hole is still found.
     expect(idx.search(unit('w33999'), 1)[0].id).toBe('f33999');
+  });
+});
+
+describe('FeatureDecoder (index rebuild in worker threads)', () => {
+  it('decrypts and encodes exactly as the in-thread path, and rejects a feature sealed for another row', async () => {
+    const key = crypto.randomBytes(32);
+    const ids = Array.from({ length: 50 }, (_, i) => `f${i}`);
+    const vs = ids.map((id) => unit(id));
+    const sealed = vs.map((v, i) => seal(key, Buffer.from(v.buffer), `face:7:${ids[i]}`));
+    const dec = new FeatureDecoder(2);
+    try {
+      const enc = await dec.decode('face', 7, key, ids, sealed);
+      expect(enc.length).toBe(ids.length * ENCODED_BYTES);
+      const a = new VectorIndex(), b = new VectorIndex();
+      ids.forEach((id, i) => { a.upsert(id, `p${i}`, vs[i]); b.upsertEncoded(id, `p${i}`, enc, i * ENCODED_BYTES); });
+      const bytes = (x: VectorIndex) => x.buffers().map((v) => Buffer.from(v.buffer, v.byteOffset, v.byteLength));
+      expect(bytes(b)).toEqual(bytes(a));
+      expect(b.search(vs[3], 1)[0].id).toBe('f3');
+      // The aad binds a feature to its row: swapped ids fail to open.
+      await expect(dec.decode('face', 7, key, [ids[1], ids[0]], sealed.slice(0, 2))).rejects.toThrow(/feature decode failed/);
+    } finally {
+      await dec.close();
+    }
   });
 });
 

@@ -3,10 +3,14 @@
 // the sealed features on start, and brought up to date from library_changes before every search
 // (one indexed SELECT of library_seq when nothing changed), so deletes acknowledged by any process
 // sharing the database are honoured by every process.
-import { DIM } from './vector-codes.ts';
+import { DIM, ENCODED_BYTES } from './vector-codes.ts';
 import { VectorIndex } from './vector-index.ts';
 import type { FeatureCrypto } from './feature-crypto.ts';
 import type { LibraryRepo } from './library-repo.ts';
+import { FeatureDecoder } from './feature-decoder.ts';
+
+/** Pages of at least this many rows are decrypted and encoded in worker threads. */
+const DECODE_IN_WORKERS = 2000;
 
 export interface GroupIndex { faces: VectorIndex; persons: VectorIndex; createdAt: number }
 
@@ -91,25 +95,59 @@ export class LibraryIndex {
     }
     // Fetched on the first feature: an erased AppId (data key shredded) then loads as empty.
     let key: Buffer | null = null;
-    for await (const page of this.repo.allFaces(appId)) {
-      for (const f of page) {
-        const gs = a.personGroups.get(f.person_id);
-        if (!gs) continue;
+    // Large libraries: decryption and encoding run in worker threads, a few pages in flight,
+    // while this thread reads the next page and copies finished rows in.
+    let decoder: FeatureDecoder | null = null;
+    const inflight: Promise<void>[] = [];
+    const submit = async (p: Promise<void>) => {
+      p.catch(() => {}); // awaited below; this only keeps an early failure from counting as unhandled
+      inflight.push(p);
+      if (inflight.length >= 4) await inflight.shift();
+    };
+    try {
+      for await (const page of this.repo.allFaces(appId)) {
+        const rows = page.filter((f) => a.personGroups.has(f.person_id));
+        if (!rows.length) continue;
         key ??= await this.crypto.dataKey(appId);
-        const v = this.crypto.openFace(key, appId, f.face_id, f.feature);
-        for (const g of gs) a.groups.get(g)!.faces.upsert(f.face_id, f.person_id, v);
-        v.fill(0);
+        if (rows.length >= DECODE_IN_WORKERS) {
+          decoder ??= new FeatureDecoder();
+          await submit(decoder.decode('face', appId, key, rows.map((f) => f.face_id), rows.map((f) => f.feature)).then((enc) => {
+            for (let i = 0; i < rows.length; i++) {
+              for (const g of a.personGroups.get(rows[i].person_id)!) a.groups.get(g)!.faces.upsertEncoded(rows[i].face_id, rows[i].person_id, enc, i * ENCODED_BYTES);
+            }
+            enc.fill(0);
+          }));
+          continue;
+        }
+        for (const f of rows) {
+          const v = this.crypto.openFace(key, appId, f.face_id, f.feature);
+          for (const g of a.personGroups.get(f.person_id)!) a.groups.get(g)!.faces.upsert(f.face_id, f.person_id, v);
+          v.fill(0);
+        }
       }
-    }
-    for await (const page of this.repo.allCombined(appId)) {
-      for (const p of page) {
-        const gs = a.personGroups.get(p.person_id);
-        if (!gs || !p.combined_feature) continue;
+      for await (const page of this.repo.allCombined(appId)) {
+        const rows = page.filter((p) => p.combined_feature && a.personGroups.has(p.person_id));
+        if (!rows.length) continue;
         key ??= await this.crypto.dataKey(appId);
-        const v = this.crypto.openPerson(key, appId, p.person_id, p.combined_feature);
-        for (const g of gs) a.groups.get(g)!.persons.upsert(p.person_id, p.person_id, v);
-        v.fill(0);
+        if (rows.length >= DECODE_IN_WORKERS) {
+          decoder ??= new FeatureDecoder();
+          await submit(decoder.decode('person', appId, key, rows.map((p) => p.person_id), rows.map((p) => p.combined_feature!)).then((enc) => {
+            for (let i = 0; i < rows.length; i++) {
+              for (const g of a.personGroups.get(rows[i].person_id)!) a.groups.get(g)!.persons.upsertEncoded(rows[i].person_id, rows[i].person_id, enc, i * ENCODED_BYTES);
+            }
+            enc.fill(0);
+          }));
+          continue;
+        }
+        for (const p of rows) {
+          const v = this.crypto.openPerson(key, appId, p.person_id, p.combined_feature!);
+          for (const g of a.personGroups.get(p.person_id)!) a.groups.get(g)!.persons.upsert(p.person_id, p.person_id, v);
+          v.fill(0);
+        }
       }
+      await Promise.all(inflight);
+    } finally {
+      await decoder?.close();
     }
     this.apps.set(appId, a);
   }

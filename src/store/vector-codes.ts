@@ -19,8 +19,23 @@ function makeSigns(seed: number): Float32Array {
   return s;
 }
 
+// Two Hadamard levels per pass (radix 4): half the passes over the array, which is what the
+// index rebuild on start spends most of its time on.
 function fwht(a: Float32Array): void {
-  for (let h = 1; h < DIM; h <<= 1) {
+  let h = 1;
+  for (; h * 4 <= DIM; h *= 4) {
+    for (let i = 0; i < DIM; i += h * 4) {
+      for (let j = i; j < i + h; j++) {
+        const x0 = a[j], x1 = a[j + h], x2 = a[j + 2 * h], x3 = a[j + 3 * h];
+        const s01 = x0 + x1, d01 = x0 - x1, s23 = x2 + x3, d23 = x2 - x3;
+        a[j] = s01 + s23;
+        a[j + h] = d01 + d23;
+        a[j + 2 * h] = s01 - s23;
+        a[j + 3 * h] = d01 - d23;
+      }
+    }
+  }
+  for (; h < DIM; h <<= 1) {
     for (let i = 0; i < DIM; i += h << 1) {
       for (let j = i; j < i + h; j++) {
         const x = a[j], y = a[j + h];
@@ -79,4 +94,21 @@ export function popcount(x: number): number {
   x -= (x >>> 1) & 0x55555555;
   x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
   return (Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24);
+}
+
+/** Bytes of one encoded row as handed from a decoding worker to the index: int8 codes, residuals, sign bits, scale. */
+export const ENCODED_BYTES = DIM + DIM / 2 + WORDS * 4 + 4;
+
+/** Rotates and encodes `v` into `out` at byte offset `off` (ENCODED_BYTES); `tmp` is DIM floats of scratch, zeroed after. */
+export function encodeInto(v: Float32Array, tmp: Float32Array, out: Uint8Array, off: number): void {
+  rotate(v, tmp);
+  const codes = new Int8Array(out.buffer, out.byteOffset + off, DIM);
+  const scale = quantize(tmp, codes, 0);
+  residual4(tmp, codes, 0, scale, out, off + DIM);
+  const bits = new Uint32Array(WORDS);
+  signBits(tmp, bits, 0);
+  out.set(new Uint8Array(bits.buffer), off + DIM + DIM / 2);
+  new DataView(out.buffer, out.byteOffset).setFloat32(off + DIM + DIM / 2 + WORDS * 4, scale, true);
+  bits.fill(0);
+  tmp.fill(0);
 }

@@ -11,7 +11,7 @@
 //     near-tied faces a few percent of the time)
 // Small collections skip stage 1 (or 1 and 2). No float32 copy is kept: 1M x 512 f32 would not fit
 // the 1.5 GB budget; codes take ~870 B/row.
-import { DIM, WORDS, quantize, residual4, rotate, signBits } from './vector-codes.ts';
+import { DIM, ENCODED_BYTES, WORDS, quantize, residual4, rotate, signBits } from './vector-codes.ts';
 import { COARSE_WORDS32, CoarseCodes } from './hamming-wasm.ts';
 
 export interface Hit { id: string; owner: string; score: number } // score = cosine
@@ -61,6 +61,27 @@ export class VectorIndex {
   /** Adds or replaces the vector stored under `id`. `v` must be L2-normalised, length DIM. */
   upsert(id: string, owner: string, v: Float32Array): void {
     if (v.length !== DIM) throw new Error(`vector has ${v.length} dimensions, expected ${DIM}`);
+    const s = this.slotFor(id, owner);
+    rotate(v, this.rot);
+    const scale = quantize(this.rot, this.codes, s * DIM);
+    this.scales[s] = scale;
+    residual4(this.rot, this.codes, s * DIM, scale, this.resid, s * HALF);
+    signBits(this.rot, this.bits, s * WORDS);
+    this.coarse?.set(s, this.bits, s * WORDS);
+    this.rot.fill(0);
+  }
+
+  /** Adds or replaces a row already encoded by vector-codes.ts encodeInto() (index rebuilds decode in workers). */
+  upsertEncoded(id: string, owner: string, enc: Uint8Array, off: number): void {
+    const s = this.slotFor(id, owner);
+    this.codes.set(new Int8Array(enc.buffer, enc.byteOffset + off, DIM), s * DIM);
+    this.resid.set(enc.subarray(off + DIM, off + DIM + HALF), s * HALF);
+    new Uint8Array(this.bits.buffer).set(enc.subarray(off + DIM + HALF, off + DIM + HALF + WORDS * 4), s * WORDS * 4);
+    this.scales[s] = new DataView(enc.buffer, enc.byteOffset).getFloat32(off + ENCODED_BYTES - 4, true);
+    this.coarse?.set(s, this.bits, s * WORDS);
+  }
+
+  private slotFor(id: string, owner: string): number {
     let s = this.slotOf.get(id);
     if (s === undefined) {
       if (this.size === this.cap) this.grow(Math.max(1024, this.cap * 2));
@@ -74,13 +95,7 @@ export class VectorIndex {
     set.add(id);
     this.ids[s] = id;
     this.owners[s] = owner;
-    rotate(v, this.rot);
-    const scale = quantize(this.rot, this.codes, s * DIM);
-    this.scales[s] = scale;
-    residual4(this.rot, this.codes, s * DIM, scale, this.resid, s * HALF);
-    signBits(this.rot, this.bits, s * WORDS);
-    this.coarse?.set(s, this.bits, s * WORDS);
-    this.rot.fill(0);
+    return s;
   }
 
   /** Removes `id`; its row is overwritten before this returns. */
