@@ -4,7 +4,6 @@ import { TcError } from '../api/errors.ts';
 import type { GroupRow } from '../store/library-repo.ts';
 import { groupNotFound, libraryWrite, type LibraryContext } from './library-context.ts';
 
-export const MAX_GROUPS_PER_APP = 100_000;
 
 export interface CreateGroupInput { groupId: string; groupName: string; exDescriptions: string[]; tag: string; faceModelVersion: string; keepImages: boolean }
 export interface ModifyGroupInput { groupId: string; groupName?: string; exDescriptionInfos?: { index: number; value: string }[]; tag?: string }
@@ -26,7 +25,7 @@ export class GroupsService {
     await libraryWrite(this.ctx, caller.appId, async (w) => {
       if (await w.getGroup(inp.groupId)) throw new TcError('InvalidParameterValue.GroupIdAlreadyExist', `GroupId: group "${inp.groupId}" already exists`);
       if (await w.groupByName(inp.groupName)) throw new TcError('InvalidParameterValue.GroupNameAlreadyExist', `GroupName: a group named "${inp.groupName}" already exists`);
-      if (await w.countGroups() >= MAX_GROUPS_PER_APP) throw new TcError('InvalidParameterValue.GroupNumExceed', `this AppId already has ${MAX_GROUPS_PER_APP} groups, the maximum`);
+      if (await w.countGroups() >= this.ctx.limits.groupsPerApp) throw new TcError('InvalidParameterValue.GroupNumExceed', `this AppId already has ${this.ctx.limits.groupsPerApp} groups, the maximum`);
       await w.insertGroup({
         group_id: inp.groupId, name: inp.groupName, ex_descriptions: JSON.stringify(inp.exDescriptions), tag: inp.tag,
         face_model_version: inp.faceModelVersion, keep_images: inp.keepImages ? 1 : 0, created_at: w.now, updated_at: w.now, last_used_at: w.now,

@@ -6,11 +6,11 @@ import { TcError } from '../api/errors.ts';
 import { combine } from '../store/feature-crypto.ts';
 import type { GroupRow, LibraryWriter } from '../store/library-repo.ts';
 import { QUALITY_MIN, UNIQUE_PERSON_SCORE, type EnrolmentExtras, type FaceRect, type ImageInput, type LibraryFace } from './library-deps.ts';
+import { checkFaceCapacity } from './library-limits.ts';
 import { groupNotFound, libraryWrite, newFaceId, personNotFound, type LibraryContext } from './library-context.ts';
 
 export const MAX_FACES_PER_PERSON = 5;
 export const MAX_FACES_PER_CALL = 4;
-export const MAX_GROUPS_PER_PERSON = 100;
 
 export interface ExInfo { index: number; value: string }
 export interface CreatePersonInput {
@@ -71,6 +71,8 @@ export class PersonsService {
     if (!group) throw groupNotFound(inp.groupId);
     if (await r.getPerson(inp.personId)) throw new TcError('InvalidParameterValue.PersonIdAlreadyExist', `PersonId: person "${inp.personId}" already exists`);
     const ex = applyExInfos(group, [], inp.exInfos);
+    await this.ctx.index.sync(appId);
+    await checkFaceCapacity(this.ctx.limits, this.ctx.index, r, [inp.groupId], 1, 1);
     const extras = inp.extras ?? {};
     const gate = this.ctx.privacy ? await this.ctx.privacy.admit(caller, extras, false) : { minAge: 0 };
     const face = await this.oneFace(caller, inp.image, group.face_model_version, inp.qualityControl, gate.minAge > 0);
@@ -145,9 +147,10 @@ export class PersonsService {
         }
         if (await w.membership(id, personId)) throw new TcError('InvalidParameterValue.PersonExistInGroup', `person "${personId}" is already in group "${id}"`);
       }
-      if ((await w.countMemberships(personId)) + ids.length > MAX_GROUPS_PER_PERSON) {
-        throw new TcError('InvalidParameterValue.GroupNumPerPersonExceed', `a person can be in at most ${MAX_GROUPS_PER_PERSON} groups`);
+      if ((await w.countMemberships(personId)) + ids.length > this.ctx.limits.groupsPerPerson) {
+        throw new TcError('InvalidParameterValue.GroupNumPerPersonExceed', `a person can be in at most ${this.ctx.limits.groupsPerPerson} groups`);
       }
+      await checkFaceCapacity(this.ctx.limits, this.ctx.index, w, ids, (await w.faces(personId)).length, 0);
       for (const id of ids) await w.insertMembership(id, personId, applyExInfos(groups.get(id)!, [], []));
     });
     return { SucGroupNum: ids.length, SucGroupIds: ids };
@@ -243,6 +246,8 @@ export class PersonsService {
     }
     for (const v of existing) v.fill(0);
     if (added.length) {
+      await this.ctx.index.sync(appId);
+      await checkFaceCapacity(this.ctx.limits, this.ctx.index, r, (await r.memberships(personId, 0, this.ctx.limits.groupsPerPerson)).map((m) => m.group_id), added.length, added.length);
       await libraryWrite(this.ctx, appId, async (w) => {
         if (!(await w.getPerson(personId))) throw personNotFound(personId);
         const now = (await w.faces(personId)).length;

@@ -6,6 +6,7 @@ import type { LibraryRepo, LibraryWriter } from '../store/library-repo.ts';
 import type { LibraryIndex } from '../store/library-index.ts';
 import type { FeatureCrypto } from '../store/feature-crypto.ts';
 import { TcError } from '../api/errors.ts';
+import type { LibraryLimits } from './library-limits.ts';
 
 export interface LibraryContext {
   repo: LibraryRepo;
@@ -14,6 +15,8 @@ export interface LibraryContext {
   clock: Clock;
   faces: FaceSource;
   scale: ScoreScale;
+  /** Capacity limits (Tencent's by default). */
+  limits: LibraryLimits;
   /** Consent and minimum-age rules for enrolment (absent: no privacy policy applies). */
   privacy?: EnrolmentPolicy;
 }

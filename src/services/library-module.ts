@@ -10,6 +10,7 @@ import type { LibraryContext } from './library-context.ts';
 import type { FaceSource, ScoreScale } from './library-deps.ts';
 import { visionFaceSource } from './face-source.ts';
 import { scoreScale } from '../vision/calibration.ts';
+import { TENCENT_LIMITS, type LibraryLimits } from './library-limits.ts';
 
 export interface LibraryModule {
   repo: LibraryRepo;
@@ -24,13 +25,13 @@ export interface LibraryModule {
   loaded: Promise<void>;
 }
 
-export function createLibraryModule(app: App, opts: { faces?: FaceSource; scale?: ScoreScale } = {}): LibraryModule {
+export function createLibraryModule(app: App, opts: { faces?: FaceSource; scale?: ScoreScale; limits?: Partial<LibraryLimits> } = {}): LibraryModule {
   const repo = new LibraryRepo(app.db);
   const crypto = new FeatureCrypto(app.db, app.keyring);
   const index = new LibraryIndex(repo, crypto);
   // Decoding and inference run in app.vision's worker pool; Url inputs use its SSRF-safe fetch.
   const faces = opts.faces ?? visionFaceSource(app.vision);
-  const ctx: LibraryContext = { repo, index, crypto, clock: app.clock, faces, scale: opts.scale ?? scoreScale(), privacy: app.privacy?.policy };
+  const ctx: LibraryContext = { repo, index, crypto, clock: app.clock, faces, scale: opts.scale ?? scoreScale(), limits: { ...TENCENT_LIMITS, ...opts.limits }, privacy: app.privacy?.policy };
   // Rebuild in the background; every search awaits its app's sync, which waits for the load.
   const loaded = index.loadAll();
   loaded.catch((e) => app.errorLog.append({ time: app.clock.now(), requestId: '-', code: 'InternalError', message: `search index rebuild failed: ${(e as Error).message}` }));

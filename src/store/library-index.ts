@@ -41,6 +41,11 @@ export class LibraryIndex {
     return next;
   }
 
+  /** Every group index of an app (capacity checks). */
+  groupsOf(appId: number): IterableIterator<GroupIndex> {
+    return (this.apps.get(appId)?.groups ?? new Map<string, GroupIndex>()).values();
+  }
+
   group(appId: number, groupId: string): GroupIndex | undefined {
     return this.apps.get(appId)?.groups.get(groupId);
   }

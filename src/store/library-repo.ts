@@ -37,6 +37,10 @@ export class LibraryReader {
   listGroups(offset: number, limit: number) {
     return this.q.selectFrom('face_groups').selectAll().where('app_id', '=', this.appId).orderBy('created_at').orderBy('group_id').offset(offset).limit(limit).execute();
   }
+  async countFaces(): Promise<number> {
+    const r = await this.q.selectFrom('faces').select((eb) => eb.fn.countAll<number>().as('n')).where('app_id', '=', this.appId).executeTakeFirstOrThrow();
+    return Number(r.n);
+  }
   async countGroups(): Promise<number> {
     const r = await this.q.selectFrom('face_groups').select((eb) => eb.fn.countAll<number>().as('n')).where('app_id', '=', this.appId).executeTakeFirstOrThrow();
     return Number(r.n);
