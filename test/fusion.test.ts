@@ -2,6 +2,8 @@
 // DescribeMaterialList, FuseFace/FuseFaceUltra results, marks, result links, errors, limits,
 // tenant isolation, and complete deletion.
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, errorCode, type TestServer } from './helpers/server.ts';
@@ -9,6 +11,19 @@ import { hasTestdata, testdataSkipReason, td, tdBase64 } from './helpers/testdat
 import { decodeImage } from '../src/vision/image-decode.ts';
 
 let t: TestServer;
+// Real time plus an offset we can move: result links are checked against this clock; the
+// signature check of SDK calls is too, so the offset goes back to 0 before the next call.
+const clock = { offset: 0, now() { return Date.now() + this.offset; } };
+// Loopback image servers for Url inputs: `files` is allow-listed, `stranger` is not.
+let files: http.Server, stranger: http.Server, filesUrl = '', strangerUrl = '';
+const serveTestdata = () => http.createServer((req, res) => {
+  const map: Record<string, string[]> = { '/template.jpg': TEMPLATE, '/user.jpg': USER, '/logo.png': ['faces', 'edge', 'white.png'] };
+  const parts = map[req.url ?? ''];
+  if (!parts) { res.writeHead(404); res.end(); return; }
+  res.writeHead(200, { 'content-type': parts[parts.length - 1].endsWith('.png') ? 'image/png' : 'image/jpeg' });
+  res.end(fs.readFileSync(td(...parts)));
+});
+const listen = (s: http.Server) => new Promise<string>((r) => s.listen(0, '127.0.0.1', () => r(`http://127.0.0.1:${(s.address() as AddressInfo).port}`)));
 let other: { SecretId: string; SecretKey: string };
 let activityId = '';
 let materialId = '';
@@ -21,7 +36,9 @@ async function smallJpeg(parts: string[], width: number): Promise<string> {
 
 describe.skipIf(!hasTestdata)(`face fusion${hasTestdata ? '' : ` (skipped: ${testdataSkipReason})`}`, () => {
   beforeAll(async () => {
-    t = await startTestServer({ FACEVAULT_FUSION_THREADS: '1' });
+    files = serveTestdata(); stranger = serveTestdata();
+    filesUrl = await listen(files); strangerUrl = await listen(stranger);
+    t = await startTestServer({ FACEVAULT_FUSION_THREADS: '1', FACEVAULT_URL_ALLOWLIST: filesUrl.replace('http://', '') }, { clock });
     other = await t.run.app.accounts.createAccount('other');
     const ff = t.common('facefusion');
     const a = await ff.request('CreateActivity', { ActivityName: 'summer', Status: 'PUBLISHED' });
@@ -29,7 +46,7 @@ describe.skipIf(!hasTestdata)(`face fusion${hasTestdata ? '' : ` (skipped: ${tes
     const m = await ff.request('CreateMaterial', { ActivityId: activityId, MaterialName: 'obama', Image: tdBase64(...TEMPLATE) });
     materialId = m.MaterialId;
   }, 240_000);
-  afterAll(async () => { await t?.stop(); });
+  afterAll(async () => { await t?.stop(); files?.close(); stranger?.close(); });
 
   it('creates, lists and modifies activities with Tencent-style ids', async () => {
     expect(activityId).toMatch(/^at_\d{19}$/);
@@ -132,10 +149,13 @@ describe.skipIf(!hasTestdata)(`face fusion${hasTestdata ? '' : ` (skipped: ${tes
     expect(await errorCode(ff.FuseFace({ ...base, MergeInfos: [{ Image: user, InputImageFaceRect: { X: 0, Y: 0, Width: 10, Height: 10 } }] }))).toBe('InvalidParameterValue.FaceRectParameterValueError');
     expect(await errorCode(ff.FuseFace({ ...base, MergeInfos: [{ Image: user, InputImageFaceRect: { X: 0, Y: 0, Width: 40, Height: 40 } }] }))).toBe('FailedOperation.NoFaceDetected');
     expect(await errorCode(ff.FuseFace({ ...base, FuseParam: { ImageCodecParam: { MetaData: [{ MetaKey: 'k'.repeat(33), MetaValue: 'v' }] } } }))).toBe('InvalidParameterValue');
-    // A face detected but smaller than 34 px: a group photo shrunk until its faces are tiny.
-    const tiny = (await sharp(fs.readFileSync(td('faces', 'groups', 'bbt1.jpg'))).resize({ width: 300 }).jpeg().toBuffer()).toString('base64');
-    const tinyCode = await errorCode(ff.FuseFace({ ...base, MergeInfos: [{ Image: tiny }] }));
-    expect(['FailedOperation.FaceSizeTooSmall', 'FailedOperation.NoFaceDetected']).toContain(tinyCode);
+    // A face that is detected but narrower than 34 px: a small portrait on a grey canvas.
+    const face = await sharp(fs.readFileSync(td(...USER))).resize({ width: 70 }).toBuffer();
+    const small = await sharp({ create: { width: 256, height: 256, channels: 3, background: '#808080' } }).composite([{ input: face, left: 60, top: 60 }]).jpeg({ quality: 95 }).toBuffer();
+    const found = (await t.run.app.vision.analyze(await decodeImage(small), { mesh: true })).faces;
+    expect(found).toHaveLength(1);
+    expect(Math.min(found[0].box.width, found[0].box.height)).toBeLessThan(34);
+    expect(await errorCode(ff.FuseFace({ ...base, MergeInfos: [{ Image: small.toString('base64') }] }))).toBe('FailedOperation.FaceSizeTooSmall');
   }, 120_000);
 
   it('draft activities are rate limited (RequestLimitExceeded)', async () => {
@@ -172,6 +192,51 @@ describe.skipIf(!hasTestdata)(`face fusion${hasTestdata ? '' : ` (skipped: ${tes
     expect(rr).toBeGreaterThan(200);
     expect(gg + bb).toBeLessThan(80);
     expect(await errorCode(t.facefusion().FuseFaceUltra({ RspImgType: 'base64', ModelImage: await smallJpeg(TEMPLATE, 640), MergeInfos: [{ Image: 'eA==' }], SwapModelType: 9 }))).toBe('InvalidParameterValue.ParameterValueError');
+  }, 120_000);
+
+  it('result links stop working at their expiry, before any sweep (FuseFace 7 days, FuseFaceUltra 1 day)', async () => {
+    const r = await t.facefusion().FuseFace({ ProjectId: activityId, ModelId: materialId, RspImgType: 'url', MergeInfos: [{ Image: await smallJpeg(USER, 400) }] });
+    const u = await t.facefusion().FuseFaceUltra({ RspImgType: 'url', ModelImage: await smallJpeg(TEMPLATE, 640), MergeInfos: [{ Image: await smallJpeg(USER, 400) }] });
+    const status = async (url: string) => (await fetch(url)).status;
+    const blobs = t.run.app.blobs;
+    const keyOf = (url: string) => `fusion/${t.creds.AppId}/results/${/results\/([A-Za-z0-9_-]{32})\.jpg/.exec(url)![1]}.jpg`;
+    try {
+      expect([await status(r.FusedImage), await status(u.FusedImage)]).toEqual([200, 200]);
+      clock.offset = 86400_000 - 60_000; // a minute before the Ultra link's day is up
+      expect([await status(r.FusedImage), await status(u.FusedImage)]).toEqual([200, 200]);
+      clock.offset = 86400_000 + 1000;
+      expect([await status(r.FusedImage), await status(u.FusedImage)]).toEqual([200, 403]);
+      clock.offset = 7 * 86400_000 - 60_000;
+      expect(await status(r.FusedImage)).toBe(200);
+      clock.offset = 7 * 86400_000 + 1000;
+      expect(await status(r.FusedImage)).toBe(403);
+      // Nothing was swept: the objects still exist, only the links refuse them.
+      expect(await blobs.get(keyOf(r.FusedImage))).not.toBeNull();
+      expect(await blobs.get(keyOf(u.FusedImage))).not.toBeNull();
+    } finally {
+      clock.offset = 0;
+    }
+  }, 120_000);
+
+  it('Url inputs: material, user photo, logo and Ultra template from an allow-listed server; others refused', async () => {
+    const ff = t.common('facefusion');
+    const act = (await ff.request('CreateActivity', { ActivityName: 'urls', Status: 'PUBLISHED' })).ActivityId;
+    const m = await ff.request('CreateMaterial', { ActivityId: act, Url: `${filesUrl}/template.jpg` });
+    expect(m.Material.MaterialFaceList).toHaveLength(1);
+    const r = await t.facefusion().FuseFace({
+      ProjectId: act, ModelId: m.MaterialId, RspImgType: 'base64', MergeInfos: [{ Url: `${filesUrl}/user.jpg` }],
+      LogoParam: { LogoRect: { X: 0, Y: 0, Width: 40, Height: 20 }, LogoUrl: `${filesUrl}/logo.png` },
+    });
+    const img = await decodeImage(Buffer.from(r.FusedImage, 'base64'));
+    expect([img.width, img.height]).toEqual([1280, 720]);
+    expect([...img.data.subarray((10 * 1280 + 20) * 3, (10 * 1280 + 20) * 3 + 3)].every((v) => v > 240)).toBe(true); // the white logo
+    const u = await t.facefusion().FuseFaceUltra({ RspImgType: 'base64', ModelUrl: `${filesUrl}/template.jpg`, MergeInfos: [{ Url: `${filesUrl}/user.jpg` }] });
+    expect((await sharp(Buffer.from(u.FusedImage, 'base64')).metadata()).width).toBe(1280);
+    // Not allow-listed (loopback on another port), and missing on the allowed one.
+    expect(await errorCode(t.facefusion().FuseFace({ ProjectId: act, ModelId: m.MaterialId, RspImgType: 'base64', MergeInfos: [{ Url: `${strangerUrl}/user.jpg` }] }))).toBe('FailedOperation.ImageDownloadError');
+    expect(await errorCode(ff.request('CreateMaterial', { ActivityId: act, Url: `${strangerUrl}/template.jpg` }))).toBe('FailedOperation.ImageDownloadError');
+    expect(await errorCode(t.facefusion().FuseFaceUltra({ RspImgType: 'base64', ModelUrl: `${filesUrl}/nothing.jpg`, MergeInfos: [{ Url: `${filesUrl}/user.jpg` }] }))).toBe('FailedOperation.ImageDownloadError');
+    await ff.request('DeleteActivity', { ActivityId: act });
   }, 120_000);
 
   it('deleting a material, then its activity, leaves nothing behind (rows, blobs, cache)', async () => {
