@@ -9,6 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, errorCode, type TestServer } from './helpers/server.ts';
 import { hasTestdata, testdataSkipReason, td, tdBase64 } from './helpers/testdata.ts';
 import { decodeImage } from '../src/vision/image-decode.ts';
+import { FusionPool, independentGroups } from '../src/vision/fusion/pool.ts';
+import { fuseIntoTemplate } from '../src/vision/fusion/fuse.ts';
+import { meshArray } from '../src/services/fusion-materials.ts';
 
 let t: TestServer;
 // Real time plus an offset we can move: result links are checked against this clock; the
@@ -237,6 +240,34 @@ describe.skipIf(!hasTestdata)(`face fusion${hasTestdata ? '' : ` (skipped: ${tes
     expect(await errorCode(ff.request('CreateMaterial', { ActivityId: act, Url: `${strangerUrl}/template.jpg` }))).toBe('FailedOperation.ImageDownloadError');
     expect(await errorCode(t.facefusion().FuseFaceUltra({ RspImgType: 'base64', ModelUrl: `${filesUrl}/nothing.jpg`, MergeInfos: [{ Url: `${filesUrl}/user.jpg` }] }))).toBe('FailedOperation.ImageDownloadError');
     await ff.request('DeleteActivity', { ActivityId: act });
+  }, 120_000);
+
+  it('faces far apart fuse in parallel workers into separate patches, with the same pixels as one after the other', async () => {
+    const tiles = await Promise.all([USER, TEMPLATE].map(async (p) => sharp(fs.readFileSync(td(...p))).resize(480, 400, { fit: 'cover', position: 'north' }).toBuffer()));
+    const two = await decodeImage(await sharp({ create: { width: 1200, height: 400, channels: 3, background: '#777' } }).composite([{ input: tiles[0], left: 0, top: 0 }, { input: tiles[1], left: 720, top: 0 }]).png().toBuffer());
+    const faces = (await t.run.app.vision.analyze(two, { mesh: true })).faces.sort((a, b) => a.box.x - b.box.x);
+    expect(faces).toHaveLength(2);
+    const user = await decodeImage(fs.readFileSync(td('faces', 'identities', 'rose_leslie', 'img1.jpg')));
+    const userMesh = meshArray((await t.run.app.vision.analyze(user, { mesh: true })).faces[0].mesh!);
+    const jobs = faces.map((f) => ({ templateMesh: meshArray(f.mesh!), user, userMesh, profile: 0.2, appearance: 0.2 }));
+    expect(independentGroups(two, jobs)).toHaveLength(2);
+    // Overlapping faces stay together: the same face twice is one group.
+    expect(independentGroups(two, [jobs[0], jobs[0]])).toHaveLength(1);
+    const pool = new FusionPool(2);
+    try {
+      const patches = await pool.run(two, jobs);
+      expect(patches).toHaveLength(2);
+      const paste = (ps: { x: number; y: number; width: number; height: number; data: Uint8Array }[]) => {
+        const out = Buffer.from(two.data);
+        for (const p of ps) for (let y = 0; y < p.height; y++) out.set(p.data.subarray(y * p.width * 3, (y + 1) * p.width * 3), ((y + p.y) * two.width + p.x) * 3);
+        return out;
+      };
+      const parallel = paste(patches), serial = paste([fuseIntoTemplate(two, jobs)]);
+      expect(parallel.equals(serial)).toBe(true);
+      expect(parallel.equals(two.data)).toBe(false);
+    } finally {
+      await pool.close();
+    }
   }, 120_000);
 
   it('deleting a material, then its activity, leaves nothing behind (rows, blobs, cache)', async () => {
