@@ -1,5 +1,6 @@
 // Builds the face fusion capability from the app's stores: repo, material service, result
 // links, worker pool, rate limiter and the fusion service itself.
+import crypto from 'node:crypto';
 import type { App } from '../app.ts';
 import { TcError } from '../api/errors.ts';
 import { FusionRepo } from '../store/fusion-repo.ts';
@@ -9,7 +10,7 @@ import { FusionResults } from './fusion-results.ts';
 import { FusionService, type ImageReader } from './fusion.ts';
 import type { FaceFinder } from './fusion-vision.ts';
 import { decodeBase64Image, fetchImage } from './image-input.ts';
-import { RateLimiter } from './rate-limit.ts';
+import { LocalRateLimiter, RedisRateLimiter, type RateLimiter } from './rate-limit.ts';
 import { retentionFor, rulesFromConfig } from './retention-policy.ts';
 
 export interface FusionModule {
@@ -62,7 +63,13 @@ export function createFusionModule(app: App, deps: { finder?: FaceFinder; fetchU
   const pool = new FusionPool(envInt('FACEVAULT_FUSION_THREADS', app.config.inferenceThreads, 0, 256));
   app.onClose(() => pool.close());
   const readImage = base64Reader(fetchUrl);
-  const service = new FusionService(materials, finder, pool, results, new RateLimiter(app.clock), readImage, {
+  // With Redis, every instance of the deployment shares the activity buckets (docs/API.md).
+  const deployment = crypto.createHash('sha256').update(`${app.config.databaseUrl ?? app.config.dataDir}|${app.db.pgSchema ?? ''}`).digest('hex').slice(0, 16);
+  const limiter: RateLimiter = app.config.redisUrl
+    ? new RedisRateLimiter(app.config.redisUrl, app.clock, `facevault:${deployment}`, (e) => app.errorLog.append({ time: app.clock.now(), requestId: '-', code: 'InternalError', stage: 'fusion-rate-limit', message: `Redis rate limiting failed, limiting per process: ${e.message}` }))
+    : new LocalRateLimiter(app.clock);
+  if (limiter.close) app.onClose(() => limiter.close!());
+  const service = new FusionService(materials, finder, pool, results, limiter, readImage, {
     fusedMs: retentionFor(rules, 'fused_result')!, ultraMs: retentionFor(rules, 'fused_result_ultra')!,
   });
   return { repo, materials, results, service, readImage, logRetainMs: retentionFor(rules, 'fusion_log')! };

@@ -61,7 +61,7 @@ export class FusionService {
   async admit(caller: Caller, activityId: string) {
     const a = await this.materials.activity(caller, activityId);
     const qps = a.status === 'published' ? this.materials.limits.publishedQps : this.materials.limits.draftQps;
-    if (!this.limiter.take(`${caller.appId}:${a.activity_id}`, qps)) {
+    if (!(await this.limiter.take(`${caller.appId}:${a.activity_id}`, qps))) {
       throw new TcError('RequestLimitExceeded', `activity ${activityId} allows ${qps} request(s) per second while it is ${a.status === 'published' ? 'published' : 'a draft (publish it with ModifyActivity for a higher rate)'}`);
     }
     return a;
