@@ -91,10 +91,11 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
         checks[name] = `error: ${(e as Error).message}`;
       }
     }
-    // Models: "idle" (loads on first use) does not block readiness; loading or failed does.
+    // Models: "idle" (loads on first use) does not block readiness; loading or failed does, and
+    // ready means every default model (optional tasks too) is loaded in every worker.
     const v = app.vision.status();
-    checks.models = v.state === 'ready' ? (v.allLoaded ? 'ok' : 'ok (optional models still loading)') : v.state === 'failed' ? `error: ${v.error}` : v.state;
-    if (v.state === 'loading' || v.state === 'failed') ok = false;
+    checks.models = v.state === 'ready' ? (v.allLoaded ? 'ok' : 'loading (core models serve; optional models still loading)') : v.state === 'failed' ? `error: ${v.error}` : v.state;
+    if (v.state === 'loading' || v.state === 'failed' || (v.state === 'ready' && !v.allLoaded)) ok = false;
     reply.code(ok ? 200 : 503).send({ status: ok ? 'ready' : 'not ready', checks });
   });
 

@@ -46,6 +46,9 @@ export class InferencePool {
   available: TaskName[] = [];
   version = '';
   private completeCount = 0;
+  private respawning = 0;
+  /** Every live thread, loading ones included (close() must stop those too). */
+  private readonly threads = new Set<Worker>();
   private resolveComplete!: () => void;
   private rejectComplete!: (e: Error) => void;
   /** Resolves when every worker has also loaded the optional task models. */
@@ -72,6 +75,11 @@ export class InferencePool {
     return this.slots.length;
   }
 
+  /** The live worker threads and whether each is busy (diagnostics; the crash tests kill one). */
+  get workers(): { thread: Worker; busy: boolean }[] {
+    return this.slots.map((s) => ({ thread: s.worker, busy: s.job !== null }));
+  }
+
   private spawn(): Promise<void> {
     const init: WorkerInit = {
       modelSet: this.opts.modelSet ?? DEFAULT_MODEL_VERSION,
@@ -80,22 +88,29 @@ export class InferencePool {
     };
     const worker = new Worker(new URL('./inference-worker-boot.mjs', import.meta.url), { workerData: init });
     const slot: Slot = { worker, job: null };
+    this.threads.add(worker);
+    worker.once('exit', () => this.threads.delete(worker));
     return new Promise<void>((resolve, reject) => {
       let ready = false;
       worker.on('message', (m: WorkerReply) => {
         if (m.type === 'ready') {
           ready = true;
           this.version = m.version;
-          this.slots.push(slot);
           resolve();
+          if (this.closed) return; // finished loading after close(): it is being stopped
+          this.slots.push(slot);
           this.pump();
         } else if (m.type === 'complete') {
           this.available = m.available;
           if (++this.completeCount === this.opts.threads) this.resolveComplete();
         } else if (m.type === 'failed') {
+          // After 'ready' only optional models failed: the worker still serves the core tasks
+          // (requests needing the others get the error), so it is kept, not restarted in a loop.
           if (ready) this.rejectComplete(deserializeError(m.error));
-          else reject(deserializeError(m.error));
-          void worker.terminate();
+          else {
+            reject(deserializeError(m.error));
+            void worker.terminate();
+          }
         } else {
           const job = slot.job;
           slot.job = null;
@@ -110,16 +125,30 @@ export class InferencePool {
       });
       worker.on('error', (e) => {
         if (!ready) reject(e);
-        slot.job?.reject(new Error(`inference worker crashed: ${e.message}`));
-        slot.job = null;
-      });
-      worker.on('exit', () => {
+        // Out of the rotation now: 'exit' follows, and a job handed over in between would be lost.
         const i = this.slots.indexOf(slot);
         if (i >= 0) this.slots.splice(i, 1);
-        slot.job?.reject(new Error('inference worker exited'));
+        slot.job?.reject(new Error(`the inference worker crashed while analysing this image: ${e.message}`));
+        slot.job = null;
+      });
+      worker.on('exit', (code) => {
+        if (!ready) reject(new Error(`the inference worker exited with code ${code} before its models were loaded`));
+        const i = this.slots.indexOf(slot);
+        if (i >= 0) this.slots.splice(i, 1);
+        slot.job?.reject(new Error(`the inference worker stopped (exit code ${code}) while analysing this image`));
         slot.job = null;
         // A crashed worker is replaced, so one poisoned image cannot shrink the pool for good.
-        if (ready && !this.closed) this.spawn().catch(() => {});
+        if (ready && !this.closed) {
+          this.respawning++;
+          this.spawn().then(
+            () => { this.respawning--; },
+            () => {
+              this.respawning--;
+              // No worker left and none coming: queued jobs would wait forever.
+              if (!this.slots.length && !this.respawning) for (const j of this.queue.splice(0)) j.reject(new Error('no inference worker could be restarted'));
+            },
+          );
+        }
       });
     });
   }
@@ -151,10 +180,18 @@ export class InferencePool {
     return this.queue.length;
   }
 
-  async close(): Promise<void> {
+  /**
+   * Stops every worker by message (see inference-worker.ts: terminate() inside native code can
+   * abort the process); terminate() only for one that has not exited after `graceMs`.
+   */
+  async close(graceMs = 10_000): Promise<void> {
     this.closed = true;
     for (const j of this.queue.splice(0)) j.reject(new Error('the inference pool is closed'));
-    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+    await Promise.all([...this.threads].map((w) => new Promise<void>((resolve) => {
+      const timer = setTimeout(() => { void w.terminate(); }, graceMs);
+      w.once('exit', () => { clearTimeout(timer); resolve(); });
+      w.postMessage({ type: 'close' });
+    })));
     this.slots = [];
   }
 }

@@ -13,6 +13,7 @@ export interface WorkerInit {
 }
 
 export interface WorkerRequest {
+  type?: undefined;
   id: number;
   bytes?: Uint8Array;
   image?: { width: number; height: number; data: Uint8Array };

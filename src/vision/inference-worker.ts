@@ -10,6 +10,14 @@ import type { RgbImage } from './types.ts';
 const init = workerData as WorkerInit;
 const port = parentPort!;
 
+// The pool asks a worker to stop with a message instead of Worker.terminate(): terminating a
+// thread inside ONNX Runtime's native code (a session load or run) aborts the whole process.
+// A message is handled between native calls, so exiting here is safe. Listening from the
+// start covers a stop that arrives while the models are still loading.
+port.on('message', (m: WorkerRequest | { type: 'close' } | null) => {
+  if (m && 'type' in m && m.type === 'close') process.exit(0);
+});
+
 async function main() {
   let analyzer: FaceAnalyzer;
   try {
@@ -24,6 +32,7 @@ async function main() {
     (e) => port.postMessage({ type: 'failed', error: serializeError(e) } satisfies WorkerReply),
   );
   port.on('message', async (req: WorkerRequest) => {
+    if (req && 'type' in req) return; // control message (close), handled above
     try {
       let img: RgbImage;
       let format: string | undefined;
