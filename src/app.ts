@@ -6,7 +6,6 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.ts';
 import { openDb, type Db } from './store/db.ts';
 import { LocalBlobStore } from './store/blob-local.ts';
-import { S3BlobStore } from './store/blob-s3.ts';
 import type { BlobStore } from './store/blob-store.ts';
 import { Keyring, loadOrCreateMasterKey } from './store/keyring.ts';
 import { AccountsRepo } from './store/accounts-repo.ts';
@@ -57,6 +56,8 @@ export interface AppOptions {
   pgSchema?: string;
   /** Start loading the face models right away (serve), instead of on the first request. */
   warmVision?: boolean;
+  /** A vision engine made (and warmed) before the app: serve starts the workers first. */
+  vision?: VisionEngine;
 }
 
 export async function createApp(config: Config, opts: AppOptions = {}): Promise<App> {
@@ -67,10 +68,10 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   closers.push(() => db.close());
   let blobs: BlobStore;
   if (config.objectStore.kind === 'local') blobs = await new LocalBlobStore(config.objectStore.dir).init();
-  else blobs = new S3BlobStore(config.objectStore);
+  else blobs = new (await import('./store/blob-s3.ts')).S3BlobStore(config.objectStore); // AWS SDK only when used
   closers.push(() => blobs.close());
 
-  const vision = VisionEngine.fromConfig(config);
+  const vision = opts.vision ?? VisionEngine.fromConfig(config);
   closers.push(() => vision.close());
   // Failures are kept in vision.status() (/readyz shows them) and retried on first use.
   if (opts.warmVision) vision.warm().catch(() => {});

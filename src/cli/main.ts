@@ -1,10 +1,14 @@
 // The `facevault` command. Account commands work on the configured database directly, so
 // they run with or without a server (SQLite in WAL mode allows both at once).
+// The app's module graph is imported on demand: `serve` starts the inference workers before it
+// imports the rest, so the models load while the main thread is still importing (cold start).
+import os from 'node:os';
 import { CONFIG_VARS, ConfigError, loadConfig, type Config } from '../config.ts';
-import { createApp, cpuCount } from '../app.ts';
+import type { App } from '../app.ts';
 import { parseArgs } from './args.ts';
-import { serveCommand } from './serve.ts';
 import { TcError } from '../api/errors.ts';
+
+const cpuCount = () => os.availableParallelism?.() ?? os.cpus().length;
 
 const USAGE = `facevault — self-hosted face recognition and face fusion (Tencent Cloud API v3 compatible)
 
@@ -39,7 +43,8 @@ function requireFlag(flags: Record<string, string | true>, name: string): string
 }
 class UsageError extends Error {}
 
-async function withApp<T>(config: Config, fn: (app: Awaited<ReturnType<typeof createApp>>) => Promise<T>): Promise<T> {
+async function withApp<T>(config: Config, fn: (app: App) => Promise<T>): Promise<T> {
+  const { createApp } = await import('../app.ts');
   const app = await createApp(config);
   try {
     return await fn(app);
@@ -76,9 +81,14 @@ export async function main(argv: string[]): Promise<number> {
       return Number(v);
     };
     switch (`${cmd} ${sub ?? ''}`.trim()) {
-      case 'serve':
-        await serveCommand(config);
+      case 'serve': {
+        const { VisionEngine } = await import('../services/vision.ts');
+        const vision = VisionEngine.fromConfig(config);
+        vision.warm().catch(() => {}); // failures show in /readyz and the serve log
+        const { serveCommand } = await import('./serve.ts');
+        await serveCommand(config, vision);
         return -1; // keep running
+      }
       case 'accounts create':
         print(await withApp(config, (app) => app.accounts.createAccount(typeof flags.name === 'string' ? flags.name : 'default')));
         return 0;

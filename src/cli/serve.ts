@@ -4,6 +4,7 @@ import { buildServer } from '../api/server.ts';
 import type { Config } from '../config.ts';
 import type { FastifyInstance } from 'fastify';
 import { auditRetentionPolicy } from '../jobs/retention.ts';
+import type { VisionEngine } from '../services/vision.ts';
 
 export interface Running { app: App; server: FastifyInstance; url: string; stop(): Promise<void> }
 
@@ -44,14 +45,14 @@ async function bootstrap(app: App, log: (s: string) => void) {
   log(JSON.stringify(c, null, 2));
 }
 
-export async function serveCommand(config: Config): Promise<void> {
-  // Models load in the background from app creation on: /readyz answers 503 until they are in.
-  const t0 = performance.now();
-  const r = await startServer(config, console.log, { warmVision: true });
+export async function serveCommand(config: Config, vision?: VisionEngine): Promise<void> {
+  // Models load in the background (from before the app's import when `vision` is passed in,
+  // already warming): /readyz answers 503 until every default model is in.
+  const r = await startServer(config, console.log, { warmVision: true, vision });
   r.app.vision.warm().then((p) => p.allLoaded).then(
     () => {
       const v = r.app.vision.status();
-      if (v.state === 'ready') console.log(`models ready: set ${v.version}, ${v.threads} inference threads, tasks ${v.tasks.join(', ')} (core ${v.loadMs} ms, all ${Math.round(performance.now() - t0)} ms)`);
+      if (v.state === 'ready') console.log(`models ready: set ${v.version}, ${v.threads} inference threads, tasks ${v.tasks.join(', ')} (core ${v.loadMs} ms, all ${v.allLoadedMs} ms after the workers started; ready ${Math.round(performance.now())} ms after process start)`);
     },
     (e: Error) => console.error(`facevault: the face models could not be loaded: ${e.message}`),
   );

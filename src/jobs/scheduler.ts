@@ -3,7 +3,7 @@
 // (SET NX, left to expire) so a period's job runs once, and a running lock (SET NX with a
 // renewed expiry) so a slow run never overlaps the next one. A crashed runner's lock expires.
 import crypto from 'node:crypto';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Clock } from '../services/clock.ts';
 
 export interface SchedulerOptions {
@@ -26,20 +26,19 @@ export class JobScheduler {
   private timer: NodeJS.Timeout | null = null;
   private first: NodeJS.Timeout | null = null;
   private running: Promise<boolean> | null = null;
-  private readonly redis: Redis | null;
+  /** ioredis is imported on the first Redis tick: deployments without Redis never load it. */
+  private redis: Redis | null = null;
   private readonly prefix: string;
   private readonly lockTtl: number;
   runs = 0;
 
   constructor(private readonly job: () => Promise<unknown>, private readonly opts: SchedulerOptions) {
-    this.redis = opts.redisUrl ? new Redis(opts.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: true }) : null;
-    this.redis?.on('error', () => {}); // reported by the failing tick instead
     this.prefix = `${opts.keyPrefix ?? 'facevault'}:jobs:${opts.name}`;
     this.lockTtl = opts.lockTtlMs ?? 60_000;
   }
 
   get mode(): 'in-process' | 'redis' {
-    return this.redis ? 'redis' : 'in-process';
+    return this.opts.redisUrl ? 'redis' : 'in-process';
   }
 
   start(): void {
@@ -55,7 +54,7 @@ export class JobScheduler {
   async tick(): Promise<boolean> {
     // Never two runs at once in one process.
     if (this.running) return false;
-    this.running = this.redis ? this.tickRedis() : this.runJob();
+    this.running = this.opts.redisUrl ? this.tickRedis() : this.runJob();
     try {
       return await this.running;
     } finally {
@@ -69,8 +68,17 @@ export class JobScheduler {
     return true;
   }
 
+  private async client(): Promise<Redis> {
+    if (!this.redis) {
+      const { Redis } = await import('ioredis');
+      this.redis = new Redis(this.opts.redisUrl!, { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: true });
+      this.redis.on('error', () => {}); // reported by the failing tick instead
+    }
+    return this.redis;
+  }
+
   private async tickRedis(): Promise<boolean> {
-    const r = this.redis!;
+    const r = await this.client();
     if (r.status === 'wait') await r.connect();
     const token = crypto.randomUUID();
     const lockKey = `${this.prefix}:lock`;

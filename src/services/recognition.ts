@@ -3,7 +3,7 @@
 import type { Caller } from '../api/actions.ts';
 import { Errors, TcError } from '../api/errors.ts';
 import type { Face } from '../vision/types.ts';
-import { cosine } from '../vision/embedder.ts';
+import { cosine } from '../vision/similarity.ts';
 import { cosineToScore, cosineToSimilarityScore } from '../vision/calibration.ts';
 import type { VisionEngine } from './vision.ts';
 import { toFaceAttributesInfo, toFaceQualityInfo } from './analysis.ts';

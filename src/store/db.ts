@@ -5,7 +5,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { sql, Kysely, SqliteDialect, PostgresDialect, Migrator, type Migration, type MigrationProvider } from 'kysely';
 import Database from 'better-sqlite3';
-import pg from 'pg';
 import type { DB } from './schema.ts';
 import { migrations } from './migrations/index.ts';
 
@@ -20,8 +19,13 @@ export interface Db {
   ping(): Promise<void>;
 }
 
-// pg returns int8 as string by default; our ids/times fit in a double.
-pg.types.setTypeParser(20, (v) => Number(v));
+/** pg is loaded only for PostgreSQL deployments (it is not needed at all on SQLite). */
+async function loadPg() {
+  const pg = (await import('pg')).default;
+  // pg returns int8 as string by default; our ids/times fit in a double.
+  pg.types.setTypeParser(20, (v) => Number(v));
+  return pg;
+}
 
 export interface OpenDbOptions {
   databaseUrl: string | null;
@@ -35,6 +39,7 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
   let dialect: Dialect;
   if (opts.databaseUrl) {
     dialect = 'postgres';
+    const pg = await loadPg();
     const schema = opts.pgSchema;
     if (schema) {
       const c = new pg.Client({ connectionString: opts.databaseUrl });

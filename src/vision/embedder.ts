@@ -39,10 +39,4 @@ export function l2normalize(v: Float32Array): Float32Array {
   return v;
 }
 
-/** Cosine similarity of two L2-normalised embeddings (their dot product). */
-export function cosine(a: Float32Array, b: Float32Array): number {
-  if (a.length !== b.length) throw new Error(`embedding sizes differ: ${a.length} vs ${b.length}`);
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
-  return s;
-}
+export { cosine } from './similarity.ts';

@@ -46,12 +46,9 @@ export class FaceAnalyzer {
       set = found;
     }
     verifyModelSet(set, { roles: ['detect', 'landmark68', 'embedding'] });
-    const detector = await FaceDetector.load(set.models.detect, set.path('detect'));
+    // Everything starts loading at once: ORT sessions are created synchronously, but module
+    // imports, file reads and the tfjs WebAssembly compile are asynchronous and overlap them.
     const tasks = new Map<TaskName, TaskModel>();
-    for (const m of [new Landmark68(set), new Embedder(set)]) {
-      await m.prepare();
-      tasks.set(m.task, m);
-    }
     const pending = new Map<TaskName, Promise<void>>();
     const optionalReady = (async () => {
       const optional = await loadOptionalTasks(set, opts.tasks);
@@ -61,8 +58,11 @@ export class FaceAnalyzer {
       }
       await Promise.all(pending.values());
     })();
+    optionalReady.catch(() => {}); // surfaced by load() (foreground) or the request that needs it
+    const core = [new Landmark68(set), new Embedder(set)];
+    const [detector] = await Promise.all([FaceDetector.load(set.models.detect, set.path('detect')), ...core.map((m) => m.prepare())]);
+    for (const m of core) tasks.set(m.task, m);
     if (!opts.background) await optionalReady;
-    else optionalReady.catch(() => {}); // surfaced by the request that needs the task
     return new FaceAnalyzer(set, detector, tasks, optionalReady, pending);
   }
 

@@ -2,9 +2,15 @@
 // pixel is decoded, so a small file claiming a huge image (decompression bomb) costs nothing.
 // Accepted: JPEG, PNG, BMP, WebP (Tencent's list plus WebP). GIF is refused as Tencent does;
 // anything else (SVG, TIFF, HEIF, ...) is refused as undecodable rather than handed to libvips.
-import sharp, { type Metadata } from 'sharp';
+import { createRequire } from 'node:module';
+import type { Metadata } from 'sharp';
+import type SharpModule from 'sharp';
 import { ImageError, type RgbImage } from './types.ts';
 import { decodeBmp, readBmpHeader } from './bmp.ts';
+
+// require, not import: sharp is CommonJS, and loading it through the ESM loader (tsx hooks)
+// cost each inference worker ~0.3 s more at start.
+const sharp = createRequire(import.meta.url)('sharp') as typeof SharpModule;
 
 export type ImageFormat = 'jpeg' | 'png' | 'bmp' | 'webp';
 

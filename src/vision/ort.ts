@@ -1,10 +1,15 @@
 // One place that creates ONNX Runtime sessions. One intra-op thread per session: on this
 // class of machine two threads were ~2x slower (models.md); parallelism comes from workers.
 import fs from 'node:fs';
-import ort from 'onnxruntime-node';
+import { createRequire } from 'node:module';
+import type * as OrtModule from 'onnxruntime-node';
 import { ModelMissingError } from './model-set.ts';
 
-export type Session = ort.InferenceSession;
+// require, not import: loading the CommonJS package through the ESM loader (tsx hooks) is slower
+// at worker start.
+const ort = createRequire(import.meta.url)('onnxruntime-node') as typeof OrtModule;
+
+export type Session = OrtModule.InferenceSession;
 export const Tensor = ort.Tensor;
 
 export async function createSession(file: string): Promise<Session> {
@@ -20,6 +25,6 @@ export async function createSession(file: string): Promise<Session> {
   });
 }
 
-export async function run1(session: Session, input: string, data: Float32Array, shape: number[]): Promise<Record<string, ort.Tensor>> {
-  return session.run({ [input]: new ort.Tensor('float32', data, shape) }) as Promise<Record<string, ort.Tensor>>;
+export async function run1(session: Session, input: string, data: Float32Array, shape: number[]): Promise<Record<string, OrtModule.Tensor>> {
+  return session.run({ [input]: new ort.Tensor('float32', data, shape) }) as Promise<Record<string, OrtModule.Tensor>>;
 }

@@ -11,6 +11,7 @@ import type { Face, Point, RgbImage } from '../types.ts';
 import { eyeLineAngle, sampleRgb, squareAffine, squareToImage } from '../sampling.ts';
 import { HUMAN_MODELS_DIR, loadLocalGraphModel, tf } from './tf-wasm.ts';
 import type { GraphModel } from '@tensorflow/tfjs-converter';
+import type { Tensor } from '@tensorflow/tfjs-core';
 
 const MESH_SIZE = 192;
 const IRIS_SIZE = 64;
@@ -63,7 +64,7 @@ export class FaceMeshModel implements TaskModel {
     const input = tf.tensor4d(pixels, [1, MESH_SIZE, MESH_SIZE, 3]);
     let raw: Float32Array, confidence: number;
     try {
-      const outs = this.mesh!.execute(input) as tf.Tensor[];
+      const outs = this.mesh!.execute(input) as Tensor[];
       try {
         raw = (await outs.find((t) => t.shape[t.shape.length - 1] === 1404)!.data()) as Float32Array;
         confidence = (await outs.find((t) => t.shape[t.shape.length - 1] === 1)!.data())[0];
@@ -114,7 +115,7 @@ export class FaceMeshModel implements TaskModel {
     const input = tf.tensor4d(pixels, [1, IRIS_SIZE, IRIS_SIZE, 3]);
     let data: Float32Array;
     try {
-      const out = this.iris!.execute(input) as tf.Tensor;
+      const out = this.iris!.execute(input) as Tensor;
       try { data = (await out.data()) as Float32Array; } finally { out.dispose(); }
     } finally {
       input.dispose();

@@ -5,12 +5,18 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import * as tf from '@tensorflow/tfjs-core';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { loadGraphModel, type GraphModel } from '@tensorflow/tfjs-converter';
+import type * as TfCore from '@tensorflow/tfjs-core';
+import type * as TfWasm from '@tensorflow/tfjs-backend-wasm';
+import type * as TfConverter from '@tensorflow/tfjs-converter';
+import type { GraphModel } from '@tensorflow/tfjs-converter';
 import { ModelMissingError } from '../model-set.ts';
 
 const require = createRequire(import.meta.url);
+// Loaded with require, not import: these are big CommonJS bundles, and going through the ESM
+// loader (and tsx's hooks) made them take ~1 s per worker instead of ~0.2 s (cold start).
+const tf = require('@tensorflow/tfjs-core') as typeof TfCore;
+const { setWasmPaths } = require('@tensorflow/tfjs-backend-wasm') as typeof TfWasm;
+const { loadGraphModel } = require('@tensorflow/tfjs-converter') as typeof TfConverter;
 
 // Package roots found from their resolved entry points (Human's exports map hides package.json).
 function packageRoot(name: string): string {
@@ -40,7 +46,7 @@ export async function loadLocalGraphModel(jsonFile: string): Promise<GraphModel>
   if (!fs.existsSync(jsonFile)) throw new ModelMissingError(`model file ${jsonFile} is missing; run "npm ci"`);
   const json = JSON.parse(fs.readFileSync(jsonFile, 'utf8'));
   const dir = path.dirname(jsonFile);
-  const weightSpecs: tf.io.WeightsManifestEntry[] = [];
+  const weightSpecs: TfCore.io.WeightsManifestEntry[] = [];
   const buffers: Buffer[] = [];
   for (const group of json.weightsManifest ?? []) {
     weightSpecs.push(...group.weights);
