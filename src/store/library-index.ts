@@ -98,6 +98,10 @@ export class LibraryIndex {
         s.add(m.group_id);
       }
     }
+    const personsIn = new Map<string, number>();
+    for (const gs of a.personGroups.values()) for (const g of gs) personsIn.set(g, (personsIn.get(g) ?? 0) + 1);
+    for (const [g, n] of await this.repo.faceCountsByGroup(appId)) a.groups.get(g)?.faces.reserve(n);
+    for (const [g, n] of personsIn) a.groups.get(g)?.persons.reserve(n);
     // Fetched on the first feature: an erased AppId (data key shredded) then loads as empty.
     let key: Buffer | null = null;
     // Large libraries: decryption and encoding run in worker threads, a few pages in flight,

@@ -263,6 +263,13 @@ export class LibraryRepo {
     }
   }
 
+  /** Faces per group (index rebuilds size their buffers once instead of doubling through them). */
+  async faceCountsByGroup(appId: number): Promise<Map<string, number>> {
+    const rows = await this.db.kysely.selectFrom('faces as f').innerJoin('group_persons as m', (j) => j.onRef('m.app_id', '=', 'f.app_id').onRef('m.person_id', '=', 'f.person_id'))
+      .select(['m.group_id', (eb) => eb.fn.countAll<number>().as('n')]).where('f.app_id', '=', appId).groupBy('m.group_id').execute();
+    return new Map(rows.map((r) => [r.group_id, Number(r.n)]));
+  }
+
   async groupIds(appId: number): Promise<{ group_id: string; created_at: number }[]> {
     return this.db.kysely.selectFrom('face_groups').select(['group_id', 'created_at']).where('app_id', '=', appId).execute();
   }

@@ -153,6 +153,11 @@ export class VectorIndex {
     return [this.codes, this.resid, this.scales, this.bits, ...(this.coarse ? [this.coarse.view()] : [])];
   }
 
+  /** Sizes the buffers for `rows` up front (a rebuild knows its counts; doubling would leave freed copies behind). */
+  reserve(rows: number): void {
+    if (rows > this.cap) this.grow(rows);
+  }
+
   private grow(cap: number): void {
     const codes = new Int8Array(cap * DIM); codes.set(this.codes);
     const resid = new Uint8Array(cap * HALF); resid.set(this.resid);
