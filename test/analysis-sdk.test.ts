@@ -123,6 +123,18 @@ describe.skipIf(!hasTestdata)('analysis actions via the SDK', () => {
     expect(attrs.FaceDetailInfos[0].FaceDetailAttributesInfo.Gender.Type).toBe(0);
   }, 120_000);
 
+  it('edge inputs: the 32-bit PNG (alpha) decodes and its face is Obama; the blank image has no face', async () => {
+    const png = tdBase64('faces/edge/32bit.png');
+    const d = await t.iai().DetectFace({ Image: png });
+    expect([d.ImageWidth, d.ImageHeight]).toEqual([626, 1200]);
+    expect(d.FaceInfos).toHaveLength(1);
+    const c = await t.iai().CompareFace({ ImageA: png, ImageB: tdBase64('faces/identities/obama/obama.jpg'), FaceMatchingStrategy: 1 });
+    expect(c.Score).toBeGreaterThan(50);
+    const a = await t.iai().AnalyzeFace({ Image: png, Mode: 1 });
+    expect(a.FaceShapeSet).toHaveLength(1);
+    expect(await errorCode(t.iai().DetectFace({ Image: tdBase64('faces/edge/white.png') }))).toBe('FailedOperation.ImageFacedetectFailed');
+  }, 120_000);
+
   it('AnalyzeDenseLandmarks returns every DenseFaceShape part', async () => {
     const r = await t.iai().AnalyzeDenseLandmarks({ Image: tdBase64('faces/identities/obama/obama.jpg'), Mode: 1 });
     const d = r.DenseFaceShapeSet[0];
