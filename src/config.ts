@@ -14,6 +14,7 @@ export interface Config {
   region: string;
   masterKey: string | null; // null = generated into dataDir/master.key
   bodyLimitBytes: number;
+  uploadLimitBytes: number; // multipart/form-data bodies of upload actions (CreateMaterial)
   bootstrapSecretId: string | null;
   bootstrapSecretKey: string | null;
   publicUrl: string | null;
@@ -49,6 +50,7 @@ export const CONFIG_VARS: ConfigVar[] = [
   { name: 'FACEVAULT_REGION', default: 'ap-guangzhou', description: 'The deployment region; requests naming another region are refused' },
   { name: 'FACEVAULT_MASTER_KEY', default: '(generated into <data dir>/master.key, mode 0600)', description: '32-byte key, base64 or hex; encrypts secret keys and face features at rest' },
   { name: 'FACEVAULT_BODY_LIMIT', default: '10485760', description: 'Largest request body in bytes (Tencent: 10 MB for TC3 POST)' },
+  { name: 'FACEVAULT_UPLOAD_LIMIT', default: '52428800', description: 'Largest multipart/form-data upload in bytes (CreateMaterial with a file part)' },
   { name: 'FACEVAULT_BOOTSTRAP_SECRET_ID', default: '(none)', description: 'With FACEVAULT_BOOTSTRAP_SECRET_KEY: the root key created on first start when no account exists' },
   { name: 'FACEVAULT_BOOTSTRAP_SECRET_KEY', default: '(none)', description: 'See FACEVAULT_BOOTSTRAP_SECRET_ID' },
   { name: 'FACEVAULT_PUBLIC_URL', default: 'http://<host>:<port>', description: 'Base URL used in result links handed to clients' },
@@ -136,6 +138,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cpuCount = 2): 
   return {
     port, host, dataDir, databaseUrl, objectStore, redisUrl, region, masterKey,
     bodyLimitBytes: intVar(env, 'FACEVAULT_BODY_LIMIT', 10 * 1024 * 1024, 1024, 512 * 1024 * 1024),
+    uploadLimitBytes: intVar(env, 'FACEVAULT_UPLOAD_LIMIT', 50 * 1024 * 1024, 1024, 2 * 1024 ** 3),
     bootstrapSecretId, bootstrapSecretKey,
     publicUrl: publicUrl?.replace(/\/+$/, '') ?? null,
     urlAllowList,

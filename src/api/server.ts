@@ -6,11 +6,14 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import type { App } from '../app.ts';
 import { ACTIONS, VERSIONS, type CallContext, type ServiceName } from './actions.ts';
 import { TcError } from './errors.ts';
+import { multipartBoundary, parseMultipart } from './multipart.ts';
 import { hostCandidates, parseAuthorization, signaturesEqual, tc3Signature, utcDate } from './tc3-signature.ts';
 import { redactParams } from '../services/redact.ts';
 import type { Authenticated } from '../services/accounts.ts';
 
 const MAX_SKEW_SECONDS = 300;
+/** Actions that take a file part in a multipart/form-data body, up to FACEVAULT_UPLOAD_LIMIT. */
+const UPLOAD_ACTIONS = new Set(['facefusion:CreateMaterial']);
 
 function header(req: FastifyRequest, name: string): string | undefined {
   const v = req.headers[name.toLowerCase()];
@@ -57,6 +60,8 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
   server.removeAllContentTypeParsers();
   // The signature covers the exact body bytes, so keep them raw and parse JSON ourselves.
   server.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  // Uploads may be larger than ordinary calls; which actions accept them is checked in handle().
+  server.addContentTypeParser(/^multipart\/form-data/i, { parseAs: 'buffer', bodyLimit: Math.max(app.config.uploadLimitBytes, app.config.bodyLimitBytes) }, (_req, body, done) => done(null, body));
 
   server.setErrorHandler((err: Error & { code?: string; statusCode?: number }, req, reply) => {
     const traceId = header(req, 'x-tc-traceid');
@@ -142,7 +147,13 @@ async function handle(app: App, req: FastifyRequest, a: Attempt): Promise<Record
 
   const body = req.body as Buffer | undefined;
   let params: unknown = {};
-  if (body && body.length > 0) {
+  const boundary = multipartBoundary(header(req, 'content-type') ?? '');
+  if (boundary) {
+    if (!UPLOAD_ACTIONS.has(`${service}:${a.action}`) && (body?.length ?? 0) > app.config.bodyLimitBytes) {
+      throw new TcError('RequestSizeLimitExceeded', `request body exceeds the limit of ${app.config.bodyLimitBytes} bytes (larger multipart uploads are for ${[...UPLOAD_ACTIONS].join(', ')})`);
+    }
+    params = parseMultipart(body ?? Buffer.alloc(0), boundary);
+  } else if (body && body.length > 0) {
     try {
       params = JSON.parse(body.toString('utf8'));
     } catch (e) {

@@ -12,6 +12,11 @@ export function redactParams(value: unknown, key = ''): unknown {
     if (PAYLOAD_KEY.test(key) || value.length > 1024 || BASE64_RUN.test(value)) return { redacted: true, bytes: Buffer.byteLength(value), sha256: crypto.createHash('sha256').update(value).digest('hex') };
     return value;
   }
+  // Binary (multipart file parts, typed arrays such as features): size and hash only.
+  if (Buffer.isBuffer(value) || ArrayBuffer.isView(value)) {
+    const bytes = Buffer.from((value as ArrayBufferView).buffer, (value as ArrayBufferView).byteOffset, (value as ArrayBufferView).byteLength);
+    return { redacted: true, bytes: bytes.length, sha256: crypto.createHash('sha256').update(bytes).digest('hex') };
+  }
   // A long run of numbers is what a face feature looks like; it never enters a log.
   if (Array.isArray(value) && value.length > 32 && value.every((v) => typeof v === 'number')) return { redacted: true, numbers: value.length };
   if (Array.isArray(value)) return value.map((v) => redactParams(v, key));

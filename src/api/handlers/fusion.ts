@@ -285,9 +285,11 @@ export function registerFusion(app: App): void {
     only(p, ['ActivityId', 'MaterialName', 'Image', 'Url']);
     const activityId = str(p, 'ActivityId', { required: true, max: 64 })!;
     const name = str(p, 'MaterialName', { max: 64 }) ?? '';
-    const input = imageInput(p, 'Image', 'Url', 'Material');
+    // A multipart upload (docs/API.md) hands the file part over as raw bytes.
+    const upload = Buffer.isBuffer(p.Image) ? (p.Image as Buffer) : null;
+    const input = upload ? null : imageInput(p, 'Image', 'Url', 'Material');
     await mats.activity(ctx.caller, activityId);
-    const bytes = await app.fusion.readImage(input, input.url ? 'Url' : 'Image', { maxBase64Bytes: 10 * 1024 * 1024, maxUrlBytes: 20 * 1024 * 1024 });
+    const bytes = upload ?? await app.fusion.readImage(input!, input!.url ? 'Url' : 'Image', { maxBase64Bytes: 10 * 1024 * 1024, maxUrlBytes: 20 * 1024 * 1024 });
     const { row, faces } = await mats.createMaterial(ctx.caller, activityId, name, bytes);
     const faceRows = faces.map((f) => ({ face_index: f.index, x: Math.round(f.box.x), y: Math.round(f.box.y), width: Math.round(f.box.width), height: Math.round(f.box.height) })) as MaterialFaceRow[];
     return { MaterialId: row.material_id, Material: mapMaterial(row, faceRows) };
