@@ -35,10 +35,17 @@ export class GroupsService {
   }
 
   async delete(caller: Caller, groupId: string) {
-    await libraryWrite(this.ctx, caller.appId, async (w) => {
+    const images = await libraryWrite(this.ctx, caller.appId, async (w) => {
       if (!(await w.getGroup(groupId))) throw groupNotFound(groupId);
-      await w.deleteGroup(groupId);
+      const members = (await w.listMembers(groupId, 0, 10_000_000)).map((m) => m.person_id);
+      const kept = await w.imageKeys(members);
+      const orphans = new Set(await w.deleteGroup(groupId));
+      // Persons deleted with the group take their kept images with them.
+      const keys = kept.filter((k) => orphans.has(k.person_id)).map((k) => k.key);
+      await w.deleteBlobRecords(keys);
+      return keys;
     });
+    if (images.length) await this.ctx.images?.discard(images);
     return {};
   }
 

@@ -8,6 +8,7 @@ import type { GroupRow, LibraryWriter } from '../store/library-repo.ts';
 import { QUALITY_MIN, UNIQUE_PERSON_SCORE, type EnrolmentExtras, type FaceRect, type ImageInput, type LibraryFace } from './library-deps.ts';
 import { checkFaceCapacity } from './library-limits.ts';
 import { groupNotFound, libraryWrite, newFaceId, personNotFound, type LibraryContext } from './library-context.ts';
+import { dropImageRecords, recordImages, type PendingImage } from '../store/enrolment-images.ts';
 
 export const MAX_FACES_PER_PERSON = 5;
 export const MAX_FACES_PER_CALL = 4;
@@ -42,14 +43,34 @@ export class PersonsService {
   constructor(private readonly ctx: LibraryContext) {}
 
   /** Detects the largest face of the image and applies QualityControl. */
-  private async oneFace(caller: Caller, image: ImageInput, version: string, qualityControl: number, age = false): Promise<LibraryFace> {
+  private async oneFace(caller: Caller, image: ImageInput, version: string, qualityControl: number, age = false): Promise<LibraryFace & { image?: Buffer }> {
     const r = await this.ctx.faces.faces(caller, image, { maxFaces: 1, quality: qualityControl > 0, modelVersion: version, ...(age ? { attributes: true } : {}) });
     const face = r.faces[0];
     if (!face) throw new TcError('InvalidParameterValue.NoFaceInPhoto', 'Image/Url: no face was found in the image');
     if (qualityControl > 0 && face.quality !== undefined && face.quality < QUALITY_MIN[qualityControl]) {
       throw new TcError('FailedOperation.FaceQualityNotQualified', `the face's quality score ${Math.round(face.quality)} is below QualityControl ${qualityControl} (needs ${QUALITY_MIN[qualityControl]})`);
     }
-    return face;
+    return { ...face, image: r.image };
+  }
+
+  /** Seals and stores the enrolment images of faces about to be written (groups that keep them). */
+  private async keepImages(appId: number, key: Buffer, faces: { faceId: string; image?: Buffer }[]): Promise<PendingImage[]> {
+    const out: PendingImage[] = [];
+    try {
+      for (const f of faces) {
+        if (!f.image) throw new Error('the enrolment image is not available to keep');
+        out.push(await this.ctx.images!.put(key, appId, f.faceId, f.image));
+      }
+    } catch (e) {
+      await this.ctx.images!.discard(out.map((i) => i.key)).catch(() => {});
+      throw e;
+    }
+    return out;
+  }
+
+  /** Removes the objects of images whose rows a committed write deleted. */
+  private async discardImages(keys: string[]) {
+    if (keys.length) await this.ctx.images?.discard(keys);
   }
 
   private async sealCombined(w: LibraryWriter, key: Buffer, personId: string, extra: Float32Array[], drop: Set<string> = new Set()): Promise<Buffer | null> {
@@ -87,7 +108,9 @@ export class PersonsService {
     }
     const key = await this.ctx.crypto.dataKey(appId);
     const faceId = newFaceId();
-    await libraryWrite(this.ctx, appId, async (w) => {
+    const expiresAt = extras.consent?.retentionDays ? this.ctx.clock.now() + extras.consent.retentionDays * DAY_MS : null;
+    const kept = group.keep_images && this.ctx.images ? await this.keepImages(appId, key, [{ faceId, image: face.image }]) : [];
+    await this.ctx.images!.withImages(kept, () => libraryWrite(this.ctx, appId, async (w) => {
       // Re-checked under the app's write lock: the checks above ran before the (slow) inference.
       if (!(await w.getGroup(inp.groupId))) throw groupNotFound(inp.groupId);
       if (await w.getPerson(inp.personId)) throw new TcError('InvalidParameterValue.PersonIdAlreadyExist', `PersonId: person "${inp.personId}" already exists`);
@@ -97,9 +120,10 @@ export class PersonsService {
         created_at: w.now, updated_at: w.now, last_used_at: w.now,
       }, extras.consent?.retentionDays ? w.now + extras.consent.retentionDays * DAY_MS : null);
       await w.insertMembership(inp.groupId, inp.personId, ex);
-      await w.insertFace({ face_id: faceId, person_id: inp.personId, feature: this.ctx.crypto.sealFace(key, appId, faceId, face.embedding), face_rect: JSON.stringify(rect), image_key: null, created_at: w.now });
+      await w.insertFace({ face_id: faceId, person_id: inp.personId, feature: this.ctx.crypto.sealFace(key, appId, faceId, face.embedding), face_rect: JSON.stringify(rect), image_key: kept[0]?.key ?? null, created_at: w.now });
+      await recordImages(w, kept, expiresAt);
       if (extras.consent) await this.recordConsent(w, caller, inp.personId, [faceId], extras);
-    });
+    }));
     return { FaceId: faceId, FaceRect: rect, SimilarPersonId: '', FaceModelVersion: group.face_model_version };
   }
 
@@ -114,22 +138,31 @@ export class PersonsService {
   }
 
   async delete(caller: Caller, personId: string) {
-    await libraryWrite(this.ctx, caller.appId, async (w) => {
+    const images = await libraryWrite(this.ctx, caller.appId, async (w) => {
       if (!(await w.getPerson(personId))) throw personNotFound(personId);
+      const keys = await dropImageRecords(w, [personId]);
       await w.deletePerson(personId);
+      return keys;
     });
+    await this.discardImages(images);
     return {};
   }
 
   async deleteFromGroup(caller: Caller, personId: string, groupId: string) {
-    await libraryWrite(this.ctx, caller.appId, async (w) => {
+    const images = await libraryWrite(this.ctx, caller.appId, async (w) => {
       if (!(await w.getGroup(groupId))) throw groupNotFound(groupId);
       if (!(await w.getPerson(personId))) throw personNotFound(personId);
       if (!(await w.membership(groupId, personId))) throw new TcError('FailedOperation.GroupPersonMapNotExist', `person "${personId}" is not in group "${groupId}"`);
       // Tencent: removing a person from its last group deletes the person and its faces.
-      if ((await w.countMemberships(personId)) <= 1) await w.deletePerson(personId);
-      else await w.deleteMembership(groupId, personId);
+      if ((await w.countMemberships(personId)) <= 1) {
+        const keys = await dropImageRecords(w, [personId]);
+        await w.deletePerson(personId);
+        return keys;
+      }
+      await w.deleteMembership(groupId, personId);
+      return [];
     });
+    await this.discardImages(images);
     return {};
   }
 
@@ -225,11 +258,14 @@ export class PersonsService {
     const existing = (await r.faces(personId)).map((f) => this.ctx.crypto.openFace(key, appId, f.face_id, f.feature));
     if (existing.length >= MAX_FACES_PER_PERSON) throw new TcError('InvalidParameterValue.PersonFaceNumExceed', `person "${personId}" already has ${existing.length} faces, the maximum`);
     const codes: number[] = [];
-    const added: { index: number; face: LibraryFace; faceId: string }[] = [];
+    const added: { index: number; face: LibraryFace; faceId: string; image?: Buffer }[] = [];
     for (let i = 0; i < images.length; i++) {
       let face: LibraryFace | undefined;
+      let image: Buffer | undefined;
       try {
-        face = (await this.ctx.faces.faces(caller, images[i], { maxFaces: 1, quality: qualityControl > 0, modelVersion: person.face_model_version, ...(gate.minAge > 0 ? { attributes: true } : {}) })).faces[0];
+        const found = await this.ctx.faces.faces(caller, images[i], { maxFaces: 1, quality: qualityControl > 0, modelVersion: person.face_model_version, ...(gate.minAge > 0 ? { attributes: true } : {}) });
+        face = found.faces[0];
+        image = found.image;
       } catch (e) {
         codes.push(retCodeOf(e));
         continue;
@@ -242,13 +278,16 @@ export class PersonsService {
       for (const v of existing) best = Math.max(best, dot(v, face.embedding));
       if (existing.length && this.ctx.scale.score(best) < threshold) { codes.push(RET.mismatch); continue; }
       codes.push(RET.ok);
-      added.push({ index: i, face, faceId: newFaceId() });
+      added.push({ index: i, face, faceId: newFaceId(), image });
     }
     for (const v of existing) v.fill(0);
     if (added.length) {
       await this.ctx.index.sync(appId);
       await checkFaceCapacity(this.ctx.limits, this.ctx.index, r, (await r.memberships(personId, 0, this.ctx.limits.groupsPerPerson)).map((m) => m.group_id), added.length, added.length);
-      await libraryWrite(this.ctx, appId, async (w) => {
+      // A person in any group that keeps enrolment images has its new faces' images kept.
+      const groups = await r.getGroups((await r.memberships(personId, 0, this.ctx.limits.groupsPerPerson)).map((m) => m.group_id));
+      const kept = groups.some((g) => g.keep_images) && this.ctx.images ? await this.keepImages(appId, key, added) : [];
+      await this.ctx.images!.withImages(kept, () => libraryWrite(this.ctx, appId, async (w) => {
         if (!(await w.getPerson(personId))) throw personNotFound(personId);
         const now = (await w.faces(personId)).length;
         if (now + added.length > MAX_FACES_PER_PERSON) {
@@ -256,11 +295,12 @@ export class PersonsService {
         }
         const combined = await this.sealCombined(w, key, personId, added.map((a) => a.face.embedding));
         for (const a of added) {
-          await w.insertFace({ face_id: a.faceId, person_id: personId, feature: this.ctx.crypto.sealFace(key, appId, a.faceId, a.face.embedding), face_rect: JSON.stringify(a.face.rect), image_key: null, created_at: w.now });
+          await w.insertFace({ face_id: a.faceId, person_id: personId, feature: this.ctx.crypto.sealFace(key, appId, a.faceId, a.face.embedding), face_rect: JSON.stringify(a.face.rect), image_key: kept.find((k) => k.faceId === a.faceId)?.key ?? null, created_at: w.now });
         }
+        await recordImages(w, kept, person.expires_at);
         await w.updatePerson(personId, { combined_feature: combined, updated_at: w.now });
         if (extras.consent) await this.recordConsent(w, caller, personId, added.map((a) => a.faceId), extras);
-      });
+      }));
     }
     return {
       SucFaceNum: added.length, SucFaceIds: added.map((a) => a.faceId), RetCode: codes, SucIndexes: added.map((a) => a.index),
@@ -271,7 +311,7 @@ export class PersonsService {
   async deleteFaces(caller: Caller, personId: string, faceIds: string[]) {
     const appId = caller.appId;
     const key = await this.ctx.crypto.dataKey(appId);
-    const deleted = await libraryWrite(this.ctx, appId, async (w) => {
+    const { hit: deleted, images } = await libraryWrite(this.ctx, appId, async (w) => {
       if (!(await w.getPerson(personId))) throw personNotFound(personId);
       const faces = await w.faces(personId);
       const wanted = new Set(faceIds);
@@ -279,10 +319,12 @@ export class PersonsService {
       if (!hit.length) throw new TcError('InvalidParameterValue.FaceIdNotExist', `FaceIds: none of the given faces belong to person "${personId}"`);
       if (hit.length >= faces.length) throw new TcError('InvalidParameterValue.DeleteFaceNumExceed', `a person keeps at least one face; person "${personId}" has ${faces.length} and ${hit.length} would be deleted`);
       const combined = await this.sealCombined(w, key, personId, [], new Set(hit));
+      const images = await dropImageRecords(w, [personId], hit);
       await w.deleteFaces(personId, hit);
       await w.updatePerson(personId, { combined_feature: combined, updated_at: w.now });
-      return hit;
+      return { hit, images };
     });
+    await this.discardImages(images);
     return { SucDeletedNum: deleted.length, SucFaceIds: deleted };
   }
 }

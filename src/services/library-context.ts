@@ -5,6 +5,7 @@ import type { EnrolmentPolicy, FaceSource, ScoreScale } from './library-deps.ts'
 import type { LibraryRepo, LibraryWriter } from '../store/library-repo.ts';
 import type { LibraryIndex } from '../store/library-index.ts';
 import type { FeatureCrypto } from '../store/feature-crypto.ts';
+import type { EnrolmentImages } from '../store/enrolment-images.ts';
 import { TcError } from '../api/errors.ts';
 import type { LibraryLimits } from './library-limits.ts';
 
@@ -19,6 +20,8 @@ export interface LibraryContext {
   limits: LibraryLimits;
   /** Consent and minimum-age rules for enrolment (absent: no privacy policy applies). */
   privacy?: EnrolmentPolicy;
+  /** Kept enrolment images (groups created with KeepEnrolmentImages). */
+  images?: EnrolmentImages;
 }
 
 /** A write transaction followed by the index catching up, so the reply reflects the write. */

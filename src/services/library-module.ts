@@ -3,6 +3,7 @@ import type { App } from '../app.ts';
 import { FeatureCrypto } from '../store/feature-crypto.ts';
 import { LibraryIndex } from '../store/library-index.ts';
 import { LibraryRepo } from '../store/library-repo.ts';
+import { EnrolmentImages } from '../store/enrolment-images.ts';
 import { GroupsService } from './face-groups.ts';
 import { PersonsService } from './face-persons.ts';
 import { SearchService } from './face-search.ts';
@@ -31,7 +32,7 @@ export function createLibraryModule(app: App, opts: { faces?: FaceSource; scale?
   const index = new LibraryIndex(repo, crypto);
   // Decoding and inference run in app.vision's worker pool; Url inputs use its SSRF-safe fetch.
   const faces = opts.faces ?? visionFaceSource(app.vision);
-  const ctx: LibraryContext = { repo, index, crypto, clock: app.clock, faces, scale: opts.scale ?? scoreScale(), limits: { ...TENCENT_LIMITS, ...opts.limits }, privacy: app.privacy?.policy };
+  const ctx: LibraryContext = { repo, index, crypto, clock: app.clock, faces, scale: opts.scale ?? scoreScale(), limits: { ...TENCENT_LIMITS, ...opts.limits }, privacy: app.privacy?.policy, images: new EnrolmentImages(app.blobs, crypto) };
   // Rebuild in the background; every search awaits its app's sync, which waits for the load.
   const loaded = index.loadAll();
   loaded.catch((e) => app.errorLog.append({ time: app.clock.now(), requestId: '-', code: 'InternalError', message: `search index rebuild failed: ${(e as Error).message}` }));

@@ -174,6 +174,23 @@ export class LibraryWriter extends LibraryReader {
   async insertConsent(c: Omit<ConsentRow, 'app_id' | 'data_class' | 'expires_at'>, expiresAt: number | null = null) {
     await this.q.insertInto('consents').values({ ...c, app_id: this.appId, data_class: 'consent', expires_at: expiresAt }).execute();
   }
+  /** A `blobs` record of an object written for this library write (enrolment images). */
+  async insertBlobRecord(b: { key: string; data_class: string; expires_at: number | null; size: number; content_type: string; owner_ref: string }) {
+    await this.q.insertInto('blobs').values({ ...b, app_id: this.appId, created_at: this.now }).execute();
+  }
+  async deleteBlobRecords(keys: string[]) {
+    for (let i = 0; i < keys.length; i += 500) await this.q.deleteFrom('blobs').where('app_id', '=', this.appId).where('key', 'in', keys.slice(i, i + 500)).execute();
+  }
+  /** Kept enrolment image keys of these persons' faces (optionally only of `faceIds`). */
+  async imageKeys(personIds: string[], faceIds?: string[]): Promise<{ person_id: string; key: string }[]> {
+    const out: { person_id: string; key: string }[] = [];
+    for (let i = 0; i < personIds.length; i += 500) {
+      let q = this.q.selectFrom('faces').select(['person_id', 'image_key']).where('app_id', '=', this.appId).where('person_id', 'in', personIds.slice(i, i + 500)).where('image_key', 'is not', null);
+      if (faceIds) q = q.where('face_id', 'in', faceIds.length ? faceIds : ['']);
+      for (const r of await q.execute()) out.push({ person_id: r.person_id, key: r.image_key! });
+    }
+    return out;
+  }
   async deleteFaces(personId: string, faceIds: string[]) {
     if (!faceIds.length) return;
     await this.q.deleteFrom('faces').where('app_id', '=', this.appId).where('person_id', '=', personId).where('face_id', 'in', faceIds).execute();

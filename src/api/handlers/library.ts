@@ -13,7 +13,7 @@ export function registerLibrary(app: App): void {
 
   reg('CreateGroup', async (ctx, p) => lib.groups.create(ctx.caller, {
     groupName: v.name(p, 'GroupName', 'GroupName', 60, true)!, groupId: v.id(p, 'GroupId'), exDescriptions: v.groupExDescriptions(p),
-    tag: v.tag(p) ?? '', faceModelVersion: v.faceModelVersion(p, DEFAULT_VERSION), keepImages: false,
+    tag: v.tag(p) ?? '', faceModelVersion: v.faceModelVersion(p, DEFAULT_VERSION), keepImages: v.int(p, 'KeepEnrolmentImages', 0, 0, 1) === 1,
   }));
   reg('DeleteGroup', async (ctx, p) => lib.groups.delete(ctx.caller, v.id(p, 'GroupId')));
   reg('GetGroupInfo', async (ctx, p) => lib.groups.info(ctx.caller, v.id(p, 'GroupId')));
