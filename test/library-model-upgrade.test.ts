@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorCode, startTestServer, tempDir, type TestServer } from './helpers/server.ts';
 import { hasTestdata, td, testdataSkipReason } from './helpers/testdata.ts';
 import { loadModelSets } from '../src/vision/model-set.ts';
+import { ModelUpgradesRepo } from '../src/store/model-upgrades-repo.ts';
 
 if (!hasTestdata) console.log(testdataSkipReason);
 const file = (who: string, f: string) => td('faces', 'identities', who, f);
@@ -98,4 +99,88 @@ describe.skipIf(!hasTestdata)('kept enrolment images and model upgrades', () => 
     expect(await t.run.app.blobs.list('library/')).toEqual([rows[0].key]);
     await c.DeleteGroup({ GroupId: 'kept2' });
   }, 60_000);
+  const featureRows = (personIds: string[]) => t.run.app.db.kysely.selectFrom('faces').select(['face_id', 'feature']).where('person_id', 'in', personIds).orderBy('face_id').execute();
+  const altRows = () => t.run.app.db.kysely.selectFrom('face_alt_features').selectAll().execute();
+  const appId = () => Number(t.creds.AppId);
+
+  it('refuses upgrades it cannot do, with the reason', async () => {
+    // 'plain' (from the first test) kept no images.
+    const e = await c.UpgradeGroupFaceModelVersion({ GroupId: 'plain', FaceModelVersion: '3.1' }).catch((x: any) => x);
+    expect(e.code).toBe('FailedOperation.GroupCannotUpgrade');
+    expect(e.message).toMatch(/re-enrol/);
+    expect(await errorCode(c.UpgradeGroupFaceModelVersion({ GroupId: 'plain', FaceModelVersion: '9.9' }))).toBe('InvalidParameterValue.FaceModelVersionIllegal');
+    expect(await errorCode(c.UpgradeGroupFaceModelVersion({ GroupId: 'nope', FaceModelVersion: '3.1' }))).toBe('InvalidParameterValue.GroupIdNotExist');
+    await c.CreateGroup({ GroupId: 'new', GroupName: 'New', FaceModelVersion: '3.1', KeepEnrolmentImages: 1 });
+    const down = await c.UpgradeGroupFaceModelVersion({ GroupId: 'new', FaceModelVersion: '3.0' }).catch((x: any) => x);
+    expect(down.code).toBe('FailedOperation.GroupCannotUpgrade');
+    expect(down.message).toMatch(/downgrade/);
+    expect(await errorCode(c.GetUpgradeGroupFaceModelVersionResult({ JobId: 'nope' }))).toBe('FailedOperation.UpgradeJobIdNotExist');
+    expect(await errorCode(c.RevertGroupFaceModelVersion({ JobId: 'nope' }))).toBe('FailedOperation.UpgradeJobIdNotExist');
+    expect(await altRows()).toHaveLength(0);
+  }, 60_000);
+
+  it('upgrades a group from its kept images, searches on the new version, reverts once', async () => {
+    await c.CreateGroup({ GroupId: 'up', GroupName: 'Up', KeepEnrolmentImages: 1 });
+    await c.CreatePerson({ GroupId: 'up', PersonId: 'u-obama', PersonName: 'Obama', Image: b64('obama', 'obama.jpg') });
+    await c.CreateFace({ PersonId: 'u-obama', Images: [b64('obama', 'obama1.jpg')] });
+    await c.CreatePerson({ GroupId: 'up', PersonId: 'u-biden', PersonName: 'Biden', Image: b64('biden', 'biden.jpg') });
+    const before = await featureRows(['u-obama', 'u-biden']);
+    expect(before).toHaveLength(3);
+
+    const { JobId } = await c.UpgradeGroupFaceModelVersion({ GroupId: 'up', FaceModelVersion: '3.1' });
+    expect(typeof JobId).toBe('string');
+    await t.run.app.library.upgrades.settled(appId(), JobId);
+    const r = await c.GetUpgradeGroupFaceModelVersionResult({ JobId });
+    expect(r).toMatchObject({ Status: 1, Progress: 100, FromFaceModelVersion: '3.0', ToFaceModelVersion: '3.1', GroupId: 'up', EndTimestamp: 0 });
+    expect(r.StartTime).toBeGreaterThan(0);
+    const list = await c.GetUpgradeGroupFaceModelVersionJobList({ Limit: 10 });
+    expect(list.JobNum).toBe(1);
+    expect(list.JobInfos[0]).toMatchObject({ JobId, GroupId: 'up', FromFaceModelVersion: '3.0', ToFaceModelVersion: '3.1', Status: 1 });
+
+    expect((await c.GetGroupInfo({ GroupId: 'up' })).FaceModelVersion).toBe('3.1');
+    expect((await c.GetPersonGroupInfo({ PersonId: 'u-obama' })).FaceModelVersion).toBe('3.1');
+    // The "3.1" set ran (its own workers) and every face now serves a newly sealed feature;
+    // the 3.0 features are kept aside for a revert.
+    expect(((t.run.app.vision as any).extraPools as Map<string, unknown>).has('3.1')).toBe(true);
+    const after = await featureRows(['u-obama', 'u-biden']);
+    for (let i = 0; i < 3; i++) expect(after[i].feature.equals(before[i].feature)).toBe(false);
+    const alt = await altRows();
+    expect(alt.map((a) => a.model_version)).toEqual(['3.0', '3.0', '3.0']);
+    for (const b of before) expect(alt.find((a) => a.face_id === b.face_id)!.feature.equals(b.feature)).toBe(true);
+
+    const s = await c.SearchFaces({ GroupIds: ['up'], Image: b64('obama', 'obama2.jpg') });
+    expect(s.FaceModelVersion).toBe('3.1');
+    expect(s.Results[0].Candidates[0].PersonId).toBe('u-obama');
+    expect(await errorCode(c.SearchFaces({ GroupIds: ['up', 'plain'], Image: b64('obama', 'obama2.jpg') }))).toBe('FailedOperation.AcrossVersionsError');
+    expect(await errorCode(c.UpgradeGroupFaceModelVersion({ GroupId: 'up', FaceModelVersion: '3.1' }))).toBe('FailedOperation.GroupCannotUpgrade');
+
+    // A face added after the upgrade gets a 3.0 feature from its kept image on revert.
+    await c.CreateFace({ PersonId: 'u-biden', Images: [b64('biden', 'biden2.jpg')] });
+    await c.RevertGroupFaceModelVersion({ JobId });
+    expect((await c.GetUpgradeGroupFaceModelVersionResult({ JobId })).Status).toBe(2);
+    expect((await c.GetGroupInfo({ GroupId: 'up' })).FaceModelVersion).toBe('3.0');
+    expect((await c.GetPersonGroupInfo({ PersonId: 'u-biden' })).FaceModelVersion).toBe('3.0');
+    const reverted = await featureRows(['u-obama', 'u-biden']);
+    expect(reverted).toHaveLength(4);
+    for (const b of before) expect(reverted.find((x) => x.face_id === b.face_id)!.feature.equals(b.feature)).toBe(true);
+    expect(await altRows()).toHaveLength(0);
+    const s2 = await c.SearchPersons({ GroupIds: ['up'], Image: b64('biden', 'biden2.jpg') });
+    expect(s2.Results[0].Candidates[0].PersonId).toBe('u-biden');
+    expect(await errorCode(c.RevertGroupFaceModelVersion({ JobId }))).toBe('FailedOperation.JobCannnotRollback');
+  }, 240_000);
+
+  it('resumes a job left running by a previous process, and deleting persons drops their kept features', async () => {
+    await c.CreateGroup({ GroupId: 'up2', GroupName: 'Up 2', KeepEnrolmentImages: 1 });
+    await c.CreatePerson({ GroupId: 'up2', PersonId: 'r-obama', PersonName: 'Obama', Image: b64('obama', 'obama.jpg') });
+    // A job row as a crashed process leaves it: running, nothing done yet.
+    await new ModelUpgradesRepo(t.run.app.db).insertJob({ app_id: appId(), job_id: 'resumed', group_id: 'up2', from_version: '3.0', to_version: '3.1', status: 0, progress: 0, error: null, start_time: 1, end_time: 0 });
+    await t.run.app.library.upgrades.resume();
+    await t.run.app.library.upgrades.settled(appId(), 'resumed');
+    expect((await c.GetUpgradeGroupFaceModelVersionResult({ JobId: 'resumed' })).Status).toBe(1);
+    expect((await c.GetGroupInfo({ GroupId: 'up2' })).FaceModelVersion).toBe('3.1');
+    expect(await altRows()).toHaveLength(1);
+    await c.DeleteGroup({ GroupId: 'up2' });
+    expect(await altRows()).toHaveLength(0);
+    expect(await blobRows()).toHaveLength((await featureRows(['u-obama', 'u-biden'])).length);
+  }, 120_000);
 });

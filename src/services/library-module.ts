@@ -4,6 +4,8 @@ import { FeatureCrypto } from '../store/feature-crypto.ts';
 import { LibraryIndex } from '../store/library-index.ts';
 import { LibraryRepo } from '../store/library-repo.ts';
 import { EnrolmentImages } from '../store/enrolment-images.ts';
+import { ModelUpgradesRepo } from '../store/model-upgrades-repo.ts';
+import { ModelUpgradeService } from './face-model-upgrade.ts';
 import { GroupsService } from './face-groups.ts';
 import { PersonsService } from './face-persons.ts';
 import { SearchService } from './face-search.ts';
@@ -21,6 +23,8 @@ export interface LibraryModule {
   groups: GroupsService;
   persons: PersonsService;
   search: SearchService;
+  /** Group model upgrades (jobs resume on start, after the index has loaded). */
+  upgrades: ModelUpgradeService;
   modelVersions(): string[];
   /** Resolves once every AppId's index has been rebuilt from the database. */
   loaded: Promise<void>;
@@ -36,8 +40,11 @@ export function createLibraryModule(app: App, opts: { faces?: FaceSource; scale?
   // Rebuild in the background; every search awaits its app's sync, which waits for the load.
   const loaded = index.loadAll();
   loaded.catch((e) => app.errorLog.append({ time: app.clock.now(), requestId: '-', code: 'InternalError', message: `search index rebuild failed: ${(e as Error).message}` }));
+  const report = (e: Error) => app.errorLog.append({ time: app.clock.now(), requestId: '-', code: 'InternalError', message: e.message });
+  const upgrades = new ModelUpgradeService(ctx, new ModelUpgradesRepo(app.db), report);
+  loaded.then(() => upgrades.resume()).catch((e) => report(new Error(`model upgrade jobs did not resume: ${(e as Error).message}`)));
   return {
-    repo, index, loaded, crypto,
+    repo, index, loaded, crypto, upgrades,
     groups: new GroupsService(ctx),
     persons: new PersonsService(ctx),
     search: new SearchService(ctx),

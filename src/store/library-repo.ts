@@ -101,6 +101,8 @@ export class LibraryWriter extends LibraryReader {
   readonly touched: { kind: 'person' | 'group'; ref: string }[] = [];
   constructor(q: Transaction<DB>, appId: number, readonly now: number) { super(q, appId); }
 
+  /** The write's transaction, for store modules that extend a library write (model-upgrades-repo.ts). */
+  get trx(): Transaction<DB> { return this.q as Transaction<DB>; }
   touchPerson(personId: string) { this.touched.push({ kind: 'person', ref: personId }); }
   touchGroup(groupId: string) { this.touched.push({ kind: 'group', ref: groupId }); }
 
@@ -127,6 +129,7 @@ export class LibraryWriter extends LibraryReader {
     for (let i = 0; i < orphans.length; i += 500) {
       const ids = orphans.slice(i, i + 500);
       await this.q.deleteFrom('faces').where('app_id', '=', this.appId).where('person_id', 'in', ids).execute();
+      await this.q.deleteFrom('face_alt_features').where('app_id', '=', this.appId).where('person_id', 'in', ids).execute();
       await this.q.deleteFrom('consents').where('app_id', '=', this.appId).where('person_id', 'in', ids).execute();
       await this.q.deleteFrom('persons').where('app_id', '=', this.appId).where('person_id', 'in', ids).execute();
     }
@@ -146,6 +149,7 @@ export class LibraryWriter extends LibraryReader {
   }
   async deletePerson(personId: string) {
     await this.q.deleteFrom('faces').where('app_id', '=', this.appId).where('person_id', '=', personId).execute();
+    await this.q.deleteFrom('face_alt_features').where('app_id', '=', this.appId).where('person_id', '=', personId).execute();
     await this.q.deleteFrom('consents').where('app_id', '=', this.appId).where('person_id', '=', personId).execute();
     await this.q.deleteFrom('group_persons').where('app_id', '=', this.appId).where('person_id', '=', personId).execute();
     await this.q.deleteFrom('persons').where('app_id', '=', this.appId).where('person_id', '=', personId).execute();
@@ -194,6 +198,7 @@ export class LibraryWriter extends LibraryReader {
   async deleteFaces(personId: string, faceIds: string[]) {
     if (!faceIds.length) return;
     await this.q.deleteFrom('faces').where('app_id', '=', this.appId).where('person_id', '=', personId).where('face_id', 'in', faceIds).execute();
+    await this.q.deleteFrom('face_alt_features').where('app_id', '=', this.appId).where('person_id', '=', personId).where('face_id', 'in', faceIds).execute();
     this.touchPerson(personId);
   }
 }

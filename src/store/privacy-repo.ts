@@ -242,7 +242,7 @@ export class PrivacyRepo {
       await tx.insertInto('library_seq').values({ app_id: appId, seq: 0 }).onConflict((oc) => oc.column('app_id').doNothing()).execute();
       await tx.updateTable('library_seq').set((eb) => ({ seq: eb('seq', '+', 1) })).where('app_id', '=', appId).execute();
       const t = tx as unknown as Db['kysely'];
-      for (const table of ['faces', 'group_persons', 'persons', 'face_groups', 'consents', 'library_changes'] as const) {
+      for (const table of ['faces', 'face_alt_features', 'face_upgrade_jobs', 'group_persons', 'persons', 'face_groups', 'consents', 'library_changes'] as const) {
         const r = await t.deleteFrom(table).where('app_id', '=', appId).executeTakeFirst();
         counts[table] = Number(r.numDeletedRows ?? 0);
       }

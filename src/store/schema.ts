@@ -267,6 +267,31 @@ export interface DeletionRequestsTable {
   expires_at: number | null;
 }
 
+export interface FaceUpgradeJobsTable {
+  app_id: number;
+  job_id: string;
+  group_id: string;
+  from_version: string;
+  to_version: string;
+  status: number; // 0 running, 1 done, 2 reverted, 3 failed
+  progress: number;
+  error: string | null;
+  start_time: number;
+  end_time: number;
+  data_class: string;
+  expires_at: number | null;
+}
+
+export interface FaceAltFeaturesTable {
+  app_id: number;
+  person_id: string;
+  face_id: string; // '' = combined feature
+  model_version: string;
+  feature: Buffer;
+  data_class: string;
+  expires_at: number | null;
+}
+
 export interface DB {
   apps: AppsTable;
   users: UsersTable;
@@ -288,4 +313,6 @@ export interface DB {
   consents: ConsentsTable;
   deletion_requests: DeletionRequestsTable;
   audit_log: AuditLogTable;
+  face_upgrade_jobs: FaceUpgradeJobsTable;
+  face_alt_features: FaceAltFeaturesTable;
 }

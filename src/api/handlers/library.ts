@@ -101,23 +101,20 @@ export function registerLibrary(app: App): void {
   reg('VerifyFace', verify('face'));
   reg('VerifyPerson', verify('person'));
 
-  // Model upgrades re-extract features from enrolment images, which are not kept (privacy default),
-  // and this deployment ships one model set: say so plainly rather than pretend a job ran.
+  // Model upgrades re-embed from kept enrolment images (groups created with KeepEnrolmentImages).
+  const jobId = (p: Record<string, unknown>) => {
+    const j = p.JobId;
+    if (j === undefined || j === null || j === '') throw new TcError('MissingParameter', 'JobId is required');
+    if (typeof j !== 'string') throw new TcError('InvalidParameter', 'JobId: must be a string');
+    return j;
+  };
   reg('UpgradeGroupFaceModelVersion', async (ctx, p) => {
     const groupId = v.id(p, 'GroupId');
-    const to = v.faceModelVersion(p, DEFAULT_VERSION);
-    const g = await lib.groups.info(ctx.caller, groupId);
-    const installed = app.library.modelVersions();
-    if (!installed.includes(to)) throw new TcError('InvalidParameterValue.FaceModelVersionIllegal', `FaceModelVersion: "${to}" is not installed here; installed: ${installed.join(', ')}`);
-    throw new TcError('FailedOperation.GroupCannotUpgrade', `group "${groupId}" uses model ${g.FaceModelVersion}; upgrading to ${to} needs the enrolment images, which this deployment does not keep: re-enrol the persons into a new group created with FaceModelVersion ${to}`);
+    const to = v.faceModelVersion(p, '');
+    if (!to) throw new TcError('MissingParameter', 'FaceModelVersion is required');
+    return lib.upgrades.upgrade(ctx.caller, groupId, to);
   });
-  reg('GetUpgradeGroupFaceModelVersionResult', async (_ctx, p) => {
-    const job = p.JobId;
-    throw new TcError('FailedOperation.UpgradeJobIdNotExist', `JobId: no upgrade job "${typeof job === 'string' ? job : ''}" exists (this deployment runs no upgrade jobs)`);
-  });
-  reg('GetUpgradeGroupFaceModelVersionJobList', async (_ctx, p) => { v.offsetLimit(p, 10, 1000); return { JobInfos: [], JobNum: 0 }; });
-  reg('RevertGroupFaceModelVersion', async (_ctx, p) => {
-    const job = p.JobId;
-    throw new TcError('FailedOperation.UpgradeJobIdNotExist', `JobId: no upgrade job "${typeof job === 'string' ? job : ''}" exists`);
-  });
+  reg('GetUpgradeGroupFaceModelVersionResult', async (ctx, p) => lib.upgrades.result(ctx.caller, jobId(p)));
+  reg('GetUpgradeGroupFaceModelVersionJobList', async (ctx, p) => { const o = v.offsetLimit(p, 10, 1000); return lib.upgrades.list(ctx.caller, o.offset, o.limit); });
+  reg('RevertGroupFaceModelVersion', async (ctx, p) => lib.upgrades.revert(ctx.caller, jobId(p)));
 }

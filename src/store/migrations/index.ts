@@ -7,6 +7,7 @@ import { m002_face_library } from './002-face-library.ts';
 import { m003_fusion } from './003-fusion.ts';
 import { m005_privacy } from './005-privacy.ts';
 import { m004_audit_log } from './004-audit-log.ts';
+import { m006_model_upgrades } from './006-model-upgrades.ts';
 
 export interface DialectMigration {
   up(db: Kysely<any>, dialect: Dialect): Promise<void>;
@@ -18,5 +19,6 @@ export const migrations: Record<string, DialectMigration> = {
   '003-fusion': m003_fusion,
   '005-privacy': m005_privacy,
   '004-audit-log': m004_audit_log,
+  '006-model-upgrades': m006_model_upgrades,
 };
 
