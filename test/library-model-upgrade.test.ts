@@ -183,4 +183,15 @@ describe.skipIf(!hasTestdata)('kept enrolment images and model upgrades', () => 
     expect(await altRows()).toHaveLength(0);
     expect(await blobRows()).toHaveLength((await featureRows(['u-obama', 'u-biden'])).length);
   }, 120_000);
+  it('the inactivity purge removes the kept images of the persons it deletes', async () => {
+    const app = t.run.app;
+    await c.CreateGroup({ GroupId: 'kept3', GroupName: 'Kept 3', KeepEnrolmentImages: 1 });
+    const p = await c.CreatePerson({ GroupId: 'kept3', PersonId: 'idle', PersonName: 'Idle', Image: b64('obama', 'obama.jpg') });
+    const key = (await blobRows()).find((r) => r.owner_ref === p.FaceId)!.key;
+    await app.db.kysely.updateTable('persons').set({ last_used_at: 0 }).where('person_id', '=', 'idle').execute();
+    await app.privacy.repo.savePolicy({ app_id: appId(), require_consent: 0, min_age: null, inactive_person_days: 1, updated_at: app.clock.now(), updated_by: 'test' });
+    expect((await app.privacy.purgeRetiredPersons()).get(appId())).toBe(1);
+    expect((await blobRows()).some((r) => r.owner_ref === p.FaceId)).toBe(false);
+    expect(await app.blobs.exists(key)).toBe(false);
+  }, 60_000);
 });

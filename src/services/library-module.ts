@@ -25,6 +25,8 @@ export interface LibraryModule {
   search: SearchService;
   /** Group model upgrades (jobs resume on start, after the index has loaded). */
   upgrades: ModelUpgradeService;
+  /** Kept enrolment images (groups created with KeepEnrolmentImages). */
+  images: EnrolmentImages;
   modelVersions(): string[];
   /** Resolves once every AppId's index has been rebuilt from the database. */
   loaded: Promise<void>;
@@ -44,7 +46,7 @@ export function createLibraryModule(app: App, opts: { faces?: FaceSource; scale?
   const upgrades = new ModelUpgradeService(ctx, new ModelUpgradesRepo(app.db), report);
   loaded.then(() => upgrades.resume()).catch((e) => report(new Error(`model upgrade jobs did not resume: ${(e as Error).message}`)));
   return {
-    repo, index, loaded, crypto, upgrades,
+    repo, index, loaded, crypto, upgrades, images: ctx.images!,
     groups: new GroupsService(ctx),
     persons: new PersonsService(ctx),
     search: new SearchService(ctx),

@@ -2,6 +2,7 @@
 // and fusion, and the inactivity term after which enrolled persons are purged (BIPA: "purpose
 // satisfied or 3 years"). Deployment defaults come from config; SetPrivacyPolicy overrides them
 // per AppId. The retention sweeper calls purgeRetiredPersons().
+import { dropImageRecords } from '../store/enrolment-images.ts';
 import type { Caller } from '../api/actions.ts';
 import { TcError } from '../api/errors.ts';
 import type { Config } from '../config.ts';
@@ -106,7 +107,7 @@ export class PrivacyService implements EnrolmentPolicy {
  * drops them. Returns how many persons were deleted per AppId.
  */
 export async function purgeRetiredPersons(deps: {
-  privacy: PrivacyService; repo: PrivacyRepo; library: { repo: LibraryRepo; index: LibraryIndex }; clock: Clock; audit: AuditLog;
+  privacy: PrivacyService; repo: PrivacyRepo; library: { repo: LibraryRepo; index: LibraryIndex; images?: { discard(keys: string[]): Promise<void> } }; clock: Clock; audit: AuditLog;
 }): Promise<Map<number, number>> {
   const out = new Map<number, number>();
   const now = deps.clock.now();
@@ -117,8 +118,14 @@ export async function purgeRetiredPersons(deps: {
     for (;;) {
       const ids = await deps.repo.purgeablePersons(appId, now, unusedBefore);
       if (!ids.length) break;
-      await deps.library.repo.write(appId, now, async (w) => { for (const id of ids) await w.deletePerson(id); });
+      // Kept enrolment images (KeepEnrolmentImages groups) go with their persons.
+      const { result: images } = await deps.library.repo.write(appId, now, async (w) => {
+        const keys = await dropImageRecords(w, ids);
+        for (const id of ids) await w.deletePerson(id);
+        return keys;
+      });
       await deps.library.index.sync(appId);
+      if (images.length) await deps.library.images?.discard(images);
       n += ids.length;
     }
     if (n) {
