@@ -12,7 +12,7 @@ export class ModelUpgradesRepo {
   constructor(private readonly db: Db) {}
 
   async insertJob(j: Omit<UpgradeJobRow, 'data_class' | 'expires_at'>) {
-    await this.db.kysely.insertInto('face_upgrade_jobs').values({ ...j, data_class: 'library_job', expires_at: null }).execute();
+    await this.db.kysely.insertInto('face_upgrade_jobs').values({ ...j, data_class: 'face_feature', expires_at: null }).execute();
   }
   getJob(appId: number, jobId: string) {
     return this.db.kysely.selectFrom('face_upgrade_jobs').selectAll().where('app_id', '=', appId).where('job_id', '=', jobId).executeTakeFirst();
