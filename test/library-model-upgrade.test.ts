@@ -194,4 +194,16 @@ describe.skipIf(!hasTestdata)('kept enrolment images and model upgrades', () => 
     expect((await blobRows()).some((r) => r.owner_ref === p.FaceId)).toBe(false);
     expect(await app.blobs.exists(key)).toBe(false);
   }, 60_000);
+  it('refuses groups holding persons of other groups or faces without a kept image', async () => {
+    await c.CreateGroup({ GroupId: 'mix', GroupName: 'Mix', KeepEnrolmentImages: 1 });
+    await c.CopyPerson({ PersonId: 'p-obama', GroupIds: ['mix'] }); // enrolled in 'plain', which keeps no images
+    const shared = await c.UpgradeGroupFaceModelVersion({ GroupId: 'mix', FaceModelVersion: '3.1' }).catch((x: any) => x);
+    expect(shared.code).toBe('FailedOperation.GroupCannotUpgrade');
+    expect(shared.message).toMatch(/also in group "plain"/);
+    await c.DeletePersonFromGroup({ GroupId: 'plain', PersonId: 'p-obama' });
+    const bare = await c.UpgradeGroupFaceModelVersion({ GroupId: 'mix', FaceModelVersion: '3.1' }).catch((x: any) => x);
+    expect(bare.code).toBe('FailedOperation.GroupCannotUpgrade');
+    expect(bare.message).toMatch(/no kept enrolment image.*re-enrol/);
+    expect((await c.GetGroupInfo({ GroupId: 'mix' })).FaceModelVersion).toBe('3.0');
+  }, 60_000);
 });

@@ -129,10 +129,10 @@ export class ModelUpgradeService {
     const members = (await r.listMembers(groupId, 0, 10_000_000)).map((m) => m.person_id);
     const faces = [];
     for (const pid of members) faces.push(...(await r.faces(pid)));
+    const have = await this.jobs.altFaceIds(appId, members, version);
     let done = 0;
     for (const f of faces) {
-      const have = await this.ctx.repo.write(appId, this.ctx.clock.now(), (w) => new AltFeatures(w).get(f.person_id, f.face_id, version));
-      if (!have.result) {
+      if (!have.has(f.face_id)) {
         if (!f.image_key) throw new Error(`face ${f.face_id} has no kept enrolment image`);
         const image = await this.ctx.images!.get(key, appId, f.face_id, f.image_key);
         if (!image) throw new Error(`the kept enrolment image of face ${f.face_id} is missing from the object store`);
@@ -223,8 +223,14 @@ export class ModelUpgradeService {
     if (!g) throw groupNotFound(j.group_id);
     if (g.face_model_version !== j.to_version) throw cannot(`group "${j.group_id}" no longer uses model ${j.to_version}`);
     for (let pass = 0; pass < MAX_PASSES; pass++) {
-      await this.fill(appId, j.group_id, j.from_version, async () => {});
-      if (await this.swap(appId, j.group_id, j.to_version, j.from_version, false, (w) => this.jobs.finishIn(w, jobId, JOB.reverted))) return {};
+      try {
+        await this.fill(appId, j.group_id, j.from_version, async () => {});
+        if (await this.swap(appId, j.group_id, j.to_version, j.from_version, false, (w) => this.jobs.finishIn(w, jobId, JOB.reverted))) return {};
+      } catch (e) {
+        // A concurrent revert or deletion of the group got there first; nothing was switched.
+        if (e instanceof TcError) throw e;
+        throw cannot(`group "${j.group_id}" cannot be rolled back: ${(e as Error).message}`);
+      }
     }
     throw cannot(`faces kept being added to group "${j.group_id}" during the rollback; retry`);
   }

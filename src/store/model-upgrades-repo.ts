@@ -27,6 +27,16 @@ export class ModelUpgradesRepo {
     const r = await this.db.kysely.selectFrom('face_upgrade_jobs').select((eb) => eb.fn.countAll<number>().as('n')).where('app_id', '=', appId).executeTakeFirstOrThrow();
     return Number(r.n);
   }
+  /** FaceIds among these persons' faces that already have a feature under `version`. */
+  async altFaceIds(appId: number, personIds: string[], version: string): Promise<Set<string>> {
+    const out = new Set<string>();
+    for (let i = 0; i < personIds.length; i += 500) {
+      const rows = await this.db.kysely.selectFrom('face_alt_features').select('face_id').where('app_id', '=', appId)
+        .where('person_id', 'in', personIds.slice(i, i + 500)).where('model_version', '=', version).where('face_id', '!=', '').execute();
+      for (const r of rows) out.add(r.face_id);
+    }
+    return out;
+  }
   running() {
     return this.db.kysely.selectFrom('face_upgrade_jobs').selectAll().where('status', '=', JOB.running).execute();
   }
