@@ -22,7 +22,11 @@ export function open(key: Buffer, sealed: Buffer, aad: string): Buffer {
   const d = crypto.createDecipheriv('aes-256-gcm', key, sealed.subarray(1, 13));
   d.setAAD(Buffer.from(aad, 'utf8'));
   d.setAuthTag(sealed.subarray(13, 29));
-  return Buffer.concat([d.update(sealed.subarray(29)), d.final()]);
+  // GCM's final() only checks the tag and yields no bytes; skipping the concat copy matters
+  // when an index rebuild opens millions of features.
+  const out = d.update(sealed.subarray(29));
+  const rest = d.final();
+  return rest.length ? Buffer.concat([out, rest]) : out;
 }
 
 export function loadOrCreateMasterKey(configured: string | null, dataDir: string): Buffer {

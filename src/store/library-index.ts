@@ -17,7 +17,8 @@ export interface GroupIndex { faces: VectorIndex; persons: VectorIndex; createdA
 interface AppIndex {
   seq: number;
   groups: Map<string, GroupIndex>;
-  personGroups: Map<string, Set<string>>;
+  /** The groups of each person. The sets are shared between persons and never mutated: replace them. */
+  personGroups: Map<string, ReadonlySet<string>>;
 }
 
 export class LibraryIndex {
@@ -90,14 +91,24 @@ export class LibraryIndex {
     const seq = await this.repo.seq(appId);
     const a: AppIndex = { seq, groups: new Map(), personGroups: new Map() };
     for (const g of await this.repo.groupIds(appId)) a.groups.set(g.group_id, newGroup(g.created_at));
+    const building = new Map<string, Set<string>>();
     for await (const page of this.repo.allMemberships(appId)) {
       for (const m of page) {
         if (!a.groups.has(m.group_id)) continue;
-        let s = a.personGroups.get(m.person_id);
-        if (!s) a.personGroups.set(m.person_id, (s = new Set()));
+        let s = building.get(m.person_id);
+        if (!s) building.set(m.person_id, (s = new Set()));
         s.add(m.group_id);
       }
     }
+    // Persons in the same groups share one set (a Set per person was ~25 MB at 200k persons).
+    const shared = new Map<string, ReadonlySet<string>>();
+    for (const [p, s] of building) {
+      const k = JSON.stringify([...s].sort());
+      let c = shared.get(k);
+      if (!c) shared.set(k, (c = s));
+      a.personGroups.set(p, c);
+    }
+    building.clear();
     const personsIn = new Map<string, number>();
     for (const gs of a.personGroups.values()) for (const g of gs) personsIn.set(g, (personsIn.get(g) ?? 0) + 1);
     for (const [g, n] of await this.repo.faceCountsByGroup(appId)) a.groups.get(g)?.faces.reserve(n);
@@ -169,8 +180,11 @@ export class LibraryIndex {
     if (idx && (!row || row.created_at !== idx.createdAt)) {
       for (const pid of [...idx.faces.allOwners(), ...[...idx.persons.entries()].map((e) => e.id)]) {
         const s = a.personGroups.get(pid);
-        s?.delete(groupId);
-        if (s && !s.size) a.personGroups.delete(pid);
+        if (!s?.has(groupId)) continue;
+        const rest = new Set(s);
+        rest.delete(groupId);
+        if (rest.size) a.personGroups.set(pid, rest);
+        else a.personGroups.delete(pid);
       }
       idx.faces.clear();
       idx.persons.clear();

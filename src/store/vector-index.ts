@@ -48,7 +48,14 @@ export class VectorIndex {
   private ids: string[] = [];
   private owners: string[] = [];
   private slotOf = new Map<string, number>();
-  private byOwner = new Map<string, Set<string>>();
+  // An owner's ids: a lone id is kept as the string itself (every person row of a persons index,
+  // and many persons' faces), otherwise a small array. A Set per owner cost ~150 B more each,
+  // ~60 MB at 1M faces / 200k persons; owners have few ids (a person has at most 5 faces).
+  private byOwner = new Map<string, string | string[]>();
+  // Byte views of the buffers, so rows encoded by workers are copied in without creating views per row.
+  private codesU8 = new Uint8Array(0);
+  private bitsU8 = new Uint8Array(0);
+  private scalesU8 = new Uint8Array(0);
   private readonly rot = new Float32Array(DIM);
   private d2 = new Uint16Array(0);
 
@@ -74,10 +81,11 @@ export class VectorIndex {
   /** Adds or replaces a row already encoded by vector-codes.ts encodeInto() (index rebuilds decode in workers). */
   upsertEncoded(id: string, owner: string, enc: Uint8Array, off: number): void {
     const s = this.slotFor(id, owner);
-    this.codes.set(new Int8Array(enc.buffer, enc.byteOffset + off, DIM), s * DIM);
+    this.codesU8.set(enc.subarray(off, off + DIM), s * DIM);
     this.resid.set(enc.subarray(off + DIM, off + DIM + HALF), s * HALF);
-    new Uint8Array(this.bits.buffer).set(enc.subarray(off + DIM + HALF, off + DIM + HALF + WORDS * 4), s * WORDS * 4);
-    this.scales[s] = new DataView(enc.buffer, enc.byteOffset).getFloat32(off + ENCODED_BYTES - 4, true);
+    this.bitsU8.set(enc.subarray(off + DIM + HALF, off + DIM + HALF + WORDS * 4), s * WORDS * 4);
+    // Native-endian float32, as encodeInto() wrote it.
+    this.scalesU8.set(enc.subarray(off + ENCODED_BYTES - 4, off + ENCODED_BYTES), s * 4);
     this.coarse?.set(s, this.bits, s * WORDS);
   }
 
@@ -90,9 +98,10 @@ export class VectorIndex {
     } else {
       this.unlinkOwner(this.owners[s], id);
     }
-    let set = this.byOwner.get(owner);
-    if (!set) this.byOwner.set(owner, (set = new Set()));
-    set.add(id);
+    const cur = this.byOwner.get(owner);
+    if (cur === undefined) this.byOwner.set(owner, id);
+    else if (typeof cur === 'string') { if (cur !== id) this.byOwner.set(owner, [cur, id]); }
+    else if (!cur.includes(id)) cur.push(id);
     this.ids[s] = id;
     this.owners[s] = owner;
     return s;
@@ -127,19 +136,25 @@ export class VectorIndex {
   }
 
   removeOwner(owner: string): number {
-    const ids = [...(this.byOwner.get(owner) ?? [])];
+    const ids = this.idsOf(owner);
     for (const id of ids) this.remove(id);
     return ids.length;
   }
 
-  idsOf(owner: string): string[] { return [...(this.byOwner.get(owner) ?? [])]; }
+  idsOf(owner: string): string[] {
+    const cur = this.byOwner.get(owner);
+    return cur === undefined ? [] : typeof cur === 'string' ? [cur] : [...cur];
+  }
   allOwners(): IterableIterator<string> { return this.byOwner.keys(); }
 
   private unlinkOwner(owner: string, id: string) {
-    const set = this.byOwner.get(owner);
-    if (!set) return;
-    set.delete(id);
-    if (!set.size) this.byOwner.delete(owner);
+    const cur = this.byOwner.get(owner);
+    if (cur === undefined) return;
+    if (typeof cur === 'string') { if (cur === id) this.byOwner.delete(owner); return; }
+    const i = cur.indexOf(id);
+    if (i < 0) return;
+    cur.splice(i, 1);
+    if (cur.length === 1) this.byOwner.set(owner, cur[0]);
   }
 
   /** Zeroes everything (used when a group is dropped). */
@@ -166,6 +181,7 @@ export class VectorIndex {
     // The old buffers become garbage; zero them so no feature bytes linger in freed memory.
     this.codes.fill(0); this.resid.fill(0); this.scales.fill(0); this.bits.fill(0);
     this.codes = codes; this.resid = resid; this.scales = scales; this.bits = bits;
+    this.codesU8 = new Uint8Array(codes.buffer); this.bitsU8 = new Uint8Array(bits.buffer); this.scalesU8 = new Uint8Array(scales.buffer);
     this.cap = cap;
   }
 
