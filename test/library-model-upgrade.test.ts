@@ -8,10 +8,16 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorCode, startTestServer, tempDir, type TestServer } from './helpers/server.ts';
 import { hasTestdata, td, testdataSkipReason } from './helpers/testdata.ts';
+import { PG_URL, freshPgSchema, pgSkipReason } from './helpers/backends.ts';
 import { loadModelSets } from '../src/vision/model-set.ts';
 import { ModelUpgradesRepo } from '../src/store/model-upgrades-repo.ts';
 
 if (!hasTestdata) console.log(testdataSkipReason);
+if (!PG_URL) console.log(pgSkipReason);
+const backends: { name: string; env: Record<string, string>; opts: () => { pgSchema?: string } }[] = [
+  { name: 'sqlite', env: {}, opts: () => ({}) },
+  ...(PG_URL ? [{ name: 'postgres', env: { FACEVAULT_DATABASE_URL: PG_URL }, opts: () => ({ pgSchema: freshPgSchema() }) }] : []),
+];
 const file = (who: string, f: string) => td('faces', 'identities', who, f);
 const b64 = (who: string, f: string) => fs.readFileSync(file(who, f)).toString('base64');
 
@@ -24,7 +30,7 @@ function secondModelSet(): string {
   return dir;
 }
 
-describe.skipIf(!hasTestdata)('kept enrolment images and model upgrades', () => {
+for (const b of backends) describe.skipIf(!hasTestdata)(`kept enrolment images and model upgrades (${b.name})`, () => {
   let t: TestServer;
   let c: any;
   let setDir = '';
@@ -32,7 +38,7 @@ describe.skipIf(!hasTestdata)('kept enrolment images and model upgrades', () => 
 
   beforeAll(async () => {
     setDir = secondModelSet();
-    t = await startTestServer({ FACEVAULT_MODEL_SETS: setDir });
+    t = await startTestServer({ ...b.env, FACEVAULT_MODEL_SETS: setDir }, b.opts());
     c = t.iai();
   }, 180_000);
   afterAll(async () => {
