@@ -110,6 +110,8 @@ export class ModelUpgradeService {
     const job = await this.jobs.getJob(appId, jobId);
     if (!job || job.status !== JOB.running) return;
     for (let pass = 0; pass < MAX_PASSES; pass++) {
+      // Another process sharing the database (each resumes running jobs on start) may have switched it.
+      if ((await this.jobs.getJob(appId, jobId))?.status !== JOB.running) return;
       await this.fill(appId, job.group_id, job.to_version, (p) => this.jobs.setProgress(appId, jobId, Math.min(99, p)));
       const switched = await this.swap(appId, job.group_id, job.from_version, job.to_version, true, (w) => this.jobs.finishIn(w, jobId, JOB.done));
       if (switched) return;

@@ -43,9 +43,10 @@ export class ModelUpgradesRepo {
   async setProgress(appId: number, jobId: string, progress: number) {
     await this.db.kysely.updateTable('face_upgrade_jobs').set({ progress }).where('app_id', '=', appId).where('job_id', '=', jobId).where('status', '=', JOB.running).execute();
   }
+  /** Ends a running job (a job another process already ended keeps its status). */
   async finish(appId: number, jobId: string, status: number, now: number, error: string | null = null) {
     await this.db.kysely.updateTable('face_upgrade_jobs').set({ status, end_time: now, error, ...(status === JOB.done ? { progress: 100 } : {}) })
-      .where('app_id', '=', appId).where('job_id', '=', jobId).execute();
+      .where('app_id', '=', appId).where('job_id', '=', jobId).where('status', '=', JOB.running).execute();
   }
   /** Same, inside a library write (the switch and its job row commit together). */
   async finishIn(w: LibraryWriter, jobId: string, status: number) {
