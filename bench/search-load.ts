@@ -94,6 +94,9 @@ async function measure(): Promise<void> {
   q[0] = 1;
   const hits = g.faces.search(q, 1);
   log(`| ${n.toLocaleString('en')} | ${g.faces.size.toLocaleString('en')} | ${g.persons.size.toLocaleString('en')} | ${wall.toFixed(1)} | ${((c.user + c.system) / 1e6).toFixed(1)} | ${((peak - rss0) / 1e6).toFixed(0)} | ${((settled - rss0) / 1e6).toFixed(0)} | ${os.loadavg()[0].toFixed(1)} |`);
+  const mu = process.memoryUsage();
+  const bufMB = [...g.faces.buffers(), ...g.persons.buffers()].reduce((t, b) => t + b.byteLength, 0) / 1e6;
+  log(`  settled: index buffers ${bufMB.toFixed(0)} MB, JS heap used ${(mu.heapUsed / 1e6).toFixed(0)} MB, ArrayBuffers ${(mu.arrayBuffers / 1e6).toFixed(0)} MB, RSS ${(mu.rss / 1e6).toFixed(0)} MB`);
   if (!hits.length) throw new Error('the loaded index returned nothing');
   await app.close();
 }

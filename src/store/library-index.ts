@@ -109,6 +109,8 @@ export class LibraryIndex {
       a.personGroups.set(p, c);
     }
     building.clear();
+    const personIds = new Map<string, string>();
+    for (const p of a.personGroups.keys()) personIds.set(p, p);
     const personsIn = new Map<string, number>();
     for (const gs of a.personGroups.values()) for (const g of gs) personsIn.set(g, (personsIn.get(g) ?? 0) + 1);
     for (const [g, n] of await this.repo.faceCountsByGroup(appId)) a.groups.get(g)?.faces.reserve(n);
@@ -133,7 +135,10 @@ export class LibraryIndex {
           decoder ??= new FeatureDecoder();
           await submit(decoder.decode('face', appId, key, rows.map((f) => f.face_id), rows.map((f) => f.feature)).then((enc) => {
             for (let i = 0; i < rows.length; i++) {
-              for (const g of a.personGroups.get(rows[i].person_id)!) a.groups.get(g)!.faces.upsertEncoded(rows[i].face_id, rows[i].person_id, enc, i * ENCODED_BYTES);
+              // Each row brings its own copy of the PersonId string; the index keeps the one
+              // from the memberships instead (~30 MB less heap at 1M faces).
+              const owner = personIds.get(rows[i].person_id)!;
+              for (const g of a.personGroups.get(owner)!) a.groups.get(g)!.faces.upsertEncoded(rows[i].face_id, owner, enc, i * ENCODED_BYTES);
             }
             enc.fill(0);
           }));
@@ -153,7 +158,8 @@ export class LibraryIndex {
           decoder ??= new FeatureDecoder();
           await submit(decoder.decode('person', appId, key, rows.map((p) => p.person_id), rows.map((p) => p.combined_feature!)).then((enc) => {
             for (let i = 0; i < rows.length; i++) {
-              for (const g of a.personGroups.get(rows[i].person_id)!) a.groups.get(g)!.persons.upsertEncoded(rows[i].person_id, rows[i].person_id, enc, i * ENCODED_BYTES);
+              const pid = personIds.get(rows[i].person_id)!;
+              for (const g of a.personGroups.get(pid)!) a.groups.get(g)!.persons.upsertEncoded(pid, pid, enc, i * ENCODED_BYTES);
             }
             enc.fill(0);
           }));
@@ -166,6 +172,7 @@ export class LibraryIndex {
         }
       }
       await Promise.all(inflight);
+      personIds.clear();
     } finally {
       await decoder?.close();
     }
