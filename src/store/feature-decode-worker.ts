@@ -13,7 +13,7 @@ const vBytes = new Uint8Array(v.buffer);
 port.on('message', (req: DecodeRequest) => {
   const key = Buffer.from(req.key);
   try {
-    const out = new Uint8Array(req.refs.length * ENCODED_BYTES);
+    const out = req.out;
     let at = 0;
     for (let i = 0; i < req.refs.length; i++) {
       const len = req.lengths[i];
@@ -25,11 +25,13 @@ port.on('message', (req: DecodeRequest) => {
       encodeInto(v, tmp, out, i * ENCODED_BYTES);
     }
     v.fill(0);
-    port.postMessage({ id: req.id, encoded: out } satisfies DecodeReply, [out.buffer]);
+    req.sealed.fill(0);
+    port.postMessage({ id: req.id, encoded: out, sealed: req.sealed } satisfies DecodeReply, [out.buffer as ArrayBuffer, req.sealed.buffer as ArrayBuffer]);
   } catch (e) {
+    req.sealed.fill(0);
+    req.out.fill(0);
     port.postMessage({ id: req.id, error: (e as Error).message } satisfies DecodeReply);
   } finally {
     key.fill(0);
-    req.sealed.fill(0);
   }
 });

@@ -141,6 +141,7 @@ export class LibraryIndex {
               for (const g of a.personGroups.get(owner)!) a.groups.get(g)!.faces.upsertEncoded(rows[i].face_id, owner, enc, i * ENCODED_BYTES);
             }
             enc.fill(0);
+            decoder!.release(enc);
           }));
           continue;
         }
@@ -162,6 +163,7 @@ export class LibraryIndex {
               for (const g of a.personGroups.get(pid)!) a.groups.get(g)!.persons.upsertEncoded(pid, pid, enc, i * ENCODED_BYTES);
             }
             enc.fill(0);
+            decoder!.release(enc);
           }));
           continue;
         }
