@@ -37,6 +37,25 @@ function contains(hay: Uint8Array, needle: Uint8Array): boolean {
 }
 
 describe('VectorIndex', () => {
+  it('keeps each owner\'s ids through adds, moves between owners and deletes', () => {
+    const idx = new VectorIndex();
+    for (const [id, owner] of [['f1', 'A'], ['f2', 'A'], ['f3', 'A'], ['g1', 'B']]) idx.upsert(id, owner, unit(id));
+    expect(idx.idsOf('A').sort()).toEqual(['f1', 'f2', 'f3']);
+    expect(idx.idsOf('B')).toEqual(['g1']);
+    idx.upsert('f2', 'B', unit('f2')); // re-assigned to another owner
+    idx.upsert('f1', 'A', unit('f1')); // re-upserted under the same owner: still listed once
+    expect(idx.idsOf('A').sort()).toEqual(['f1', 'f3']);
+    expect(idx.idsOf('B').sort()).toEqual(['f2', 'g1']);
+    expect(idx.remove('f3')).toBe(true);
+    expect(idx.idsOf('A')).toEqual(['f1']);
+    expect(idx.search(unit('f2'), 1, { onlyOwner: 'B' })[0]).toMatchObject({ id: 'f2', owner: 'B' });
+    expect(idx.removeOwner('B')).toBe(2);
+    expect(idx.idsOf('B')).toEqual([]);
+    expect([...idx.allOwners()]).toEqual(['A']);
+    expect(idx.size).toBe(1);
+    expect(idx.search(unit('f1'), 5).map((h) => h.id)).toEqual(['f1']);
+  });
+
   it('finds a stored vector and erases every byte of a deleted one', () => {
     const idx = new VectorIndex();
     for (let i = 0; i < 3000; i++) idx.upsert(`f${i}`, `p${i % 1000}`, unit(`v${i}`));
