@@ -5,12 +5,13 @@ import sharp, { type OverlayOptions } from 'sharp';
 import type { Caller } from '../api/actions.ts';
 import { TcError } from '../api/errors.ts';
 import { decodeImage } from '../vision/image-decode.ts';
-import type { Box, Face, RgbImage } from '../vision/types.ts';
+import type { Face, RgbImage } from '../vision/types.ts';
 import type { FuseFaceJob } from '../vision/fusion/fuse.ts';
 import type { FusionPool } from '../vision/fusion/pool.ts';
 import { drawLabel } from '../vision/fusion/label.ts';
 import { fusionXmp } from '../vision/fusion/xmp.ts';
 import { bounds, ring } from '../vision/fusion/geometry.ts';
+import { bestOverlap, pickFace } from '../vision/face-pick.ts';
 import { mapImageError, meshArray, MIN_FACE, type FusionMaterials } from './fusion-materials.ts';
 import type { FusionResults } from './fusion-results.ts';
 import type { FaceFinder } from './fusion-vision.ts';
@@ -127,13 +128,13 @@ export class FusionService {
     try {
       img = await decodeImage(bytes, { maxLongEdgeJpeg: limits.maxSide, maxLongEdge: limits.maxSide, minShortEdge: 64 });
     } catch (e) { mapImageError(e, field); }
-    const faces = (await this.finder.analyze(img, { mesh: true, ...(ageGate ? { attributes: true } : {}) })).faces;
+    // The face is picked before the task models run, so only it is meshed (and aged); fusion uses
+    // the 468 mesh points, not the iris ones.
+    const pick = { rect: m.faceRect };
+    const faces = (await this.finder.analyze(img, { mesh: true, meshIris: false, enrichPick: pick, ...(ageGate ? { attributes: true } : {}) })).faces;
     if (!faces.length) throw new TcError('FailedOperation.NoFaceDetected', `${field}: no face was found in the image`);
-    let face: Face | undefined;
-    if (m.faceRect) {
-      face = bestOverlap(faces, m.faceRect);
-      if (!face) throw new TcError('FailedOperation.NoFaceDetected', `MergeInfos.${i}.InputImageFaceRect: no face lies in this rectangle`);
-    } else face = faces.reduce((a, b) => (b.box.width * b.box.height > a.box.width * a.box.height ? b : a));
+    const face = pickFace(faces, pick);
+    if (!face) throw new TcError('FailedOperation.NoFaceDetected', `MergeInfos.${i}.InputImageFaceRect: no face lies in this rectangle`);
     ageGate?.(face.attributes?.age, field);
     if (face.box.width < MIN_FACE || face.box.height < MIN_FACE) {
       throw new TcError('FailedOperation.FaceSizeTooSmall', `${field}: the face is ${Math.round(face.box.width)}x${Math.round(face.box.height)} pixels; it must be at least ${MIN_FACE}x${MIN_FACE}`);
@@ -203,20 +204,5 @@ export class FusionService {
   }
 }
 
-function bestOverlap(faces: Face[], r: Rect): Face | undefined {
-  let best: Face | undefined, bestArea = 0;
-  for (const f of faces) {
-    const a = overlap(f.box, r);
-    // The rect must hold most of the face (or the face most of the rect).
-    if (a > bestArea && a >= 0.5 * Math.min(f.box.width * f.box.height, r.width * r.height)) { best = f; bestArea = a; }
-  }
-  return best;
-}
-
-function overlap(a: Box, b: Rect): number {
-  const w = Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x);
-  const h = Math.min(a.y + a.height, b.y + b.height) - Math.max(a.y, b.y);
-  return w > 0 && h > 0 ? w * h : 0;
-}
 
 const clampInt = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, Math.round(v)));

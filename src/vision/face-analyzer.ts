@@ -8,6 +8,7 @@ import { Landmark68 } from './landmark68.ts';
 import { Embedder } from './embedder.ts';
 import { loadOptionalTasks, TASK_ORDER } from './task-registry.ts';
 import { rotateImage, unrotatePoint } from './image-ops.ts';
+import { pickFace } from './face-pick.ts';
 
 export interface FaceAnalyzerOptions {
   /** A loaded set, or a version name looked up among the shipped and extra sets. */
@@ -88,7 +89,8 @@ export class FaceAnalyzer {
     }
     if (!choice) return upright;
     const deg = choice.deg;
-    const r = await this.analyzeUpright(rotateImage(img, deg), opts);
+    // A pick rectangle is in the input's frame, not the turned one's: enrich every face instead.
+    const r = await this.analyzeUpright(rotateImage(img, deg), opts.enrichPick?.rect ? { ...opts, enrichPick: undefined } : opts);
     const back = (p: Point) => unrotatePoint(p.x, p.y, deg, img.width, img.height);
     for (const f of r.faces) {
       const b = f.box;
@@ -112,6 +114,8 @@ export class FaceAnalyzer {
     if (opts.maxFaces !== undefined) faces = faces.slice(0, Math.max(0, opts.maxFaces));
     const wantsOptional = (['mesh', 'quality', 'attributes', 'liveness'] as const).some((o) => opts[o]);
     if (wantsOptional) await this.optionalReady;
+    const chosen = opts.enrichPick ? pickFace(faces, opts.enrichPick) : undefined;
+    const picked = chosen ? [chosen] : [];
     for (const task of TASK_ORDER) {
       const model = this.tasks.get(task);
       if (!model) continue;
@@ -119,7 +123,9 @@ export class FaceAnalyzer {
       const opt = OPTION_OF[task];
       if (task !== 'landmark68' && !(opt && opts[opt])) continue;
       await this.pending.get(task);
-      const targets = task === 'landmark68' || task === 'embedding' || opts.enrichLargest === undefined ? faces
+      const targets = task === 'landmark68' || task === 'embedding' ? faces
+        : opts.enrichPick ? picked
+        : opts.enrichLargest === undefined ? faces
         : [...faces].sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height).slice(0, opts.enrichLargest);
       for (const f of targets) await model.run(img, f, opts);
     }

@@ -61,6 +61,11 @@ export interface AnalyzeOptions {
   /** Run the optional tasks (mesh, quality, attributes, liveness) on the N largest faces only
    *  (Tencent: attributes for 5, quality for 30); the others get detection, landmarks, embedding. */
   enrichLargest?: number;
+  /** Run the optional tasks on the one face the caller will use (see face-pick.ts: the face `rect`
+   *  picks, else the largest); the others get detection and landmarks only. Wins over enrichLargest. */
+  enrichPick?: { rect?: Box };
+  /** Mesh without the 10 iris points (two extra model runs) when the caller uses the 468 only. Default true. */
+  meshIris?: boolean;
   /** Detector score threshold override (default from the model set's manifest). */
   scoreThreshold?: number;
 }

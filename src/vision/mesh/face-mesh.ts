@@ -7,7 +7,7 @@
 // rotates by blazeface's), and iris results are appended, not merged into the eye contours.
 import path from 'node:path';
 import type { TaskModel } from '../task-model.ts';
-import type { Face, Point, RgbImage } from '../types.ts';
+import type { AnalyzeOptions, Face, Point, RgbImage } from '../types.ts';
 import { eyeLineAngle, sampleRgb, squareAffine, squareToImage } from '../sampling.ts';
 import { HUMAN_MODELS_DIR, loadLocalGraphModel, tf } from './tf-wasm.ts';
 import type { GraphModel } from '@tensorflow/tfjs-converter';
@@ -46,14 +46,14 @@ export class FaceMeshModel implements TaskModel {
     if (this.opts.iris !== false) this.iris ??= await loadLocalGraphModel(path.join(dir, 'iris.json'));
   }
 
-  async run(img: RgbImage, face: Face): Promise<void> {
-    const r = await this.predict(img, face);
+  async run(img: RgbImage, face: Face, opts?: AnalyzeOptions): Promise<void> {
+    const r = await this.predict(img, face, opts?.meshIris !== false);
     if (!r) return;
     face.mesh = r.points;
     face.meshZ = r.z;
   }
 
-  async predict(img: RgbImage, face: Face): Promise<MeshResult | null> {
+  async predict(img: RgbImage, face: Face, withIris = true): Promise<MeshResult | null> {
     if (!this.mesh) await this.prepare();
     const box = face.box;
     const center = { x: box.x + box.width / 2, y: box.y + box.height / 2 };
@@ -86,7 +86,7 @@ export class FaceMeshModel implements TaskModel {
       points.push(toImage(u, v));
       z.push(raw[i * 3 + 2] * scale);
     }
-    if (this.iris) {
+    if (this.iris && withIris) {
       for (const [which, [a, b]] of [['imageLeft', EYE_CORNERS.imageLeft], ['imageRight', EYE_CORNERS.imageRight]] as const) {
         const iris = await this.predictIris(img, crop, a, b, which === 'imageRight', center, side, angle);
         for (const p of iris) { points.push(p); z.push((z[a] + z[b]) / 2); }
