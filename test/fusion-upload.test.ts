@@ -2,6 +2,8 @@
 // { multipart: true }): the file part may exceed the ordinary body limit, up to
 // FACEVAULT_UPLOAD_LIMIT, and only for upload actions.
 import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, errorCode, type TestServer } from './helpers/server.ts';
 import { hasTestdata, testdataSkipReason, td } from './helpers/testdata.ts';
@@ -49,6 +51,58 @@ describe.skipIf(!hasTestdata)(`material upload${hasTestdata ? '' : ` (skipped: $
     const ff = t.common('facefusion');
     expect(await errorCode(ff.request('DescribeActivities', { Padding: bytes }, { multipart: true }))).toBe('RequestSizeLimitExceeded');
     expect(await errorCode(t.common('facefusion', { SecretId: t.creds.SecretId, SecretKey: 'q'.repeat(32) }).request('CreateMaterial', { ActivityId: 'at_x', Image: bytes }, { multipart: true }))).toBe('AuthFailure.SignatureFailure');
+  });
+
+  const uploadsDir = () => path.join(t.dataDir, 'tmp', 'uploads');
+  const spoolFiles = () => (fs.existsSync(uploadsDir()) ? fs.readdirSync(uploadsDir()) : []);
+  /** Polls (the temp file is removed when the response closes, asynchronously). */
+  const waitFor = async (cond: () => boolean, what: string) => {
+    for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 25));
+    if (!cond()) throw new Error(`timed out waiting until ${what}`);
+  };
+  /** A chunked multipart POST (no Content-Length, so only the streaming limit can stop it). */
+  const rawUpload = () => {
+    const req = http.request(t.url, { method: 'POST', headers: { 'content-type': 'multipart/form-data; boundary=XyZ', 'x-tc-action': 'CreateMaterial', 'x-tc-version': '2022-09-27', 'transfer-encoding': 'chunked' } });
+    const reply = new Promise<string>((resolve, reject) => {
+      req.on('response', (res) => { let b = ''; res.on('data', (c) => { b += c; }); res.on('end', () => resolve(b)); });
+      req.on('error', reject);
+    });
+    req.write('--XyZ\r\nContent-Disposition: form-data; name="Image"; filename="a.jpg"\r\nContent-Type: image/jpeg\r\n\r\n');
+    return { req, reply };
+  };
+
+  it('leaves no temp file after an upload, and refuses one over the limit up front (Content-Length)', async () => {
+    await waitFor(() => spoolFiles().length === 0, 'the earlier uploads\' temp files are gone');
+    const ff = t.common('facefusion');
+    expect(await errorCode(ff.request('CreateMaterial', { ActivityId: 'at_x', Image: Buffer.alloc(bytes.length * 4 + 1) }, { multipart: true }))).toBe('RequestSizeLimitExceeded');
+    expect(spoolFiles()).toEqual([]);
+  });
+
+  it('streams to a 0600 temp file, stops at the limit while streaming and removes the file', async () => {
+    const { req, reply } = rawUpload();
+    req.write(Buffer.alloc(64 * 1024, 1));
+    await waitFor(() => spoolFiles().length === 1, 'the upload is spooled to a file');
+    expect(fs.statSync(path.join(uploadsDir(), spoolFiles()[0])).mode & 0o777).toBe(0o600);
+    const chunk = Buffer.alloc(256 * 1024, 2);
+    // Keep sending past the limit (bytes × 4) until the server answers.
+    let answered = false;
+    void reply.then(() => { answered = true; }, () => { answered = true; });
+    for (let sent = 0; !answered && sent < bytes.length * 8; sent += chunk.length) {
+      await new Promise<void>((r) => { if (req.write(chunk)) r(); else req.once('drain', () => r()); });
+    }
+    req.end();
+    const body = JSON.parse(await reply);
+    expect(body.Response.Error.Code).toBe('RequestSizeLimitExceeded');
+    await waitFor(() => spoolFiles().length === 0, 'the over-limit temp file is removed');
+  });
+
+  it('removes the temp file when the client goes away mid-upload', async () => {
+    const { req, reply } = rawUpload();
+    reply.catch(() => {});
+    req.write(Buffer.alloc(64 * 1024, 3));
+    await waitFor(() => spoolFiles().length === 1, 'the upload is spooled to a file');
+    req.destroy();
+    await waitFor(() => spoolFiles().length === 0, 'the aborted upload\'s temp file is removed');
   });
 
   it('the error log records the file part by size and hash only', async () => {

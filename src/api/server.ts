@@ -2,12 +2,15 @@
 // what Tencent's gateway does: action/version, then authentication, region and policy,
 // then the body. Every reply is HTTP 200 with the {"Response":{...,"RequestId"}} envelope.
 import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { App } from '../app.ts';
 import { ACTIONS, VERSIONS, type CallContext, type ServiceName } from './actions.ts';
 import { TcError } from './errors.ts';
 import { multipartBoundary, parseMultipart } from './multipart.ts';
-import { hostCandidates, parseAuthorization, signaturesEqual, tc3Signature, utcDate } from './tc3-signature.ts';
+import { hostCandidates, parseAuthorization, signaturesEqual, tc3Signature, tc3SignatureForHash, utcDate } from './tc3-signature.ts';
+import { isSpooled, spoolUpload, uploadTooLarge, UploadError } from './upload-spool.ts';
 import { redactParams } from '../services/redact.ts';
 import type { Authenticated } from '../services/accounts.ts';
 
@@ -57,11 +60,37 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
     return payload;
   });
 
+  // A spooled upload's temp file goes when the response is done or the connection dropped,
+  // whatever happened in between (see upload-spool.ts for failures while it streams in).
+  const spoolDir = path.join(app.config.dataDir, 'tmp', 'uploads');
+  const spooled = new WeakMap<object, { file: string | null; closed: boolean }>();
+  server.addHook('onRequest', async (req, reply) => {
+    if (!/^multipart\/form-data/i.test(header(req, 'content-type') ?? '')) return;
+    const t = { file: null as string | null, closed: false };
+    spooled.set(req.raw, t);
+    reply.raw.once('close', () => {
+      t.closed = true;
+      if (t.file) void fs.promises.rm(t.file, { force: true });
+    });
+  });
+
   server.removeAllContentTypeParsers();
   // The signature covers the exact body bytes, so keep them raw and parse JSON ourselves.
   server.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
-  // Uploads may be larger than ordinary calls; which actions accept them is checked in handle().
-  server.addContentTypeParser(/^multipart\/form-data/i, { parseAs: 'buffer', bodyLimit: Math.max(app.config.uploadLimitBytes, app.config.bodyLimitBytes) }, (_req, body, done) => done(null, body));
+  // Uploads may be larger than ordinary calls (which actions accept them is checked in handle()):
+  // they stream to a temp file, hashed for the signature on the way, instead of into memory.
+  const uploadLimit = Math.max(app.config.uploadLimitBytes, app.config.bodyLimitBytes);
+  server.addContentTypeParser(/^multipart\/form-data/i, async (req: FastifyRequest, payload: NodeJS.ReadableStream) => {
+    const declared = Number(header(req, 'content-length'));
+    if (declared > uploadLimit) throw uploadTooLarge(uploadLimit);
+    const t = spooled.get(req.raw);
+    const body = await spoolUpload(payload as import('node:stream').Readable, spoolDir, uploadLimit, (file) => { if (t) t.file = file; });
+    if (!t || t.closed) { // no one would remove it later (the request ended while the last bytes were written)
+      await fs.promises.rm(body.path, { force: true });
+      throw new UploadError('FV_UPLOAD_ABORTED', 'the request ended before the upload was processed', 400);
+    }
+    return body;
+  });
 
   server.setErrorHandler((err: Error & { code?: string; statusCode?: number }, req, reply) => {
     const traceId = header(req, 'x-tc-traceid');
@@ -71,6 +100,10 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       code = 'RequestSizeLimitExceeded';
       message = `request body exceeds the limit of ${app.config.bodyLimitBytes} bytes`;
+    } else if (err.code === 'FV_UPLOAD_TOO_LARGE') {
+      code = 'RequestSizeLimitExceeded';
+      message = err.message;
+      reply.header('connection', 'close'); // the rest of the upload is not worth reading
     } else if (err.code === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH' || err.statusCode === 400) {
       code = 'InvalidRequest';
       message = err.message;
@@ -145,15 +178,17 @@ async function handle(app: App, req: FastifyRequest, a: Attempt): Promise<Record
   const handler = app.registry.get(service, a.action);
   if (!handler) throw new TcError('UnsupportedOperation', `${service}:${a.action} is not implemented by this server yet`);
 
-  const body = req.body as Buffer | undefined;
+  const body = req.body;
   let params: unknown = {};
-  const boundary = multipartBoundary(header(req, 'content-type') ?? '');
-  if (boundary) {
-    if (!UPLOAD_ACTIONS.has(`${service}:${a.action}`) && (body?.length ?? 0) > app.config.bodyLimitBytes) {
+  if (isSpooled(body)) {
+    const boundary = multipartBoundary(header(req, 'content-type') ?? '');
+    if (!boundary) throw new TcError('InvalidParameter', 'the multipart/form-data Content-Type declares no boundary');
+    if (!UPLOAD_ACTIONS.has(`${service}:${a.action}`) && body.size > app.config.bodyLimitBytes) {
       throw new TcError('RequestSizeLimitExceeded', `request body exceeds the limit of ${app.config.bodyLimitBytes} bytes (larger multipart uploads are for ${[...UPLOAD_ACTIONS].join(', ')})`);
     }
-    params = parseMultipart(body ?? Buffer.alloc(0), boundary);
-  } else if (body && body.length > 0) {
+    // Authenticated now: read it back (the image is decoded in memory anyway).
+    params = parseMultipart(await fs.promises.readFile(body.path), boundary);
+  } else if (Buffer.isBuffer(body) && body.length > 0) {
     try {
       params = JSON.parse(body.toString('utf8'));
     } catch (e) {
@@ -179,12 +214,14 @@ async function authenticate(app: App, req: FastifyRequest): Promise<Authenticate
   if (auth.date !== utcDate(ts)) throw new TcError('AuthFailure.SignatureFailure', `the credential scope date ${auth.date} is not the UTC date of X-TC-Timestamp`);
 
   const found = await app.accounts.authenticate(auth.secretId);
-  const body = (req.body as Buffer | undefined) ?? Buffer.alloc(0);
+  const body = req.body;
   const contentType = header(req, 'content-type') ?? '';
   const unsignedPayload = header(req, 'x-tc-content-sha256') === 'UNSIGNED-PAYLOAD';
   const hostHeader = header(req, 'host') ?? '';
   const ok = hostCandidates(hostHeader).some((host) =>
-    signaturesEqual(tc3Signature({ secretKey: found.secretKey, service: auth.service, timestamp: ts, contentType, host, body, unsignedPayload }), auth.signature),
+    signaturesEqual(isSpooled(body)
+      ? tc3SignatureForHash({ secretKey: found.secretKey, service: auth.service, timestamp: ts, contentType, host, payloadHash: body.sha256, unsignedPayload })
+      : tc3Signature({ secretKey: found.secretKey, service: auth.service, timestamp: ts, contentType, host, body: Buffer.isBuffer(body) ? body : Buffer.alloc(0), unsignedPayload }), auth.signature),
   );
   if (!ok) throw new TcError('AuthFailure.SignatureFailure', 'the provided credentials could not be validated; check your signature is correct');
   return found;
@@ -218,6 +255,7 @@ async function record(app: App, req: FastifyRequest, a: Attempt, error: { code: 
 
 /** For failures before the body was parsed (auth, region): log what it was, redacted. */
 function bestEffortParams(body: unknown): unknown {
+  if (isSpooled(body)) return { unparsedBody: { bytes: body.size } };
   if (!Buffer.isBuffer(body) || body.length === 0) return undefined;
   try {
     return JSON.parse(body.toString('utf8'));

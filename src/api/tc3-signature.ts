@@ -20,7 +20,12 @@ export function utcDate(timestamp: number): string {
 }
 
 export function tc3Signature(i: SignInput): string {
-  const payloadHash = i.unsignedPayload ? sha256hex('UNSIGNED-PAYLOAD') : sha256hex(i.body);
+  return tc3SignatureForHash({ ...i, payloadHash: sha256hex(i.body) });
+}
+
+/** The same, for a body already hashed (hex SHA-256) while it streamed in, e.g. an upload spooled to disk. */
+export function tc3SignatureForHash(i: Omit<SignInput, 'body'> & { payloadHash: string }): string {
+  const payloadHash = i.unsignedPayload ? sha256hex('UNSIGNED-PAYLOAD') : i.payloadHash;
   const canonicalRequest = ['POST', '/', '', `content-type:${i.contentType}\nhost:${i.host}\n`, 'content-type;host', payloadHash].join('\n');
   const date = utcDate(i.timestamp);
   const scope = `${date}/${i.service}/tc3_request`;
