@@ -112,3 +112,23 @@ describe.skipIf(!hasTestdata)(`material upload${hasTestdata ? '' : ` (skipped: $
     expect(JSON.stringify(records).length).toBeLessThan(bytes.length);
   });
 });
+
+describe('spooled uploads left by a crash', () => {
+  it('are removed at start when older than any request can live; recent ones are kept', async () => {
+    const { tempDir } = await import('./helpers/server.ts');
+    const dataDir = tempDir();
+    const dir = path.join(dataDir, 'tmp', 'uploads');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'upload-old'), 'partial');
+    fs.writeFileSync(path.join(dir, 'upload-new'), 'in flight elsewhere');
+    const old = new Date(Date.now() - 60 * 60_000);
+    fs.utimesSync(path.join(dir, 'upload-old'), old, old);
+    const s = await startTestServer({ FACEVAULT_DATA_DIR: dataDir });
+    try {
+      expect(fs.readdirSync(dir)).toEqual(['upload-new']);
+    } finally {
+      await s.stop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});

@@ -63,6 +63,7 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
   // A spooled upload's temp file goes when the response is done or the connection dropped,
   // whatever happened in between (see upload-spool.ts for failures while it streams in).
   const spoolDir = path.join(app.config.dataDir, 'tmp', 'uploads');
+  removeStaleUploads(spoolDir, app.clock.now());
   const spooled = new WeakMap<object, { file: string | null; closed: boolean }>();
   server.addHook('onRequest', async (req, reply) => {
     if (!/^multipart\/form-data/i.test(header(req, 'content-type') ?? '')) return;
@@ -261,5 +262,20 @@ function bestEffortParams(body: unknown): unknown {
     return JSON.parse(body.toString('utf8'));
   } catch {
     return { unparsedBody: { bytes: body.length } };
+  }
+}
+
+/**
+ * Spooled uploads left by a crash. Only files older than any request can live (requestTimeout
+ * is 120 s) go, so another process sharing the data dir keeps its in-flight uploads.
+ */
+function removeStaleUploads(dir: string, now: number): void {
+  let names: string[];
+  try { names = fs.readdirSync(dir); } catch { return; }
+  for (const n of names) {
+    const f = path.join(dir, n);
+    try {
+      if (now - fs.statSync(f).mtimeMs > 10 * 60_000) fs.rmSync(f, { force: true });
+    } catch { /* gone meanwhile */ }
   }
 }
