@@ -37,6 +37,7 @@ describe('facevault CLI', () => {
     expect(list2.find((k: any) => k.SecretId === sub.SecretId).Status).toBe('disabled');
     // The generated master key is private to the owner.
     expect(fs.statSync(path.join(env.FACEVAULT_DATA_DIR, 'master.key')).mode & 0o777).toBe(0o600);
+    expect(fs.statSync(path.join(env.FACEVAULT_DATA_DIR, 'facevault.sqlite')).mode & 0o777).toBe(0o600);
   });
 
   it('bad usage and unknown ids fail with a message and a non-zero exit', async () => {

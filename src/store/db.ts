@@ -52,9 +52,12 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
     kysely = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
   } else {
     dialect = 'sqlite';
-    fs.mkdirSync(opts.dataDir, { recursive: true });
+    // The data dir holds personal data (logs, sealed features): owner-only.
+    fs.mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
     const file = path.join(opts.dataDir, 'facevault.sqlite');
     const sqlite = new Database(file);
+    // SQLite creates its -wal and -shm files with the database file's permissions.
+    fs.chmodSync(file, 0o600);
     sqlite.pragma('journal_mode = WAL');
     // FULL: an acknowledged write survives power loss, not just a process crash.
     sqlite.pragma('synchronous = FULL');

@@ -32,7 +32,7 @@ export function open(key: Buffer, sealed: Buffer, aad: string): Buffer {
 export function loadOrCreateMasterKey(configured: string | null, dataDir: string): Buffer {
   if (configured) return parseMasterKey(configured);
   const file = path.join(dataDir, 'master.key');
-  fs.mkdirSync(dataDir, { recursive: true });
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   try {
     return parseMasterKey(fs.readFileSync(file, 'utf8'));
   } catch (e) {
