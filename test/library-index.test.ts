@@ -13,20 +13,9 @@ import { createLibraryModule, type LibraryModule } from '../src/services/library
 import type { FaceSource } from '../src/services/library-deps.ts';
 import { cosineToScore, scoreToCosine } from '../src/vision/calibration.ts';
 import { tempDir } from './helpers/server.ts';
+import { unit } from './helpers/vectors.ts';
 import { PG_URL, freshPgSchema, pgSkipReason } from './helpers/backends.ts';
 
-function unit(seed: string): Float32Array {
-  const v = new Float32Array(DIM);
-  let h = crypto.createHash('sha512').update(seed).digest();
-  for (let i = 0; i < DIM; i++) {
-    if (i % 64 === 0 && i) h = crypto.createHash('sha512').update(h).digest();
-    v[i] = (h[i % 64] - 127.5) / 128;
-  }
-  let n = 0;
-  for (const x of v) n += x * x;
-  for (let i = 0; i < DIM; i++) v[i] /= Math.sqrt(n);
-  return v;
-}
 
 function contains(hay: Uint8Array, needle: Uint8Array): boolean {
   outer: for (let i = 0; i + needle.length <= hay.length; i++) {

@@ -1,6 +1,5 @@
 // Capacity limits (Tencent's codes) and model-version separation, at the service layer with a
 // synthetic face source (each "image" string seeds a deterministic embedding) and small limits.
-import crypto from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
@@ -8,18 +7,8 @@ import { createLibraryModule } from '../src/services/library-module.ts';
 import type { FaceSource } from '../src/services/library-deps.ts';
 import { DIM } from '../src/store/vector-codes.ts';
 import { tempDir } from './helpers/server.ts';
+import { unit } from './helpers/vectors.ts';
 
-function unit(seed: string): Float32Array {
-  const v = new Float32Array(DIM);
-  let h = crypto.createHash('sha512').update(seed).digest();
-  for (let i = 0; i < DIM; i++) {
-    if (i % 64 === 0 && i) h = crypto.createHash('sha512').update(h).digest();
-    v[i] = (h[i % 64] - 127.5) / 128;
-  }
-  let n = 0;
-  for (const x of v) n += x * x;
-  return v.map((x) => x / Math.sqrt(n));
-}
 
 const faces: FaceSource = {
   modelVersions: () => ['3.0', '3.0-alt'],

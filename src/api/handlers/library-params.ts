@@ -78,43 +78,52 @@ function exName(x: unknown, f: string): string {
   return x;
 }
 
-export function groupExDescriptionInfos(p: P): { index: number; value: string }[] | undefined {
-  const v = p.GroupExDescriptionInfos;
+interface ExDescriptionShape {
+  list: string; // GroupExDescriptionInfos / PersonExDescriptionInfos
+  index: string; // ...ExDescriptionIndex
+  value: string; // ...ExDescription
+  exceedCode: string;
+  identicalCode: string;
+  readValue(x: unknown, field: string): string;
+}
+
+/** Both description lists: at most 5 entries, indices 0-4 each at most once, Tencent's codes per kind. */
+function exDescriptionInfos(p: P, s: ExDescriptionShape): { index: number; value: string }[] | undefined {
+  const v = p[s.list];
   if (v === undefined || v === null) return undefined;
-  if (!Array.isArray(v)) throw Errors.invalidParameter('GroupExDescriptionInfos', 'must be an array');
-  if (v.length > 5) throw new TcError('InvalidParameterValue.GroupExDescriptionsExceed', 'GroupExDescriptionInfos: at most 5 entries');
+  if (!Array.isArray(v)) throw Errors.invalidParameter(s.list, 'must be an array');
+  if (v.length > 5) throw new TcError(s.exceedCode, `${s.list}: at most 5 entries`);
   const seen = new Set<number>();
   return v.map((x, i) => {
-    const f = `GroupExDescriptionInfos[${i}]`;
+    const f = `${s.list}[${i}]`;
     if (!x || typeof x !== 'object') throw Errors.invalidParameter(f, 'must be an object');
     const o = x as P;
-    const index = o.GroupExDescriptionIndex;
-    if (typeof index !== 'number' || !Number.isInteger(index) || index < 0 || index > 4) throw Errors.invalidValue(`${f}.GroupExDescriptionIndex`, 'must be an integer in [0, 4]');
-    if (seen.has(index)) throw new TcError('InvalidParameterValue.GroupExDescriptionsNameIdentical', `${f}.GroupExDescriptionIndex: ${index} appears twice`);
+    const index = o[s.index];
+    if (typeof index !== 'number' || !Number.isInteger(index) || index < 0 || index > 4) throw Errors.invalidValue(`${f}.${s.index}`, 'must be an integer in [0, 4]');
+    if (seen.has(index)) throw new TcError(s.identicalCode, `${f}.${s.index}: ${index} appears twice`);
     seen.add(index);
-    return { index, value: exName(o.GroupExDescription, `${f}.GroupExDescription`) };
+    return { index, value: s.readValue(o[s.value], `${f}.${s.value}`) };
+  });
+}
+
+export function groupExDescriptionInfos(p: P): { index: number; value: string }[] | undefined {
+  return exDescriptionInfos(p, {
+    list: 'GroupExDescriptionInfos', index: 'GroupExDescriptionIndex', value: 'GroupExDescription',
+    exceedCode: 'InvalidParameterValue.GroupExDescriptionsExceed', identicalCode: 'InvalidParameterValue.GroupExDescriptionsNameIdentical',
+    readValue: exName,
   });
 }
 
 export function personExDescriptionInfos(p: P): { index: number; value: string }[] {
-  const v = p.PersonExDescriptionInfos;
-  if (v === undefined || v === null) return [];
-  if (!Array.isArray(v)) throw Errors.invalidParameter('PersonExDescriptionInfos', 'must be an array');
-  if (v.length > 5) throw new TcError('InvalidParameterValue.PersonExDescriptionInfosExceed', 'PersonExDescriptionInfos: at most 5 entries');
-  const seen = new Set<number>();
-  return v.map((x, i) => {
-    const f = `PersonExDescriptionInfos[${i}]`;
-    if (!x || typeof x !== 'object') throw Errors.invalidParameter(f, 'must be an object');
-    const o = x as P;
-    const index = o.PersonExDescriptionIndex;
-    if (typeof index !== 'number' || !Number.isInteger(index) || index < 0 || index > 4) throw Errors.invalidValue(`${f}.PersonExDescriptionIndex`, 'must be an integer in [0, 4]');
-    if (seen.has(index)) throw new TcError('InvalidParameterValue.PersonExDescriptionsNameIdentical', `${f}.PersonExDescriptionIndex: ${index} appears twice`);
-    seen.add(index);
-    const value = o.PersonExDescription;
-    if (typeof value !== 'string') throw Errors.invalidParameter(`${f}.PersonExDescription`, 'must be a string');
-    if ([...value].length > 60) throw new TcError('InvalidParameterValue.PersonExDescriptionsNameTooLong', `${f}.PersonExDescription: at most 60 characters`);
-    return { index, value };
-  });
+  return exDescriptionInfos(p, {
+    list: 'PersonExDescriptionInfos', index: 'PersonExDescriptionIndex', value: 'PersonExDescription',
+    exceedCode: 'InvalidParameterValue.PersonExDescriptionInfosExceed', identicalCode: 'InvalidParameterValue.PersonExDescriptionsNameIdentical',
+    readValue: (value, f) => {
+      if (typeof value !== 'string') throw Errors.invalidParameter(f, 'must be a string');
+      if ([...value].length > 60) throw new TcError('InvalidParameterValue.PersonExDescriptionsNameTooLong', `${f}: at most 60 characters`);
+      return value;
+    },
+  }) ?? [];
 }
 
 /** An integer field with a default, a range and the code for out-of-range values. */
