@@ -20,6 +20,7 @@ export interface Config {
   publicUrl: string | null;
   urlAllowList: string[]; // host[:port] or CIDR entries allowed for Url fetching despite being private
   inferenceThreads: number;
+  fusion: { threads: number; draftQps: number; publishedQps: number; cacheBytes: number };
   modelSetDirs: string[]; // extra model sets, each a directory with a manifest.json
   /** Retention per data class and the sweep interval (FACEVAULT_RETAIN_*, docs/PRIVACY.md). */
   retention: RetentionSettings;
@@ -56,6 +57,10 @@ export const CONFIG_VARS: ConfigVar[] = [
   { name: 'FACEVAULT_PUBLIC_URL', default: 'http://<host>:<port>', description: 'Base URL used in result links handed to clients' },
   { name: 'FACEVAULT_URL_ALLOWLIST', default: '(none)', description: 'Comma-separated host[:port] or CIDR entries that Url inputs may reach even though they are private/loopback' },
   { name: 'FACEVAULT_INFERENCE_THREADS', default: '(number of cores)', description: 'Worker threads running the models (one ONNX intra-op thread each)' },
+  { name: 'FACEVAULT_FUSION_THREADS', default: '(same as FACEVAULT_INFERENCE_THREADS)', description: 'Worker threads doing the fusion pixel work' },
+  { name: 'FACEVAULT_FUSION_DRAFT_QPS', default: '1', description: 'FuseFace/FuseFaceUltra requests per second allowed per draft activity' },
+  { name: 'FACEVAULT_FUSION_PUBLISHED_QPS', default: '50', description: 'Requests per second allowed per published activity' },
+  { name: 'FACEVAULT_FUSION_CACHE_MB', default: '256', description: 'Memory for decoded templates kept between fusion requests' },
   { name: 'FACEVAULT_MODEL_SETS', default: '(none)', description: 'Comma-separated directories, each with a manifest.json naming ONNX files: extra FaceModelVersions (docs/MODELS.md)' },
   { name: 'FACEVAULT_REQUIRE_CONSENT', default: '0', description: 'Default for AppIds without a privacy policy: 1 = CreatePerson/CreateFace need a Consent record (docs/PRIVACY.md)' },
   { name: 'FACEVAULT_MIN_AGE', default: '0', description: 'Default minimum estimated age for enrolment and fusion (0 = no limit); the age estimate is rough (docs/MODELS.md)' },
@@ -143,6 +148,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cpuCount = 2): 
     publicUrl: publicUrl?.replace(/\/+$/, '') ?? null,
     urlAllowList,
     inferenceThreads: intVar(env, 'FACEVAULT_INFERENCE_THREADS', Math.max(1, cpuCount), 1, 256),
+    fusion: {
+      // 0 fusion threads = fuse on the main thread (tests); default: one per core.
+      threads: intVar(env, 'FACEVAULT_FUSION_THREADS', intVar(env, 'FACEVAULT_INFERENCE_THREADS', Math.max(1, cpuCount), 1, 256), 0, 256),
+      draftQps: intVar(env, 'FACEVAULT_FUSION_DRAFT_QPS', 1, 1, 100_000),
+      publishedQps: intVar(env, 'FACEVAULT_FUSION_PUBLISHED_QPS', 50, 1, 100_000),
+      cacheBytes: intVar(env, 'FACEVAULT_FUSION_CACHE_MB', 256, 0, 1_000_000) * 1024 * 1024,
+    },
     modelSetDirs: (str(env, 'FACEVAULT_MODEL_SETS') ?? '').split(',').map((s) => s.trim()).filter(Boolean).map((d) => path.resolve(d)),
     retention: parseRetention(env),
     errorLogMaxBytes: intVar(env, 'FACEVAULT_ERROR_LOG_MAX_BYTES', 2 * 1024 ** 3, 1024 * 1024, 2 ** 50),

@@ -22,14 +22,6 @@ export interface FusionModule {
   logRetainMs: number;
 }
 
-function envInt(name: string, def: number, min: number, max: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return def;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
-  return n;
-}
-
 /** Base64 via the shared decoder; Url inputs through the shared SSRF-guarded fetcher. */
 export function base64Reader(fetchUrl?: (url: string, field: string, maxBytes: number) => Promise<Buffer>): ImageReader {
   return async (input, field, limits) => {
@@ -48,10 +40,10 @@ export function base64Reader(fetchUrl?: (url: string, field: string, maxBytes: n
 export function createFusionModule(app: App, deps: { finder?: FaceFinder; fetchUrl?: (url: string, field: string, maxBytes: number) => Promise<Buffer> } = {}): FusionModule {
   const rules = rulesFromConfig(app.config);
   const limits: FusionLimits = {
-    draftQps: envInt('FACEVAULT_FUSION_DRAFT_QPS', 1, 1, 100_000),
-    publishedQps: envInt('FACEVAULT_FUSION_PUBLISHED_QPS', 50, 1, 100_000),
+    draftQps: app.config.fusion.draftQps,
+    publishedQps: app.config.fusion.publishedQps,
     materialMaxSide: 4096,
-    cacheBytes: envInt('FACEVAULT_FUSION_CACHE_MB', 256, 0, 1_000_000) * 1024 * 1024,
+    cacheBytes: app.config.fusion.cacheBytes,
   };
   // The shared inference pool does detection and mesh off the event loop.
   const finder: FaceFinder = deps.finder ?? { analyze: (img, o) => app.vision.analyze(img, o) };
@@ -60,7 +52,7 @@ export function createFusionModule(app: App, deps: { finder?: FaceFinder; fetchU
   const materials = new FusionMaterials(repo, app.blobs, app.clock, finder, limits);
   const results = new FusionResults(repo, app.blobs, app.clock, app.keyring.deriveKey('fusion-result-url'), app.config.publicUrl);
   app.httpRoutes.push(results.routes);
-  const pool = new FusionPool(envInt('FACEVAULT_FUSION_THREADS', app.config.inferenceThreads, 0, 256));
+  const pool = new FusionPool(app.config.fusion.threads);
   app.onClose(() => pool.close());
   const readImage = base64Reader(fetchUrl);
   // With Redis, every instance of the deployment shares the activity buckets (docs/API.md).

@@ -95,7 +95,6 @@ export class FaceDetector {
     for (const d of merged) {
       // Confident detections never failed the second look on our photos; spare the time.
       const v = d.score >= SURE_SCORE ? d.score : await this.verify(img, d, threshold);
-      if (process.env.FV_DEBUG_DET) console.log('cand', d.score.toFixed(3), Math.round(d.box.x), Math.round(d.box.y), Math.round(d.box.width), 'verify', v.toFixed(3));
       if (v >= threshold) verified.push({ box: d.box, score: Math.min(d.score, v) });
     }
     return verified
