@@ -4,9 +4,9 @@
 // at Score >= 50/60 (held-out persons, who must match nobody). Figures: docs/MODELS.md.
 import fs from 'node:fs';
 import path from 'node:path';
-import { visionFaceSource } from '../src/services/face-source.ts';
-import { VisionEngine } from '../src/services/vision.ts';
-import { VectorIndex } from '../src/store/vector-index.ts';
+import { visionFaceSource } from '../src/services/library/face-source.ts';
+import { VisionEngine } from '../src/services/media/vision-engine.ts';
+import { VectorIndex } from '../src/search/vector-index.ts';
 import { cosineToScore } from '../src/vision/calibration.ts';
 
 const root = process.env.FACEVAULT_TESTDATA ?? path.resolve(import.meta.dirname, '../../shared/testdata');

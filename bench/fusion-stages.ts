@@ -6,7 +6,7 @@ import sharp, { type Sharp } from 'sharp';
 import { InferencePool } from '../src/vision/inference-pool.ts';
 import { decodeImage } from '../src/vision/image-decode.ts';
 import { fuseIntoTemplate } from '../src/vision/fusion/fuse.ts';
-import { meshArray } from '../src/services/fusion-materials.ts';
+import { meshArray } from '../src/services/fusion/fusion-materials.ts';
 import type { Face, RgbImage } from '../src/vision/types.ts';
 import { TESTDATA } from '../test/helpers/testdata.ts';
 import { median, table, writeResult } from './lib.ts';

@@ -16,7 +16,7 @@ import { ring } from '../src/vision/fusion/geometry.ts';
 import { fillPolygon } from '../src/vision/fusion/raster.ts';
 import { cosineToScore } from '../src/vision/calibration.ts';
 import type { Face, RgbImage } from '../src/vision/types.ts';
-import { meshArray } from '../src/services/fusion-materials.ts';
+import { meshArray } from '../src/services/fusion/fusion-materials.ts';
 import { startTestServer } from '../test/helpers/server.ts';
 import { TESTDATA } from '../test/helpers/testdata.ts';
 import { median, table, writeResult } from './lib.ts';

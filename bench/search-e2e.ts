@@ -15,11 +15,11 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { loadConfig } from '../src/config.ts';
 import { startServer } from '../src/cli/serve.ts';
-import { newFaceId } from '../src/services/library-context.ts';
+import { newFaceId } from '../src/services/library/library-context.ts';
 import { decodeImage } from '../src/vision/image-decode.ts';
 import { FaceAnalyzer } from '../src/vision/face-analyzer.ts';
-import { TENCENT_IMAGE_LIMITS } from '../src/services/image-input.ts';
-import { DIM } from '../src/store/vector-codes.ts';
+import { TENCENT_IMAGE_LIMITS } from '../src/services/media/image-input.ts';
+import { DIM } from '../src/search/vector-codes.ts';
 
 const require = createRequire(import.meta.url);
 const { iai } = require('tencentcloud-sdk-nodejs/tencentcloud/services/iai');

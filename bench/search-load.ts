@@ -10,10 +10,10 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Insertable } from 'kysely';
 import { createApp } from '../src/app.ts';
-import type { DB } from '../src/store/schema.ts';
+import type { DB } from '../src/store/db/schema.ts';
 import { loadConfig } from '../src/config.ts';
-import { FeatureCrypto } from '../src/store/feature-crypto.ts';
-import { combine } from '../src/store/feature-crypto.ts';
+import { FeatureCrypto } from '../src/store/keys/feature-crypto.ts';
+import { combine } from '../src/store/keys/feature-crypto.ts';
 import { DIM, FACES_PER_PERSON, RESULTS, loadOrMake } from './search-data.ts';
 
 function arg(name: string, def: string): string {

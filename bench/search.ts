@@ -1,12 +1,12 @@
 // 1:N search benchmark: `npm run bench -- search [--sizes 100000,1000000] [--queries 300] [--kinds clustered,uniform]`.
-// Measures the VectorIndex that serves SearchFaces (src/store/vector-index.ts): build time, query
+// Measures the VectorIndex that serves SearchFaces (src/search/vector-index.ts): build time, query
 // latency (one query at a time, this thread), recall@1 against an exact float32 brute force
 // (usearch exactSearch), and memory. Figures go to docs/PERFORMANCE.md.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { VectorIndex } from '../src/store/vector-index.ts';
+import { VectorIndex } from '../src/search/vector-index.ts';
 import { DIM, RESULTS, loadOrMake, type DataSet } from './search-data.ts';
 
 const require = createRequire(import.meta.url);

@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { withRetentionTable } from '../src/services/privacy-doc.ts';
+import { withRetentionTable } from '../src/services/privacy/privacy-doc.ts';
 
 const file = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../docs/PRIVACY.md');
 const before = fs.readFileSync(file, 'utf8');

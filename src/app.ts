@@ -4,23 +4,23 @@ import os from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.ts';
-import { openDb, type Db } from './store/db.ts';
-import { LocalBlobStore } from './store/blob-local.ts';
-import type { BlobStore } from './store/blob-store.ts';
-import { Keyring, loadOrCreateMasterKey } from './store/keyring.ts';
-import { AccountsRepo } from './store/accounts-repo.ts';
-import { RunningLogRepo } from './store/running-log-repo.ts';
-import { ErrorLog } from './store/error-log.ts';
-import { AccountsService } from './services/accounts.ts';
-import { AuditRepo } from './store/audit-repo.ts';
-import { AuditLog } from './services/audit.ts';
-import { systemClock, type Clock } from './services/clock.ts';
+import { openDb, type Db } from './store/db/db.ts';
+import { LocalBlobStore } from './store/blobs/blob-local.ts';
+import type { BlobStore } from './store/blobs/blob-store.ts';
+import { Keyring, loadOrCreateMasterKey } from './store/keys/keyring.ts';
+import { AccountsRepo } from './store/accounts/accounts-repo.ts';
+import { RunningLogRepo } from './store/logs/running-log-repo.ts';
+import { ErrorLog } from './store/logs/error-log.ts';
+import { AccountsService } from './services/accounts/accounts.ts';
+import { AuditRepo } from './store/accounts/audit-repo.ts';
+import { AuditLog } from './services/accounts/audit.ts';
+import { systemClock, type Clock } from './domain/clock.ts';
 import { ActionRegistry } from './api/actions.ts';
 import { registerActions } from './api/handlers/index.ts';
-import { VisionEngine } from './services/vision.ts';
-import { createFusionModule, type FusionModule } from './services/fusion-module.ts';
-import { createLibraryModule, type LibraryModule } from './services/library-module.ts';
-import { createPrivacyModule, type PrivacyModule } from './services/privacy-module.ts';
+import { VisionEngine } from './services/media/vision-engine.ts';
+import { createFusionModule, type FusionModule } from './services/fusion/fusion-module.ts';
+import { createLibraryModule, type LibraryModule } from './services/library/library-module.ts';
+import { createPrivacyModule, type PrivacyModule } from './services/privacy/privacy-module.ts';
 import { createRetention, type RetentionModule } from './jobs/retention.ts';
 
 export interface App {
@@ -30,7 +30,7 @@ export interface App {
   blobs: BlobStore;
   keyring: Keyring;
   accounts: AccountsService;
-  /** Hash-chained audit log of administrative and privacy actions (src/services/audit.ts). */
+  /** Hash-chained audit log of administrative and privacy actions (src/services/accounts/audit.ts). */
   audit: AuditLog;
   runningLog: RunningLogRepo;
   errorLog: ErrorLog;
@@ -68,7 +68,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   closers.push(() => db.close());
   let blobs: BlobStore;
   if (config.objectStore.kind === 'local') blobs = await new LocalBlobStore(config.objectStore.dir).init();
-  else blobs = new (await import('./store/blob-s3.ts')).S3BlobStore(config.objectStore); // AWS SDK only when used
+  else blobs = new (await import('./store/blobs/blob-s3.ts')).S3BlobStore(config.objectStore); // AWS SDK only when used
   closers.push(() => blobs.close());
 
   const vision = opts.vision ?? VisionEngine.fromConfig(config);

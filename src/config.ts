@@ -1,8 +1,8 @@
 // Configuration from the environment. Every variable is listed once in CONFIG_VARS,
 // which feeds both the parser and the README/`serve --help` table, so docs cannot drift.
 import path from 'node:path';
-import { ConfigError } from './config-error.ts';
-import { parseRetention, RETENTION_CONFIG_VARS, type RetentionSettings } from './services/retention-policy.ts';
+import { ConfigError } from './domain/config-error.ts';
+import { parseRetention, RETENTION_CONFIG_VARS, type RetentionSettings } from './domain/retention-policy.ts';
 
 export interface Config {
   port: number;

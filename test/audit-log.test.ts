@@ -5,10 +5,10 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
-import { openDb, type Db } from '../src/store/db.ts';
-import { AuditRepo } from '../src/store/audit-repo.ts';
-import { AuditLog, auditHash } from '../src/services/audit.ts';
-import { ManualClock } from '../src/services/clock.ts';
+import { openDb, type Db } from '../src/store/db/db.ts';
+import { AuditRepo } from '../src/store/accounts/audit-repo.ts';
+import { AuditLog, auditHash } from '../src/services/accounts/audit.ts';
+import { ManualClock } from '../src/domain/clock.ts';
 import { tempDir } from './helpers/server.ts';
 import { PG_URL, freshPgSchema, pgSkipReason } from './helpers/backends.ts';
 

@@ -3,9 +3,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalBlobStore } from '../src/store/blob-local.ts';
-import { S3BlobStore } from '../src/store/blob-s3.ts';
-import type { BlobStore } from '../src/store/blob-store.ts';
+import { LocalBlobStore } from '../src/store/blobs/blob-local.ts';
+import { S3BlobStore } from '../src/store/blobs/blob-s3.ts';
+import type { BlobStore } from '../src/store/blobs/blob-store.ts';
 import { tempDir } from './helpers/server.ts';
 // @ts-expect-error s3rver ships no types
 import S3rver from 's3rver';

@@ -4,8 +4,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ErrorLog } from '../src/store/error-log.ts';
-import { redactParams } from '../src/services/redact.ts';
+import { ErrorLog } from '../src/store/logs/error-log.ts';
+import { redactParams } from '../src/services/logs/redact.ts';
 import { errorCode, startTestServer, tempDir, type TestServer } from './helpers/server.ts';
 import { hasTestdata, testdataSkipReason, tdBase64 } from './helpers/testdata.ts';
 

@@ -2,8 +2,8 @@
 // instance of a deployment (two limiters stand for two processes).
 import crypto from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ManualClock } from '../src/services/clock.ts';
-import { LocalRateLimiter, RedisRateLimiter } from '../src/services/rate-limit.ts';
+import { ManualClock } from '../src/domain/clock.ts';
+import { LocalRateLimiter, RedisRateLimiter } from '../src/services/fusion/rate-limit.ts';
 import { REDIS_URL, redisSkipReason } from './helpers/backends.ts';
 
 async function takes(l: { take(k: string, q: number): Promise<boolean> }, key: string, qps: number, n: number) {

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, errorCode, type TestServer } from './helpers/server.ts';
 import { hasTestdata, testdataSkipReason, td } from './helpers/testdata.ts';
-import { parseMultipart } from '../src/api/multipart.ts';
+import { parseMultipart } from '../src/api/protocol/multipart.ts';
 
 const TEMPLATE = td('faces', 'identities', 'obama', 'obama-720p.jpg');
 

@@ -11,7 +11,7 @@ import { hasTestdata, testdataSkipReason, td, tdBase64 } from './helpers/testdat
 import { decodeImage } from '../src/vision/image-decode.ts';
 import { FusionPool, independentGroups } from '../src/vision/fusion/pool.ts';
 import { fuseIntoTemplate } from '../src/vision/fusion/fuse.ts';
-import { meshArray } from '../src/services/fusion-materials.ts';
+import { meshArray } from '../src/services/fusion/fusion-materials.ts';
 
 let t: TestServer;
 // Real time plus an offset we can move: result links are checked against this clock; the

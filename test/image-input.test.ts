@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeBase64Image, fetchImage, isAllowListed, isPublicAddress, readImageInput } from '../src/services/image-input.ts';
+import { decodeBase64Image, fetchImage, isAllowListed, isPublicAddress, readImageInput } from '../src/services/media/image-input.ts';
 
 const code = async (p: Promise<unknown>) => p.then(() => 'OK', (e) => (e as { code?: string }).code ?? (e as Error).message);
 

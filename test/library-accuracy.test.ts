@@ -3,9 +3,9 @@
 // prints the same figures for docs/MODELS.md.
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { visionFaceSource } from '../src/services/face-source.ts';
-import { VisionEngine } from '../src/services/vision.ts';
-import { VectorIndex } from '../src/store/vector-index.ts';
+import { visionFaceSource } from '../src/services/library/face-source.ts';
+import { VisionEngine } from '../src/services/media/vision-engine.ts';
+import { VectorIndex } from '../src/search/vector-index.ts';
 import { cosineToScore } from '../src/vision/calibration.ts';
 import { hasTestdata, td, testdataSkipReason } from './helpers/testdata.ts';
 

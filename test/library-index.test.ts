@@ -2,15 +2,15 @@
 // under concurrent writes and across two index instances sharing one database (two processes).
 import crypto from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { VectorIndex } from '../src/store/vector-index.ts';
-import { FeatureDecoder } from '../src/store/feature-decoder.ts';
-import { seal } from '../src/store/keyring.ts';
-import { ENCODED_BYTES } from '../src/store/vector-codes.ts';
-import { DIM, quantize, residual4, rotate, signBits, WORDS } from '../src/store/vector-codes.ts';
+import { VectorIndex } from '../src/search/vector-index.ts';
+import { FeatureDecoder } from '../src/services/library/feature-decoder.ts';
+import { seal } from '../src/store/keys/keyring.ts';
+import { ENCODED_BYTES } from '../src/search/vector-codes.ts';
+import { DIM, quantize, residual4, rotate, signBits, WORDS } from '../src/search/vector-codes.ts';
 import { createApp, type App } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
-import { createLibraryModule, type LibraryModule } from '../src/services/library-module.ts';
-import type { FaceSource } from '../src/services/library-deps.ts';
+import { createLibraryModule, type LibraryModule } from '../src/services/library/library-module.ts';
+import type { FaceSource } from '../src/services/library/library-deps.ts';
 import { cosineToScore, scoreToCosine } from '../src/vision/calibration.ts';
 import { tempDir } from './helpers/server.ts';
 import { unit } from './helpers/vectors.ts';

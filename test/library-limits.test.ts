@@ -3,9 +3,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
-import { createLibraryModule } from '../src/services/library-module.ts';
-import type { FaceSource } from '../src/services/library-deps.ts';
-import { DIM } from '../src/store/vector-codes.ts';
+import { createLibraryModule } from '../src/services/library/library-module.ts';
+import type { FaceSource } from '../src/services/library/library-deps.ts';
+import { DIM } from '../src/search/vector-codes.ts';
 import { tempDir } from './helpers/server.ts';
 import { unit } from './helpers/vectors.ts';
 

@@ -10,7 +10,7 @@ import { errorCode, startTestServer, tempDir, type TestServer } from './helpers/
 import { hasTestdata, td, testdataSkipReason } from './helpers/testdata.ts';
 import { PG_URL, freshPgSchema, pgSkipReason } from './helpers/backends.ts';
 import { loadModelSets } from '../src/vision/model-set.ts';
-import { ModelUpgradesRepo } from '../src/store/model-upgrades-repo.ts';
+import { ModelUpgradesRepo } from '../src/store/library/model-upgrades-repo.ts';
 
 if (!hasTestdata) console.log(testdataSkipReason);
 if (!PG_URL) console.log(pgSkipReason);

@@ -5,7 +5,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorCode, startTestServer, type TestServer } from './helpers/server.ts';
 import { hasTestdata, td, tdBase64, testdataSkipReason } from './helpers/testdata.ts';
-import type { Clock } from '../src/services/clock.ts';
+import type { Clock } from '../src/domain/clock.ts';
 
 const img = (who: string, file: string) => tdBase64('faces', 'identities', who, file);
 const DAY = 24 * 3600_000;

@@ -3,7 +3,7 @@
 import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from './helpers/server.ts';
-import { tc3Authorization } from '../src/api/tc3-signature.ts';
+import { tc3Authorization } from '../src/api/protocol/tc3-signature.ts';
 
 let t: TestServer;
 beforeAll(async () => { t = await startTestServer({ FACEVAULT_BODY_LIMIT: String(64 * 1024) }); });
@@ -127,7 +127,7 @@ describe('request records', () => {
   });
 
   it('the redactor replaces every image payload, nested too, and keeps ids', async () => {
-    const { redactParams } = await import('../src/services/redact.ts');
+    const { redactParams } = await import('../src/services/logs/redact.ts');
     const r = redactParams({ Image: 'C'.repeat(2000), Urls: ['http://x/y.jpg'], MergeInfos: [{ Image: 'abc' }], PersonId: 'p1' }) as any;
     expect(r.Image).toMatchObject({ redacted: true, bytes: 2000 });
     expect(r.Image.sha256).toMatch(/^[0-9a-f]{64}$/);

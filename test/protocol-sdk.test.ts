@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, errorCode, type TestServer } from './helpers/server.ts';
 import { ACTIONS } from '../src/api/actions.ts';
-import { ManualClock } from '../src/services/clock.ts';
+import { ManualClock } from '../src/domain/clock.ts';
 
 let t: TestServer;
 beforeAll(async () => { t = await startTestServer(); });

@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.ts';
-import { withRetentionTable } from '../src/services/privacy-doc.ts';
+import { withRetentionTable } from '../src/services/privacy/privacy-doc.ts';
 import { startTestServer, type TestServer } from './helpers/server.ts';
 
 describe('retention configuration', () => {

@@ -3,7 +3,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
-import { ManualClock } from '../src/services/clock.ts';
+import { ManualClock } from '../src/domain/clock.ts';
 import { JobScheduler } from '../src/jobs/scheduler.ts';
 import { tempDir } from './helpers/server.ts';
 import { REDIS_URL, redisSkipReason } from './helpers/backends.ts';

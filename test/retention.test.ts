@@ -7,9 +7,9 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from './helpers/server.ts';
 import { hasTestdata, testdataSkipReason, td, tdBase64 } from './helpers/testdata.ts';
-import { ManualClock } from '../src/services/clock.ts';
+import { ManualClock } from '../src/domain/clock.ts';
 import { RetentionSweeper } from '../src/jobs/retention-sweeper.ts';
-import type { BlobStore } from '../src/store/blob-store.ts';
+import type { BlobStore } from '../src/store/blobs/blob-store.ts';
 import { PG_URL, freshPgSchema, pgSkipReason } from './helpers/backends.ts';
 
 const DAY = 86_400_000;
@@ -98,7 +98,7 @@ for (const b of backends) describe.skipIf(!hasTestdata)(`retention sweep on ${b.
     r = await sweep();
     expect(r.errors).toEqual([]);
     expect(r.blobs).toBe(2);
-    // library_changes: the index's replay log, kept 1 hour (src/store/library-repo.ts), expires too.
+    // library_changes: the index's replay log, kept 1 hour (src/store/library/library-repo.ts), expires too.
     expect(r.rows).toEqual({ fusion_results: 1, video_jobs_probe: 1, library_changes: 3 });
     const afterDay1 = await snapshot();
     const goneDay1 = minus(beforeDay1, afterDay1);

@@ -1,12 +1,12 @@
 // The repository suite, run against both backends: SQLite always, PostgreSQL when
 // FACEVAULT_TEST_PG is set (CI sets it; .ci/run fails if the server is unreachable).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDb, type Db } from '../src/store/db.ts';
-import { AccountsRepo } from '../src/store/accounts-repo.ts';
-import { RunningLogRepo } from '../src/store/running-log-repo.ts';
-import { AccountsService } from '../src/services/accounts.ts';
-import { Keyring } from '../src/store/keyring.ts';
-import { ManualClock } from '../src/services/clock.ts';
+import { openDb, type Db } from '../src/store/db/db.ts';
+import { AccountsRepo } from '../src/store/accounts/accounts-repo.ts';
+import { RunningLogRepo } from '../src/store/logs/running-log-repo.ts';
+import { AccountsService } from '../src/services/accounts/accounts.ts';
+import { Keyring } from '../src/store/keys/keyring.ts';
+import { ManualClock } from '../src/domain/clock.ts';
 import { tempDir } from './helpers/server.ts';
 import { PG_URL, freshPgSchema, pgSkipReason } from './helpers/backends.ts';
 import crypto from 'node:crypto';
@@ -33,7 +33,7 @@ for (const b of backends) {
     });
 
     it('migrations are idempotent (a second open runs none and keeps data)', async () => {
-      const { migrate } = await import('../src/store/db.ts');
+      const { migrate } = await import('../src/store/db/db.ts');
       await migrate(db);
       expect(db.dialect).toBe(b.name);
     });

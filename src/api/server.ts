@@ -7,12 +7,12 @@ import path from 'node:path';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { App } from '../app.ts';
 import { ACTIONS, VERSIONS, type CallContext, type ServiceName } from './actions.ts';
-import { TcError } from './errors.ts';
-import { multipartBoundary, parseMultipart } from './multipart.ts';
-import { hostCandidates, parseAuthorization, signaturesEqual, tc3Signature, tc3SignatureForHash, utcDate } from './tc3-signature.ts';
-import { isSpooled, spoolUpload, uploadTooLarge, UploadError } from './upload-spool.ts';
-import { redactParams } from '../services/redact.ts';
-import type { Authenticated } from '../services/accounts.ts';
+import { TcError } from '../domain/errors.ts';
+import { multipartBoundary, parseMultipart } from './protocol/multipart.ts';
+import { hostCandidates, parseAuthorization, signaturesEqual, tc3Signature, tc3SignatureForHash, utcDate } from './protocol/tc3-signature.ts';
+import { isSpooled, spoolUpload, uploadTooLarge, UploadError } from './protocol/upload-spool.ts';
+import { redactParams } from '../services/logs/redact.ts';
+import type { Authenticated } from '../services/accounts/accounts.ts';
 
 const MAX_SKEW_SECONDS = 300;
 /** Actions that take a file part in a multipart/form-data body, up to FACEVAULT_UPLOAD_LIMIT. */

@@ -6,7 +6,7 @@ import os from 'node:os';
 import { CONFIG_VARS, ConfigError, loadConfig, type Config } from '../config.ts';
 import type { App } from '../app.ts';
 import { parseArgs } from './args.ts';
-import { TcError } from '../api/errors.ts';
+import { TcError } from '../domain/errors.ts';
 
 const cpuCount = () => os.availableParallelism?.() ?? os.cpus().length;
 
@@ -82,7 +82,7 @@ export async function main(argv: string[]): Promise<number> {
     };
     switch (`${cmd} ${sub ?? ''}`.trim()) {
       case 'serve': {
-        const { VisionEngine } = await import('../services/vision.ts');
+        const { VisionEngine } = await import('../services/media/vision-engine.ts');
         const vision = VisionEngine.fromConfig(config);
         vision.warm().catch(() => {}); // failures show in /readyz and the serve log
         const { serveCommand } = await import('./serve.ts');

@@ -4,7 +4,7 @@ import { buildServer } from '../api/server.ts';
 import type { Config } from '../config.ts';
 import type { FastifyInstance } from 'fastify';
 import { auditRetentionPolicy } from '../jobs/retention.ts';
-import type { VisionEngine } from '../services/vision.ts';
+import type { VisionEngine } from '../services/media/vision-engine.ts';
 
 export interface Running { app: App; server: FastifyInstance; url: string; stop(): Promise<void> }
 

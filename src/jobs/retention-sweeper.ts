@@ -6,10 +6,10 @@
 // commit on their own; a sweep interrupted at any point leaves only expired data that the next
 // sweep (which repeats every step) removes. Nothing is deleted that has not expired.
 import { sql } from 'kysely';
-import type { Db } from '../store/db.ts';
-import type { BlobStore } from '../store/blob-store.ts';
-import type { ErrorLog } from '../store/error-log.ts';
-import type { Clock } from '../services/clock.ts';
+import type { Db } from '../store/db/db.ts';
+import type { BlobStore } from '../store/blobs/blob-store.ts';
+import type { ErrorLog } from '../store/logs/error-log.ts';
+import type { Clock } from '../domain/clock.ts';
 
 export interface SweepReport {
   startedAt: number;

@@ -2,8 +2,8 @@
 // scheduler; CLI commands and tests call sweeper.sweep() directly.
 import crypto from 'node:crypto';
 import type { App } from '../app.ts';
-import { TcError } from '../api/errors.ts';
-import { rulesFromConfig } from '../services/retention-policy.ts';
+import { TcError } from '../domain/errors.ts';
+import { rulesFromConfig } from '../domain/retention-policy.ts';
 import { RetentionSweeper, type SweepReport } from './retention-sweeper.ts';
 import { JobScheduler } from './scheduler.ts';
 

@@ -4,7 +4,7 @@
 // renewed expiry) so a slow run never overlaps the next one. A crashed runner's lock expires.
 import crypto from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { Clock } from '../services/clock.ts';
+import type { Clock } from '../domain/clock.ts';
 
 export interface SchedulerOptions {
   name: string;

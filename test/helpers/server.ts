@@ -6,7 +6,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { startServer, type Running } from '../../src/cli/serve.ts';
-import type { Credentials } from '../../src/services/accounts.ts';
+import type { Credentials } from '../../src/services/accounts/accounts.ts';
 import type { AppOptions } from '../../src/app.ts';
 
 const require = createRequire(import.meta.url);

@@ -1,6 +1,6 @@
 // Deterministic unit vectors for index tests: the same seed always gives the same vector.
 import crypto from 'node:crypto';
-import { DIM } from '../../src/store/vector-codes.ts';
+import { DIM } from '../../src/search/vector-codes.ts';
 
 export function unit(seed: string): Float32Array {
   const v = new Float32Array(DIM);

@@ -1,10 +1,10 @@
 // iai DetectFaceAttributes, AnalyzeFace, AnalyzeDenseLandmarks, DetectLiveFaceAccurate: parameter
-// validation with Tencent's codes, then services/analysis.ts on app.vision (the worker pool).
-// Image/Url input, limits and image error codes are shared with recognition (services/image-input.ts).
+// validation with Tencent's codes, then services/recognition/analysis.ts on app.vision (the worker pool).
+// Image/Url input, limits and image error codes are shared with recognition (services/media/image-input.ts).
 import type { App } from '../../app.ts';
 import type { ActionHandler, CallContext } from '../actions.ts';
-import { Errors, TcError } from '../errors.ts';
-import { AnalysisService, parseAttributeTypes } from '../../services/analysis.ts';
+import { Errors, TcError } from '../../domain/errors.ts';
+import { AnalysisService, parseAttributeTypes } from '../../services/recognition/analysis.ts';
 
 function checkVersion(params: Record<string, unknown>, allowed: string[]): void {
   const v = params.FaceModelVersion;

@@ -2,9 +2,9 @@
 // shapes) and our activity/material extensions (docs/API.md).
 import type { App } from '../../app.ts';
 import type { CallContext } from '../actions.ts';
-import { TcError } from '../errors.ts';
-import type { ActivityRow, MaterialFaceRow, MaterialRow } from '../../store/fusion-repo.ts';
-import type { FuseOptions, ImageInput, MergeRequest, Rect } from '../../services/fusion.ts';
+import { TcError } from '../../domain/errors.ts';
+import type { ActivityRow, MaterialFaceRow, MaterialRow } from '../../store/fusion/fusion-repo.ts';
+import type { FuseOptions, ImageInput, MergeRequest, Rect } from '../../services/fusion/fusion.ts';
 import { endUserId, FUSION_PRIVACY_FIELDS, parentalConsent } from './privacy-params.ts';
 
 type P = Record<string, unknown>;

@@ -1,8 +1,8 @@
 // Request validation for the face-library actions, with Tencent's limits and error codes
 // (iai_models.d.ts; reference notes §1.1). Validation happens before any write, so a bad
 // request changes nothing.
-import { Errors, TcError } from '../errors.ts';
-import type { ImageInput } from '../../services/library-deps.ts';
+import { Errors, TcError } from '../../domain/errors.ts';
+import type { ImageInput } from '../../services/library/library-deps.ts';
 
 type P = Record<string, unknown>;
 const ID_CHARS = /^[A-Za-z0-9\-%@#&_]+$/;

@@ -1,7 +1,7 @@
 // iai face library: groups, persons, faces, 1:N search and 1:1 verification against enrolled persons.
 import type { App } from '../../app.ts';
 import type { ActionHandler } from '../actions.ts';
-import { TcError } from '../errors.ts';
+import { TcError } from '../../domain/errors.ts';
 import * as v from './library-params.ts';
 import { enrolmentExtras } from './privacy-params.ts';
 

@@ -1,7 +1,7 @@
 // Validation of the privacy extension fields (docs/API.md "Privacy fields"): EndUserId on
 // enrolment and fusion requests, Consent and ParentalConsent on enrolment, ParentalConsent on fusion.
-import { TcError } from '../errors.ts';
-import type { ConsentInput, EnrolmentExtras } from '../../services/library-deps.ts';
+import { TcError } from '../../domain/errors.ts';
+import type { ConsentInput, EnrolmentExtras } from '../../services/library/library-deps.ts';
 
 type P = Record<string, unknown>;
 // Printable, no control characters: it is an identifier, stored and matched exactly.

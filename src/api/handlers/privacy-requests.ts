@@ -1,9 +1,9 @@
 // Privacy extension actions of the deletion-request and consent/age work (docs/API.md):
 // CreateDeletionRequest, DescribeDeletionRequests, SetPrivacyPolicy, DescribePrivacyPolicy.
 import type { App } from '../../app.ts';
-import { TcError } from '../errors.ts';
-import type { DeletionSubject } from '../../services/deletion.ts';
-import type { EffectivePolicy, PolicyPatch } from '../../services/privacy.ts';
+import { TcError } from '../../domain/errors.ts';
+import type { DeletionSubject } from '../../services/privacy/deletion.ts';
+import type { EffectivePolicy, PolicyPatch } from '../../services/privacy/privacy.ts';
 import { endUserId } from './privacy-params.ts';
 
 type P = Record<string, unknown>;

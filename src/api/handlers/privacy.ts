@@ -1,7 +1,7 @@
 // Privacy extension actions (docs/API.md), served under every API version.
 import type { App } from '../../app.ts';
 import { registerUsage } from './usage.ts';
-import { rulesFromConfig } from '../../services/retention-policy.ts';
+import { rulesFromConfig } from '../../domain/retention-policy.ts';
 import { registerPrivacyRequests } from './privacy-requests.ts';
 
 export function registerPrivacy(app: App): void {

@@ -1,9 +1,9 @@
 // iai DetectFace, CompareFace, CompareMaskFace, DetectFaceSimilarity: parameter validation with
-// Tencent's codes, then services/recognition.ts.
+// Tencent's codes, then services/recognition/recognition.ts.
 import type { App } from '../../app.ts';
 import type { ActionHandler, CallContext } from '../actions.ts';
-import { Errors, TcError } from '../errors.ts';
-import { FACE_MODEL_VERSION, intParam, RecognitionService, type CompareRequest } from '../../services/recognition.ts';
+import { Errors, TcError } from '../../domain/errors.ts';
+import { FACE_MODEL_VERSION, intParam, RecognitionService, type CompareRequest } from '../../services/recognition/recognition.ts';
 
 function checkModelVersion(params: Record<string, unknown>): void {
   const v = params.FaceModelVersion;

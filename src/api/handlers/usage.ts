@@ -1,8 +1,8 @@
 // DescribeUsage (extension): the caller's own AppId only; dates are UTC.
 import type { App } from '../../app.ts';
-import { TcError } from '../errors.ts';
-import { UsageRepo } from '../../store/usage-repo.ts';
-import { monthRange, UsageService, type Granularity } from '../../services/usage.ts';
+import { TcError } from '../../domain/errors.ts';
+import { UsageRepo } from '../../store/logs/usage-repo.ts';
+import { monthRange, UsageService, type Granularity } from '../../services/usage/usage.ts';
 
 const optString = (params: Record<string, unknown>, name: string): string | undefined => {
   const v = params[name];

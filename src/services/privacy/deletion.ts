@@ -1,0 +1,287 @@
+// Deletion requests (GDPR Art. 17): erase everything held about a PersonId, an end user (the
+// customer's EndUserId on persons, calls and fusion results) or a whole AppId, and hand back a
+// receipt that names what was erased per store without naming the subject.
+//
+// Restart safety: the request row is written first, with its subject sealed under the master
+// key; each step is idempotent and its counts are saved as it goes; a process that starts finds
+// requests still running and finishes them. Once done, the sealed subject is wiped and only a
+// keyed hash (HMAC-SHA256 under a key derived from the master key) remains.
+import crypto from 'node:crypto';
+import type { Caller } from '../../api/actions.ts';
+import { TcError } from '../../domain/errors.ts';
+import type { BlobStore } from '../../store/blobs/blob-store.ts';
+import type { Db } from '../../store/db/db.ts';
+import type { ErrorLog } from '../../store/logs/error-log.ts';
+import type { FeatureCrypto } from '../../store/keys/feature-crypto.ts';
+import type { Keyring } from '../../store/keys/keyring.ts';
+import type { LibraryIndex } from '../library/library-index.ts';
+import type { LibraryRepo } from '../../store/library/library-repo.ts';
+import type { DeletionRow, PrivacyRepo } from '../../store/privacy/privacy-repo.ts';
+import type { AuditLog } from '../accounts/audit.ts';
+import { auditActor } from '../accounts/audit.ts';
+import type { Clock } from '../../domain/clock.ts';
+import type { FusionMaterials } from '../fusion/fusion-materials.ts';
+
+export type DeletionSubject = { kind: 'person'; personId: string } | { kind: 'end_user'; endUserId: string } | { kind: 'app' };
+
+export interface DeletionDeps {
+  db: Db;
+  repo: PrivacyRepo;
+  blobs: BlobStore;
+  errorLog: ErrorLog;
+  keyring: Keyring;
+  clock: Clock;
+  audit: AuditLog;
+  /** Resolved at use: the library and fusion modules are built after this service. */
+  library: () => { repo: LibraryRepo; index: LibraryIndex; crypto: FeatureCrypto };
+  materials: () => FusionMaterials;
+}
+
+/** What a receipt counts, per store. */
+export interface ErasedCounts {
+  Persons: number; Faces: number; GroupMemberships: number; Groups: number; Consents: number;
+  SearchIndexEntries: number; LibraryHistoryRecords: number; EnrolmentImages: number;
+  RunningLogRecords: number; RunningLogBilledRecords: number; RunningLogResultsScrubbed: number;
+  ErrorLogRecords: number; FusionLogRecords: number; FusionResults: number; Objects: number;
+  Activities: number; Materials: number; MaterialFaces: number; ApiKeys: number; Users: number; DataKeys: number;
+}
+
+export interface Receipt {
+  RequestId: string;
+  AppId: number;
+  Scope: 'PersonId' | 'EndUserId' | 'AppId';
+  /** HMAC-SHA256 of the erased identifier: lets the operator confirm a given id was erased, names nobody. */
+  SubjectDigest: string;
+  Status: 'RUNNING' | 'DONE';
+  CreatedTime: string;
+  CompletedTime: string | null;
+  Stores: { Database: string; ObjectStore: string; ErrorLog: string; SearchIndex: string };
+  Deleted: ErasedCounts;
+  /** SHA-256 over the receipt's other fields (canonical JSON, sorted keys). */
+  Digest: string | null;
+}
+
+const SCOPE_NAME = { person: 'PersonId', end_user: 'EndUserId', app: 'AppId' } as const;
+
+const zero = (): ErasedCounts => ({
+  Persons: 0, Faces: 0, GroupMemberships: 0, Groups: 0, Consents: 0, SearchIndexEntries: 0, LibraryHistoryRecords: 0, EnrolmentImages: 0,
+  RunningLogRecords: 0, RunningLogBilledRecords: 0, RunningLogResultsScrubbed: 0, ErrorLogRecords: 0, FusionLogRecords: 0, FusionResults: 0,
+  Objects: 0, Activities: 0, Materials: 0, MaterialFaces: 0, ApiKeys: 0, Users: 0, DataKeys: 0,
+});
+
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return '[' + v.map(canonical).join(',') + ']';
+  if (v && typeof v === 'object') return '{' + Object.keys(v).sort().map((k) => JSON.stringify(k) + ':' + canonical((v as Record<string, unknown>)[k])).join(',') + '}';
+  return JSON.stringify(v);
+}
+
+export function receiptDigest(r: Omit<Receipt, 'Digest'> | Receipt): string {
+  const { Digest: _d, ...rest } = r as Receipt;
+  return crypto.createHash('sha256').update(canonical(rest)).digest('hex');
+}
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+export class DeletionService {
+  private readonly running = new Map<string, Promise<Receipt>>();
+
+  constructor(private readonly d: DeletionDeps) {}
+
+  subjectDigest(appId: number, s: DeletionSubject): string {
+    const value = s.kind === 'person' ? s.personId : s.kind === 'end_user' ? s.endUserId : String(appId);
+    return crypto.createHmac('sha256', this.d.keyring.deriveKey('deletion-subject')).update(`${appId}\n${s.kind}\n${value}`).digest('hex');
+  }
+
+  /** Creates the request and runs it to completion (every scope runs before the reply). */
+  async create(caller: Caller, subject: DeletionSubject): Promise<Receipt> {
+    if (subject.kind === 'app' && caller.subUin !== caller.uin) {
+      throw new TcError('AuthFailure.UnauthorizedOperation', 'AppId: only the root account may erase a whole AppId');
+    }
+    const requestId = crypto.randomUUID();
+    const now = this.d.clock.now();
+    const digest = this.subjectDigest(caller.appId, subject);
+    const row: Omit<DeletionRow, 'data_class' | 'expires_at'> = {
+      request_id: requestId, app_id: caller.appId, scope: subject.kind, subject_digest: digest,
+      subject_sealed: this.d.keyring.sealSecret(JSON.stringify(subject), `deletion:${requestId}`),
+      status: 'running', requested_by: caller.subUin, created_at: now, completed_at: null, attempts: 0, receipt: null, digest: null,
+    };
+    await this.d.repo.insertRequest(row);
+    // The audit record names the request and the digest, never the subject.
+    await this.d.audit.append({ actor: auditActor(caller), action: 'deletion.request', appId: caller.appId, target: requestId, details: { scope: SCOPE_NAME[subject.kind], subjectDigest: digest } });
+    return this.runOnce({ ...row, data_class: 'receipt', expires_at: null });
+  }
+
+  async describe(caller: Caller, requestId: string | null, offset: number, limit: number): Promise<{ receipts: Receipt[]; total: number }> {
+    if (requestId) {
+      const r = await this.d.repo.request(caller.appId, requestId);
+      return { receipts: r ? [this.receiptOf(r)] : [], total: r ? 1 : 0 };
+    }
+    const { rows, total } = await this.d.repo.listRequests(caller.appId, offset, limit);
+    return { receipts: rows.map((r) => this.receiptOf(r)), total };
+  }
+
+  /** Finishes requests a stopped process left running (called at start). */
+  async resumeAll(): Promise<number> {
+    const rows = await this.d.repo.running();
+    for (const r of rows) await this.runOnce(r);
+    return rows.length;
+  }
+
+  private receiptOf(r: DeletionRow): Receipt {
+    if (r.status === 'done' && r.receipt) return JSON.parse(r.receipt) as Receipt;
+    return this.build(r, r.receipt ? (JSON.parse(r.receipt) as Receipt).Deleted : zero(), null);
+  }
+
+  private build(r: DeletionRow | Omit<DeletionRow, 'data_class' | 'expires_at'>, counts: ErasedCounts, completedAt: number | null): Receipt {
+    const base: Omit<Receipt, 'Digest'> = {
+      RequestId: r.request_id, AppId: Number(r.app_id), Scope: SCOPE_NAME[r.scope as DeletionSubject['kind']], SubjectDigest: r.subject_digest,
+      Status: completedAt === null ? 'RUNNING' : 'DONE', CreatedTime: iso(Number(r.created_at))!, CompletedTime: iso(completedAt),
+      Stores: { Database: this.d.db.dialect, ObjectStore: this.d.blobs.kind, ErrorLog: 'segment files', SearchIndex: 'in-memory index of every process' },
+      Deleted: counts,
+    };
+    return { ...base, Digest: completedAt === null ? null : receiptDigest(base) };
+  }
+
+  /** One run per request at a time in this process. */
+  private runOnce(r: DeletionRow): Promise<Receipt> {
+    let p = this.running.get(r.request_id);
+    if (!p) {
+      p = this.run(r).finally(() => this.running.delete(r.request_id));
+      this.running.set(r.request_id, p);
+    }
+    return p;
+  }
+
+  private async run(r: DeletionRow): Promise<Receipt> {
+    if (!r.subject_sealed) throw new Error(`deletion request ${r.request_id} has no subject`);
+    const subject = JSON.parse(this.d.keyring.openSecret(r.subject_sealed, `deletion:${r.request_id}`)) as DeletionSubject;
+    const counts: ErasedCounts = r.receipt ? { ...zero(), ...(JSON.parse(r.receipt) as Receipt).Deleted } : zero();
+    const attempts = Number(r.attempts) + 1;
+    const save = () => this.d.repo.saveProgress(r.request_id, JSON.stringify(this.build(r, counts, null)), attempts);
+    await save();
+    const appId = Number(r.app_id);
+    if (subject.kind === 'app') await this.eraseApp(appId, counts, save);
+    else await this.eraseSubject(appId, subject, counts, save);
+    const completedAt = this.d.clock.now();
+    const receipt = this.build(r, counts, completedAt);
+    await this.d.repo.finish(r.request_id, completedAt, JSON.stringify(receipt), receipt.Digest!);
+    // SQLite: the deleted rows' old page images live in the WAL until a checkpoint copies the
+    // (zeroed, secure_delete) pages back and the WAL is truncated.
+    await this.d.repo.checkpoint();
+    await this.d.audit.append({ actor: 'system', action: 'deletion.completed', appId, target: r.request_id, details: { digest: receipt.Digest, deleted: counts } }).catch(() => {});
+    return receipt;
+  }
+
+  /** A PersonId or an end user: persons with their faces and consents, their calls, results and logs. */
+  private async eraseSubject(appId: number, s: Exclude<DeletionSubject, { kind: 'app' }>, c: ErasedCounts, save: () => Promise<void>) {
+    const lib = this.d.library();
+    const endUserId = s.kind === 'end_user' ? s.endUserId : undefined;
+    const personIds = s.kind === 'person' ? [s.personId] : await this.d.repo.personsOfEndUser(appId, s.endUserId);
+
+    // 1. Library rows, through the library's write path (this process's index follows at once).
+    const reader = lib.repo.reader(appId);
+    const present = await reader.getPersons(personIds);
+    if (present.length) {
+      const images = await this.d.repo.enrolmentImageKeys(appId, present.map((p) => p.person_id));
+      for (const k of images) await this.d.blobs.delete(k);
+      await this.d.repo.deleteBlobRecords(appId, images);
+      c.EnrolmentImages += images.length;
+      c.Objects += images.length;
+      await lib.index.sync(appId);
+      const { seq } = await lib.repo.write(appId, this.d.clock.now(), async (w) => {
+        for (const p of present) {
+          const faces = await w.faces(p.person_id);
+          const groups = await w.memberships(p.person_id);
+          c.Faces += faces.length;
+          c.GroupMemberships += groups.length;
+          c.Consents += (await w.consents(p.person_id)).length;
+          for (const g of groups) {
+            const gi = lib.index.group(appId, g.group_id);
+            if (gi) c.SearchIndexEntries += gi.faces.idsOf(p.person_id).length + (gi.persons.has(p.person_id) ? 1 : 0);
+          }
+          await w.deletePerson(p.person_id);
+          c.Persons++;
+        }
+      });
+      await lib.index.sync(appId);
+      // The change log names the PersonIds: drop the history up to this write, which makes every
+      // process still behind it reload the app from the database.
+      c.LibraryHistoryRecords += await this.d.repo.truncateLibraryHistory(appId, seq);
+      await save();
+    }
+    if (endUserId !== undefined) c.Consents += await this.d.repo.consentsOfEndUser(appId, endUserId);
+
+    // 2. Fusion results and logs of the end user's calls (found by EndUserId and by request id).
+    const requestIds = await this.d.repo.requestIdsOf(appId, { personIds, endUserId });
+    const results = await this.d.repo.fusionResultsOf(appId, { endUserId, requestIds });
+    for (const r of results) await this.d.blobs.delete(r.blob_key);
+    await this.d.repo.deleteFusionResults(appId, results);
+    c.FusionResults += results.length;
+    c.Objects += results.length;
+    c.FusionLogRecords += await this.d.repo.deleteFusionLog(appId, { endUserId, requestIds });
+    await save();
+
+    // 3. Error log: records of this AppId (or of no AppId: failed authentication) that name the
+    //    subject or belong to its calls.
+    const needles = [...personIds, ...(endUserId !== undefined ? [endUserId] : [])].map((x) => JSON.stringify(x));
+    const reqs = new Set(requestIds);
+    c.ErrorLogRecords += this.d.errorLog.rewrite((line, rec) => {
+      const owner = rec.appId;
+      if (owner !== undefined && owner !== null && Number(owner) !== appId) return false;
+      if (typeof rec.requestId === 'string' && reqs.has(rec.requestId)) return true;
+      return needles.some((n) => line.includes(n));
+    });
+    await save();
+
+    // 4. Running log last (its request ids found the rest): the subject's calls go, and other
+    //    calls' results that named an erased person keep their record with the id replaced.
+    const rl = await this.d.repo.deleteRunningLog(appId, { personIds, endUserId });
+    c.RunningLogRecords += rl.deleted;
+    c.RunningLogBilledRecords += rl.billed;
+    c.RunningLogResultsScrubbed += await this.d.repo.scrubRunningLogResults(appId, [...personIds, ...(endUserId !== undefined ? [endUserId] : [])]);
+    await save();
+  }
+
+  /** A whole AppId: everything it owns, its keys, and its data key (crypto-shredding). */
+  private async eraseApp(appId: number, c: ErasedCounts, save: () => Promise<void>) {
+    // Keys stop working first, so nothing new arrives while the rest goes.
+    await this.d.repo.markAppDeleted(appId);
+    const lib = this.d.library();
+
+    // Fusion: activities with their materials, derivatives and results (blobs first).
+    const caller: Caller = { appId, uin: 'system', subUin: 'system' };
+    const f = await this.d.repo.countFusion(appId);
+    c.Materials += f.materials;
+    c.MaterialFaces += f.materialFaces;
+    for (const activityId of await this.d.repo.activityIds(appId)) {
+      await this.d.materials().deleteActivity(caller, activityId);
+      c.Activities++;
+    }
+    // Every other object the app owns (results, enrolment images), recorded or not.
+    const keys = new Set(await this.d.repo.appBlobKeys(appId));
+    for (const k of await this.d.blobs.list(`fusion/${appId}/`)) keys.add(k);
+    for (const k of keys) await this.d.blobs.delete(k);
+    c.Objects += keys.size;
+    await save();
+
+    // This process's index: count, then zero and drop it (other processes see the bumped seq).
+    await lib.index.sync(appId).catch(() => {});
+    for (const g of await lib.repo.groupIds(appId)) {
+      const gi = lib.index.group(appId, g.group_id);
+      if (gi) c.SearchIndexEntries += gi.faces.size + gi.persons.size;
+    }
+    const n = await this.d.repo.deleteAppRows(appId);
+    lib.index.drop(appId);
+    c.Persons += n.persons ?? 0; c.Faces += n.faces ?? 0; c.GroupMemberships += n.group_persons ?? 0; c.Groups += n.face_groups ?? 0;
+    c.Consents += n.consents ?? 0; c.LibraryHistoryRecords += n.library_changes ?? 0;
+    c.RunningLogRecords += n.running_log ?? 0; c.FusionLogRecords += n.fusion_log ?? 0; c.FusionResults += n.fusion_results ?? 0;
+    c.Materials += n.fusion_materials ?? 0; c.MaterialFaces += n.fusion_material_faces ?? 0; c.Activities += n.fusion_activities ?? 0;
+    c.ApiKeys += n.api_keys ?? 0; c.Users += n.users ?? 0;
+    await save();
+
+    c.ErrorLogRecords += this.d.errorLog.rewrite((_line, rec) => rec.appId !== undefined && rec.appId !== null && Number(rec.appId) === appId);
+    if (await this.d.repo.shredDataKey(appId)) c.DataKeys++;
+    lib.crypto.forget(appId);
+    await save();
+  }
+}
