@@ -1,27 +1,33 @@
-// Composition root: builds every store and service from a Config. No DI framework; plain
-// constructors in one place, so what depends on what is readable top to bottom.
+// Composition root: the one place that builds and wires. Each module is built in dependency
+// order and given only the collaborators it uses, so what depends on what reads top to bottom
+// here and nowhere else (no placeholders, no thunks, no app object passed down).
+import crypto from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
-import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.ts';
+import { systemClock, type Clock } from './domain/clock.ts';
+import { rulesFromConfig, type RetentionRule } from './domain/retention-policy.ts';
 import { openDb, type Db } from './store/db/db.ts';
 import { LocalBlobStore } from './store/blobs/blob-local.ts';
 import type { BlobStore } from './store/blobs/blob-store.ts';
 import { Keyring, loadOrCreateMasterKey } from './store/keys/keyring.ts';
 import { AccountsRepo } from './store/accounts/accounts-repo.ts';
+import { AuditRepo } from './store/accounts/audit-repo.ts';
 import { RunningLogRepo } from './store/logs/running-log-repo.ts';
 import { ErrorLog } from './store/logs/error-log.ts';
+import { UsageRepo } from './store/logs/usage-repo.ts';
 import { AccountsService } from './services/accounts/accounts.ts';
-import { AuditRepo } from './store/accounts/audit-repo.ts';
 import { AuditLog } from './services/accounts/audit.ts';
-import { systemClock, type Clock } from './domain/clock.ts';
-import { ActionRegistry } from './api/actions.ts';
-import { registerActions } from './api/handlers/index.ts';
 import { VisionEngine } from './services/media/vision-engine.ts';
+import { UsageService } from './services/usage/usage.ts';
 import { createFusionModule, type FusionModule } from './services/fusion/fusion-module.ts';
 import { createLibraryModule, type LibraryModule } from './services/library/library-module.ts';
-import { createPrivacyModule, type PrivacyModule } from './services/privacy/privacy-module.ts';
+import { createPrivacyModule, createPrivacyPolicy, type PrivacyModule } from './services/privacy/privacy-module.ts';
 import { createRetention, type RetentionModule } from './jobs/retention.ts';
+import { ActionRegistry } from './api/actions/registry.ts';
+import { allActions } from './api/handlers/index.ts';
+import { resultRoutes } from './api/routes/results.ts';
+import type { HttpRoutes } from './api/server.ts';
 
 export interface App {
   config: Config;
@@ -30,22 +36,26 @@ export interface App {
   blobs: BlobStore;
   keyring: Keyring;
   accounts: AccountsService;
-  /** Hash-chained audit log of administrative and privacy actions (src/services/accounts/audit.ts). */
+  /** Hash-chained audit log of administrative and privacy actions (services/accounts/audit.ts). */
   audit: AuditLog;
   runningLog: RunningLogRepo;
   errorLog: ErrorLog;
-  registry: ActionRegistry;
+  retentionRules: RetentionRule[];
   /** Face detection/recognition engine (worker pool, started on first use or by warm()). */
   vision: VisionEngine;
-  httpRoutes: ((server: FastifyInstance) => void | Promise<void>)[];
-  /** Face fusion: activities, materials, FuseFace/FuseFaceUltra, result links. */
-  fusion: FusionModule;
   /** Face library: groups, persons, faces, 1:N search (iai). */
   library: LibraryModule;
+  /** Face fusion: activities, materials, FuseFace/FuseFaceUltra, result links. */
+  fusion: FusionModule;
   /** Privacy: per-AppId consent/age/inactivity policy and deletion requests (docs/PRIVACY.md). */
   privacy: PrivacyModule;
+  usage: UsageService;
   /** Retention: the sweeper (every expired row and object, the error-log cap) and its scheduler. */
   retention: RetentionModule;
+  /** Every action declaration, by service and name. */
+  registry: ActionRegistry;
+  /** Plain-HTTP routes besides the API (signed result links). */
+  httpRoutes: HttpRoutes[];
   /** Closers run in reverse order of creation on shutdown. */
   onClose(fn: () => Promise<void> | void): void;
   close(): Promise<void>;
@@ -63,47 +73,62 @@ export interface AppOptions {
 export async function createApp(config: Config, opts: AppOptions = {}): Promise<App> {
   const closers: (() => Promise<void> | void)[] = [];
   const clock = opts.clock ?? systemClock;
+
+  // Stores.
   const keyring = new Keyring(loadOrCreateMasterKey(config.masterKey, config.dataDir));
   const db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, pgSchema: opts.pgSchema });
   closers.push(() => db.close());
-  let blobs: BlobStore;
-  if (config.objectStore.kind === 'local') blobs = await new LocalBlobStore(config.objectStore.dir).init();
-  else blobs = new (await import('./store/blobs/blob-s3.ts')).S3BlobStore(config.objectStore); // AWS SDK only when used
+  const blobs: BlobStore = config.objectStore.kind === 'local'
+    ? await new LocalBlobStore(config.objectStore.dir).init()
+    : new (await import('./store/blobs/blob-s3.ts')).S3BlobStore(config.objectStore); // AWS SDK only when used
   closers.push(() => blobs.close());
+  const runningLog = new RunningLogRepo(db);
+  const errorLog = new ErrorLog({ dir: path.join(config.dataDir, 'logs', 'error'), maxBytes: config.errorLogMaxBytes });
+  const report = (stage: string, e: Error) => errorLog.append({ time: clock.now(), requestId: '-', code: 'InternalError', stage, message: e.message });
+  // Processes of one deployment share its database; deployments sharing a Redis must not share keys.
+  const deploymentId = crypto.createHash('sha256').update(`${config.databaseUrl ?? config.dataDir}|${db.pgSchema ?? ''}`).digest('hex').slice(0, 16);
+  const retentionRules = rulesFromConfig(config);
 
+  // Engines.
   const vision = opts.vision ?? VisionEngine.fromConfig(config);
   closers.push(() => vision.close());
   // Failures are kept in vision.status() (/readyz shows them) and retried on first use.
   if (opts.warmVision) vision.warm().catch(() => {});
 
+  // Capabilities, in the order they depend on each other: accounts; the privacy policy (the
+  // library's enrolment applies it); library; fusion; then deletion, which erases in both.
   const audit = new AuditLog(new AuditRepo(db), clock);
-  const app: App = {
-    config, clock, db, blobs, keyring, audit,
-    accounts: new AccountsService(new AccountsRepo(db), keyring, clock, audit),
-    runningLog: new RunningLogRepo(db),
-    errorLog: new ErrorLog({ dir: path.join(config.dataDir, 'logs', 'error'), maxBytes: config.errorLogMaxBytes }),
-    registry: new ActionRegistry(),
-    vision,
-    httpRoutes: [],
-    fusion: null as unknown as FusionModule, // built below: it needs the app's stores
-    library: null as unknown as LibraryModule, // built below
-    privacy: null as unknown as PrivacyModule, // built below, before the library (enrolment applies its policy)
-    retention: null as unknown as RetentionModule, // built below
+  const accounts = new AccountsService(new AccountsRepo(db), keyring, clock, audit);
+  const privacyPolicy = createPrivacyPolicy({ db, defaults: config.privacy, clock, audit });
+  const library = createLibraryModule({ db, keyring, blobs, clock, vision, policy: privacyPolicy.policy, report: (e) => report('library', e) });
+  const fusion = createFusionModule({
+    db, blobs, clock, vision, settings: config.fusion, retention: retentionRules, resultKey: keyring.deriveKey('fusion-result-url'),
+    publicUrl: config.publicUrl, redisUrl: config.redisUrl, deploymentId, report,
+  });
+  closers.push(() => fusion.close());
+  const privacy = createPrivacyModule({ base: privacyPolicy, db, blobs, errorLog, keyring, clock, audit, library, materials: fusion.materials, report: (e) => report('deletion', e) });
+  const usage = new UsageService(new UsageRepo(db));
+
+  // Background jobs.
+  const retention = createRetention({ db, blobs, clock, errorLog, library, sweepIntervalMs: config.retention.sweepIntervalMs, redisUrl: config.redisUrl, deploymentId, report });
+  closers.push(() => retention.scheduler.stop());
+  // BIPA-style purge of persons unused for the AppId's period, on the sweeper's schedule.
+  retention.sweeper.addTask('inactive_persons', async () => [...(await privacy.purgeRetiredPersons()).values()].reduce((a, b) => a + b, 0));
+
+  // The API surface.
+  const registry = new ActionRegistry(allActions({ clock, region: config.region, retention: retentionRules, vision, library, fusion, privacy, usage }));
+  const httpRoutes: HttpRoutes[] = [(server) => resultRoutes(server, fusion.results)];
+
+  // Deletion requests interrupted by a stop finish now, in the background.
+  void privacy.resume();
+  return {
+    config, clock, db, blobs, keyring, accounts, audit, runningLog, errorLog, retentionRules, vision, library, fusion, privacy, usage,
+    retention, registry, httpRoutes,
     onClose: (fn) => { closers.push(fn); },
     async close() {
       while (closers.length) await closers.pop()!();
     },
   };
-  app.privacy = createPrivacyModule(app);
-  app.fusion = createFusionModule(app);
-  app.library = createLibraryModule(app);
-  app.retention = createRetention(app);
-  // BIPA-style purge of persons unused for the AppId's period, on the sweeper's schedule.
-  app.retention.sweeper.addTask('inactive_persons', async () => [...(await app.privacy.purgeRetiredPersons()).values()].reduce((a, b) => a + b, 0));
-  await registerActions(app);
-  // Deletion requests interrupted by a stop finish now, in the background.
-  void app.privacy.resume();
-  return app;
 }
 
 export const cpuCount = () => os.availableParallelism?.() ?? os.cpus().length;

@@ -2,6 +2,7 @@
 // which feeds both the parser and the README/`serve --help` table, so docs cannot drift.
 import path from 'node:path';
 import { ConfigError } from './domain/config-error.ts';
+import { parseMasterKey } from './domain/master-key.ts';
 import { parseRetention, RETENTION_CONFIG_VARS, type RetentionSettings } from './domain/retention-policy.ts';
 
 export interface Config {
@@ -166,12 +167,4 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cpuCount = 2): 
   };
 }
 
-/** Accepts 32 bytes as base64 (44 chars) or hex (64 chars). */
-export function parseMasterKey(text: string): Buffer {
-  const t = text.trim();
-  let buf: Buffer | null = null;
-  if (/^[0-9a-fA-F]{64}$/.test(t)) buf = Buffer.from(t, 'hex');
-  else if (/^[A-Za-z0-9+/]{43}=?$/.test(t)) buf = Buffer.from(t, 'base64');
-  if (!buf || buf.length !== 32) throw new ConfigError('FACEVAULT_MASTER_KEY', 'must be 32 bytes as 64 hex digits or base64');
-  return buf;
-}
+export { parseMasterKey };

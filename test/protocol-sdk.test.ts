@@ -2,7 +2,7 @@
 // authentication/protocol error it can provoke.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, errorCode, type TestServer } from './helpers/server.ts';
-import { ACTIONS } from '../src/api/actions.ts';
+import { ACTIONS } from '../src/api/actions/table.ts';
 import { ManualClock } from '../src/domain/clock.ts';
 
 let t: TestServer;

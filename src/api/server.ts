@@ -5,18 +5,38 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import type { App } from '../app.ts';
-import { ACTIONS, VERSIONS, type CallContext, type ServiceName } from './actions.ts';
+import type { Config } from '../config.ts';
+import type { Clock } from '../domain/clock.ts';
+import type { CallContext, ServiceName } from '../domain/call.ts';
 import { TcError } from '../domain/errors.ts';
+import { ACTIONS, ownerOf, VERSIONS } from './actions/table.ts';
+import type { ActionRegistry } from './actions/registry.ts';
 import { multipartBoundary, parseMultipart } from './protocol/multipart.ts';
 import { hostCandidates, parseAuthorization, signaturesEqual, tc3Signature, tc3SignatureForHash, utcDate } from './protocol/tc3-signature.ts';
 import { isSpooled, spoolUpload, uploadTooLarge, UploadError } from './protocol/upload-spool.ts';
 import { redactParams } from '../services/logs/redact.ts';
-import type { Authenticated } from '../services/accounts/accounts.ts';
+import type { ErrorLog, RunningLog } from '../services/logs/call-logs.ts';
+import type { AccountsService, Authenticated } from '../services/accounts/accounts.ts';
+import type { VisionEngine } from '../services/media/vision-engine.ts';
+
+/** A capability's plain-HTTP routes (signed result links), added next to the API. */
+export type HttpRoutes = (server: FastifyInstance) => void | Promise<void>;
+
+/** What the HTTP layer uses; the composition root's App provides it. */
+export interface ServerDeps {
+  config: Config;
+  clock: Clock;
+  accounts: AccountsService;
+  registry: ActionRegistry;
+  runningLog: Pick<RunningLog, 'append'>;
+  errorLog: Pick<ErrorLog, 'append'>;
+  db: { ping(): Promise<unknown> };
+  blobs: { ping(): Promise<unknown> };
+  vision: Pick<VisionEngine, 'status'>;
+  httpRoutes: HttpRoutes[];
+}
 
 const MAX_SKEW_SECONDS = 300;
-/** Actions that take a file part in a multipart/form-data body, up to FACEVAULT_UPLOAD_LIMIT. */
-const UPLOAD_ACTIONS = new Set(['facefusion:CreateMaterial']);
 
 function header(req: FastifyRequest, name: string): string | undefined {
   const v = req.headers[name.toLowerCase()];
@@ -41,7 +61,7 @@ interface Attempt {
   ctx: CallContext | null;
 }
 
-export async function buildServer(app: App): Promise<FastifyInstance> {
+export async function buildServer(app: ServerDeps): Promise<FastifyInstance> {
   const server = Fastify({
     logger: false,
     bodyLimit: app.config.bodyLimitBytes,
@@ -163,7 +183,7 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
   return server;
 }
 
-async function handle(app: App, req: FastifyRequest, a: Attempt): Promise<Record<string, unknown>> {
+async function handle(app: ServerDeps, req: FastifyRequest, a: Attempt): Promise<Record<string, unknown>> {
   if (!a.action) throw new TcError('MissingParameter', 'the X-TC-Action header is required');
   const version = header(req, 'x-tc-version');
   if (!version) throw new TcError('MissingParameter', 'the X-TC-Version header is required');
@@ -174,18 +194,19 @@ async function handle(app: App, req: FastifyRequest, a: Attempt): Promise<Record
 
   a.auth = await authenticate(app, req);
   if (a.region !== app.config.region) throw new TcError('UnsupportedRegion', `region ${a.region} is not served here; this deployment serves ${app.config.region} only`);
-  app.accounts.authorize(a.auth, service, a.action);
+  app.accounts.authorize(a.auth, ownerOf(service, a.action), a.action);
 
-  const handler = app.registry.get(service, a.action);
-  if (!handler) throw new TcError('UnsupportedOperation', `${service}:${a.action} is not implemented by this server yet`);
+  const def = app.registry.get(service, a.action);
+  if (!def) throw new TcError('UnsupportedOperation', `${service}:${a.action} is not implemented by this server yet`);
 
   const body = req.body;
   let params: unknown = {};
   if (isSpooled(body)) {
     const boundary = multipartBoundary(header(req, 'content-type') ?? '');
     if (!boundary) throw new TcError('InvalidParameter', 'the multipart/form-data Content-Type declares no boundary');
-    if (!UPLOAD_ACTIONS.has(`${service}:${a.action}`) && body.size > app.config.bodyLimitBytes) {
-      throw new TcError('RequestSizeLimitExceeded', `request body exceeds the limit of ${app.config.bodyLimitBytes} bytes (larger multipart uploads are for ${[...UPLOAD_ACTIONS].join(', ')})`);
+    if (!def.upload && body.size > app.config.bodyLimitBytes) {
+      const uploads = app.registry.declarations().filter((d) => d.upload).map((d) => `${d.owner}:${d.name}`);
+      throw new TcError('RequestSizeLimitExceeded', `request body exceeds the limit of ${app.config.bodyLimitBytes} bytes (larger multipart uploads are for ${uploads.join(', ')})`);
     }
     // Authenticated now: read it back (the image is decoded in memory anyway).
     params = parseMultipart(await fs.promises.readFile(body.path), boundary);
@@ -199,10 +220,10 @@ async function handle(app: App, req: FastifyRequest, a: Attempt): Promise<Record
   if (params === null || typeof params !== 'object' || Array.isArray(params)) throw new TcError('InvalidParameter', 'the request body must be a JSON object');
   a.params = params;
   a.ctx = { caller: a.auth.caller, requestId: a.requestId, clientIp: req.ip, region: a.region, service, action: a.action, record: { billed: true } };
-  return handler(a.ctx, params as Record<string, unknown>);
+  return def.handle(a.ctx, def.parse(params as Record<string, unknown>));
 }
 
-async function authenticate(app: App, req: FastifyRequest): Promise<Authenticated> {
+async function authenticate(app: ServerDeps, req: FastifyRequest): Promise<Authenticated> {
   const auth = parseAuthorization(header(req, 'authorization'));
   if (!auth) throw new TcError('AuthFailure.InvalidAuthorization', 'the Authorization header is missing or is not a TC3-HMAC-SHA256 authorization');
   const signed = auth.signedHeaders.split(';');
@@ -228,7 +249,7 @@ async function authenticate(app: App, req: FastifyRequest): Promise<Authenticate
   return found;
 }
 
-async function record(app: App, req: FastifyRequest, a: Attempt, error: { code: string; message: string; stack?: string } | null) {
+async function record(app: ServerDeps, req: FastifyRequest, a: Attempt, error: { code: string; message: string; stack?: string } | null) {
   const now = app.clock.now();
   const latencyMs = performance.now() - a.started;
   const caller = a.auth?.caller ?? null;

@@ -113,8 +113,7 @@ export async function main(argv: string[]): Promise<number> {
         const month = requireFlag(flags, 'month');
         const g = typeof flags.granularity === 'string' ? flags.granularity.toLowerCase() : 'month';
         if (g !== 'day' && g !== 'month') throw new UsageError('--granularity must be day or month');
-        const { usageReport } = await import('../api/handlers/usage.ts');
-        print(await withApp(config, (app) => usageReport(app, month, { appId: flags['app-id'] ? appId() : undefined, granularity: g === 'day' ? 'Day' : 'Month' })));
+        print(await withApp(config, (app) => app.usage.monthReport(month, { appId: flags['app-id'] ? appId() : undefined, granularity: g === 'day' ? 'Day' : 'Month' })));
         return 0;
       }
       case 'audit verify': {

@@ -12,7 +12,7 @@ export async function startServer(config: Config, log: (s: string) => void = con
   const app = await createApp(config, opts);
   try {
     await bootstrap(app, log);
-    await auditRetentionPolicy(app);
+    await auditRetentionPolicy(app.audit, app.retentionRules, config.retention.sweepIntervalMs);
     app.retention.scheduler.start();
     const server = await buildServer(app);
     await server.listen({ port: config.port, host: config.host });

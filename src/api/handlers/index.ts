@@ -1,16 +1,37 @@
-// Wires each capability's handlers into the action table. Capabilities are added one
-// file each as they are implemented; anything not registered answers UnsupportedOperation.
-import type { App } from '../../app.ts';
-import { registerPrivacy } from './privacy.ts';
-import { registerFusion } from './fusion.ts';
-import { registerAnalysis } from './analysis.ts';
-import { registerLibrary } from './library.ts';
-import { registerRecognition } from './recognition.ts';
+// Every action declaration, built from the services it calls. The composition root (app.ts)
+// hands each capability only what its handlers use; anything in the action table without a
+// declaration answers UnsupportedOperation.
+import type { Clock } from '../../domain/clock.ts';
+import type { RetentionRule } from '../../domain/retention-policy.ts';
+import type { VisionEngine } from '../../services/media/vision-engine.ts';
+import type { LibraryModule } from '../../services/library/library-module.ts';
+import type { FusionModule } from '../../services/fusion/fusion-module.ts';
+import type { PrivacyModule } from '../../services/privacy/privacy-module.ts';
+import type { UsageService } from '../../services/usage/usage.ts';
+import type { ActionDef } from '../actions/define.ts';
+import { privacyActions } from './privacy.ts';
+import { fusionActions } from './fusion.ts';
+import { analysisActions } from './analysis.ts';
+import { libraryActions } from './library.ts';
+import { recognitionActions } from './recognition.ts';
 
-export async function registerActions(app: App): Promise<void> {
-  registerPrivacy(app);
-  registerFusion(app);
-  registerAnalysis(app);
-  registerLibrary(app);
-  registerRecognition(app);
+export interface ActionDeps {
+  clock: Clock;
+  region: string;
+  retention: RetentionRule[];
+  vision: VisionEngine;
+  library: LibraryModule;
+  fusion: FusionModule;
+  privacy: PrivacyModule;
+  usage: UsageService;
+}
+
+export function allActions(d: ActionDeps): ActionDef<any>[] {
+  return [
+    ...privacyActions({ privacy: d.privacy, usage: d.usage, clock: d.clock, region: d.region, retention: d.retention }),
+    ...fusionActions({ fusion: d.fusion, policy: d.privacy.policy, clock: d.clock }),
+    ...analysisActions({ vision: d.vision }),
+    ...libraryActions({ library: d.library }),
+    ...recognitionActions({ vision: d.vision }),
+  ];
 }

@@ -6,6 +6,12 @@ export function validatePolicy(policy: string[]): string | null {
   return null;
 }
 
-export function allows(policy: string[], service: string, action: string): boolean {
-  return policy.some((p) => p === '*' || p === `${service}:*` || p === `${service}:${action}`);
+/**
+ * Whether a sub-user's policy allows owner:action. facevault's administrative extensions
+ * (privacy, usage) need an entry that names the action itself: `*` was granted for the APIs,
+ * and a key handed to an app must not be able to erase people or change the privacy policy.
+ */
+export function allows(policy: string[], owner: string, action: string): boolean {
+  if (owner === 'facevault') return policy.includes(`facevault:${action}`);
+  return policy.some((p) => p === '*' || p === `${owner}:*` || p === `${owner}:${action}`);
 }

@@ -3,7 +3,7 @@
 // skin colour statistics are stored beside the image, so fusion does no work on the template
 // beyond what the user's face requires.
 import crypto from 'node:crypto';
-import type { Caller } from '../../api/actions.ts';
+import type { Caller } from '../../domain/call.ts';
 import { TcError } from '../../domain/errors.ts';
 import type { BlobStore } from '../../store/blobs/blob-store.ts';
 import type { ActivityRow, FusionRepo, MaterialFaceRow, MaterialRow } from '../../store/fusion/fusion-repo.ts';

@@ -1,7 +1,10 @@
-// Builds the face fusion capability from the app's stores: repo, material service, result
+// Builds the face fusion capability from the stores it uses: repo, material service, result
 // links, worker pool, rate limiter and the fusion service itself.
-import crypto from 'node:crypto';
-import type { App } from '../../app.ts';
+import type { Clock } from '../../domain/clock.ts';
+import type { RetentionRule } from '../../domain/retention-policy.ts';
+import type { Db } from '../../store/db/db.ts';
+import type { BlobStore } from '../../store/blobs/blob-store.ts';
+import type { VisionEngine } from '../media/vision-engine.ts';
 import { TcError } from '../../domain/errors.ts';
 import { FusionRepo } from '../../store/fusion/fusion-repo.ts';
 import { FusionPool } from '../../vision/fusion/pool.ts';
@@ -11,7 +14,7 @@ import { FusionService, type ImageReader } from './fusion.ts';
 import type { FaceFinder } from './fusion-vision.ts';
 import { decodeBase64Image, fetchImage } from '../media/image-input.ts';
 import { LocalRateLimiter, RedisRateLimiter, type RateLimiter } from './rate-limit.ts';
-import { retentionFor, rulesFromConfig } from '../../domain/retention-policy.ts';
+import { retentionFor } from '../../domain/retention-policy.ts';
 
 export interface FusionModule {
   repo: FusionRepo;
@@ -20,6 +23,26 @@ export interface FusionModule {
   service: FusionService;
   readImage: ImageReader;
   logRetainMs: number;
+  close(): Promise<void>;
+}
+
+export interface FusionSettings { threads: number; draftQps: number; publishedQps: number; cacheBytes: number }
+
+export interface FusionDeps {
+  db: Db;
+  blobs: BlobStore;
+  clock: Clock;
+  vision: VisionEngine;
+  settings: FusionSettings;
+  retention: RetentionRule[];
+  /** Key for result-link signatures (derived from the master key). */
+  resultKey: Buffer;
+  publicUrl: string | null;
+  /** With Redis, every instance of the deployment shares the activity buckets (docs/API.md). */
+  redisUrl: string | null;
+  /** Names this deployment's keys in a shared Redis. */
+  deploymentId: string;
+  report(stage: string, e: Error): void;
 }
 
 /** Base64 via the shared decoder; Url inputs through the shared SSRF-guarded fetcher. */
@@ -37,32 +60,32 @@ export function base64Reader(fetchUrl?: (url: string, field: string, maxBytes: n
   };
 }
 
-export function createFusionModule(app: App, deps: { finder?: FaceFinder; fetchUrl?: (url: string, field: string, maxBytes: number) => Promise<Buffer> } = {}): FusionModule {
-  const rules = rulesFromConfig(app.config);
+export function createFusionModule(d: FusionDeps, opts: { finder?: FaceFinder; fetchUrl?: (url: string, field: string, maxBytes: number) => Promise<Buffer> } = {}): FusionModule {
   const limits: FusionLimits = {
-    draftQps: app.config.fusion.draftQps,
-    publishedQps: app.config.fusion.publishedQps,
+    draftQps: d.settings.draftQps,
+    publishedQps: d.settings.publishedQps,
     materialMaxSide: 4096,
-    cacheBytes: app.config.fusion.cacheBytes,
+    cacheBytes: d.settings.cacheBytes,
   };
   // The shared inference pool does detection and mesh off the event loop.
-  const finder: FaceFinder = deps.finder ?? { analyze: (img, o) => app.vision.analyze(img, o) };
-  const fetchUrl = deps.fetchUrl ?? ((url: string, field: string, maxBytes: number) => fetchImage(url, { ...app.vision.urlPolicy, maxBytes }, field));
-  const repo = new FusionRepo(app.db);
-  const materials = new FusionMaterials(repo, app.blobs, app.clock, finder, limits);
-  const results = new FusionResults(repo, app.blobs, app.clock, app.keyring.deriveKey('fusion-result-url'), app.config.publicUrl);
-  app.httpRoutes.push(results.routes);
-  const pool = new FusionPool(app.config.fusion.threads);
-  app.onClose(() => pool.close());
+  const finder: FaceFinder = opts.finder ?? { analyze: (img, o) => d.vision.analyze(img, o) };
+  const fetchUrl = opts.fetchUrl ?? ((url: string, field: string, maxBytes: number) => fetchImage(url, { ...d.vision.urlPolicy, maxBytes }, field));
+  const repo = new FusionRepo(d.db);
+  const materials = new FusionMaterials(repo, d.blobs, d.clock, finder, limits);
+  const results = new FusionResults(repo, d.blobs, d.clock, d.resultKey, d.publicUrl);
+  const pool = new FusionPool(d.settings.threads);
   const readImage = base64Reader(fetchUrl);
-  // With Redis, every instance of the deployment shares the activity buckets (docs/API.md).
-  const deployment = crypto.createHash('sha256').update(`${app.config.databaseUrl ?? app.config.dataDir}|${app.db.pgSchema ?? ''}`).digest('hex').slice(0, 16);
-  const limiter: RateLimiter = app.config.redisUrl
-    ? new RedisRateLimiter(app.config.redisUrl, app.clock, `facevault:${deployment}`, (e) => app.errorLog.append({ time: app.clock.now(), requestId: '-', code: 'InternalError', stage: 'fusion-rate-limit', message: `Redis rate limiting failed, limiting per process: ${e.message}` }))
-    : new LocalRateLimiter(app.clock);
-  if (limiter.close) app.onClose(() => limiter.close!());
+  const limiter: RateLimiter = d.redisUrl
+    ? new RedisRateLimiter(d.redisUrl, d.clock, `facevault:${d.deploymentId}`, (e) => d.report('fusion-rate-limit', new Error(`Redis rate limiting failed, limiting per process: ${e.message}`)))
+    : new LocalRateLimiter(d.clock);
   const service = new FusionService(materials, finder, pool, results, limiter, readImage, {
-    fusedMs: retentionFor(rules, 'fused_result')!, ultraMs: retentionFor(rules, 'fused_result_ultra')!,
+    fusedMs: retentionFor(d.retention, 'fused_result')!, ultraMs: retentionFor(d.retention, 'fused_result_ultra')!,
   });
-  return { repo, materials, results, service, readImage, logRetainMs: retentionFor(rules, 'fusion_log')! };
+  return {
+    repo, materials, results, service, readImage, logRetainMs: retentionFor(d.retention, 'fusion_log')!,
+    async close() {
+      await limiter.close?.();
+      await pool.close();
+    },
+  };
 }

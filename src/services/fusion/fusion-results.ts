@@ -2,7 +2,6 @@
 // GET /results/<token>.jpg?Expires=<unix s>&Signature=<hex>, an HMAC under a key derived from
 // the master key. The URL is the credential, so it expires with the result.
 import crypto from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
 import type { BlobStore } from '../../store/blobs/blob-store.ts';
 import type { FusionRepo } from '../../store/fusion/fusion-repo.ts';
 import type { Clock } from '../../domain/clock.ts';
@@ -12,7 +11,7 @@ export interface StoredResult { url: string; token: string; blobKey: string; exp
 export class FusionResults {
   private baseUrl: () => string = () => 'http://127.0.0.1';
 
-  constructor(private readonly repo: FusionRepo, private readonly blobs: BlobStore, private readonly clock: Clock, private readonly key: Buffer, publicUrl: string | null) {
+  constructor(private readonly repo: FusionRepo, private readonly blobs: BlobStore, private readonly clock: Clock, private readonly key: Buffer, private readonly publicUrl: string | null) {
     if (publicUrl) this.baseUrl = () => publicUrl;
   }
 
@@ -40,42 +39,30 @@ export class FusionResults {
     return { url: `${this.baseUrl()}/results/${name}?Expires=${exp}&Signature=${this.sign(name, exp)}`, token, blobKey, expiresAt };
   }
 
-  /** Deletes results past their expiry (blob first, then rows). */
-  async sweep(): Promise<number> {
-    const rows = await this.repo.expiredResults(this.clock.now());
-    for (const r of rows) {
-      await this.blobs.delete(r.blob_key);
-      await this.repo.deleteResult(r.app_id, r.token, r.blob_key);
-    }
-    return rows.length;
+  /**
+   * Links point at FACEVAULT_PUBLIC_URL, or else at the address the server listens on, which
+   * only the API layer knows once it listens (api/routes/results.ts tells us).
+   */
+  useListenAddress(base: () => string): void {
+    if (!this.publicUrl) this.baseUrl = base;
   }
 
-  routes = (server: FastifyInstance) => {
-    if (this.baseUrl() === 'http://127.0.0.1') {
-      // No FACEVAULT_PUBLIC_URL: links point at the address this server listens on.
-      this.baseUrl = () => {
-        const a = server.server.address();
-        if (!a || typeof a === 'string') return 'http://127.0.0.1';
-        const host = a.address === '0.0.0.0' || a.address === '::' ? '127.0.0.1' : a.family === 'IPv6' ? `[${a.address}]` : a.address;
-        return `http://${host}:${a.port}`;
-      };
-    }
-    server.get<{ Params: { name: string }; Querystring: { Expires?: string; Signature?: string } }>('/results/:name', async (req, reply) => {
-      const { name } = req.params;
-      const { Expires, Signature } = req.query;
-      const m = /^([A-Za-z0-9_-]{32})\.jpg$/.exec(name);
-      if (!m) return reply.code(404).send({ error: 'not found' });
-      if (!Expires || !/^\d{1,12}$/.test(Expires) || !Signature || !/^[0-9a-f]{64}$/.test(Signature)) return reply.code(403).send({ error: 'missing or malformed signature' });
-      const expected = Buffer.from(this.sign(name, Number(Expires)), 'hex');
-      if (!crypto.timingSafeEqual(expected, Buffer.from(Signature, 'hex'))) return reply.code(403).send({ error: 'signature does not match' });
-      const now = this.clock.now();
-      if (Number(Expires) * 1000 <= now) return reply.code(403).send({ error: 'the link has expired' });
-      const row = await this.repo.resultByToken(m[1]);
-      if (!row || (row.expires_at !== null && row.expires_at <= now)) return reply.code(404).send({ error: 'not found' });
-      const data = await this.blobs.get(row.blob_key);
-      if (!data) return reply.code(404).send({ error: 'not found' });
-      reply.header('cache-control', 'private, max-age=3600').header('content-type', 'image/jpeg');
-      return reply.send(data);
-    });
-  };
+  /**
+   * The stored result behind a signed link, or why not: 'malformed' (404), 'forbidden' (bad,
+   * missing or expired signature: 403) or 'gone' (404). The URL is the credential.
+   */
+  async open(name: string, expires: string | undefined, signature: string | undefined): Promise<{ data: Buffer } | { refused: 'malformed' | 'forbidden' | 'gone'; why: string }> {
+    const m = /^([A-Za-z0-9_-]{32})\.jpg$/.exec(name);
+    if (!m) return { refused: 'malformed', why: 'not found' };
+    if (!expires || !/^\d{1,12}$/.test(expires) || !signature || !/^[0-9a-f]{64}$/.test(signature)) return { refused: 'forbidden', why: 'missing or malformed signature' };
+    const expected = Buffer.from(this.sign(name, Number(expires)), 'hex');
+    if (!crypto.timingSafeEqual(expected, Buffer.from(signature, 'hex'))) return { refused: 'forbidden', why: 'signature does not match' };
+    const now = this.clock.now();
+    if (Number(expires) * 1000 <= now) return { refused: 'forbidden', why: 'the link has expired' };
+    const row = await this.repo.resultByToken(m[1]);
+    if (!row || (row.expires_at !== null && row.expires_at <= now)) return { refused: 'gone', why: 'not found' };
+    const data = await this.blobs.get(row.blob_key);
+    if (!data) return { refused: 'gone', why: 'not found' };
+    return { data };
+  }
 }

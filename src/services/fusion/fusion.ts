@@ -2,7 +2,7 @@
 // mesh each user face, fuse in the worker pool, mark the result (visible label + XMP), and
 // return it as base64 or as a signed, expiring URL. User photos are never stored.
 import sharp, { type OverlayOptions } from 'sharp';
-import type { Caller } from '../../api/actions.ts';
+import type { Caller } from '../../domain/call.ts';
 import { TcError } from '../../domain/errors.ts';
 import { decodeImage } from '../../vision/image-decode.ts';
 import type { Face, RgbImage } from '../../vision/types.ts';

@@ -1,5 +1,5 @@
 // iai groups: CreateGroup, DeleteGroup, GetGroupList, GetGroupInfo, ModifyGroup, GetPersonListNum.
-import type { Caller } from '../../api/actions.ts';
+import type { Caller } from '../../domain/call.ts';
 import { TcError } from '../../domain/errors.ts';
 import type { GroupRow } from '../../store/library/library-repo.ts';
 import { groupNotFound, libraryWrite, type LibraryContext } from './library-context.ts';

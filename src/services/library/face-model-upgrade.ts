@@ -7,7 +7,7 @@
 // (one per group) swaps back. Jobs run in this process; their rows make them restart-safe (a
 // running job resumes on start and skips faces already done).
 import crypto from 'node:crypto';
-import type { Caller } from '../../api/actions.ts';
+import type { Caller } from '../../domain/call.ts';
 import { TcError } from '../../domain/errors.ts';
 import { combine } from '../../store/keys/feature-crypto.ts';
 import { AltFeatures, JOB, type ModelUpgradesRepo, type UpgradeJobRow } from '../../store/library/model-upgrades-repo.ts';

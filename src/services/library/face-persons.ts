@@ -1,7 +1,7 @@
 // iai persons and faces: CreatePerson, DeletePerson, DeletePersonFromGroup, CopyPerson, GetPersonList,
 // GetPersonBaseInfo, GetPersonGroupInfo, ModifyPersonBaseInfo, ModifyPersonGroupInfo, CreateFace, DeleteFace.
 import crypto from 'node:crypto';
-import type { Caller } from '../../api/actions.ts';
+import type { Caller } from '../../domain/call.ts';
 import { TcError } from '../../domain/errors.ts';
 import { combine } from '../../store/keys/feature-crypto.ts';
 import type { GroupRow, LibraryWriter } from '../../store/library/library-repo.ts';

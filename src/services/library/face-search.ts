@@ -1,6 +1,6 @@
 // iai 1:N and 1:1 against the library: SearchFaces, SearchFacesReturnsByGroup, SearchPersons,
 // SearchPersonsReturnsByGroup, VerifyFace, VerifyPerson.
-import type { Caller } from '../../api/actions.ts';
+import type { Caller } from '../../domain/call.ts';
 import { TcError } from '../../domain/errors.ts';
 import type { GroupRow } from '../../store/library/library-repo.ts';
 import type { Hit } from '../../search/vector-index.ts';
@@ -103,7 +103,9 @@ export class SearchService {
     const response = mode === 'faces'
       ? { Results, FaceNum: total, FaceModelVersion: version }
       : { Results, PersonNum: anyOk ? total : 0, FaceModelVersion: version };
-    return { response, summary: summarize(merged) };
+    const summary = summarize(merged);
+    await this.ctx.privacy?.noteUse(caller.appId, summary.personId);
+    return { response, summary };
   }
 
   async searchByGroup(caller: Caller, inp: SearchInput, mode: Mode): Promise<{ response: Record<string, unknown>; summary: SearchSummary }> {
@@ -121,7 +123,9 @@ export class SearchService {
       ? { FaceNum: total, ResultsReturnsByGroup, FaceModelVersion: version }
       : { PersonNum: anyOk ? total : 0, ResultsReturnsByGroup, FaceModelVersion: version };
     const best = results.map((r) => r.perGroup.flatMap((g) => g.hits).sort((a, b) => b.score - a.score));
-    return { response, summary: summarize(best) };
+    const summary = summarize(best);
+    await this.ctx.privacy?.noteUse(caller.appId, summary.personId);
+    return { response, summary };
   }
 
   /** VerifyFace: the best score over the person's faces (exact float32, not the index). */
@@ -139,7 +143,7 @@ export class SearchService {
       v.fill(0);
     }
     const score = round2(this.ctx.scale.score(best));
-    return { Score: score, IsMatch: score >= VERIFY_MATCH_SCORE, FaceModelVersion: person.face_model_version };
+    return this.verified(appId, personId, score, person.face_model_version);
   }
 
   /** VerifyPerson: against the person's combined feature. */
@@ -153,7 +157,13 @@ export class SearchService {
     const v = this.ctx.crypto.openPerson(key, appId, personId, person.combined_feature);
     const score = round2(this.ctx.scale.score(dot(v, face.embedding)));
     v.fill(0);
-    return { Score: score, IsMatch: score >= VERIFY_MATCH_SCORE, FaceModelVersion: person.face_model_version };
+    return this.verified(appId, personId, score, person.face_model_version);
+  }
+
+  private async verified(appId: number, personId: string, score: number, version: string) {
+    const isMatch = score >= VERIFY_MATCH_SCORE;
+    if (isMatch) await this.ctx.privacy?.noteUse(appId, personId);
+    return { Score: score, IsMatch: isMatch, FaceModelVersion: version };
   }
 
   private async oneFace(caller: Caller, image: ImageInput, version: string, qc: number): Promise<LibraryFace> {

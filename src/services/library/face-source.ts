@@ -1,6 +1,6 @@
 // The face library's FaceSource (services/library/library-deps.ts) on top of app.vision: Tencent image
 // input (Image/Url, SSRF-safe), decoding and inference in the worker pool, largest faces first.
-import type { Caller } from '../../api/actions.ts';
+import type { Caller } from '../../domain/call.ts';
 import type { FaceSource, LibraryFace } from './library-deps.ts';
 import type { VisionEngine } from '../media/vision-engine.ts';
 import { imageErrorToTc, readImageInput, TENCENT_IMAGE_LIMITS } from '../media/image-input.ts';

@@ -1,6 +1,6 @@
 // What the face-library services need from the vision side, as narrow interfaces so the library
 // does not depend on how images are decoded or where inference runs (composition in app.ts).
-import type { Caller } from '../../api/actions.ts';
+import type { Caller } from '../../domain/call.ts';
 
 export interface FaceRect { X: number; Y: number; Width: number; Height: number }
 
@@ -59,4 +59,6 @@ export interface EnrolmentPolicy {
   admit(caller: Caller, extras: EnrolmentExtras, personHasConsent: boolean): Promise<{ minAge: number }>;
   /** Refuses a face estimated under `minAge` unless parental consent is asserted. */
   checkAge(age: number | undefined, minAge: number, extras: EnrolmentExtras, field: string): void;
+  /** A recognised person counts as used (the inactivity purge, docs/PRIVACY.md). */
+  noteUse(appId: number, personId: string | undefined): Promise<void>;
 }

@@ -1,5 +1,10 @@
-// Builds the face library capability (groups, persons, faces, search) from the app's stores.
-import type { App } from '../../app.ts';
+// Builds the face library capability (groups, persons, faces, search) from the stores it uses.
+import type { Clock } from '../../domain/clock.ts';
+import type { Db } from '../../store/db/db.ts';
+import type { BlobStore } from '../../store/blobs/blob-store.ts';
+import type { Keyring } from '../../store/keys/keyring.ts';
+import type { VisionEngine } from '../media/vision-engine.ts';
+import type { EnrolmentPolicy } from './library-deps.ts';
 import { FeatureCrypto } from '../../store/keys/feature-crypto.ts';
 import { LibraryIndex } from './library-index.ts';
 import { LibraryRepo } from '../../store/library/library-repo.ts';
@@ -32,18 +37,30 @@ export interface LibraryModule {
   loaded: Promise<void>;
 }
 
-export function createLibraryModule(app: App, opts: { faces?: FaceSource; scale?: ScoreScale; limits?: Partial<LibraryLimits> } = {}): LibraryModule {
-  const repo = new LibraryRepo(app.db);
-  const crypto = new FeatureCrypto(app.db, app.keyring);
+export interface LibraryDeps {
+  db: Db;
+  keyring: Keyring;
+  blobs: BlobStore;
+  clock: Clock;
+  /** Decoding and inference in the shared worker pool; Url inputs through its SSRF-safe fetch. */
+  vision: VisionEngine;
+  /** Consent and minimum-age rules applied at enrolment (the privacy capability's policy). */
+  policy?: EnrolmentPolicy;
+  /** Background failures (index rebuild, upgrade jobs) go to the error log through this. */
+  report(e: Error): void;
+}
+
+export function createLibraryModule(d: LibraryDeps, opts: { faces?: FaceSource; scale?: ScoreScale; limits?: Partial<LibraryLimits> } = {}): LibraryModule {
+  const repo = new LibraryRepo(d.db);
+  const crypto = new FeatureCrypto(d.db, d.keyring);
   const index = new LibraryIndex(repo, crypto);
-  // Decoding and inference run in app.vision's worker pool; Url inputs use its SSRF-safe fetch.
-  const faces = opts.faces ?? visionFaceSource(app.vision);
-  const ctx: LibraryContext = { repo, index, crypto, clock: app.clock, faces, scale: opts.scale ?? scoreScale(), limits: { ...TENCENT_LIMITS, ...opts.limits }, privacy: app.privacy?.policy, images: new EnrolmentImages(app.blobs, crypto) };
+  const faces = opts.faces ?? visionFaceSource(d.vision);
+  const ctx: LibraryContext = { repo, index, crypto, clock: d.clock, faces, scale: opts.scale ?? scoreScale(), limits: { ...TENCENT_LIMITS, ...opts.limits }, privacy: d.policy, images: new EnrolmentImages(d.blobs, crypto) };
   // Rebuild in the background; every search awaits its app's sync, which waits for the load.
   const loaded = index.loadAll();
-  loaded.catch((e) => app.errorLog.append({ time: app.clock.now(), requestId: '-', code: 'InternalError', message: `search index rebuild failed: ${(e as Error).message}` }));
-  const report = (e: Error) => app.errorLog.append({ time: app.clock.now(), requestId: '-', code: 'InternalError', message: e.message });
-  const upgrades = new ModelUpgradeService(ctx, new ModelUpgradesRepo(app.db), report);
+  loaded.catch((e) => d.report(new Error(`search index rebuild failed: ${(e as Error).message}`)));
+  const report = d.report;
+  const upgrades = new ModelUpgradeService(ctx, new ModelUpgradesRepo(d.db), report);
   loaded.then(() => upgrades.resume()).catch((e) => report(new Error(`model upgrade jobs did not resume: ${(e as Error).message}`)));
   return {
     repo, index, loaded, crypto, upgrades, images: ctx.images!,

@@ -1,7 +1,6 @@
 // app.vision: the inference pool, started on first use (or warmed at server start), plus the
 // image-input policy. Everything that needs faces goes through here, so model loading,
 // threads and Url policy are decided once.
-import type { Config } from '../../config.ts';
 import { InferencePool, type PoolAnalysis, type PoolAnalyzeOptions } from '../../vision/inference-pool.ts';
 import { DEFAULT_MODEL_VERSION, loadModelSets } from '../../vision/model-set.ts';
 import type { RgbImage } from '../../vision/types.ts';
@@ -36,7 +35,7 @@ export class VisionEngine {
     this.urlPolicy = urlPolicy;
   }
 
-  static fromConfig(config: Config): VisionEngine {
+  static fromConfig(config: { inferenceThreads: number; modelSetDirs: string[]; urlAllowList: string[] }): VisionEngine {
     return new VisionEngine({ threads: config.inferenceThreads, modelSetDirs: config.modelSetDirs }, { allowList: config.urlAllowList });
   }
 

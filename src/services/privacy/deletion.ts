@@ -7,7 +7,7 @@
 // requests still running and finishes them. Once done, the sealed subject is wiped and only a
 // keyed hash (HMAC-SHA256 under a key derived from the master key) remains.
 import crypto from 'node:crypto';
-import type { Caller } from '../../api/actions.ts';
+import type { Caller } from '../../domain/call.ts';
 import { TcError } from '../../domain/errors.ts';
 import type { BlobStore } from '../../store/blobs/blob-store.ts';
 import type { Db } from '../../store/db/db.ts';
@@ -32,9 +32,8 @@ export interface DeletionDeps {
   keyring: Keyring;
   clock: Clock;
   audit: AuditLog;
-  /** Resolved at use: the library and fusion modules are built after this service. */
-  library: () => { repo: LibraryRepo; index: LibraryIndex; crypto: FeatureCrypto };
-  materials: () => FusionMaterials;
+  library: { repo: LibraryRepo; index: LibraryIndex; crypto: FeatureCrypto };
+  materials: FusionMaterials;
 }
 
 /** What a receipt counts, per store. */
@@ -174,7 +173,7 @@ export class DeletionService {
 
   /** A PersonId or an end user: persons with their faces and consents, their calls, results and logs. */
   private async eraseSubject(appId: number, s: Exclude<DeletionSubject, { kind: 'app' }>, c: ErasedCounts, save: () => Promise<void>) {
-    const lib = this.d.library();
+    const lib = this.d.library;
     const endUserId = s.kind === 'end_user' ? s.endUserId : undefined;
     const personIds = s.kind === 'person' ? [s.personId] : await this.d.repo.personsOfEndUser(appId, s.endUserId);
 
@@ -246,7 +245,7 @@ export class DeletionService {
   private async eraseApp(appId: number, c: ErasedCounts, save: () => Promise<void>) {
     // Keys stop working first, so nothing new arrives while the rest goes.
     await this.d.repo.markAppDeleted(appId);
-    const lib = this.d.library();
+    const lib = this.d.library;
 
     // Fusion: activities with their materials, derivatives and results (blobs first).
     const caller: Caller = { appId, uin: 'system', subUin: 'system' };
@@ -254,7 +253,7 @@ export class DeletionService {
     c.Materials += f.materials;
     c.MaterialFaces += f.materialFaces;
     for (const activityId of await this.d.repo.activityIds(appId)) {
-      await this.d.materials().deleteActivity(caller, activityId);
+      await this.d.materials.deleteActivity(caller, activityId);
       c.Activities++;
     }
     // Every other object the app owns (results, enrolment images), recorded or not.

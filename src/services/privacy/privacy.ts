@@ -3,9 +3,8 @@
 // satisfied or 3 years"). Deployment defaults come from config; SetPrivacyPolicy overrides them
 // per AppId. The retention sweeper calls purgeRetiredPersons().
 import { dropImageRecords } from '../../store/library/enrolment-images.ts';
-import type { Caller } from '../../api/actions.ts';
+import type { Caller } from '../../domain/call.ts';
 import { TcError } from '../../domain/errors.ts';
-import type { Config } from '../../config.ts';
 import type { PrivacyRepo } from '../../store/privacy/privacy-repo.ts';
 import type { LibraryRepo } from '../../store/library/library-repo.ts';
 import type { LibraryIndex } from '../library/library-index.ts';
@@ -30,10 +29,13 @@ export interface EffectivePolicy {
 
 export interface PolicyPatch { requireConsent?: boolean; minAge?: number; inactivePersonDays?: number }
 
+/** Deployment defaults for AppIds without a policy of their own (FACEVAULT_REQUIRE_CONSENT etc.). */
+export interface PrivacyDefaults { requireConsent: boolean; minAge: number; inactivePersonDays: number }
+
 export class PrivacyService implements EnrolmentPolicy {
   constructor(
     private readonly repo: PrivacyRepo,
-    private readonly defaults: Config['privacy'],
+    private readonly defaults: PrivacyDefaults,
     private readonly clock: Clock,
     private readonly audit: AuditLog,
   ) {}

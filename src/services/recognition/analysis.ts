@@ -2,7 +2,7 @@
 // DetectLiveFaceAccurate) and the FaceAttributesInfo / FaceQualityInfo maps DetectFace uses.
 // Only measured values are returned: attributes no shipped model measures are left out
 // (docs/API.md "Attributes we do not measure"), never filled with a made-up value.
-import type { Caller } from '../../api/actions.ts';
+import type { Caller } from '../../domain/call.ts';
 import { TcError } from '../../domain/errors.ts';
 import type { AnalyzeOptions, Face } from '../../vision/types.ts';
 import type { VisionEngine } from '../media/vision-engine.ts';

@@ -1,6 +1,6 @@
 // iai DetectFace, CompareFace, CompareMaskFace, DetectFaceSimilarity. Caller first (Immich
 // shape); no storage is touched: these actions only look at the images they are given.
-import type { Caller } from '../../api/actions.ts';
+import type { Caller } from '../../domain/call.ts';
 import { Errors, TcError } from '../../domain/errors.ts';
 import type { Face } from '../../vision/types.ts';
 import { cosine } from '../../vision/similarity.ts';

@@ -54,6 +54,11 @@ export function monthRange(field: string, month: string): { startDate: string; e
 export class UsageService {
   constructor(private readonly repo: UsageRepo) {}
 
+  /** For `facevault usage`: every AppId (or one), one month. */
+  async monthReport(month: string, opts: { appId?: number; granularity?: Granularity } = {}) {
+    return { Month: month, ...(await this.usage({ ...monthRange('--month', month), granularity: opts.granularity ?? 'Month', appId: opts.appId })) };
+  }
+
   async usage(q: UsageQuery): Promise<{ StartDate: string; EndDate: string; Granularity: Granularity; Items: UsageItem[]; TotalCalls: number; TotalBilled: number }> {
     const from = utcDay('StartDate', q.startDate);
     const to = utcDay('EndDate', q.endDate) + DAY;

@@ -4,7 +4,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseMasterKey } from '../../config.ts';
+import { parseMasterKey } from '../../domain/master-key.ts';
 
 const VERSION = 1;
 

@@ -1,0 +1,69 @@
+// The one table of wire-level action names. Every action of the services we emulate is listed,
+// so a known-but-not-yet-implemented action answers UnsupportedOperation, never InvalidAction.
+// The iai/facefusion/vclm names are those of tencentcloud-sdk-nodejs 4.1.313's clients.
+import type { ActionOwner, ServiceName } from '../../domain/call.ts';
+
+/** X-TC-Version -> service. The Node SDK derives the credential-scope service from the
+ *  endpoint's first label, so the version, not the scope, tells us which API is meant. */
+export const VERSIONS: Record<string, ServiceName> = {
+  '2020-03-03': 'iai',
+  '2022-09-27': 'facefusion',
+  '2024-05-23': 'vclm',
+};
+
+/** The SDK's models file for each version, which test/action-declarations.test.ts compares with. */
+export const SDK_MODELS: Record<ServiceName, string> = {
+  iai: 'tencentcloud/services/iai/v20200303/iai_models.d.ts',
+  facefusion: 'tencentcloud/services/facefusion/v20220927/facefusion_models.d.ts',
+  vclm: 'tencentcloud/services/vclm/v20240523/vclm_models.d.ts',
+};
+
+const IAI = [
+  'AnalyzeDenseLandmarks', 'AnalyzeFace', 'CompareFace', 'CompareMaskFace', 'CopyPerson', 'CreateFace', 'CreateGroup',
+  'CreatePerson', 'DeleteFace', 'DeleteGroup', 'DeletePerson', 'DeletePersonFromGroup', 'DetectFace', 'DetectFaceAttributes',
+  'DetectFaceSimilarity', 'DetectLiveFaceAccurate', 'GetGroupInfo', 'GetGroupList', 'GetPersonBaseInfo', 'GetPersonGroupInfo',
+  'GetPersonList', 'GetPersonListNum', 'GetUpgradeGroupFaceModelVersionJobList', 'GetUpgradeGroupFaceModelVersionResult',
+  'ModifyGroup', 'ModifyPersonBaseInfo', 'ModifyPersonGroupInfo', 'RevertGroupFaceModelVersion', 'SearchFaces',
+  'SearchFacesReturnsByGroup', 'SearchPersons', 'SearchPersonsReturnsByGroup', 'UpgradeGroupFaceModelVersion',
+  'VerifyFace', 'VerifyPerson',
+  // The intl SDK's legacy liveness action.
+  'DetectLiveFace',
+] as const;
+
+/** facevault extensions of facefusion: Tencent manages these in its console; we give them an API (docs/API.md). */
+export const FUSION_EXTENSIONS = [
+  'CreateActivity', 'DescribeActivities', 'ModifyActivity', 'DeleteActivity', 'CreateMaterial', 'DeleteMaterial',
+] as const;
+
+const FACEFUSION = [
+  'DescribeMaterialList', 'FuseFace', 'FuseFaceUltra',
+  // intl SDK's video dialect of facefusion 2022-09-27
+  'SubmitVideoFaceFusionJob', 'QueryVideoFaceFusionJob',
+  ...FUSION_EXTENSIONS,
+] as const;
+
+const VCLM = ['SubmitVideoFaceFusionJob', 'DescribeVideoFaceFusionJob'] as const;
+
+/**
+ * facevault's administrative extensions (privacy and usage, docs/API.md). They answer under
+ * every version, but for authorisation they belong to `facevault` alone, and only root or a
+ * policy that names the action itself may call them: `*` and `iai:*` do not (docs/SECURITY.md).
+ */
+export const ADMIN_EXTENSIONS = [
+  'CreateDeletionRequest', 'DescribeDeletionRequests', 'DescribeRetentionPolicy', 'DescribeUsage',
+  'SetPrivacyPolicy', 'DescribePrivacyPolicy',
+] as const;
+
+/** Every action name each version answers (owned by that service or by facevault). */
+export const ACTIONS: Record<ServiceName, ReadonlySet<string>> = {
+  iai: new Set<string>([...IAI, ...ADMIN_EXTENSIONS]),
+  facefusion: new Set<string>([...FACEFUSION, ...ADMIN_EXTENSIONS]),
+  vclm: new Set<string>([...VCLM, ...ADMIN_EXTENSIONS]),
+};
+
+const ADMIN = new Set<string>(ADMIN_EXTENSIONS);
+
+/** The one service an action belongs to for authorisation, whatever version header carried it. */
+export function ownerOf(service: ServiceName, action: string): ActionOwner {
+  return ADMIN.has(action) ? 'facevault' : service;
+}
