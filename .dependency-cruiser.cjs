@@ -18,7 +18,10 @@ module.exports = {
     forbidBelow('vision', ['domain'], 'Pure image/ML code: no tenants, no storage, no HTTP.'),
     forbidBelow('services', ['domain', 'store', 'search', 'vision'], 'Capabilities use the engines and the stores, never HTTP, jobs or the CLI.'),
     forbidBelow('jobs', ['domain', 'services', 'store'], 'Background jobs drive services and stores.'),
-    forbidBelow('api', ['domain', 'services'], 'HTTP, protocol and schemas call services only.'),
+    {
+      ...forbidBelow('api', ['domain', 'services'], 'HTTP, protocol and schemas call services only (and read the configuration).'),
+      to: { path: '^src/', pathNot: ['^src/api/', '^src/domain/', '^src/services/', '^src/config\\.ts$'] },
+    },
     {
       name: 'config-imports-only-domain', severity: 'error', comment: 'Configuration parses the environment; it must not pull in capabilities.',
       from: { path: '^src/config\\.ts$' }, to: { path: '^src/', pathNot: ['^src/domain/', '^src/config\\.ts$'] },

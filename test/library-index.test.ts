@@ -160,8 +160,8 @@ for (const b of backends) {
       if (a2 !== a1) apps.push(a2);
       const acct = await a1.accounts.createAccount('hammer');
       const caller = { appId: acct.AppId, uin: '', subUin: '' };
-      const L1: LibraryModule = createLibraryModule(a1, { faces: syntheticFaces, scale });
-      const L2: LibraryModule = b.url ? createLibraryModule(a2, { faces: syntheticFaces, scale }) : L1;
+      const L1: LibraryModule = createLibraryModule({ ...a1, report: () => {} }, { faces: syntheticFaces, scale });
+      const L2: LibraryModule = b.url ? createLibraryModule({ ...a2, report: () => {} }, { faces: syntheticFaces, scale }) : L1;
       await L1.groups.create(caller, { groupId: 'G', groupName: 'G', exDescriptions: [], tag: '', faceModelVersion: '3.0', keepImages: false });
       const person = (i: number) => ({ groupId: 'G', personId: `p${i}`, personName: `P${i}`, gender: 0, exInfos: [], image: { Image: `p${i}-a` }, uniquePersonControl: 0, qualityControl: 0 });
       // Phase 1: parallel enrolments through both instances.
@@ -203,7 +203,7 @@ for (const b of backends) {
       if (!b.url) { await a1.close(); apps.length = 0; }
       const a3 = await createApp(loadConfig(env, 2), { pgSchema: schema });
       apps.push(a3);
-      const L3 = createLibraryModule(a3, { faces: syntheticFaces, scale });
+      const L3 = createLibraryModule({ ...a3, report: () => {} }, { faces: syntheticFaces, scale });
       await L3.loaded;
       await L3.index.sync(caller.appId);
       dbFaces.forEach((person, face) => { if (person === 'p0') dbFaces.delete(face); });

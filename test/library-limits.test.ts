@@ -27,7 +27,7 @@ describe('library capacity limits and model versions', () => {
 
   it('refuses groups, faces and memberships past the limits with Tencent codes, changing nothing', async () => {
     app = await createApp(loadConfig({ FACEVAULT_DATA_DIR: tempDir() }, 2));
-    const L = createLibraryModule(app, { faces, limits: { groupsPerApp: 4, facesPerGroup: 4, facesPerApp: 6, groupsPerPerson: 2 } });
+    const L = createLibraryModule({ ...app, report: () => {} }, { faces, limits: { groupsPerApp: 4, facesPerGroup: 4, facesPerApp: 6, groupsPerPerson: 2 } });
     await L.loaded;
     const acct = await app.accounts.createAccount('limits');
     const c = { appId: acct.AppId, uin: '', subUin: '' };
@@ -59,7 +59,7 @@ describe('library capacity limits and model versions', () => {
   });
 
   it('rejects searching groups of different model versions together (AcrossVersionsError)', async () => {
-    const L = createLibraryModule(app, { faces, limits: { groupsPerApp: 3, facesPerGroup: 4, facesPerApp: 100, groupsPerPerson: 2 } });
+    const L = createLibraryModule({ ...app, report: () => {} }, { faces, limits: { groupsPerApp: 3, facesPerGroup: 4, facesPerApp: 100, groupsPerPerson: 2 } });
     await L.loaded;
     const acct = await app.accounts.createAccount('versions');
     const c = { appId: acct.AppId, uin: '', subUin: '' };

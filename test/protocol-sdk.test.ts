@@ -47,12 +47,16 @@ describe('official SDK client', () => {
   });
 
   it('sub-user policy: allowed action passes, others -> AuthFailure.UnauthorizedOperation', async () => {
-    const sub = await t.run.app.accounts.createKey(t.creds.AppId, { subUser: 'detector', policy: ['iai:DetectFace', 'facefusion:DescribeRetentionPolicy'] });
-    expect(await errorCode(t.common('iai', sub).request('DescribeRetentionPolicy', {}))).toBe('AuthFailure.UnauthorizedOperation');
+    // Administrative extensions belong to `facevault` under every version header, and only a
+    // policy that names them allows them (test/authorization-matrix.test.ts walks them all).
+    const sub = await t.run.app.accounts.createKey(t.creds.AppId, { subUser: 'detector', policy: ['iai:DetectFace', 'facevault:DescribeRetentionPolicy'] });
+    expect(await errorCode(t.common('iai', sub).request('DescribeRetentionPolicy', {}))).toBe('OK');
     expect(await errorCode(t.common('facefusion', sub).request('DescribeRetentionPolicy', {}))).toBe('OK');
+    expect(await errorCode(t.common('iai', sub).request('GetGroupList', {}))).toBe('AuthFailure.UnauthorizedOperation');
     const wild = await t.run.app.accounts.createKey(t.creds.AppId, { subUser: 'iai-all', policy: ['iai:*'] });
-    expect(await errorCode(t.common('iai', wild).request('DescribeRetentionPolicy', {}))).toBe('OK');
-    expect(await errorCode(t.common('facefusion', wild).request('DescribeRetentionPolicy', {}))).toBe('AuthFailure.UnauthorizedOperation');
+    expect(await errorCode(t.common('iai', wild).request('GetGroupList', {}))).toBe('OK');
+    expect(await errorCode(t.common('iai', wild).request('DescribeRetentionPolicy', {}))).toBe('AuthFailure.UnauthorizedOperation');
+    expect(await errorCode(t.common('facefusion', wild).request('DescribeActivities', {}))).toBe('AuthFailure.UnauthorizedOperation');
   });
 
   it('a disabled key is refused like an unknown one, and works again when enabled', async () => {

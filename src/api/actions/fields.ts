@@ -40,14 +40,19 @@ export interface StrOpts {
   display?: boolean;
 }
 
+/** Refuses control and bidi characters in display text. */
+export function displayText(v: string, name: string, code = 'InvalidParameterValue'): string {
+  if (UNSAFE_TEXT.test(v)) throw new TcError(code, `${name}: control, bidirectional-override and zero-width characters are not allowed`);
+  return v;
+}
+
 function checkStr(v: string, name: string, o: StrOpts): string {
   const illegal = o.illegal ?? 'InvalidParameterValue';
   if (!o.allowEmpty && v === '') throw new TcError(illegal, `${name}: must not be empty`);
   if (o.max !== undefined && [...v].length > o.max) throw new TcError(o.tooLong ?? 'InvalidParameterValue', `${name}: at most ${o.max} characters`);
   if (o.maxBytes !== undefined && Buffer.byteLength(v) > o.maxBytes) throw new TcError(o.tooLong ?? 'InvalidParameterValue', `${name}: at most ${o.maxBytes} bytes`);
   if (o.pattern && v !== '' && !o.pattern.test(v)) throw new TcError(illegal, `${name}: ${o.patternText ?? 'has characters that are not allowed'}`);
-  if (o.display && UNSAFE_TEXT.test(v)) throw new TcError(illegal, `${name}: control, bidirectional-override and zero-width characters are not allowed`);
-  return v;
+  return o.display ? displayText(v, name, illegal) : v;
 }
 
 /** A required string. */

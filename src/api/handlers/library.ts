@@ -1,120 +1,170 @@
 // iai face library: groups, persons, faces, 1:N search and 1:1 verification against enrolled persons.
-import type { App } from '../../app.ts';
-import type { ActionHandler } from '../actions.ts';
-import { TcError } from '../../domain/errors.ts';
-import * as v from './library-params.ts';
-import { enrolmentExtras } from './privacy-params.ts';
+import type { LibraryModule } from '../../services/library/library-module.ts';
+import { defineAction, type ActionDef } from '../actions/define.ts';
+import { flag, int, optStr, str } from '../actions/fields.ts';
+import { imageFields } from './common.ts';
+import * as f from './library-fields.ts';
+import { enrolmentExtras, enrolmentFields } from './privacy-fields.ts';
 
 const DEFAULT_VERSION = '3.0';
+const NOT_YET_ROTATED = 'accepted; rotated-photo detection is not applied to library actions yet (docs/API.md)';
 
-export function registerLibrary(app: App): void {
-  const lib = app.library;
-  const reg = (action: string, h: ActionHandler) => app.registry.register('iai', action, h);
+export function libraryActions(d: { library: LibraryModule }): ActionDef<any>[] {
+  const { groups, persons, search, upgrades } = d.library;
 
-  reg('CreateGroup', async (ctx, p) => lib.groups.create(ctx.caller, {
-    groupName: v.name(p, 'GroupName', 'GroupName', 60, true)!, groupId: v.id(p, 'GroupId'), exDescriptions: v.groupExDescriptions(p),
-    tag: v.tag(p) ?? '', faceModelVersion: v.faceModelVersion(p, DEFAULT_VERSION), keepImages: v.int(p, 'KeepEnrolmentImages', 0, 0, 1) === 1,
-  }));
-  reg('DeleteGroup', async (ctx, p) => lib.groups.delete(ctx.caller, v.id(p, 'GroupId')));
-  reg('GetGroupInfo', async (ctx, p) => lib.groups.info(ctx.caller, v.id(p, 'GroupId')));
-  reg('GetGroupList', async (ctx, p) => { const o = v.offsetLimit(p, 10, 1000); return lib.groups.list(ctx.caller, o.offset, o.limit); });
-  reg('ModifyGroup', async (ctx, p) => lib.groups.modify(ctx.caller, {
-    groupId: v.id(p, 'GroupId'), groupName: v.name(p, 'GroupName', 'GroupName', 60, false), exDescriptionInfos: v.groupExDescriptionInfos(p), tag: v.tag(p),
-  }));
-  reg('GetPersonListNum', async (ctx, p) => lib.groups.counts(ctx.caller, v.id(p, 'GroupId')));
-
-  reg('CreatePerson', async (ctx, p) => {
-    const inp = {
-      groupId: v.id(p, 'GroupId'), personName: v.name(p, 'PersonName', 'PersonName', 60, true)!, personId: v.id(p, 'PersonId'),
-      gender: v.gender(p) ?? 0, exInfos: v.personExDescriptionInfos(p), image: v.image(p),
-      uniquePersonControl: v.int(p, 'UniquePersonControl', 0, 0, 4, 'InvalidParameterValue.UniquePersonControlIllegal'),
-      qualityControl: v.qualityControl(p),
-      extras: enrolmentExtras(p),
-    };
-    v.int(p, 'NeedRotateDetection', 0, 0, 1);
-    ctx.record.personId = inp.personId;
-    if (inp.extras.endUserId) ctx.record.endUserId = inp.extras.endUserId;
-    return lib.persons.create(ctx.caller, inp);
-  });
-  reg('DeletePerson', async (ctx, p) => { const id = v.id(p, 'PersonId'); ctx.record.personId = id; return lib.persons.delete(ctx.caller, id); });
-  reg('DeletePersonFromGroup', async (ctx, p) => {
-    const id = v.id(p, 'PersonId');
-    ctx.record.personId = id;
-    return lib.persons.deleteFromGroup(ctx.caller, id, v.id(p, 'GroupId'));
-  });
-  reg('CopyPerson', async (ctx, p) => lib.persons.copy(ctx.caller, v.id(p, 'PersonId'), v.idList(p, 'GroupIds', 100)));
-  reg('GetPersonList', async (ctx, p) => { const o = v.offsetLimit(p, 10, 1000); return lib.persons.list(ctx.caller, v.id(p, 'GroupId'), o.offset, o.limit); });
-  reg('GetPersonBaseInfo', async (ctx, p) => lib.persons.baseInfo(ctx.caller, v.id(p, 'PersonId')));
-  reg('GetPersonGroupInfo', async (ctx, p) => { const o = v.offsetLimit(p, 10, 100); return lib.persons.groupInfo(ctx.caller, v.id(p, 'PersonId'), o.offset, o.limit); });
-  reg('ModifyPersonBaseInfo', async (ctx, p) => lib.persons.modifyBase(ctx.caller, v.id(p, 'PersonId'), { name: v.name(p, 'PersonName', 'PersonName', 60, false), gender: v.gender(p) }));
-  reg('ModifyPersonGroupInfo', async (ctx, p) => lib.persons.modifyGroupInfo(ctx.caller, v.id(p, 'GroupId'), v.id(p, 'PersonId'), v.personExDescriptionInfos(p)));
-  reg('CreateFace', async (ctx, p) => {
-    const id = v.id(p, 'PersonId');
-    const imgs = v.images(p);
-    const thr = v.threshold(p, 60);
-    const qc = v.qualityControl(p);
-    const extras = enrolmentExtras(p);
-    ctx.record.personId = id;
-    if (extras.endUserId) ctx.record.endUserId = extras.endUserId;
-    const r = await lib.persons.createFaces(ctx.caller, id, imgs, thr, qc, extras);
-    ctx.record.result = { retCodes: r.RetCode };
-    return r;
-  });
-  reg('DeleteFace', async (ctx, p) => {
-    const id = v.id(p, 'PersonId');
-    const ids = p.FaceIds;
-    if (!Array.isArray(ids) || !ids.length) throw new TcError('MissingParameter', 'FaceIds is required (an array of FaceId strings)');
-    if (ids.some((x) => typeof x !== 'string')) throw new TcError('InvalidParameter', 'FaceIds: must be an array of strings');
-    ctx.record.personId = id;
-    return lib.persons.deleteFaces(ctx.caller, id, ids as string[]);
+  const searchParams = (maxGroups: number, thresholdExclusive: boolean) => ({
+    GroupIds: f.groupIds(maxGroups), Image: optStr(), Url: optStr(),
+    MaxFaceNum: int(1, { min: 1, max: 10 }), MinFaceSize: int(34, { min: 0, max: 4000 }), NeedPersonInfo: flag(),
+    QualityControl: f.qualityControl(), FaceMatchThreshold: f.threshold(0, thresholdExclusive),
   });
 
-  const searchInput = (p: Record<string, unknown>, maxGroups: number, personField: string, personDef: number, personMax: number, thresholdExclusive: boolean) => ({
-    groupIds: v.idList(p, 'GroupIds', maxGroups), image: v.image(p),
-    maxFaceNum: v.int(p, 'MaxFaceNum', 1, 1, 10), minFaceSize: v.int(p, 'MinFaceSize', 34, 0, 4000),
-    maxPersonNum: v.int(p, personField, personDef, 1, personMax), needPersonInfo: v.flag(p, 'NeedPersonInfo'),
-    qualityControl: v.qualityControl(p), faceMatchThreshold: v.threshold(p, 0, thresholdExclusive),
-  });
-  const searchHandler = (byGroup: boolean, mode: 'faces' | 'persons'): ActionHandler => async (ctx, p) => {
-    const inp = byGroup ? searchInput(p, 60, 'MaxPersonNumPerGroup', 5, 10, mode === 'persons') : searchInput(p, 100, 'MaxPersonNum', 5, 100, mode === 'persons');
-    const r = byGroup ? await lib.search.searchByGroup(ctx.caller, inp, mode) : await lib.search.search(ctx.caller, inp, mode);
-    if (r.summary.personId) ctx.record.personId = r.summary.personId;
-    ctx.record.result = r.summary.result;
-    // A recognised person counts as used (inactivity purge, docs/PRIVACY.md).
-    await app.privacy.policy.noteUse(ctx.caller.appId, r.summary.personId);
-    return r.response;
+  const searchAction = (name: 'SearchFaces' | 'SearchFacesReturnsByGroup' | 'SearchPersons' | 'SearchPersonsReturnsByGroup') => {
+    const byGroup = name.endsWith('ReturnsByGroup');
+    const mode = name.startsWith('SearchPersons') ? 'persons' as const : 'faces' as const;
+    // Across groups up to 100 persons; per group up to 10.
+    const params = byGroup
+      ? { ...searchParams(60, mode === 'persons'), MaxPersonNumPerGroup: int(5, { min: 1, max: 10 }) }
+      : { ...searchParams(100, mode === 'persons'), MaxPersonNum: int(5, { min: 1, max: 100 }) };
+    return defineAction({
+      owner: 'iai', name, params: params as ReturnType<typeof searchParams> & { MaxPersonNum: ReturnType<typeof int> },
+      ignored: { NeedRotateDetection: NOT_YET_ROTATED },
+      handle: async (ctx, r) => {
+        const maxPersonNum = byGroup ? (r as unknown as { MaxPersonNumPerGroup: number }).MaxPersonNumPerGroup : r.MaxPersonNum;
+        const inp = {
+          groupIds: r.GroupIds, image: f.imageInput(r), maxFaceNum: r.MaxFaceNum, minFaceSize: r.MinFaceSize, maxPersonNum,
+          needPersonInfo: r.NeedPersonInfo, qualityControl: r.QualityControl, faceMatchThreshold: r.FaceMatchThreshold,
+        };
+        const out = byGroup ? await search.searchByGroup(ctx.caller, inp, mode) : await search.search(ctx.caller, inp, mode);
+        if (out.summary.personId) ctx.record.personId = out.summary.personId;
+        ctx.record.result = out.summary.result;
+        return out.response;
+      },
+    });
   };
-  reg('SearchFaces', searchHandler(false, 'faces'));
-  reg('SearchFacesReturnsByGroup', searchHandler(true, 'faces'));
-  reg('SearchPersons', searchHandler(false, 'persons'));
-  reg('SearchPersonsReturnsByGroup', searchHandler(true, 'persons'));
-  const verify = (kind: 'face' | 'person'): ActionHandler => async (ctx, p) => {
-    const id = v.id(p, 'PersonId');
-    const img = v.image(p);
-    const qc = v.qualityControl(p);
-    ctx.record.personId = id;
-    const r = kind === 'face' ? await lib.search.verifyFace(ctx.caller, id, img, qc) : await lib.search.verifyPerson(ctx.caller, id, img, qc);
-    ctx.record.result = { score: r.Score, isMatch: r.IsMatch };
-    if (r.IsMatch) await app.privacy.policy.noteUse(ctx.caller.appId, id);
-    return r;
-  };
-  reg('VerifyFace', verify('face'));
-  reg('VerifyPerson', verify('person'));
 
-  // Model upgrades re-embed from kept enrolment images (groups created with KeepEnrolmentImages).
-  const jobId = (p: Record<string, unknown>) => {
-    const j = p.JobId;
-    if (j === undefined || j === null || j === '') throw new TcError('MissingParameter', 'JobId is required');
-    if (typeof j !== 'string') throw new TcError('InvalidParameter', 'JobId: must be a string');
-    return j;
-  };
-  reg('UpgradeGroupFaceModelVersion', async (ctx, p) => {
-    const groupId = v.id(p, 'GroupId');
-    const to = v.faceModelVersion(p, '');
-    if (!to) throw new TcError('MissingParameter', 'FaceModelVersion is required');
-    return lib.upgrades.upgrade(ctx.caller, groupId, to);
+  const verifyAction = (name: 'VerifyFace' | 'VerifyPerson') => defineAction({
+    owner: 'iai', name,
+    params: { PersonId: f.id('PersonId'), ...imageFields(), QualityControl: f.qualityControl() },
+    ignored: { NeedRotateDetection: NOT_YET_ROTATED },
+    handle: async (ctx, r) => {
+      ctx.record.personId = r.PersonId;
+      const out = name === 'VerifyFace'
+        ? await search.verifyFace(ctx.caller, r.PersonId, f.imageInput(r), r.QualityControl)
+        : await search.verifyPerson(ctx.caller, r.PersonId, f.imageInput(r), r.QualityControl);
+      ctx.record.result = { score: out.Score, isMatch: out.IsMatch };
+      return out;
+    },
   });
-  reg('GetUpgradeGroupFaceModelVersionResult', async (ctx, p) => lib.upgrades.result(ctx.caller, jobId(p)));
-  reg('GetUpgradeGroupFaceModelVersionJobList', async (ctx, p) => { const o = v.offsetLimit(p, 10, 1000); return lib.upgrades.list(ctx.caller, o.offset, o.limit); });
-  reg('RevertGroupFaceModelVersion', async (ctx, p) => lib.upgrades.revert(ctx.caller, jobId(p)));
+
+  return [
+    // ---- groups
+    defineAction({
+      owner: 'iai', name: 'CreateGroup',
+      params: {
+        GroupName: f.name('GroupName', 60, true), GroupId: f.id('GroupId'), GroupExDescriptions: f.groupExDescriptions(), Tag: f.tag(),
+        FaceModelVersion: f.faceModelVersion(DEFAULT_VERSION),
+        // facevault extension (docs/API.md): keep enrolment images, sealed, for model upgrades.
+        KeepEnrolmentImages: int(0, { values: [0, 1] }),
+      },
+      handle: (ctx, r) => groups.create(ctx.caller, {
+        groupName: r.GroupName, groupId: r.GroupId, exDescriptions: r.GroupExDescriptions, tag: r.Tag ?? '',
+        faceModelVersion: r.FaceModelVersion, keepImages: r.KeepEnrolmentImages === 1,
+      }),
+    }),
+    defineAction({ owner: 'iai', name: 'DeleteGroup', params: { GroupId: f.id('GroupId') }, handle: (ctx, r) => groups.delete(ctx.caller, r.GroupId) }),
+    defineAction({ owner: 'iai', name: 'GetGroupInfo', params: { GroupId: f.id('GroupId') }, handle: (ctx, r) => groups.info(ctx.caller, r.GroupId) }),
+    defineAction({
+      owner: 'iai', name: 'GetGroupList', params: { Offset: f.offset(), Limit: f.limit(10, 1000) },
+      handle: (ctx, r) => groups.list(ctx.caller, r.Offset, r.Limit),
+    }),
+    defineAction({
+      owner: 'iai', name: 'ModifyGroup',
+      params: { GroupId: f.id('GroupId'), GroupName: f.name('GroupName', 60, false), GroupExDescriptionInfos: f.groupExDescriptionInfos(), Tag: f.tag() },
+      handle: (ctx, r) => groups.modify(ctx.caller, { groupId: r.GroupId, groupName: r.GroupName, exDescriptionInfos: r.GroupExDescriptionInfos, tag: r.Tag }),
+    }),
+    defineAction({ owner: 'iai', name: 'GetPersonListNum', params: { GroupId: f.id('GroupId') }, handle: (ctx, r) => groups.counts(ctx.caller, r.GroupId) }),
+
+    // ---- persons and faces
+    defineAction({
+      owner: 'iai', name: 'CreatePerson',
+      params: {
+        GroupId: f.id('GroupId'), PersonName: f.name('PersonName', 60, true), PersonId: f.id('PersonId'), Gender: f.gender(),
+        PersonExDescriptionInfos: f.personExDescriptionInfos(), ...imageFields(),
+        UniquePersonControl: int(0, { min: 0, max: 4, code: 'InvalidParameterValue.UniquePersonControlIllegal' }),
+        QualityControl: f.qualityControl(), ...enrolmentFields(),
+      },
+      ignored: { NeedRotateDetection: NOT_YET_ROTATED },
+      handle: (ctx, r) => {
+        const extras = enrolmentExtras(r);
+        ctx.record.personId = r.PersonId;
+        if (extras.endUserId) ctx.record.endUserId = extras.endUserId;
+        return persons.create(ctx.caller, {
+          groupId: r.GroupId, personName: r.PersonName, personId: r.PersonId, gender: r.Gender ?? 0, exInfos: r.PersonExDescriptionInfos,
+          image: f.imageInput(r), uniquePersonControl: r.UniquePersonControl, qualityControl: r.QualityControl, extras,
+        });
+      },
+    }),
+    defineAction({
+      owner: 'iai', name: 'DeletePerson', params: { PersonId: f.id('PersonId') },
+      handle: (ctx, r) => { ctx.record.personId = r.PersonId; return persons.delete(ctx.caller, r.PersonId); },
+    }),
+    defineAction({
+      owner: 'iai', name: 'DeletePersonFromGroup', params: { PersonId: f.id('PersonId'), GroupId: f.id('GroupId') },
+      handle: (ctx, r) => { ctx.record.personId = r.PersonId; return persons.deleteFromGroup(ctx.caller, r.PersonId, r.GroupId); },
+    }),
+    defineAction({
+      owner: 'iai', name: 'CopyPerson', params: { PersonId: f.id('PersonId'), GroupIds: f.groupIds(100) },
+      handle: (ctx, r) => persons.copy(ctx.caller, r.PersonId, r.GroupIds),
+    }),
+    defineAction({
+      owner: 'iai', name: 'GetPersonList', params: { GroupId: f.id('GroupId'), Offset: f.offset(), Limit: f.limit(10, 1000) },
+      handle: (ctx, r) => persons.list(ctx.caller, r.GroupId, r.Offset, r.Limit),
+    }),
+    defineAction({ owner: 'iai', name: 'GetPersonBaseInfo', params: { PersonId: f.id('PersonId') }, handle: (ctx, r) => persons.baseInfo(ctx.caller, r.PersonId) }),
+    defineAction({
+      owner: 'iai', name: 'GetPersonGroupInfo', params: { PersonId: f.id('PersonId'), Offset: f.offset(), Limit: f.limit(10, 100) },
+      handle: (ctx, r) => persons.groupInfo(ctx.caller, r.PersonId, r.Offset, r.Limit),
+    }),
+    defineAction({
+      owner: 'iai', name: 'ModifyPersonBaseInfo', params: { PersonId: f.id('PersonId'), PersonName: f.name('PersonName', 60, false), Gender: f.gender() },
+      handle: (ctx, r) => persons.modifyBase(ctx.caller, r.PersonId, { name: r.PersonName, gender: r.Gender }),
+    }),
+    defineAction({
+      owner: 'iai', name: 'ModifyPersonGroupInfo', params: { GroupId: f.id('GroupId'), PersonId: f.id('PersonId'), PersonExDescriptionInfos: f.personExDescriptionInfos() },
+      handle: (ctx, r) => persons.modifyGroupInfo(ctx.caller, r.GroupId, r.PersonId, r.PersonExDescriptionInfos),
+    }),
+    defineAction({
+      owner: 'iai', name: 'CreateFace',
+      params: { PersonId: f.id('PersonId'), Images: f.imageList(), Urls: f.imageList(), FaceMatchThreshold: f.threshold(60), QualityControl: f.qualityControl(), ...enrolmentFields() },
+      ignored: { NeedRotateDetection: NOT_YET_ROTATED },
+      handle: async (ctx, r) => {
+        const extras = enrolmentExtras(r);
+        ctx.record.personId = r.PersonId;
+        if (extras.endUserId) ctx.record.endUserId = extras.endUserId;
+        const out = await persons.createFaces(ctx.caller, r.PersonId, f.imageInputs(r), r.FaceMatchThreshold, r.QualityControl, extras);
+        ctx.record.result = { retCodes: out.RetCode };
+        return out;
+      },
+    }),
+    defineAction({
+      owner: 'iai', name: 'DeleteFace', params: { PersonId: f.id('PersonId'), FaceIds: f.faceIds() },
+      handle: (ctx, r) => { ctx.record.personId = r.PersonId; return persons.deleteFaces(ctx.caller, r.PersonId, r.FaceIds); },
+    }),
+
+    // ---- search and verification
+    searchAction('SearchFaces'), searchAction('SearchFacesReturnsByGroup'), searchAction('SearchPersons'), searchAction('SearchPersonsReturnsByGroup'),
+    verifyAction('VerifyFace'), verifyAction('VerifyPerson'),
+
+    // ---- model upgrades re-embed from kept enrolment images (groups created with KeepEnrolmentImages)
+    defineAction({
+      owner: 'iai', name: 'UpgradeGroupFaceModelVersion', params: { GroupId: f.id('GroupId'), FaceModelVersion: str() },
+      handle: (ctx, r) => upgrades.upgrade(ctx.caller, r.GroupId, r.FaceModelVersion),
+    }),
+    defineAction({ owner: 'iai', name: 'GetUpgradeGroupFaceModelVersionResult', params: { JobId: str() }, handle: (ctx, r) => upgrades.result(ctx.caller, r.JobId) }),
+    defineAction({
+      owner: 'iai', name: 'GetUpgradeGroupFaceModelVersionJobList', params: { Offset: f.offset(), Limit: f.limit(10, 1000) },
+      handle: (ctx, r) => upgrades.list(ctx.caller, r.Offset, r.Limit),
+    }),
+    defineAction({ owner: 'iai', name: 'RevertGroupFaceModelVersion', params: { JobId: str() }, handle: (ctx, r) => upgrades.revert(ctx.caller, r.JobId) }),
+  ];
 }

@@ -1,81 +1,63 @@
-// iai DetectFace, CompareFace, CompareMaskFace, DetectFaceSimilarity: parameter validation with
-// Tencent's codes, then services/recognition/recognition.ts.
-import type { App } from '../../app.ts';
-import type { ActionHandler, CallContext } from '../actions.ts';
-import { Errors, TcError } from '../../domain/errors.ts';
-import { FACE_MODEL_VERSION, intParam, RecognitionService, type CompareRequest } from '../../services/recognition/recognition.ts';
+// iai DetectFace, CompareFace, CompareMaskFace, DetectFaceSimilarity.
+import { RecognitionService, FACE_MODEL_VERSION } from '../../services/recognition/recognition.ts';
+import type { VisionEngine } from '../../services/media/vision-engine.ts';
+import { defineAction, type ActionDef } from '../actions/define.ts';
+import { flag, int } from '../actions/fields.ts';
+import { imageFields, modelVersion, pick, unbilledWhenNoFace } from './common.ts';
 
-function checkModelVersion(params: Record<string, unknown>): void {
-  const v = params.FaceModelVersion;
-  if (v === undefined || v === null || v === '') return;
-  if (v !== FACE_MODEL_VERSION) throw new TcError('InvalidParameterValue.FaceModelVersionIllegal', `FaceModelVersion: only "${FACE_MODEL_VERSION}" is served here, got ${JSON.stringify(v)}`);
-}
+const PAIR_FIELDS = ['ImageA', 'ImageB', 'UrlA', 'UrlB'] as const;
 
-function qualityControl(params: Record<string, unknown>): number {
-  const v = params.QualityControl;
-  if (v === undefined || v === null) return 0;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 4) throw new TcError('InvalidParameterValue.QualityControlIllegal', 'QualityControl: must be an integer 0-4');
-  return v;
-}
-
-/** No face found: Tencent does not bill the call; the error still goes back to the caller. */
-function unbilledWhenNoFace(handler: ActionHandler): ActionHandler {
-  return async (ctx: CallContext, params) => {
-    try {
-      return await handler(ctx, params);
-    } catch (e) {
-      if (e instanceof TcError && e.code === 'FailedOperation.ImageFacedetectFailed') ctx.record.billed = false;
-      throw e;
-    }
+export function recognitionActions(d: { vision: VisionEngine }): ActionDef<any>[] {
+  const svc = new RecognitionService(d.vision);
+  const pair = {
+    ...imageFields('ImageA', 'UrlA'), ...imageFields('ImageB', 'UrlB'),
+    FaceModelVersion: modelVersion([FACE_MODEL_VERSION]),
+    QualityControl: int(0, { min: 0, max: 4, code: 'InvalidParameterValue.QualityControlIllegal' }),
+    NeedRotateDetection: flag(),
   };
-}
-
-function compareRequest(params: Record<string, unknown>, withStrategy: boolean): CompareRequest {
-  checkModelVersion(params);
-  let strategy: 0 | 1 = 0;
-  if (withStrategy) {
-    const s = intParam(params, 'FaceMatchingStrategy', 0);
-    if (s !== 0 && s !== 1) throw Errors.invalidValue('FaceMatchingStrategy', 'must be 0 (highest confidence) or 1 (largest face)');
-    strategy = s;
-  }
-  return { params, qualityControl: qualityControl(params), strategy, rotate: params.NeedRotateDetection === 1 };
-}
-
-export function registerRecognition(app: App): void {
-  const svc = new RecognitionService(app.vision);
-
-  app.registry.register('iai', 'DetectFace', unbilledWhenNoFace(async (ctx, params) => {
-    checkModelVersion(params);
-    const maxFaceNum = intParam(params, 'MaxFaceNum', 1);
-    if (maxFaceNum < 1 || maxFaceNum > 120) throw Errors.invalidValue('MaxFaceNum', 'must be between 1 and 120');
-    const minFaceSize = intParam(params, 'MinFaceSize', 34);
-    if (minFaceSize !== 34 && minFaceSize !== 20) throw Errors.invalidValue('MinFaceSize', 'only 34 and 20 are supported');
-    const res = await svc.detectFace(ctx.caller, {
-      params, maxFaceNum, minFaceSize,
-      // Tencent: any value other than 1 means "not needed".
-      needAttributes: params.NeedFaceAttributes === 1,
-      needQuality: params.NeedQualityDetection === 1,
-      rotate: params.NeedRotateDetection === 1,
-    });
-    ctx.record.result = { faces: (res.FaceInfos as unknown[]).length };
-    return res;
-  }));
-
-  app.registry.register('iai', 'CompareFace', unbilledWhenNoFace(async (ctx, params) => {
-    const res = await svc.compare(ctx.caller, compareRequest(params, true));
-    ctx.record.result = { score: res.Score };
-    return res;
-  }));
-
-  app.registry.register('iai', 'CompareMaskFace', unbilledWhenNoFace(async (ctx, params) => {
-    const res = await svc.compareMaskFace(ctx.caller, compareRequest(params, false));
-    ctx.record.result = { score: res.Score };
-    return res;
-  }));
-
-  app.registry.register('iai', 'DetectFaceSimilarity', unbilledWhenNoFace(async (ctx, params) => {
-    const res = await svc.detectFaceSimilarity(ctx.caller, compareRequest(params, false));
-    ctx.record.result = { score: res.Score };
-    return res;
-  }));
+  return [
+    defineAction({
+      owner: 'iai', name: 'DetectFace',
+      params: {
+        ...imageFields(), FaceModelVersion: modelVersion([FACE_MODEL_VERSION]),
+        MaxFaceNum: int(1, { min: 1, max: 120 }), MinFaceSize: int(34, { values: [20, 34] }),
+        NeedFaceAttributes: flag(), NeedQualityDetection: flag(), NeedRotateDetection: flag(),
+      },
+      handle: unbilledWhenNoFace(async (ctx, r) => {
+        const res = await svc.detectFace(ctx.caller, {
+          params: pick(r, ['Image', 'Url']), maxFaceNum: r.MaxFaceNum, minFaceSize: r.MinFaceSize as 20 | 34,
+          needAttributes: r.NeedFaceAttributes, needQuality: r.NeedQualityDetection, rotate: r.NeedRotateDetection,
+        });
+        ctx.record.result = { faces: (res.FaceInfos as unknown[]).length };
+        return res;
+      }),
+    }),
+    defineAction({
+      owner: 'iai', name: 'CompareFace',
+      params: { ...pair, FaceMatchingStrategy: int(0, { values: [0, 1] }) },
+      handle: unbilledWhenNoFace(async (ctx, r) => {
+        const res = await svc.compare(ctx.caller, { params: pick(r, PAIR_FIELDS), qualityControl: r.QualityControl, strategy: r.FaceMatchingStrategy as 0 | 1, rotate: r.NeedRotateDetection });
+        ctx.record.result = { score: res.Score };
+        return res;
+      }),
+    }),
+    defineAction({
+      owner: 'iai', name: 'CompareMaskFace',
+      params: pair,
+      handle: unbilledWhenNoFace(async (ctx, r) => {
+        const res = await svc.compareMaskFace(ctx.caller, { params: pick(r, PAIR_FIELDS), qualityControl: r.QualityControl, strategy: 0, rotate: r.NeedRotateDetection });
+        ctx.record.result = { score: res.Score };
+        return res;
+      }),
+    }),
+    defineAction({
+      owner: 'iai', name: 'DetectFaceSimilarity',
+      params: pair,
+      handle: unbilledWhenNoFace(async (ctx, r) => {
+        const res = await svc.detectFaceSimilarity(ctx.caller, { params: pick(r, PAIR_FIELDS), qualityControl: r.QualityControl, strategy: 0, rotate: r.NeedRotateDetection });
+        ctx.record.result = { score: res.Score };
+        return res;
+      }),
+    }),
+  ];
 }

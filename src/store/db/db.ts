@@ -8,7 +8,8 @@ import Database from 'better-sqlite3';
 import type { DB } from './schema.ts';
 import { migrations } from './migrations/index.ts';
 
-export type Dialect = 'sqlite' | 'postgres';
+import type { Dialect } from './dialect.ts';
+export type { Dialect };
 
 export interface Db {
   kysely: Kysely<DB>;

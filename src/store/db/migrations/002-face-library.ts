@@ -1,7 +1,7 @@
 // The face library (iai groups, persons, faces) and its change log. Features are stored only
 // sealed (AES-256-GCM under the AppId's data key); the in-memory search index is rebuilt from them.
 import type { Kysely } from 'kysely';
-import type { Dialect } from '../db.ts';
+import type { Dialect } from '../dialect.ts';
 import { binary } from './column-types.ts';
 
 export const m002_face_library = {

@@ -1,7 +1,7 @@
 // Face fusion: activities, materials (templates), their per-face analysis, fused results and
 // the fusion log. Every row carries data_class/expires_at; blobs are listed in `blobs`.
 import type { Kysely } from 'kysely';
-import type { Dialect } from '../db.ts';
+import type { Dialect } from '../dialect.ts';
 import { binary } from './column-types.ts';
 
 export const m003_fusion = {

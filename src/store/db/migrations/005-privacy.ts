@@ -3,7 +3,7 @@
 // keeps its subject sealed under the master key so a restart can finish it; once it completes
 // only a keyed hash of the subject remains.
 import type { Kysely } from 'kysely';
-import type { Dialect } from '../db.ts';
+import type { Dialect } from '../dialect.ts';
 import { binary } from './column-types.ts';
 
 export const m005_privacy = {

@@ -3,7 +3,7 @@
 // or person currently serves with (the upgrade's new features until the switch, the old ones
 // after it until a revert). Sealed like faces.feature, with the same aad (face:/person:).
 import type { Kysely } from 'kysely';
-import type { Dialect } from '../db.ts';
+import type { Dialect } from '../dialect.ts';
 import { binary } from './column-types.ts';
 
 export const m006_model_upgrades = {

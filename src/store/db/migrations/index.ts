@@ -1,7 +1,7 @@
 // Migrations in order. Each takes the dialect so that column types can differ where
 // SQLite and PostgreSQL must (binary), while the queries that use them stay one code path.
 import type { Kysely } from 'kysely';
-import type { Dialect } from '../db.ts';
+import type { Dialect } from '../dialect.ts';
 import { m001_foundation } from './001-foundation.ts';
 import { m002_face_library } from './002-face-library.ts';
 import { m003_fusion } from './003-fusion.ts';
