@@ -38,7 +38,11 @@ describe.skipIf(!hasTestdata)('analysis actions via the SDK', () => {
     expect(byUrl.FaceDetailInfos).toEqual(byImage.FaceDetailInfos);
     expect(byUrl.FaceDetailInfos[0].FaceDetailAttributesInfo.Smile).toBeGreaterThan(80);
     const live = await t.iai().DetectLiveFaceAccurate({ Url: `http://127.0.0.1:${portOf(allowed)}/happy.jpg` });
-    expect(live.Score).toBeGreaterThanOrEqual(0);
+    const liveByImage = await t.iai().DetectLiveFaceAccurate({ Image: tdBase64('faces/expressions/happy.jpg') });
+    // The same real photo either way: the same liveness score, above Tencent's threshold 40.
+    expect(live.Score).toBe(liveByImage.Score);
+    expect(live.Score).toBeGreaterThanOrEqual(40);
+    expect(live.Score).toBeLessThanOrEqual(100);
     for (const call of [
       () => t.iai().DetectFaceAttributes({ Url: `http://127.0.0.1:${portOf(other)}/happy.jpg` }),
       () => t.iai().AnalyzeFace({ Url: `http://localhost:${portOf(other)}/happy.jpg` }),
@@ -130,6 +134,8 @@ describe.skipIf(!hasTestdata)('analysis actions via the SDK', () => {
     expect(d.FaceInfos).toHaveLength(1);
     const c = await t.iai().CompareFace({ ImageA: png, ImageB: tdBase64('faces/identities/obama/obama.jpg'), FaceMatchingStrategy: 1 });
     expect(c.Score).toBeGreaterThan(50);
+    const other = await t.iai().CompareFace({ ImageA: png, ImageB: tdBase64('faces/identities/biden/biden.jpg'), FaceMatchingStrategy: 1 });
+    expect(other.Score).toBeLessThan(40); // and not just anyone
     const a = await t.iai().AnalyzeFace({ Image: png, Mode: 1 });
     expect(a.FaceShapeSet).toHaveLength(1);
     expect(await errorCode(t.iai().DetectFace({ Image: tdBase64('faces/edge/white.png') }))).toBe('FailedOperation.ImageFacedetectFailed');

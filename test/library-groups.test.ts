@@ -74,10 +74,29 @@ for (const b of backends) {
       expect(await errorCode(c2.DeleteGroup({ GroupId: 'g-1' }))).toBe('InvalidParameterValue.GroupIdNotExist');
       expect(await errorCode(c2.ModifyGroup({ GroupId: 'g-1', GroupName: 'hijack' }))).toBe('InvalidParameterValue.GroupIdNotExist');
       expect(await errorCode(c2.GetPersonList({ GroupId: 'g-1' }))).toBe('InvalidParameterValue.GroupIdNotExist');
-      // Same ids and names are free in the other AppId.
-      await c2.CreateGroup({ GroupId: 'g-1', GroupName: 'Staff 2' });
-      expect((await c.GetGroupInfo({ GroupId: 'g-1' })).GroupName).toBe('Staff 2');
-      expect((await c.GetGroupList({})).GroupNum).toBe(1);
+      // Same ids and names are free in the other AppId; its group has its own data, so a write
+      // that crossed AppIds would show in the first one.
+      const mine = { GroupId: 'g-1', GroupName: 'Staff 2', Tag: 'x', GroupExDescriptions: ['badge', 'team', 'floor'] };
+      expect(await c.GetGroupInfo({ GroupId: 'g-1' })).toMatchObject(mine);
+      await c2.CreateGroup({ GroupId: 'g-1', GroupName: 'Guests', Tag: 'lobby', GroupExDescriptions: ['host'] });
+      await c2.CreateGroup({ GroupId: 'g-other', GroupName: 'Staff 2' });
+      const theirs = { GroupId: 'g-1', GroupName: 'Guests', Tag: 'lobby', GroupExDescriptions: ['host'] };
+      expect(await c.GetGroupInfo({ GroupId: 'g-1' })).toMatchObject(mine);
+      expect(await c2.GetGroupInfo({ GroupId: 'g-1' })).toMatchObject(theirs);
+      const ids = async (client: any) => (await client.GetGroupList({})).GroupInfos.map((g: any) => [g.GroupId, g.GroupName]);
+      expect(await ids(c)).toEqual([['g-1', 'Staff 2']]);
+      expect(await ids(c2)).toEqual([['g-1', 'Guests'], ['g-other', 'Staff 2']]);
+      expect(await errorCode(c.GetGroupInfo({ GroupId: 'g-other' }))).toBe('InvalidParameterValue.GroupIdNotExist');
+
+      // The other AppId's modify and delete of its same-id group leave this one as it was.
+      await c2.ModifyGroup({ GroupId: 'g-1', GroupName: 'Guests 2', Tag: 'gate', GroupExDescriptionInfos: [{ GroupExDescriptionIndex: 0, GroupExDescription: 'escort' }] });
+      expect(await c2.GetGroupInfo({ GroupId: 'g-1' })).toMatchObject({ GroupName: 'Guests 2', Tag: 'gate', GroupExDescriptions: ['escort'] });
+      expect(await c.GetGroupInfo({ GroupId: 'g-1' })).toMatchObject(mine);
+      await c2.DeleteGroup({ GroupId: 'g-1' });
+      expect(await errorCode(c2.GetGroupInfo({ GroupId: 'g-1' }))).toBe('InvalidParameterValue.GroupIdNotExist');
+      expect(await c.GetGroupInfo({ GroupId: 'g-1' })).toMatchObject(mine);
+      expect(await ids(c)).toEqual([['g-1', 'Staff 2']]);
+      expect(await ids(c2)).toEqual([['g-other', 'Staff 2']]);
     });
 
     it('answers the upgrade actions honestly', async () => {

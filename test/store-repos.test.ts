@@ -1,7 +1,8 @@
 // The repository suite, run against both backends: SQLite always, PostgreSQL when
 // FACEVAULT_TEST_PG is set (CI sets it; .ci/run fails if the server is unreachable).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDb, type Db } from '../src/store/db/db.ts';
+import { migrate, openDb, type Db } from '../src/store/db/db.ts';
+import { migrations } from '../src/store/db/migrations/index.ts';
 import { AccountsRepo } from '../src/store/accounts/accounts-repo.ts';
 import { RunningLogRepo } from '../src/store/logs/running-log-repo.ts';
 import { AccountsService } from '../src/services/accounts/accounts.ts';
@@ -13,10 +14,38 @@ import crypto from 'node:crypto';
 import { sql } from 'kysely';
 
 const pgSchema = freshPgSchema();
+const sqliteDir = tempDir();
+// open() opens the same storage each time (same file, same schema), as a restart would.
 const backends: { name: string; open: () => Promise<Db>; skip: string | null }[] = [
-  { name: 'sqlite', open: () => openDb({ databaseUrl: null, dataDir: tempDir() }), skip: null },
+  { name: 'sqlite', open: () => openDb({ databaseUrl: null, dataDir: sqliteDir }), skip: null },
   { name: 'postgres', open: () => openDb({ databaseUrl: PG_URL, dataDir: tempDir(), pgSchema }), skip: PG_URL ? null : pgSkipReason },
 ];
+
+/** Tables with their columns, and indexes, as the database itself reports them. */
+async function schemaOf(db: Db): Promise<{ tables: Record<string, unknown[]>; indexes: unknown[] }> {
+  const tables: Record<string, unknown[]> = {};
+  if (db.dialect === 'sqlite') {
+    const names = (await sql<{ name: string }>`select name from sqlite_master where type = 'table' order by name`.execute(db.kysely)).rows.map((r) => r.name);
+    for (const n of names) tables[n] = (await sql`select * from pragma_table_info(${n}) order by cid`.execute(db.kysely)).rows;
+    const indexes = (await sql`select name, tbl_name, sql from sqlite_master where type = 'index' order by name`.execute(db.kysely)).rows;
+    return { tables, indexes };
+  }
+  const cols = (await sql<{ table_name: string }>`select table_name, column_name, ordinal_position, data_type, is_nullable, column_default
+    from information_schema.columns where table_schema = ${db.pgSchema} order by table_name, ordinal_position`.execute(db.kysely)).rows;
+  for (const c of cols) (tables[c.table_name] ??= []).push(c);
+  const indexes = (await sql`select indexname, tablename, indexdef from pg_indexes where schemaname = ${db.pgSchema} order by indexname`.execute(db.kysely)).rows;
+  return { tables, indexes };
+}
+
+/** Every row of every table, in a stable order. */
+async function dataOf(db: Db, tables: string[]): Promise<Record<string, string[]>> {
+  const out: Record<string, string[]> = {};
+  for (const t of tables) {
+    const rows = (await sql`select * from ${sql.table(t)}`.execute(db.kysely)).rows;
+    out[t] = rows.map((r) => JSON.stringify(r, (_k, v) => (v?.type === 'Buffer' ? Buffer.from(v.data).toString('hex') : v))).sort();
+  }
+  return out;
+}
 
 for (const b of backends) {
   describe.skipIf(b.skip !== null)(`repositories on ${b.name}${b.skip ? ` (${b.skip})` : ''}`, () => {
@@ -33,9 +62,31 @@ for (const b of backends) {
     });
 
     it('migrations are idempotent (a second open runs none and keeps data)', async () => {
-      const { migrate } = await import('../src/store/db/db.ts');
-      await migrate(db);
       expect(db.dialect).toBe(b.name);
+      const c = await accounts.createAccount('before-remigration');
+      await new RunningLogRepo(db).append({ requestId: 'r-migrate', time: 1_700_000_000_000, appId: c.AppId, uin: c.Uin, subUin: c.Uin, clientIp: '10.0.0.2', service: 'iai', action: 'DetectFace', region: 'ap-guangzhou', billed: true, code: '', latencyMs: 3 });
+      const schema = await schemaOf(db);
+      const tables = Object.keys(schema.tables);
+      // The introspection sees the real schema (so an unchanged comparison means something).
+      expect(tables).toEqual(expect.arrayContaining(['apps', 'api_keys', 'running_log', 'face_groups', 'fusion_activities', 'audit_log', 'consents', 'face_upgrade_jobs', 'kysely_migration']));
+      expect(schema.indexes.length).toBeGreaterThanOrEqual(25);
+      const data = await dataOf(db, tables);
+      expect(data.apps.some((r) => r.includes('before-remigration'))).toBe(true);
+      expect(data.running_log.some((r) => r.includes('r-migrate'))).toBe(true);
+
+      await migrate(db);
+      await migrate(db);
+      const again = await b.open(); // a restart: a second open of the same database
+      try {
+        for (const d of [db, again]) {
+          expect(await schemaOf(d)).toEqual(schema);
+          expect(await dataOf(d, tables)).toEqual(data);
+        }
+      } finally {
+        await again.close();
+      }
+      const applied = (await db.kysely.selectFrom('kysely_migration' as any).select('name').execute()).map((r: any) => r.name as string);
+      expect([...applied].sort()).toEqual(Object.keys(migrations).sort());
     });
 
     it('creates an account, authenticates its key, and hides the secret at rest', async () => {

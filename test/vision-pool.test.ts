@@ -4,7 +4,7 @@
 // The crash is a real one: a message the worker does not expect (null) makes its handler throw
 // outside the per-request try, an uncaught error that ends the thread. (Worker.terminate() is not
 // used: stopping a thread inside ONNX Runtime's native run can abort the whole process.)
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { InferencePool } from '../src/vision/inference-pool.ts';
 import { errorCode, startTestServer, type TestServer } from './helpers/server.ts';
 import { hasTestdata, td, tdBase64, testdataSkipReason } from './helpers/testdata.ts';
@@ -53,20 +53,42 @@ describe.skipIf(!hasTestdata)('inference pool: worker crash', () => {
 describe.skipIf(!hasTestdata)('server: worker crash and readiness', () => {
   if (!hasTestdata) it.skip(testdataSkipReason, () => {});
   let t: TestServer;
-  const readyz: { status: number; models: string }[] = [];
+  const whileHeld: { status: number; models: string }[] = [];
+  const afterRelease: { status: number; models: string }[] = [];
+  let starts = 0;
+  const readyz = async () => {
+    const r = await fetch(`${t.url}/readyz`);
+    return { status: r.status, models: ((await r.json()) as { checks: { models: string } }).checks.models };
+  };
   beforeAll(async () => {
-    t = await startTestServer({ FACEVAULT_INFERENCE_THREADS: '1' }, { warmVision: true });
-    for (;;) {
-      const r = await fetch(`${t.url}/readyz`);
-      readyz.push({ status: r.status, models: ((await r.json()) as { checks: { models: string } }).checks.models });
-      if (r.status === 200) break;
-      await new Promise((res) => setTimeout(res, 20));
+    // Model loading is held at a gate until the server has answered /readyz a few times, so the
+    // loading state is observed every run rather than when the machine happens to be slow.
+    let release!: () => void;
+    const gate = new Promise<void>((r) => { release = r; });
+    const realStart = InferencePool.start.bind(InferencePool);
+    const spy = vi.spyOn(InferencePool, 'start').mockImplementation(async (o) => { starts++; await gate; return realStart(o); });
+    try {
+      t = await startTestServer({ FACEVAULT_INFERENCE_THREADS: '1' }, { warmVision: true });
+      for (let i = 0; i < 3; i++) whileHeld.push(await readyz());
+      release();
+      for (;;) {
+        const r = await readyz();
+        afterRelease.push(r);
+        if (r.status === 200) break;
+        await new Promise((res) => setTimeout(res, 20));
+      }
+    } finally {
+      release();
+      spy.mockRestore();
     }
   }, 120_000);
   afterAll(async () => { await t?.stop(); });
 
   it('/readyz is 503 while models load and 200 only when every default model is in', () => {
-    for (const r of readyz) expect(r.status === 200, JSON.stringify(r)).toBe(r.models === 'ok');
+    expect(starts).toBe(1);
+    expect(whileHeld).toEqual([0, 1, 2].map(() => ({ status: 503, models: 'loading' })));
+    expect(afterRelease.at(-1)).toEqual({ status: 200, models: 'ok' });
+    for (const r of afterRelease) expect(r.status === 200, JSON.stringify(r)).toBe(r.models === 'ok');
     const v = t.run.app.vision.status();
     expect(v.state === 'ready' && v.allLoaded).toBe(true);
     expect(v.state === 'ready' && v.tasks).toEqual(expect.arrayContaining(['landmark68', 'embedding', 'mesh', 'quality', 'attributes', 'liveness']));

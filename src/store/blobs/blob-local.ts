@@ -25,16 +25,17 @@ export class LocalBlobStore implements BlobStore {
     const target = this.file(key);
     await fs.mkdir(path.dirname(target), { recursive: true });
     const tmp = path.join(this.root, '.tmp', crypto.randomUUID());
-    const fh = await fs.open(tmp, 'w', 0o600);
     try {
-      await fh.writeFile(data);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    try {
+      const fh = await fs.open(tmp, 'w', 0o600);
+      try {
+        await fh.writeFile(data);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
       await fs.rename(tmp, target);
     } catch (e) {
+      // A failed write (disk full, I/O error) or rename must not leave its partial copy behind.
       await fs.rm(tmp, { force: true });
       throw e;
     }
