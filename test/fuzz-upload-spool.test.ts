@@ -46,11 +46,13 @@ function feed(chunks: Uint8Array[], ending: Ending): Readable {
   return r;
 }
 
-async function settle(p: Promise<SpooledBody>): Promise<{ ok: true; v: SpooledBody } | { ok: false; e: unknown } | { hang: true }> {
+type Settled = { ok: true; v: SpooledBody; hang?: undefined } | { ok: false; e: unknown; hang?: undefined } | { ok: false; hang: true };
+
+async function settle(p: Promise<SpooledBody>): Promise<Settled> {
   let timer: NodeJS.Timeout | undefined;
-  const hang = new Promise<{ hang: true }>((resolve) => { timer = setTimeout(() => resolve({ hang: true }), DEADLINE_MS); });
+  const hang = new Promise<Settled>((resolve) => { timer = setTimeout(() => resolve({ ok: false, hang: true }), DEADLINE_MS); });
   try {
-    return await Promise.race([p.then((v) => ({ ok: true as const, v }), (e) => ({ ok: false as const, e })), hang]);
+    return await Promise.race([p.then((v): Settled => ({ ok: true, v }), (e): Settled => ({ ok: false, e })), hang]);
   } finally {
     clearTimeout(timer);
   }
@@ -70,14 +72,14 @@ describe('upload spool under fuzz', () => {
       const dir = path.join(root, String(run++));
       let announced: string | null = null;
       const r = await settle(spoolUpload(feed(cs, end), dir, limit, (f) => { announced = f; }));
-      expect('hang' in r, `spoolUpload did not settle within ${DEADLINE_MS} ms`).toBe(false);
+      expect(r.hang === true, `spoolUpload did not settle within ${DEADLINE_MS} ms`).toBe(false);
 
       const sent = cs.slice(0, end.kind === 'end' ? cs.length : end.after);
       const sentBytes = Buffer.concat(sent.map((c) => Buffer.from(c)));
       // Over the limit is detected on the chunk that crosses it, whatever happens after.
       const overLimit = sentBytes.length > limit;
       if (end.kind === 'end' && !overLimit) {
-        expect(r.ok, `a complete upload within the limit was refused: ${!('hang' in r) && !r.ok ? String(r.e) : ''}`).toBe(true);
+        expect(r.ok, `a complete upload within the limit was refused: ${'e' in r ? String(r.e) : ''}`).toBe(true);
         const v = (r as { v: SpooledBody }).v;
         expect(v.path).toBe(announced);
         expect(path.dirname(v.path)).toBe(dir);
@@ -95,7 +97,7 @@ describe('upload spool under fuzz', () => {
         if (e instanceof UploadError) expect([413, 400]).toContain(e.statusCode);
       }
       expect(fs.existsSync(dir) ? fs.readdirSync(dir) : []).toEqual([]);
-    }), fuzzParams(150, { examples: [[[], 0, { kind: 'abort', after: 0 }], [[], 0, { kind: 'error', after: 0 }]] }));
+    }), fuzzParams<[Uint8Array[], number, Ending]>(150, { examples: [[[], 0, { kind: 'abort', after: 0 }], [[], 0, { kind: 'error', after: 0 }]] }));
   });
 
   it('regression: a client gone before or just as the spool starts is an aborted upload, not a promise left pending', async () => {
@@ -103,13 +105,13 @@ describe('upload spool under fuzz', () => {
     before.destroy();
     await new Promise((r) => setImmediate(r)); // its 'close' has been emitted
     const a = await settle(spoolUpload(before, path.join(root, 'gone-before'), 1000, () => {}));
-    expect('hang' in a ? 'hang' : a.ok ? 'ok' : (a.e as UploadError).code).toBe('FV_UPLOAD_ABORTED');
+    expect(a.hang ? 'hang' : a.ok ? 'ok' : ((a as { e: unknown }).e as UploadError).code).toBe('FV_UPLOAD_ABORTED');
 
     const during = new RequestStream();
     const p = spoolUpload(during, path.join(root, 'gone-during'), 1000, () => {});
     during.destroy(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }));
     const b = await settle(p);
-    expect('hang' in b ? 'hang' : b.ok ? 'ok' : (b.e as NodeJS.ErrnoException).code).toBe('ECONNRESET'); // heard, so reported
+    expect(b.hang ? 'hang' : b.ok ? 'ok' : ((b as { e: unknown }).e as NodeJS.ErrnoException).code).toBe('ECONNRESET'); // heard, so reported
     for (const d of ['gone-before', 'gone-during']) expect(fs.readdirSync(path.join(root, d))).toEqual([]);
   });
 });
