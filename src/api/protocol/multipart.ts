@@ -27,7 +27,10 @@ export function parseMultipart(body: Buffer, boundary: string): Record<string, s
     const name = /content-disposition:[^\r\n]*\bname="([^"]*)"/i.exec(headers)?.[1];
     if (!name) throw new TcError('InvalidRequest', 'a multipart part has no field name');
     if (name in out) throw new TcError('InvalidParameter', `${name}: given more than once`);
-    const isFile = /\bfilename="/i.test(headers) || /content-type:\s*(?!text\/)[^\r\n]+/i.test(headers);
+    // Read the type whole: a negative look-ahead after `\s*` backtracked past the space, so
+    // `Content-Type: text/plain` (as curl and browsers may send a text field) made a file.
+    const type = /^content-type:([^\r\n]*)/im.exec(headers)?.[1].trim();
+    const isFile = /\bfilename="/i.test(headers) || (!!type && !/^text\//i.test(type));
     out[name] = isFile ? Buffer.from(content) : content.toString('utf8');
     pos = next + 2;
   }

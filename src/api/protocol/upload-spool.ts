@@ -34,7 +34,10 @@ export const uploadTooLarge = (limit: number) => new UploadError('FV_UPLOAD_TOO_
  * stream itself is left alone (drained, not destroyed) so the error reply can still be sent.
  */
 export async function spoolUpload(payload: Readable, dir: string, limit: number, onFile: (file: string) => void): Promise<SpooledBody> {
-  await fs.promises.mkdir(dir, { recursive: true, mode: 0o700 });
+  // Synchronous, so that the listeners below are attached before the stream can end or fail
+  // unseen: with an await here, a client gone meanwhile left the promise pending forever (and
+  // the file created after the request's cleanup had run).
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const file = path.join(dir, `upload-${crypto.randomUUID()}`);
   const hash = crypto.createHash('sha256');
   let size = 0;
@@ -86,5 +89,6 @@ export async function spoolUpload(payload: Readable, dir: string, limit: number,
     payload.once('end', onEnd);
     payload.once('error', fail);
     payload.once('close', onClose);
+    if (payload.destroyed) onClose(); // closed before we were called: no 'close' will come
   });
 }
