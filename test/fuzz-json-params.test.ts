@@ -8,7 +8,7 @@
 // fuzz-image-decode/fuzz-request-parsers, without loading models).
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tc3Authorization } from '../src/api/tc3-signature.ts';
+import { tc3Authorization } from '../src/api/protocol/tc3-signature.ts';
 import { fuzzParams, TENCENT_CODE } from './helpers/fuzz.ts';
 import { startTestServer, type TestServer } from './helpers/server.ts';
 

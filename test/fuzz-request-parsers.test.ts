@@ -7,8 +7,8 @@
 // the way clients build them must round-trip.
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { tc3Authorization } from '../src/api/tc3-signature.ts';
-import { MAX_IMAGE_BASE64 } from '../src/services/image-input.ts';
+import { tc3Authorization } from '../src/api/protocol/tc3-signature.ts';
+import { MAX_IMAGE_BASE64 } from '../src/services/media/image-input.ts';
 import { DeadlineWorker, type FuzzOutcome } from './helpers/deadline-worker.ts';
 import { expectClean, workerFuzzParams } from './helpers/fuzz.ts';
 

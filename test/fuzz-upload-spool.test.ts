@@ -9,7 +9,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { spoolUpload, UploadError, type SpooledBody } from '../src/api/upload-spool.ts';
+import { spoolUpload, UploadError, type SpooledBody } from '../src/api/protocol/upload-spool.ts';
 import { fuzzParams } from './helpers/fuzz.ts';
 import { tempDir } from './helpers/server.ts';
 

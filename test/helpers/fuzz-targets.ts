@@ -3,9 +3,9 @@
 // where they are cheap to check, so a wrong "success" fails too.
 import { decodeBmp, readBmpHeader } from '../../src/vision/bmp.ts';
 import { decodeImage, type DecodeLimits } from '../../src/vision/image-decode.ts';
-import { decodeBase64Image, readImageInput } from '../../src/services/image-input.ts';
-import { multipartBoundary, parseMultipart } from '../../src/api/multipart.ts';
-import { parseAuthorization } from '../../src/api/tc3-signature.ts';
+import { decodeBase64Image, readImageInput } from '../../src/services/media/image-input.ts';
+import { multipartBoundary, parseMultipart } from '../../src/api/protocol/multipart.ts';
+import { parseAuthorization } from '../../src/api/protocol/tc3-signature.ts';
 
 const buf = (u: Uint8Array) => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 

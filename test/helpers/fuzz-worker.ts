@@ -2,9 +2,9 @@
 // thread so that a target stuck in a loop can be killed (Worker.terminate) and reported as a
 // hang instead of freezing the test runner.
 import { parentPort } from 'node:worker_threads';
-import { TcError } from '../../src/api/errors.ts';
+import { TcError } from '../../src/domain/errors.ts';
 import { ImageError } from '../../src/vision/types.ts';
-import { UploadError } from '../../src/api/upload-spool.ts';
+import { UploadError } from '../../src/api/protocol/upload-spool.ts';
 import { FUZZ_TARGETS, type FuzzTargetName } from './fuzz-targets.ts';
 import type { FuzzOutcome } from './deadline-worker.ts';
 
