@@ -38,13 +38,11 @@ export interface AuthFailure {
 }
 
 class Bucket {
-  constructor(private tokens: number, private at: number) {}
-  take(now: number, burst: number, perMinute: number): boolean {
-    this.tokens = Math.min(burst, this.tokens + ((now - this.at) / 60_000) * perMinute);
+  constructor(public tokens: number, private at: number) {}
+  refill(now: number, burst: number, perMinute: number): this {
+    this.tokens = Math.min(burst, this.tokens + (Math.max(0, now - this.at) / 60_000) * perMinute);
     this.at = now;
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
-    return true;
+    return this;
   }
 }
 
@@ -72,11 +70,16 @@ export class AuthFailureLog {
       while (this.clients.size >= this.limits.maxClients) this.clients.delete(this.clients.keys().next().value!);
     }
     this.clients.set(ip, b);
-    // The client's bucket first: one noisy client must not spend the global budget.
-    if (!b.take(now, this.limits.perClientBurst, this.limits.perClientPerMinute) || !this.global.take(now, this.limits.globalBurst, this.limits.globalPerMinute)) {
+    // Both must have room: one noisy client cannot spend the global budget, and a record
+    // dropped for the global cap does not count against its client.
+    b.refill(now, this.limits.perClientBurst, this.limits.perClientPerMinute);
+    this.global.refill(now, this.limits.globalBurst, this.limits.globalPerMinute);
+    if (b.tokens < 1 || this.global.tokens < 1) {
       this.dropped++;
       return false;
     }
+    b.tokens -= 1;
+    this.global.tokens -= 1;
     const rec: Record<string, unknown> = {
       time: now, requestId: f.requestId, stage: f.stage, code: f.code.slice(0, 64), message: f.message.slice(0, 200), clientIp: ip,
       service: f.service || null, action: token(f.action), appId: f.appId ?? null,
