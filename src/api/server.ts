@@ -12,7 +12,7 @@ import { multipartBoundary, parseMultipart } from './multipart.ts';
 import { isSpooled, spoolUpload, uploadTooLarge, UploadError } from './upload-spool.ts';
 import { AuthFailureLog } from './auth-failure-log.ts';
 import { createRequestGate, UPLOAD_ACTIONS, verifySignature, type Preauth } from './request-gate.ts';
-import { listenerOptions, type ListenerLimits } from './listener-limits.ts';
+import { dropSilentConnections, listenerLimits, listenerOptions, type ListenerLimits } from './listener-limits.ts';
 import { redactParams } from '../services/redact.ts';
 import type { Authenticated } from '../services/accounts.ts';
 
@@ -42,14 +42,16 @@ interface Attempt {
 }
 
 export async function buildServer(app: App, opts: { listener?: Partial<ListenerLimits> } = {}): Promise<FastifyInstance> {
+  const listener = listenerLimits(opts.listener);
   const server = Fastify({
     logger: false,
     bodyLimit: app.config.bodyLimitBytes,
     trustProxy: false,
     forceCloseConnections: 'idle',
     // Slow clients must not hold a connection forever (listener-limits.ts).
-    ...listenerOptions(opts.listener),
+    ...listenerOptions(listener),
   });
+  dropSilentConnections(server.server, listener.headersTimeoutMs);
   const failures = new AuthFailureLog(app.errorLog, () => app.clock.now());
   const gate = createRequestGate(app, failures, sendEnvelope);
 
@@ -103,6 +105,7 @@ export async function buildServer(app: App, opts: { listener?: Partial<ListenerL
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       code = 'RequestSizeLimitExceeded';
       message = `request body exceeds the limit of ${app.config.bodyLimitBytes} bytes`;
+      reply.header('connection', 'close'); // a chunked body may go on forever: do not drain it
     } else if (err.code === 'FV_UPLOAD_TOO_LARGE') {
       code = 'RequestSizeLimitExceeded';
       message = err.message;
