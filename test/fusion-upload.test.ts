@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, errorCode, type TestServer } from './helpers/server.ts';
 import { hasTestdata, testdataSkipReason, td } from './helpers/testdata.ts';
 import { parseMultipart } from '../src/api/multipart.ts';
+import { utcDate } from '../src/api/tc3-signature.ts';
 
 const TEMPLATE = td('faces', 'identities', 'obama', 'obama-720p.jpg');
 
@@ -60,9 +61,15 @@ describe.skipIf(!hasTestdata)(`material upload${hasTestdata ? '' : ` (skipped: $
     for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 25));
     if (!cond()) throw new Error(`timed out waiting until ${what}`);
   };
-  /** A chunked multipart POST (no Content-Length, so only the streaming limit can stop it). */
+  /**
+   * A chunked multipart POST (no Content-Length, so only the streaming limit can stop it). Its
+   * headers pass the checks made before the body is read (a known SecretId, a fresh timestamp);
+   * the signature, which needs the body, would fail.
+   */
   const rawUpload = () => {
-    const req = http.request(t.url, { method: 'POST', headers: { 'content-type': 'multipart/form-data; boundary=XyZ', 'x-tc-action': 'CreateMaterial', 'x-tc-version': '2022-09-27', 'transfer-encoding': 'chunked' } });
+    const ts = Math.floor(Date.now() / 1000);
+    const authorization = `TC3-HMAC-SHA256 Credential=${t.creds.SecretId}/${utcDate(ts)}/facefusion/tc3_request, SignedHeaders=content-type;host, Signature=${'ab'.repeat(32)}`;
+    const req = http.request(t.url, { method: 'POST', headers: { 'content-type': 'multipart/form-data; boundary=XyZ', 'x-tc-action': 'CreateMaterial', 'x-tc-version': '2022-09-27', 'x-tc-timestamp': String(ts), authorization, 'transfer-encoding': 'chunked' } });
     const reply = new Promise<string>((resolve, reject) => {
       req.on('response', (res) => { let b = ''; res.on('data', (c) => { b += c; }); res.on('end', () => resolve(b)); });
       req.on('error', reject);
