@@ -88,15 +88,16 @@ describe('signature coverage', () => {
     expect(r.GroupNum).toBe(0);
   });
 
-  it('SignedHeaders without host or content-type, or naming a header the request lacks, is refused', async () => {
+  it('SignedHeaders without host or content-type, listing a name twice, or naming a header the request lacks, is refused', async () => {
     const noHost = handSign(t, 'GetGroupList', '{}');
     noHost.sign = noHost.sign.filter(([n]) => n !== 'Host');
     expect((await send(t, noHost)).Error).toMatchObject({ Code: 'AuthFailure.InvalidAuthorization', Message: expect.stringMatching(/content-type and host/) });
     const noType = handSign(t, 'GetGroupList', '{}');
     noType.sign = noType.sign.filter(([n]) => n !== 'Content-Type');
     expect((await send(t, noType)).Error).toMatchObject({ Code: 'AuthFailure.InvalidAuthorization', Message: expect.stringMatching(/content-type and host/) });
+    // A signed header the request does not carry counts as empty, so the signature over its value fails.
     const absent = handSign(t, 'GetGroupList', '{}', (a) => [['X-TC-Action', a], ['X-Custom', 'v']]);
-    expect((await send(t, absent)).Error).toMatchObject({ Code: 'AuthFailure.InvalidAuthorization', Message: expect.stringMatching(/x-custom/) });
+    expect((await send(t, absent)).Error?.Code).toBe('AuthFailure.SignatureFailure');
     const twice = handSign(t, 'GetGroupList', '{}');
     twice.listed = 'content-type;host;x-tc-action;host';
     expect((await send(t, twice)).Error?.Code).toBe('AuthFailure.InvalidAuthorization');

@@ -106,7 +106,8 @@ export function signaturesEqual(a: string, b: string): boolean {
 
 /**
  * Verifies `signature` over exactly the headers the client listed in SignedHeaders (`value`
- * gives each one's value as received). The SDKs sign values as sent while Tencent's
+ * gives each one's value as received, '' when absent, as a body-less request without
+ * Content-Type has always been verified). The SDKs sign values as sent while Tencent's
  * specification lower-cases them, so both forms are tried, each with the host with and
  * without its port: at most four HMACs.
  */
