@@ -9,13 +9,17 @@ export interface ListenerLimits {
   headersTimeoutMs: number;
   /** Time for a whole request, body included (a 50 MB upload at ~0.5 MB/s). */
   requestTimeoutMs: number;
-  /** An idle keep-alive connection is closed after this. */
+  /**
+   * An idle keep-alive connection is closed after this. Longer than the idle timeout of common
+   * load balancers (AWS ALB: 60 s), so a proxy never reuses a connection the server is closing
+   * (Fastify's default, for that reason).
+   */
   keepAliveTimeoutMs: number;
   /** How often Node checks the header and request timeouts; a slow client is dropped within timeout + this. */
   checkIntervalMs: number;
 }
 
-export const LISTENER_LIMITS: ListenerLimits = { headersTimeoutMs: 10_000, requestTimeoutMs: 120_000, keepAliveTimeoutMs: 5_000, checkIntervalMs: 1_000 };
+export const LISTENER_LIMITS: ListenerLimits = { headersTimeoutMs: 10_000, requestTimeoutMs: 120_000, keepAliveTimeoutMs: 72_000, checkIntervalMs: 1_000 };
 
 export function listenerLimits(overrides: Partial<ListenerLimits> = {}): ListenerLimits {
   const l = { ...LISTENER_LIMITS, ...overrides };
