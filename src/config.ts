@@ -16,6 +16,8 @@ export interface Config {
   masterKey: string | null; // null = generated into dataDir/master.key
   bodyLimitBytes: number;
   uploadLimitBytes: number; // multipart/form-data bodies of upload actions (CreateMaterial)
+  /** Refuse requests whose TC3 signature does not cover X-TC-Action (the official SDKs sign only content-type;host). */
+  requireSignedAction: boolean;
   bootstrapSecretId: string | null;
   bootstrapSecretKey: string | null;
   publicUrl: string | null;
@@ -53,6 +55,7 @@ export const CONFIG_VARS: ConfigVar[] = [
   { name: 'FACEVAULT_MASTER_KEY', default: '(generated into <data dir>/master.key, mode 0600)', description: '32-byte key, base64 or hex; encrypts secret keys and face features at rest' },
   { name: 'FACEVAULT_BODY_LIMIT', default: '10485760', description: 'Largest request body in bytes (Tencent: 10 MB for TC3 POST)' },
   { name: 'FACEVAULT_UPLOAD_LIMIT', default: '52428800', description: 'Largest multipart/form-data upload in bytes (CreateMaterial with a file part)' },
+  { name: 'FACEVAULT_REQUIRE_SIGNED_ACTION', default: '0', description: '1 = refuse requests whose TC3 signature does not cover X-TC-Action (SignedHeaders must list x-tc-action). Leave 0 for the official SDKs: they sign only content-type;host' },
   { name: 'FACEVAULT_BOOTSTRAP_SECRET_ID', default: '(none)', description: 'With FACEVAULT_BOOTSTRAP_SECRET_KEY: the root key created on first start when no account exists' },
   { name: 'FACEVAULT_BOOTSTRAP_SECRET_KEY', default: '(none)', description: 'See FACEVAULT_BOOTSTRAP_SECRET_ID' },
   { name: 'FACEVAULT_PUBLIC_URL', default: 'http://<host>:<port>', description: 'Base URL used in result links handed to clients' },
@@ -145,6 +148,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cpuCount = 2): 
     port, host, dataDir, databaseUrl, objectStore, redisUrl, region, masterKey,
     bodyLimitBytes: intVar(env, 'FACEVAULT_BODY_LIMIT', 10 * 1024 * 1024, 1024, 512 * 1024 * 1024),
     uploadLimitBytes: intVar(env, 'FACEVAULT_UPLOAD_LIMIT', 50 * 1024 * 1024, 1024, 2 * 1024 ** 3),
+    requireSignedAction: intVar(env, 'FACEVAULT_REQUIRE_SIGNED_ACTION', 0, 0, 1) === 1,
     bootstrapSecretId, bootstrapSecretKey,
     publicUrl: publicUrl?.replace(/\/+$/, '') ?? null,
     urlAllowList,

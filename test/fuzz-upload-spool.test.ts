@@ -1,4 +1,4 @@
-// Fuzzing the upload spool (src/api/upload-spool.ts) with arbitrary chunkings, limits and
+// Fuzzing the upload spool (src/api/protocol/upload-spool.ts) with arbitrary chunkings, limits and
 // endings (clean end, client gone, stream error at any point). Each run must settle within a
 // deadline: a complete upload within the limit resolves with its exact size, SHA-256 and bytes
 // in a 0600 file; anything else rejects (UploadError for over-the-limit and aborted uploads,

@@ -109,30 +109,44 @@ describe('raw TC3 protocol', () => {
 });
 
 describe('request records', () => {
-  it('every call writes a running-log record; failures also write a redacted error-log record', async () => {
+  it('every authenticated call writes a running-log record; its failures also write a redacted error-log record', async () => {
     const image = 'B'.repeat(40_000);
-    const failed = await raw({ action: 'DetectFace', body: JSON.stringify({ Image: image, MaxFaceNum: 1 }), secretKey: 'bad-bad-bad-bad-bad-bad' });
+    const failed = await raw({ action: 'DetectFace', body: JSON.stringify({ Image: image, MaxFaceNum: 1, MinFaceSize: 'big' }) });
+    expect(failed.json.Response.Error.Code).toMatch(/^InvalidParameter/);
     const ok = await raw();
     const okRow = await t.run.app.runningLog.byRequestId(ok.json.Response.RequestId);
     expect(okRow).toMatchObject({ app_id: t.creds.AppId, uin: t.creds.Uin, sub_uin: t.creds.SubUin, action: 'DescribeRetentionPolicy', code: '', client_ip: '127.0.0.1', region: 'ap-guangzhou' });
     expect(typeof okRow!.latency_ms).toBe('number');
     const badRow = await t.run.app.runningLog.byRequestId(failed.json.Response.RequestId);
-    expect(badRow).toMatchObject({ action: 'DetectFace', code: 'AuthFailure.SignatureFailure', billed: 0 });
+    expect(badRow).toMatchObject({ app_id: t.creds.AppId, action: 'DetectFace', code: failed.json.Response.Error.Code, billed: 0 });
 
     const records = t.run.app.errorLog.readAll();
     const rec = records.find((r) => r.requestId === failed.json.Response.RequestId)!;
-    expect(rec).toMatchObject({ code: 'AuthFailure.SignatureFailure', action: 'DetectFace', clientIp: '127.0.0.1', params: { MaxFaceNum: 1, Image: { redacted: true, bytes: 40_000 } } });
+    expect(rec).toMatchObject({ appId: t.creds.AppId, action: 'DetectFace', clientIp: '127.0.0.1', params: { MaxFaceNum: 1, Image: { redacted: true, bytes: 40_000 } } });
     expect((rec.params as any).Image.sha256).toBe(crypto.createHash('sha256').update(image).digest('hex'));
     expect(JSON.stringify(records)).not.toContain('BBBBBBBBBB');
   });
 
+  it('a request whose signature fails leaves no running-log row and a small error record without its body', async () => {
+    const image = 'D'.repeat(40_000);
+    const failed = await raw({ action: 'DetectFace', body: JSON.stringify({ Image: image, MaxFaceNum: 1 }), secretKey: 'bad-bad-bad-bad-bad-bad' });
+    expect(failed.json.Response.Error.Code).toBe('AuthFailure.SignatureFailure');
+    expect(await t.run.app.runningLog.byRequestId(failed.json.Response.RequestId)).toBeUndefined();
+    const rec = t.run.app.errorLog.readAll().find((r) => r.requestId === failed.json.Response.RequestId)!;
+    // The SecretId is this deployment's, so the record names it and its AppId (erasure finds it).
+    expect(rec).toMatchObject({ code: 'AuthFailure.SignatureFailure', stage: 'authentication', action: 'DetectFace', clientIp: '127.0.0.1', appId: t.creds.AppId, secretId: t.creds.SecretId });
+    expect(rec.params).toBeUndefined();
+    expect(JSON.stringify(rec).length).toBeLessThan(700);
+  });
+
   it('the redactor replaces every image payload, nested too, and keeps ids', async () => {
     const { redactParams } = await import('../src/services/logs/redact.ts');
-    const r = redactParams({ Image: 'C'.repeat(2000), Urls: ['http://x/y.jpg'], MergeInfos: [{ Image: 'abc' }], PersonId: 'p1' }) as any;
+    const r = redactParams({ Image: 'C'.repeat(2000), Urls: ['http://x/y.jpg?X-Amz-Signature=abc'], MergeInfos: [{ Image: 'abc' }], PersonId: 'p1' }) as any;
     expect(r.Image).toMatchObject({ redacted: true, bytes: 2000 });
     expect(r.Image.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(r.MergeInfos[0].Image.redacted).toBe(true);
     expect(r.PersonId).toBe('p1');
-    expect(r.Urls).toEqual(['http://x/y.jpg']);
+    // A URL keeps only where it points (its path and query may carry personal data or a signature).
+    expect(r.Urls).toEqual([{ redacted: true, bytes: 34, origin: 'http://x' }]);
   });
 });

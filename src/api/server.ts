@@ -12,8 +12,10 @@ import { TcError } from '../domain/errors.ts';
 import { ACTIONS, ownerOf, VERSIONS } from './actions/table.ts';
 import type { ActionRegistry } from './actions/registry.ts';
 import { multipartBoundary, parseMultipart } from './protocol/multipart.ts';
-import { hostCandidates, parseAuthorization, signaturesEqual, tc3Signature, tc3SignatureForHash, utcDate } from './protocol/tc3-signature.ts';
 import { isSpooled, spoolUpload, uploadTooLarge, UploadError } from './protocol/upload-spool.ts';
+import { AuthFailureLog } from './protocol/auth-failure-log.ts';
+import { createRequestGate, verifySignature, type Preauth } from './protocol/request-gate.ts';
+import { dropSilentConnections, listenerLimits, listenerOptions, type ListenerLimits } from './protocol/listener-limits.ts';
 import { redactParams } from '../services/logs/redact.ts';
 import type { ErrorLog, RunningLog } from '../services/logs/call-logs.ts';
 import type { AccountsService, Authenticated } from '../services/accounts/accounts.ts';
@@ -36,8 +38,6 @@ export interface ServerDeps {
   httpRoutes: HttpRoutes[];
 }
 
-const MAX_SKEW_SECONDS = 300;
-
 function header(req: FastifyRequest, name: string): string | undefined {
   const v = req.headers[name.toLowerCase()];
   return Array.isArray(v) ? v[0] : v;
@@ -57,19 +57,25 @@ interface Attempt {
   action: string;
   region: string;
   auth: Authenticated | null;
+  /** The key the request names, before its signature is known to hold. */
+  key: { secretId: string; appId: number } | null;
   params: unknown;
   ctx: CallContext | null;
 }
 
-export async function buildServer(app: ServerDeps): Promise<FastifyInstance> {
+export async function buildServer(app: ServerDeps, opts: { listener?: Partial<ListenerLimits> } = {}): Promise<FastifyInstance> {
+  const listener = listenerLimits(opts.listener);
   const server = Fastify({
     logger: false,
     bodyLimit: app.config.bodyLimitBytes,
     trustProxy: false,
     forceCloseConnections: 'idle',
-    // Slow clients must not hold a worker forever.
-    requestTimeout: 120_000,
+    // Slow clients must not hold a connection forever (listener-limits.ts).
+    ...listenerOptions(listener),
   });
+  dropSilentConnections(server.server, listener.headersTimeoutMs);
+  const failures = new AuthFailureLog(app.errorLog, () => app.clock.now());
+  const gate = createRequestGate(app, failures, sendEnvelope);
 
   // While shutting down, tell keep-alive clients to go away after their
   // reply; otherwise close() would wait for their idle sockets to time out.
@@ -121,6 +127,7 @@ export async function buildServer(app: ServerDeps): Promise<FastifyInstance> {
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       code = 'RequestSizeLimitExceeded';
       message = `request body exceeds the limit of ${app.config.bodyLimitBytes} bytes`;
+      reply.header('connection', 'close'); // a chunked body may go on forever: do not drain it
     } else if (err.code === 'FV_UPLOAD_TOO_LARGE') {
       code = 'RequestSizeLimitExceeded';
       message = err.message;
@@ -130,7 +137,8 @@ export async function buildServer(app: ServerDeps): Promise<FastifyInstance> {
       message = err.message;
     }
     if (req.url === '/' || req.url.startsWith('/?')) {
-      app.errorLog.append({ time: app.clock.now(), requestId, code, message, stage: 'transport', clientIp: req.ip, action: header(req, 'x-tc-action') ?? null });
+      // Bodies are read before the signature is checked: whoever sent this is not authenticated.
+      failures.record({ requestId, code, message, stage: 'transport', clientIp: req.ip, action: header(req, 'x-tc-action') });
       sendEnvelope(reply, { Error: { Code: code, Message: message }, RequestId: requestId }, traceId);
     } else {
       reply.code(err.statusCode ?? 500).send({ error: message });
@@ -158,21 +166,23 @@ export async function buildServer(app: ServerDeps): Promise<FastifyInstance> {
     reply.code(ok ? 200 : 503).send({ status: ok ? 'ready' : 'not ready', checks });
   });
 
-  server.post('/', async (req, reply) => {
+  server.post('/', { onRequest: gate.onRequest }, async (req, reply) => {
     const traceId = header(req, 'x-tc-traceid');
     const a: Attempt = {
       requestId: crypto.randomUUID(), started: performance.now(), service: '', action: header(req, 'x-tc-action') ?? '',
-      region: header(req, 'x-tc-region') || app.config.region, auth: null, params: undefined, ctx: null,
+      region: header(req, 'x-tc-region') || app.config.region, auth: null, key: null, params: undefined, ctx: null,
     };
     try {
-      const response = await handle(app, req, a);
-      await record(app, req, a, null);
+      const pre = gate.passed(req);
+      a.key = { secretId: pre.auth.secretId, appId: pre.key.caller.appId };
+      const response = await handle(app, req, a, pre);
+      await record(app, failures, req, a, null);
       sendEnvelope(reply, { ...response, RequestId: a.requestId }, traceId);
     } catch (e) {
       const err = e instanceof TcError ? e : null;
       const code = err ? err.code : 'InternalError';
       const message = err ? err.message : 'an internal error occurred; the request changed nothing';
-      await record(app, req, a, { code, message, stack: err ? undefined : (e as Error)?.stack });
+      await record(app, failures, req, a, { code, message, stack: err ? undefined : (e as Error)?.stack });
       sendEnvelope(reply, { Error: { Code: code, Message: message }, RequestId: a.requestId }, traceId);
     }
     return reply;
@@ -183,16 +193,11 @@ export async function buildServer(app: ServerDeps): Promise<FastifyInstance> {
   return server;
 }
 
-async function handle(app: ServerDeps, req: FastifyRequest, a: Attempt): Promise<Record<string, unknown>> {
-  if (!a.action) throw new TcError('MissingParameter', 'the X-TC-Action header is required');
-  const version = header(req, 'x-tc-version');
-  if (!version) throw new TcError('MissingParameter', 'the X-TC-Version header is required');
-  const service = VERSIONS[version] as ServiceName | undefined;
-  if (!service) throw new TcError('NoSuchVersion', `version ${version} is not supported; use one of ${Object.keys(VERSIONS).join(', ')}`);
+async function handle(app: ServerDeps, req: FastifyRequest, a: Attempt, pre: Preauth): Promise<Record<string, unknown>> {
+  // Action, version, Authorization, timestamp and SecretId were checked before the body was read (request-gate.ts).
+  const service = pre.service;
   a.service = service;
-  if (!ACTIONS[service].has(a.action)) throw new TcError('InvalidAction', `action ${a.action} does not exist in ${service} ${version}`);
-
-  a.auth = await authenticate(app, req);
+  a.auth = verifySignature(req, pre);
   if (a.region !== app.config.region) throw new TcError('UnsupportedRegion', `region ${a.region} is not served here; this deployment serves ${app.config.region} only`);
   app.accounts.authorize(a.auth, ownerOf(service, a.action), a.action);
 
@@ -223,36 +228,16 @@ async function handle(app: ServerDeps, req: FastifyRequest, a: Attempt): Promise
   return def.handle(a.ctx, def.parse(params as Record<string, unknown>));
 }
 
-async function authenticate(app: ServerDeps, req: FastifyRequest): Promise<Authenticated> {
-  const auth = parseAuthorization(header(req, 'authorization'));
-  if (!auth) throw new TcError('AuthFailure.InvalidAuthorization', 'the Authorization header is missing or is not a TC3-HMAC-SHA256 authorization');
-  const signed = auth.signedHeaders.split(';');
-  if (!signed.includes('content-type') || !signed.includes('host')) throw new TcError('AuthFailure.InvalidAuthorization', 'SignedHeaders must include content-type and host');
-  const tsText = header(req, 'x-tc-timestamp');
-  if (!tsText || !/^\d{1,12}$/.test(tsText)) throw new TcError('MissingParameter', 'the X-TC-Timestamp header is required (unix seconds)');
-  const ts = Number(tsText);
-  const now = Math.floor(app.clock.now() / 1000);
-  if (Math.abs(now - ts) > MAX_SKEW_SECONDS) throw new TcError('AuthFailure.SignatureExpire', `the request timestamp ${ts} is more than ${MAX_SKEW_SECONDS} seconds from the server time ${now}`);
-  if (auth.date !== utcDate(ts)) throw new TcError('AuthFailure.SignatureFailure', `the credential scope date ${auth.date} is not the UTC date of X-TC-Timestamp`);
-
-  const found = await app.accounts.authenticate(auth.secretId);
-  const body = req.body;
-  const contentType = header(req, 'content-type') ?? '';
-  const unsignedPayload = header(req, 'x-tc-content-sha256') === 'UNSIGNED-PAYLOAD';
-  const hostHeader = header(req, 'host') ?? '';
-  const ok = hostCandidates(hostHeader).some((host) =>
-    signaturesEqual(isSpooled(body)
-      ? tc3SignatureForHash({ secretKey: found.secretKey, service: auth.service, timestamp: ts, contentType, host, payloadHash: body.sha256, unsignedPayload })
-      : tc3Signature({ secretKey: found.secretKey, service: auth.service, timestamp: ts, contentType, host, body: Buffer.isBuffer(body) ? body : Buffer.alloc(0), unsignedPayload }), auth.signature),
-  );
-  if (!ok) throw new TcError('AuthFailure.SignatureFailure', 'the provided credentials could not be validated; check your signature is correct');
-  return found;
-}
-
-async function record(app: ServerDeps, req: FastifyRequest, a: Attempt, error: { code: string; message: string; stack?: string } | null) {
+async function record(app: ServerDeps, failures: AuthFailureLog, req: FastifyRequest, a: Attempt, error: { code: string; message: string; stack?: string } | null) {
   const now = app.clock.now();
   const latencyMs = performance.now() - a.started;
-  const caller = a.auth?.caller ?? null;
+  if (!a.auth) {
+    // Not authenticated (the signature failed): no account to bill or log for, and no body is kept.
+    const key = a.key;
+    failures.record({ requestId: a.requestId, code: error?.code ?? 'InternalError', message: error?.message ?? '', stage: 'authentication', clientIp: req.ip, service: a.service, action: a.action, secretId: key?.secretId, appId: key?.appId });
+    return;
+  }
+  const caller = a.auth.caller;
   const rec = a.ctx?.record;
   try {
     await app.runningLog.append({

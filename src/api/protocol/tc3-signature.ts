@@ -13,6 +13,11 @@ export interface SignInput {
   host: string;
   body: Buffer | string;
   unsignedPayload?: boolean;
+  /**
+   * Headers signed besides content-type and host, e.g. { 'X-TC-Action': 'DescribeInstances' } as in
+   * Tencent's own signing example. The official SDKs sign none.
+   */
+  headers?: Record<string, string>;
 }
 
 export function utcDate(timestamp: number): string {
@@ -25,8 +30,23 @@ export function tc3Signature(i: SignInput): string {
 
 /** The same, for a body already hashed (hex SHA-256) while it streamed in, e.g. an upload spooled to disk. */
 export function tc3SignatureForHash(i: Omit<SignInput, 'body'> & { payloadHash: string }): string {
+  return tc3SignCanonical({ ...i, headers: signInputHeaders(i) });
+}
+
+/**
+ * Tencent's CanonicalHeaders: names lower-cased, values trimmed, one `name:value\n` each, in
+ * ascending ASCII order of the names; SignedHeaders lists the same names in the same order.
+ */
+export function canonicalHeaders(headers: [string, string][]): { canonical: string; signed: string } {
+  const h = headers.map(([n, v]) => [n.toLowerCase(), v.trim()] as const).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return { canonical: h.map(([n, v]) => `${n}:${v}\n`).join(''), signed: h.map(([n]) => n).join(';') };
+}
+
+/** The signature over headers given as name/value pairs (canonicalised here). */
+export function tc3SignCanonical(i: { secretKey: string; service: string; timestamp: number; headers: [string, string][]; payloadHash: string; unsignedPayload?: boolean }): string {
   const payloadHash = i.unsignedPayload ? sha256hex('UNSIGNED-PAYLOAD') : i.payloadHash;
-  const canonicalRequest = ['POST', '/', '', `content-type:${i.contentType}\nhost:${i.host}\n`, 'content-type;host', payloadHash].join('\n');
+  const { canonical, signed } = canonicalHeaders(i.headers);
+  const canonicalRequest = ['POST', '/', '', canonical, signed, payloadHash].join('\n');
   const date = utcDate(i.timestamp);
   const scope = `${date}/${i.service}/tc3_request`;
   const stringToSign = ['TC3-HMAC-SHA256', String(i.timestamp), scope, sha256hex(canonicalRequest)].join('\n');
@@ -36,25 +56,35 @@ export function tc3SignatureForHash(i: Omit<SignInput, 'body'> & { payloadHash: 
   return crypto.createHmac('sha256', kSigning).update(stringToSign, 'utf8').digest('hex');
 }
 
+function signInputHeaders(i: Pick<SignInput, 'contentType' | 'host' | 'headers'>): [string, string][] {
+  return [['content-type', i.contentType], ['host', i.host], ...Object.entries(i.headers ?? {})];
+}
+
 export function tc3Authorization(secretId: string, i: SignInput): string {
   const sig = tc3Signature(i);
-  return `TC3-HMAC-SHA256 Credential=${secretId}/${utcDate(i.timestamp)}/${i.service}/tc3_request, SignedHeaders=content-type;host, Signature=${sig}`;
+  return `TC3-HMAC-SHA256 Credential=${secretId}/${utcDate(i.timestamp)}/${i.service}/tc3_request, SignedHeaders=${canonicalHeaders(signInputHeaders(i)).signed}, Signature=${sig}`;
 }
 
 export interface ParsedAuthorization {
   secretId: string;
   date: string;
   service: string;
-  signedHeaders: string;
+  /** Lower-cased, de-duplicated, in canonical (ascending) order, whatever order the client listed. */
+  signedHeaders: string[];
   signature: string;
 }
 
+/** More would only be work for the verifier; Tencent's own example signs three. */
+export const MAX_SIGNED_HEADERS = 16;
+
 /** Returns null when the header is not a well-formed TC3 Authorization. */
 export function parseAuthorization(header: string | undefined): ParsedAuthorization | null {
-  if (!header) return null;
-  const m = /^TC3-HMAC-SHA256\s+Credential=([^/\s]+)\/(\d{4}-\d{2}-\d{2})\/([^/\s]+)\/tc3_request,\s*SignedHeaders=([a-z0-9;-]+),\s*Signature=([0-9a-f]{64})\s*$/.exec(header);
+  if (!header || header.length > 2048) return null;
+  const m = /^TC3-HMAC-SHA256\s+Credential=([^/\s]+)\/(\d{4}-\d{2}-\d{2})\/([^/\s]+)\/tc3_request,\s*SignedHeaders=([A-Za-z0-9;_-]+),\s*Signature=([0-9a-f]{64})\s*$/.exec(header);
   if (!m) return null;
-  return { secretId: m[1], date: m[2], service: m[3], signedHeaders: m[4], signature: m[5] };
+  const names = m[4].split(';').map((n) => n.toLowerCase());
+  if (names.some((n) => n === '') || names.length > MAX_SIGNED_HEADERS || new Set(names).size !== names.length) return null;
+  return { secretId: m[1], date: m[2], service: m[3], signedHeaders: canonicalHeaders(names.map((n) => [n, ''])).signed.split(';'), signature: m[5] };
 }
 
 /**
@@ -72,4 +102,31 @@ export function signaturesEqual(a: string, b: string): boolean {
   const ba = Buffer.from(a, 'utf8');
   const bb = Buffer.from(b, 'utf8');
   return ba.length === bb.length && crypto.timingSafeEqual(ba, bb);
+}
+
+/**
+ * Verifies `signature` over exactly the headers the client listed in SignedHeaders (`value`
+ * gives each one's value as received, '' when absent, as a body-less request without
+ * Content-Type has always been verified). The SDKs sign values as sent while Tencent's
+ * specification lower-cases them, so both forms are tried, each with the host with and
+ * without its port: at most four HMACs.
+ */
+export function verifyTc3(i: {
+  secretKey: string; service: string; timestamp: number; signedHeaders: string[]; value: (name: string) => string;
+  payloadHash: string; unsignedPayload: boolean; signature: string;
+}): boolean {
+  const tried = new Set<string>();
+  for (const host of hostCandidates(i.value('host'))) {
+    for (const lower of [false, true]) {
+      const headers = i.signedHeaders.map((n): [string, string] => {
+        const v = n === 'host' ? host : i.value(n);
+        return [n, lower ? v.toLowerCase() : v];
+      });
+      const key = JSON.stringify(headers);
+      if (tried.has(key)) continue;
+      tried.add(key);
+      if (signaturesEqual(tc3SignCanonical({ ...i, headers }), i.signature)) return true;
+    }
+  }
+  return false;
 }

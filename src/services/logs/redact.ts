@@ -1,17 +1,10 @@
-// What may enter a log: image payloads are replaced by their size and hash, and nothing
-// that looks like a face feature is ever written.
+// What may enter a log: image payloads are replaced by their size and hash, strings by
+// field (redact-string.ts), and nothing that looks like a face feature is ever written.
 import crypto from 'node:crypto';
-
-// ImageA/ImageB (CompareFace), ModelImage, LogoImage, VideoBase64...: any image/video field.
-const PAYLOAD_KEY = /(Image|Images|Base64|Image[AB]|Video|Audio)$/;
-// A payload under an unexpected key: a long run of base64 characters.
-const BASE64_RUN = /[A-Za-z0-9+/]{128,}/;
+import { redactString } from './redact-string.ts';
 
 export function redactParams(value: unknown, key = ''): unknown {
-  if (typeof value === 'string') {
-    if (PAYLOAD_KEY.test(key) || value.length > 1024 || BASE64_RUN.test(value)) return { redacted: true, bytes: Buffer.byteLength(value), sha256: crypto.createHash('sha256').update(value).digest('hex') };
-    return value;
-  }
+  if (typeof value === 'string') return redactString(value, key);
   // Binary (multipart file parts, typed arrays such as features): size and hash only.
   if (Buffer.isBuffer(value) || ArrayBuffer.isView(value)) {
     const bytes = Buffer.from((value as ArrayBufferView).buffer, (value as ArrayBufferView).byteOffset, (value as ArrayBufferView).byteLength);
