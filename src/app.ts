@@ -8,6 +8,9 @@ import { openDb, type Db } from './store/db.ts';
 import { LocalBlobStore } from './store/blob-local.ts';
 import type { BlobStore } from './store/blob-store.ts';
 import { Keyring, loadOrCreateMasterKey } from './store/keyring.ts';
+import { openKeyStore, type KeyStore } from './store/key-store.ts';
+import { moveKeysToKeyStore } from './store/key-store-migrate.ts';
+import { reEraseRestoredApps } from './services/key-store-restore.ts';
 import { AccountsRepo } from './store/accounts-repo.ts';
 import { RunningLogRepo } from './store/running-log-repo.ts';
 import { ErrorLog } from './store/error-log.ts';
@@ -29,6 +32,8 @@ export interface App {
   db: Db;
   blobs: BlobStore;
   keyring: Keyring;
+  /** The per-AppId data keys, apart from the data (erasing an AppId erases its key there). */
+  keyStore: KeyStore;
   accounts: AccountsService;
   /** Hash-chained audit log of administrative and privacy actions (src/services/audit.ts). */
   audit: AuditLog;
@@ -66,6 +71,11 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const keyring = new Keyring(loadOrCreateMasterKey(config.masterKey, config.dataDir));
   const db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, pgSchema: opts.pgSchema });
   closers.push(() => db.close());
+  const keyStore = await openKeyStore({ url: config.keyStoreUrl, databaseUrl: config.databaseUrl, dataDir: config.dataDir, pgSchema: opts.pgSchema });
+  closers.push(() => keyStore.close());
+  // Before anything reads a key: keys still in the database move out; tenants a restored
+  // backup brought back are found (erased again below, before the first request).
+  const keyReport = await moveKeysToKeyStore(db, keyStore);
   let blobs: BlobStore;
   if (config.objectStore.kind === 'local') blobs = await new LocalBlobStore(config.objectStore.dir).init();
   else blobs = new (await import('./store/blob-s3.ts')).S3BlobStore(config.objectStore); // AWS SDK only when used
@@ -78,8 +88,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
 
   const audit = new AuditLog(new AuditRepo(db), clock);
   const app: App = {
-    config, clock, db, blobs, keyring, audit,
-    accounts: new AccountsService(new AccountsRepo(db), keyring, clock, audit),
+    config, clock, db, blobs, keyring, keyStore, audit,
+    accounts: new AccountsService(new AccountsRepo(db), keyring, keyStore, clock, audit),
     runningLog: new RunningLogRepo(db),
     errorLog: new ErrorLog({ dir: path.join(config.dataDir, 'logs', 'error'), maxBytes: config.errorLogMaxBytes }),
     registry: new ActionRegistry(),
@@ -100,6 +110,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   app.retention = createRetention(app);
   // BIPA-style purge of persons unused for the AppId's period, on the sweeper's schedule.
   app.retention.sweeper.addTask('inactive_persons', async () => [...(await app.privacy.purgeRetiredPersons()).values()].reduce((a, b) => a + b, 0));
+  await reEraseRestoredApps(app, keyReport);
   await registerActions(app);
   // Deletion requests interrupted by a stop finish now, in the background.
   void app.privacy.resume();

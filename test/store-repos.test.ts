@@ -6,6 +6,7 @@ import { AccountsRepo } from '../src/store/accounts-repo.ts';
 import { RunningLogRepo } from '../src/store/running-log-repo.ts';
 import { AccountsService } from '../src/services/accounts.ts';
 import { Keyring } from '../src/store/keyring.ts';
+import { openKeyStore, type KeyStore } from '../src/store/key-store.ts';
 import { ManualClock } from '../src/services/clock.ts';
 import { tempDir } from './helpers/server.ts';
 import { PG_URL, freshPgSchema, pgSkipReason } from './helpers/backends.ts';
@@ -22,13 +23,19 @@ for (const b of backends) {
   describe.skipIf(b.skip !== null)(`repositories on ${b.name}${b.skip ? ` (${b.skip})` : ''}`, () => {
     let db: Db;
     let accounts: AccountsService;
+    let keys: KeyStore;
     const clock = new ManualClock(1_700_000_000_000);
     beforeAll(async () => {
       db = await b.open();
-      accounts = new AccountsService(new AccountsRepo(db), new Keyring(crypto.randomBytes(32)), clock);
+      keys = await openKeyStore({ url: null, databaseUrl: b.name === 'postgres' ? PG_URL : null, dataDir: tempDir(), pgSchema: b.name === 'postgres' ? pgSchema : undefined });
+      accounts = new AccountsService(new AccountsRepo(db), new Keyring(crypto.randomBytes(32)), keys, clock);
     });
     afterAll(async () => {
-      if (db?.dialect === 'postgres') await sql.raw(`DROP SCHEMA "${pgSchema}" CASCADE`).execute(db.kysely);
+      await keys?.close();
+      if (db?.dialect === 'postgres') {
+        await sql.raw(`DROP SCHEMA "${pgSchema}" CASCADE`).execute(db.kysely);
+        await sql.raw(`DROP SCHEMA IF EXISTS "${pgSchema}_keys" CASCADE`).execute(db.kysely);
+      }
       await db?.close();
     });
 

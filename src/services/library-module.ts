@@ -34,7 +34,7 @@ export interface LibraryModule {
 
 export function createLibraryModule(app: App, opts: { faces?: FaceSource; scale?: ScoreScale; limits?: Partial<LibraryLimits> } = {}): LibraryModule {
   const repo = new LibraryRepo(app.db);
-  const crypto = new FeatureCrypto(app.db, app.keyring);
+  const crypto = new FeatureCrypto(app.keyStore, app.keyring);
   const index = new LibraryIndex(repo, crypto);
   // Decoding and inference run in app.vision's worker pool; Url inputs use its SSRF-safe fetch.
   const faces = opts.faces ?? visionFaceSource(app.vision);

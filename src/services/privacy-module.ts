@@ -20,7 +20,7 @@ export function createPrivacyModule(app: App): PrivacyModule {
   const repo = new PrivacyRepo(app.db);
   const policy = new PrivacyService(repo, app.config.privacy, app.clock, app.audit);
   const deletions = new DeletionService({
-    db: app.db, repo, blobs: app.blobs, errorLog: app.errorLog, keyring: app.keyring, clock: app.clock, audit: app.audit,
+    db: app.db, repo, blobs: app.blobs, errorLog: app.errorLog, keyring: app.keyring, keys: app.keyStore, clock: app.clock, audit: app.audit,
     library: () => app.library, materials: () => app.fusion.materials,
   });
   return {
