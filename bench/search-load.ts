@@ -32,7 +32,7 @@ async function setup(): Promise<void> {
   const app = await createApp(loadConfig(env, 2));
   const acct = await app.accounts.createAccount('load-bench');
   const appId = acct.AppId;
-  const crypto = new FeatureCrypto(app.db, app.keyring);
+  const crypto = new FeatureCrypto(app.keyStore, app.keyring);
   const key = await crypto.dataKey(appId);
   const t = performance.now();
   await app.library.groups.create({ appId, uin: '', subUin: '' }, { groupId: 'G', groupName: 'G', exDescriptions: [], tag: '', faceModelVersion: '3.0', keepImages: false });

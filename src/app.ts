@@ -11,6 +11,8 @@ import { openDb, type Db } from './store/db/db.ts';
 import { LocalBlobStore } from './store/blobs/blob-local.ts';
 import type { BlobStore } from './store/blobs/blob-store.ts';
 import { Keyring, loadOrCreateMasterKey } from './store/keys/keyring.ts';
+import { openKeyStore, type KeyStore } from './store/keys/key-store.ts';
+import { moveKeysToKeyStore } from './store/keys/key-store-migrate.ts';
 import { AccountsRepo } from './store/accounts/accounts-repo.ts';
 import { AuditRepo } from './store/accounts/audit-repo.ts';
 import { RunningLogRepo } from './store/logs/running-log-repo.ts';
@@ -23,6 +25,7 @@ import { UsageService } from './services/usage/usage.ts';
 import { createFusionModule, type FusionModule } from './services/fusion/fusion-module.ts';
 import { createLibraryModule, type LibraryModule } from './services/library/library-module.ts';
 import { createPrivacyModule, createPrivacyPolicy, type PrivacyModule } from './services/privacy/privacy-module.ts';
+import { reEraseRestoredApps } from './services/privacy/key-store-restore.ts';
 import { createRetention, type RetentionModule } from './jobs/retention.ts';
 import { ActionRegistry } from './api/actions/registry.ts';
 import { allActions } from './api/handlers/index.ts';
@@ -35,6 +38,8 @@ export interface App {
   db: Db;
   blobs: BlobStore;
   keyring: Keyring;
+  /** The per-AppId data keys, apart from the data (erasing an AppId erases its key there). */
+  keyStore: KeyStore;
   accounts: AccountsService;
   /** Hash-chained audit log of administrative and privacy actions (services/accounts/audit.ts). */
   audit: AuditLog;
@@ -78,6 +83,11 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const keyring = new Keyring(loadOrCreateMasterKey(config.masterKey, config.dataDir));
   const db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, pgSchema: opts.pgSchema });
   closers.push(() => db.close());
+  const keyStore = await openKeyStore({ url: config.keyStoreUrl, databaseUrl: config.databaseUrl, dataDir: config.dataDir, pgSchema: opts.pgSchema });
+  closers.push(() => keyStore.close());
+  // Before anything reads a key: keys still in the database move out; tenants a restored
+  // backup brought back are found (erased again below, before the first request).
+  const keyReport = await moveKeysToKeyStore(db, keyStore);
   const blobs: BlobStore = config.objectStore.kind === 'local'
     ? await new LocalBlobStore(config.objectStore.dir).init()
     : new (await import('./store/blobs/blob-s3.ts')).S3BlobStore(config.objectStore); // AWS SDK only when used
@@ -98,15 +108,15 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   // Capabilities, in the order they depend on each other: accounts; the privacy policy (the
   // library's enrolment applies it); library; fusion; then deletion, which erases in both.
   const audit = new AuditLog(new AuditRepo(db), clock);
-  const accounts = new AccountsService(new AccountsRepo(db), keyring, clock, audit);
+  const accounts = new AccountsService(new AccountsRepo(db), keyring, keyStore, clock, audit);
   const privacyPolicy = createPrivacyPolicy({ db, defaults: config.privacy, clock, audit });
-  const library = createLibraryModule({ db, keyring, blobs, clock, vision, policy: privacyPolicy.policy, report: (e) => report('library', e) });
+  const library = createLibraryModule({ db, keyring, keyStore, blobs, clock, vision, policy: privacyPolicy.policy, report: (e) => report('library', e) });
   const fusion = createFusionModule({
     db, blobs, clock, vision, settings: config.fusion, retention: retentionRules, resultKey: keyring.deriveKey('fusion-result-url'),
-    publicUrl: config.publicUrl, redisUrl: config.redisUrl, deploymentId, report,
+    publicUrl: config.publicUrl, redisUrl: config.redisUrl, deploymentId, report, policy: privacyPolicy.policy,
   });
   closers.push(() => fusion.close());
-  const privacy = createPrivacyModule({ base: privacyPolicy, db, blobs, errorLog, keyring, clock, audit, library, materials: fusion.materials, report: (e) => report('deletion', e) });
+  const privacy = createPrivacyModule({ base: privacyPolicy, db, blobs, errorLog, keyring, keyStore, clock, audit, library, materials: fusion.materials, report: (e) => report('deletion', e) });
   const usage = new UsageService(new UsageRepo(db));
 
   // Background jobs.
@@ -119,10 +129,11 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const registry = new ActionRegistry(allActions({ clock, region: config.region, retention: retentionRules, vision, library, fusion, privacy, usage }));
   const httpRoutes: HttpRoutes[] = [(server) => resultRoutes(server, fusion.results)];
 
+  await reEraseRestoredApps({ privacy, keyStoreKind: keyStore.kind, note: (message) => errorLog.append({ time: clock.now(), requestId: '-', code: 'KeyStore', message }) }, keyReport);
   // Deletion requests interrupted by a stop finish now, in the background.
   void privacy.resume();
   return {
-    config, clock, db, blobs, keyring, accounts, audit, runningLog, errorLog, retentionRules, vision, library, fusion, privacy, usage,
+    config, clock, db, blobs, keyring, keyStore, accounts, audit, runningLog, errorLog, retentionRules, vision, library, fusion, privacy, usage,
     retention, registry, httpRoutes,
     onClose: (fn) => { closers.push(fn); },
     async close() {

@@ -14,6 +14,8 @@ export interface Config {
   redisUrl: string | null;
   region: string;
   masterKey: string | null; // null = generated into dataDir/master.key
+  /** FACEVAULT_KEYSTORE_URL: where the per-AppId data keys live, apart from the data (key-store.ts). */
+  keyStoreUrl: string | null;
   bodyLimitBytes: number;
   uploadLimitBytes: number; // multipart/form-data bodies of upload actions (CreateMaterial)
   /** Refuse requests whose TC3 signature does not cover X-TC-Action (the official SDKs sign only content-type;host). */
@@ -53,6 +55,7 @@ export const CONFIG_VARS: ConfigVar[] = [
   { name: 'FACEVAULT_REDIS_URL', default: '(none)', description: 'redis://host:port to run jobs and the scheduler on Redis (BullMQ)' },
   { name: 'FACEVAULT_REGION', default: 'ap-guangzhou', description: 'The deployment region; requests naming another region are refused' },
   { name: 'FACEVAULT_MASTER_KEY', default: '(generated into <data dir>/master.key, mode 0600)', description: '32-byte key, base64 or hex; encrypts secret keys and face features at rest' },
+  { name: 'FACEVAULT_KEYSTORE_URL', default: '(SQLite: <data dir>/keys/keys.sqlite; PostgreSQL: schema facevault_keys of the same database)', description: 'Where the per-AppId data keys live, apart from the data: a postgres:// URL or a SQLite file path. Back it up on its own policy, or not at all (docs/PRIVACY.md)' },
   { name: 'FACEVAULT_BODY_LIMIT', default: '10485760', description: 'Largest request body in bytes (Tencent: 10 MB for TC3 POST)' },
   { name: 'FACEVAULT_UPLOAD_LIMIT', default: '52428800', description: 'Largest multipart/form-data upload in bytes (CreateMaterial with a file part)' },
   { name: 'FACEVAULT_REQUIRE_SIGNED_ACTION', default: '0', description: '1 = refuse requests whose TC3 signature does not cover X-TC-Action (SignedHeaders must list x-tc-action). Leave 0 for the official SDKs: they sign only content-type;host' },
@@ -126,6 +129,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cpuCount = 2): 
   const masterKey = str(env, 'FACEVAULT_MASTER_KEY');
   if (masterKey !== null) parseMasterKey(masterKey); // throws ConfigError when malformed
 
+  const ks = str(env, 'FACEVAULT_KEYSTORE_URL');
+  if (ks !== null && /^[a-z][a-z0-9+.-]*:\/\//i.test(ks) && !/^postgres(ql)?:\/\//.test(ks)) {
+    throw new ConfigError('FACEVAULT_KEYSTORE_URL', `must be a postgres:// URL or a file path, got "${ks}"`);
+  }
+  const keyStoreUrl = ks === null || /^postgres(ql)?:\/\//.test(ks) ? ks : path.resolve(ks);
+
   const bootstrapSecretId = str(env, 'FACEVAULT_BOOTSTRAP_SECRET_ID');
   const bootstrapSecretKey = str(env, 'FACEVAULT_BOOTSTRAP_SECRET_KEY');
   if ((bootstrapSecretId === null) !== (bootstrapSecretKey === null)) {
@@ -145,7 +154,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cpuCount = 2): 
   const urlAllowList = allow === null ? [] : allow.split(',').map((s) => s.trim()).filter(Boolean);
 
   return {
-    port, host, dataDir, databaseUrl, objectStore, redisUrl, region, masterKey,
+    port, host, dataDir, databaseUrl, objectStore, redisUrl, region, masterKey, keyStoreUrl,
     bodyLimitBytes: intVar(env, 'FACEVAULT_BODY_LIMIT', 10 * 1024 * 1024, 1024, 512 * 1024 * 1024),
     uploadLimitBytes: intVar(env, 'FACEVAULT_UPLOAD_LIMIT', 50 * 1024 * 1024, 1024, 2 * 1024 ** 3),
     requireSignedAction: intVar(env, 'FACEVAULT_REQUIRE_SIGNED_ACTION', 0, 0, 1) === 1,

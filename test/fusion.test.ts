@@ -243,6 +243,37 @@ describe.skipIf(!hasTestdata)(`face fusion${hasTestdata ? '' : ` (skipped: ${tes
     await ff.request('DeleteActivity', { ActivityId: act });
   }, 120_000);
 
+  it('pre-signed Url inputs are logged (fusion log, error log) with parameter names only, never their values', async () => {
+    const secret = 'f00dfacecafe0123456789abcdef0123456789abcdef';
+    const signed = (p: string) => `${strangerUrl}${p}?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDLEAKME%2F20250101&X-Amz-Signature=${secret}&token=tok-${secret}`;
+    const ff = t.facefusion();
+    const res = await ff.FuseFaceUltra({ RspImgType: 'base64', ModelUrl: signed('/template.jpg'), MergeInfos: [{ Url: signed('/user.jpg') }] }).catch((e: any) => e);
+    expect(res.code).toBe('FailedOperation.ImageDownloadError');
+    expect(res.message).not.toContain(secret);
+    const log = await t.run.app.fusion.repo.logForApp(t.creds.AppId);
+    const entry = log.find((l) => l.action === 'FuseFaceUltra' && l.code === 'FailedOperation.ImageDownloadError' && l.image_urls.includes('template.jpg'))!;
+    expect(JSON.parse(entry.image_urls)).toEqual([
+      `${strangerUrl}/user.jpg?X-Amz-Algorithm=REDACTED&X-Amz-Credential=REDACTED&X-Amz-Signature=REDACTED&token=REDACTED`,
+      `${strangerUrl}/template.jpg?X-Amz-Algorithm=REDACTED&X-Amz-Credential=REDACTED&X-Amz-Signature=REDACTED&token=REDACTED`,
+    ]);
+    const errors = t.run.app.errorLog.readAll().filter((r) => r.action === 'FuseFaceUltra' && JSON.stringify(r).includes('template.jpg'));
+    expect(errors.length).toBeGreaterThan(0);
+    for (const r of errors) {
+      expect(JSON.stringify(r)).not.toContain(secret);
+      expect(JSON.stringify(r)).not.toContain('AKIDLEAKME');
+    }
+  }, 60_000);
+
+  it('FuseFaceUltra takes templates up to Tencent\'s 8000x8000, and refuses larger ones', async () => {
+    // Plain colour compresses to a few hundred KB: the size check passes, the pixel limits decide.
+    const plain = async (w: number, h: number) => (await sharp({ create: { width: w, height: h, channels: 3, background: { r: 120, g: 130, b: 140 } } }).jpeg().toBuffer()).toString('base64');
+    const user = await smallJpeg(USER, 400);
+    const ultra = (model: string) => errorCode(t.facefusion().FuseFaceUltra({ RspImgType: 'base64', ModelImage: model, MergeInfos: [{ Image: user }] }));
+    // Decoded and analysed (no face in a plain image), not refused for its size.
+    expect(await ultra(await plain(8000, 8000))).toBe('FailedOperation.NoFaceDetected');
+    expect(await ultra(await plain(8001, 64))).toBe('FailedOperation.ImageResolutionExceed');
+  }, 60_000);
+
   it('faces far apart fuse in parallel workers into separate patches, with the same pixels as one after the other', async () => {
     const tiles = await Promise.all([USER, TEMPLATE].map(async (p) => sharp(fs.readFileSync(td(...p))).resize(480, 400, { fit: 'cover', position: 'north' }).toBuffer()));
     const two = await decodeImage(await sharp({ create: { width: 1200, height: 400, channels: 3, background: '#777' } }).composite([{ input: tiles[0], left: 0, top: 0 }, { input: tiles[1], left: 720, top: 0 }]).png().toBuffer());

@@ -83,7 +83,7 @@ async function storeDump(t: TestServer, schema?: string): Promise<{ label: strin
   const app = t.run.app;
   const out: { label: string; b: Buffer }[] = [];
   if (app.db.dialect === 'sqlite') {
-    for (const f of ['facevault.sqlite', 'facevault.sqlite-wal']) {
+    for (const f of ['facevault.sqlite', 'facevault.sqlite-wal', 'keys/keys.sqlite', 'keys/keys.sqlite-journal']) {
       const p = path.join(t.dataDir, f);
       if (fs.existsSync(p)) out.push({ label: f, b: fs.readFileSync(p) });
     }
@@ -91,10 +91,13 @@ async function storeDump(t: TestServer, schema?: string): Promise<{ label: strin
     const c = new pg.Client({ connectionString: PG_URL });
     await c.connect();
     try {
-      const tables = await c.query(`select table_name from information_schema.tables where table_schema = $1`, [schema]);
-      for (const { table_name } of tables.rows) {
-        const rows = await c.query(`select t::text as row from "${schema}"."${table_name}" t`);
-        out.push({ label: `pg ${table_name}`, b: Buffer.from(rows.rows.map((r) => r.row).join('\n'), 'utf8') });
+      // The data schema and the key store's own schema.
+      for (const sch of [schema, `${schema}_keys`]) {
+        const tables = await c.query(`select table_name from information_schema.tables where table_schema = $1`, [sch]);
+        for (const { table_name } of tables.rows) {
+          const rows = await c.query(`select t::text as row from "${sch}"."${table_name}" t`);
+          out.push({ label: `pg ${sch === schema ? '' : 'keys '}${table_name}`, b: Buffer.from(rows.rows.map((r) => r.row).join('\n'), 'utf8') });
+        }
       }
     } finally { await c.end(); }
   }
@@ -226,7 +229,9 @@ for (const b of backends) {
       const ofe = t.common('facefusion', other);
       const act = (await ofe.request('CreateActivity', { ActivityName: 'b' })).ActivityId;
       const mat = (await ofe.request('CreateMaterial', { ActivityId: act, Image: tdBase64('faces', 'identities', 'obama', 'obama-720p.jpg') })).MaterialId;
-      const wrapped = (await app.db.kysely.selectFrom('apps').select('data_key_wrapped').where('app_id', '=', other.AppId).executeTakeFirstOrThrow()).data_key_wrapped!;
+      const stored = await app.keyStore.get(other.AppId);
+      if (stored.state !== 'present') throw new Error('the other AppId has no key');
+      const wrapped = stored.wrapped;
       const traces: Traces = {
         strings: ['other-amy-a5', mat, act],
         bytes: [...await faceTraces(app, other.AppId, 'other-amy-a5'), { label: 'wrapped data key', b: Buffer.from(wrapped) }],

@@ -7,6 +7,7 @@ import { AccountsRepo } from '../src/store/accounts/accounts-repo.ts';
 import { RunningLogRepo } from '../src/store/logs/running-log-repo.ts';
 import { AccountsService } from '../src/services/accounts/accounts.ts';
 import { Keyring } from '../src/store/keys/keyring.ts';
+import { openKeyStore, type KeyStore } from '../src/store/keys/key-store.ts';
 import { ManualClock } from '../src/domain/clock.ts';
 import { tempDir } from './helpers/server.ts';
 import { PG_URL, freshPgSchema, pgSkipReason } from './helpers/backends.ts';
@@ -51,13 +52,19 @@ for (const b of backends) {
   describe.skipIf(b.skip !== null)(`repositories on ${b.name}${b.skip ? ` (${b.skip})` : ''}`, () => {
     let db: Db;
     let accounts: AccountsService;
+    let keys: KeyStore;
     const clock = new ManualClock(1_700_000_000_000);
     beforeAll(async () => {
       db = await b.open();
-      accounts = new AccountsService(new AccountsRepo(db), new Keyring(crypto.randomBytes(32)), clock);
+      keys = await openKeyStore({ url: null, databaseUrl: b.name === 'postgres' ? PG_URL : null, dataDir: tempDir(), pgSchema: b.name === 'postgres' ? pgSchema : undefined });
+      accounts = new AccountsService(new AccountsRepo(db), new Keyring(crypto.randomBytes(32)), keys, clock);
     });
     afterAll(async () => {
-      if (db?.dialect === 'postgres') await sql.raw(`DROP SCHEMA "${pgSchema}" CASCADE`).execute(db.kysely);
+      await keys?.close();
+      if (db?.dialect === 'postgres') {
+        await sql.raw(`DROP SCHEMA "${pgSchema}" CASCADE`).execute(db.kysely);
+        await sql.raw(`DROP SCHEMA IF EXISTS "${pgSchema}_keys" CASCADE`).execute(db.kysely);
+      }
       await db?.close();
     });
 

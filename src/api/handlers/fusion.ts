@@ -6,6 +6,7 @@ import { TcError } from '../../domain/errors.ts';
 import type { ActivityRow, MaterialFaceRow, MaterialRow } from '../../store/fusion/fusion-repo.ts';
 import type { FuseOptions, ImageInput, MergeRequest, Rect } from '../../services/fusion/fusion.ts';
 import { endUserId, FUSION_PRIVACY_FIELDS, parentalConsent } from './privacy-params.ts';
+import { redactUrl } from '../../services/url-redact.ts';
 
 type P = Record<string, unknown>;
 
@@ -158,7 +159,7 @@ export function registerFusion(app: App): void {
         const now = app.clock.now();
         await repo.appendLog({
           time: now, appId: ctx.caller.appId, uin: ctx.caller.uin, subUin: ctx.caller.subUin, requestId: ctx.requestId, clientIp: ctx.clientIp,
-          latencyMs: performance.now() - started, region: ctx.region, action: ctx.action, activityId, materialId, imageUrls: urls,
+          latencyMs: performance.now() - started, region: ctx.region, action: ctx.action, activityId, materialId, imageUrls: urls.map(redactUrl),
           // The signature is a bearer credential; the log keeps the link without it.
           resultUrl: resultUrl ? resultUrl.replace(/&Signature=[0-9a-f]+/, '') : null, code, expiresAt: now + app.fusion.logRetainMs,
           endUserId: ctx.record.endUserId ?? null,

@@ -4,6 +4,7 @@
 import crypto from 'node:crypto';
 import type { AccountsRepo } from '../../store/accounts/accounts-repo.ts';
 import type { Keyring } from '../../store/keys/keyring.ts';
+import type { KeyStore } from '../../store/keys/key-store.ts';
 import type { Clock } from '../../domain/clock.ts';
 import type { AuditLog } from './audit.ts';
 import { allows, validatePolicy } from './policy.ts';
@@ -38,7 +39,7 @@ export interface Authenticated {
 
 export class AccountsService {
   // Accounts and keys are changed by the operator (CLI, bootstrap); each change is audited.
-  constructor(private readonly repo: AccountsRepo, private readonly keyring: Keyring, private readonly clock: Clock, private readonly audit?: AuditLog, private readonly actor = 'operator') {}
+  constructor(private readonly repo: AccountsRepo, private readonly keyring: Keyring, private readonly keys: KeyStore, private readonly clock: Clock, private readonly audit?: AuditLog, private readonly actor = 'operator') {}
 
   async hasAccounts(): Promise<boolean> {
     return (await this.repo.countApps()) > 0;
@@ -46,13 +47,17 @@ export class AccountsService {
 
   async createAccount(name = 'default', fixedKey?: { secretId: string; secretKey: string }): Promise<Credentials> {
     let appId: number;
-    do appId = Number('12' + randomDigits(8)); while (await this.repo.appExists(appId));
+    // An AppId erased here (or in a database since restored to before it existed) keeps its
+    // tombstone in the key store: never reused.
+    do appId = Number('12' + randomDigits(8)); while ((await this.repo.appExists(appId)) || (await this.keys.get(appId)).state !== 'absent');
     const uin = '1000' + randomDigits(8);
     const secretId = fixedKey?.secretId ?? 'AKID' + randomString(32);
     const secretKey = fixedKey?.secretKey ?? randomString(32);
     const now = this.clock.now();
+    // The key first: an app row is never without its key (a key without an app is harmless).
+    await this.keys.put(appId, this.keyring.newWrappedDataKey(appId));
     await this.repo.createApp(
-      { appId, name, rootUin: uin, dataKeyWrapped: this.keyring.newWrappedDataKey(appId), createdAt: now },
+      { appId, name, rootUin: uin, createdAt: now },
       { subUin: uin, appId, uin, name: 'root', isRoot: true, policy: ['*'], createdAt: now },
       { secretId, appId, subUin: uin, secretKeyEnc: this.keyring.sealSecret(secretKey, `key:${secretId}`), createdAt: now },
     );

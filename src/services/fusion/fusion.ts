@@ -45,7 +45,10 @@ export type ImageReader = (input: ImageInput, field: string, limits: { maxBase64
 export interface FuseOutcome { fusedImage: string; resultUrl: string | null; faces: number }
 
 const FUSE_LIMITS = { maxBase64Bytes: 5 * 1024 * 1024, maxUrlBytes: 10 * 1024 * 1024, maxSide: 4096 };
+// Tencent: an Ultra template may be up to 8000x8000 (8K output); the decoder's default 40 MP cap
+// would refuse the documented size, so the template's area cap is its side cap squared.
 const ULTRA_LIMITS = { maxBase64Bytes: 10 * 1024 * 1024, maxUrlBytes: 20 * 1024 * 1024, maxSide: 8000 };
+const ULTRA_MAX_PIXELS = ULTRA_LIMITS.maxSide * ULTRA_LIMITS.maxSide;
 
 export class FusionService {
   constructor(
@@ -97,7 +100,7 @@ export class FusionService {
     const bytes = await this.readImage(model, 'ModelImage', ULTRA_LIMITS);
     let tpl: RgbImage;
     try {
-      tpl = await decodeImage(bytes, { maxLongEdgeJpeg: ULTRA_LIMITS.maxSide, maxLongEdge: ULTRA_LIMITS.maxSide, minShortEdge: 64 });
+      tpl = await decodeImage(bytes, { maxLongEdgeJpeg: ULTRA_LIMITS.maxSide, maxLongEdge: ULTRA_LIMITS.maxSide, maxPixels: ULTRA_MAX_PIXELS, minShortEdge: 64 });
     } catch (e) { mapImageError(e, model.url ? 'ModelUrl' : 'ModelImage'); }
     const found = (await this.finder.analyze(tpl, { mesh: true })).faces;
     if (!found.length) throw new TcError('FailedOperation.NoFaceDetected', `${model.url ? 'ModelUrl' : 'ModelImage'}: no face was found in the template`);

@@ -8,6 +8,7 @@ import { VectorIndex } from '../../search/vector-index.ts';
 import type { FeatureCrypto } from '../../store/keys/feature-crypto.ts';
 import type { LibraryRepo } from '../../store/library/library-repo.ts';
 import { FeatureDecoder } from './feature-decoder.ts';
+import { DataKeyUnavailable } from '../../store/keys/key-store.ts';
 
 /** Pages of at least this many rows are decrypted and encoded in worker threads. */
 const DECODE_IN_WORKERS = 2000;
@@ -29,7 +30,10 @@ export class LibraryIndex {
 
   /** Loads every AppId's library (server start). */
   async loadAll(): Promise<void> {
-    for (const appId of await this.repo.appsWithLibraries()) await this.sync(appId);
+    for (const appId of await this.repo.appsWithLibraries()) {
+      // An AppId without a key (erased; its rows brought back by a restore) has nothing to search.
+      await this.sync(appId).catch((e) => { if (!(e instanceof DataKeyUnavailable)) throw e; });
+    }
   }
 
   /** Brings the app's index up to the database's latest committed library write. */

@@ -3,6 +3,7 @@ import type { Clock } from '../../domain/clock.ts';
 import type { Db } from '../../store/db/db.ts';
 import type { BlobStore } from '../../store/blobs/blob-store.ts';
 import type { Keyring } from '../../store/keys/keyring.ts';
+import type { KeyStore } from '../../store/keys/key-store.ts';
 import type { VisionEngine } from '../media/vision-engine.ts';
 import type { EnrolmentPolicy } from './library-deps.ts';
 import { FeatureCrypto } from '../../store/keys/feature-crypto.ts';
@@ -40,6 +41,8 @@ export interface LibraryModule {
 export interface LibraryDeps {
   db: Db;
   keyring: Keyring;
+  /** The per-AppId data keys (kept apart from the data). */
+  keyStore: KeyStore;
   blobs: BlobStore;
   clock: Clock;
   /** Decoding and inference in the shared worker pool; Url inputs through its SSRF-safe fetch. */
@@ -52,7 +55,7 @@ export interface LibraryDeps {
 
 export function createLibraryModule(d: LibraryDeps, opts: { faces?: FaceSource; scale?: ScoreScale; limits?: Partial<LibraryLimits> } = {}): LibraryModule {
   const repo = new LibraryRepo(d.db);
-  const crypto = new FeatureCrypto(d.db, d.keyring);
+  const crypto = new FeatureCrypto(d.keyStore, d.keyring);
   const index = new LibraryIndex(repo, crypto);
   const faces = opts.faces ?? visionFaceSource(d.vision);
   const ctx: LibraryContext = { repo, index, crypto, clock: d.clock, faces, scale: opts.scale ?? scoreScale(), limits: { ...TENCENT_LIMITS, ...opts.limits }, privacy: d.policy, images: new EnrolmentImages(d.blobs, crypto) };

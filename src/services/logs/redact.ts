@@ -3,8 +3,13 @@
 import crypto from 'node:crypto';
 import { redactString } from './redact-string.ts';
 
-export function redactParams(value: unknown, key = ''): unknown {
+// Deeper than any real request: below it a subtree is replaced by a marker, so a hostile body
+// nested 200k deep (JSON.parse copes) cannot overflow the stack here or in JSON.stringify.
+export const MAX_REDACT_DEPTH = 32;
+
+export function redactParams(value: unknown, key = '', depth = 0): unknown {
   if (typeof value === 'string') return redactString(value, key);
+  if (depth >= MAX_REDACT_DEPTH && value !== null && typeof value === 'object') return { redacted: true, nestedDeeperThan: MAX_REDACT_DEPTH };
   // Binary (multipart file parts, typed arrays such as features): size and hash only.
   if (Buffer.isBuffer(value) || ArrayBuffer.isView(value)) {
     const bytes = Buffer.from((value as ArrayBufferView).buffer, (value as ArrayBufferView).byteOffset, (value as ArrayBufferView).byteLength);
@@ -12,10 +17,10 @@ export function redactParams(value: unknown, key = ''): unknown {
   }
   // A long run of numbers is what a face feature looks like; it never enters a log.
   if (Array.isArray(value) && value.length > 32 && value.every((v) => typeof v === 'number')) return { redacted: true, numbers: value.length };
-  if (Array.isArray(value)) return value.map((v) => redactParams(v, key));
+  if (Array.isArray(value)) return value.map((v) => redactParams(v, key, depth + 1));
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = redactParams(v, k);
+    for (const [k, v] of Object.entries(value)) out[k] = redactParams(v, k, depth + 1);
     return out;
   }
   return value;

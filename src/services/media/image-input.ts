@@ -2,9 +2,11 @@
 // and error codes. Shared by recognition, the face library and fusion.
 //
 // Url fetching is SSRF-safe: only http(s); the host is resolved first and every address is
-// checked against private, loopback, link-local, CGNAT, multicast and metadata ranges (unless
-// allow-listed by FACEVAULT_URL_ALLOWLIST); the connection goes to the checked address (no
-// second lookup an attacker could re-bind); redirects are followed by hand and re-checked.
+// checked against the special-purpose ranges (address-ranges.ts: private, loopback, link-local,
+// CGNAT, multicast, metadata, tunnels...) unless allow-listed by FACEVAULT_URL_ALLOWLIST; the
+// connection goes to the checked address (no second lookup an attacker could re-bind); redirects
+// are followed by hand and re-checked. Refusals name the URL's host, never what it resolved to
+// (that would map internal DNS for the caller), and never the URL's query (signatures).
 import dns from 'node:dns/promises';
 import http from 'node:http';
 import https from 'node:https';
@@ -12,6 +14,8 @@ import net from 'node:net';
 import { TcError, Errors } from '../../domain/errors.ts';
 import { ImageError, type ImageErrorKind } from '../../vision/types.ts';
 import type { DecodeLimits } from '../../vision/image-decode.ts';
+import { isPublicAddress } from './address-ranges.ts';
+import { redactUrl } from '../logs/url-redact.ts';
 
 export const MAX_IMAGE_BASE64 = 5 * 1024 * 1024;
 /** Tencent: the 5 MB applies to the downloaded image after base64, i.e. 3.75 MB of bytes. */
@@ -80,40 +84,8 @@ export function decodeBase64Image(b64: string, field: string): Buffer {
 // ---------------------------------------------------------------------------------------------
 // URL fetching
 
-const BLOCKED = new net.BlockList();
-for (const [net4, prefix] of [
-  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
-  ['192.0.0.0', 24], ['192.0.2.0', 24], ['192.88.99.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['198.51.100.0', 24],
-  ['203.0.113.0', 24], ['224.0.0.0', 4], ['240.0.0.0', 4],
-] as [string, number][]) BLOCKED.addSubnet(net4, prefix, 'ipv4');
-for (const [net6, prefix] of [
-  ['::', 128], ['::1', 128], ['fc00::', 7], ['fe80::', 10], ['fec0::', 10], ['ff00::', 8], ['2001:db8::', 32], ['100::', 64],
-] as [string, number][]) BLOCKED.addSubnet(net6, prefix, 'ipv6');
-
-/** IPv4-mapped/NAT64/6to4 IPv6 addresses carry an IPv4 address that must be checked too. */
-function embeddedIpv4(ip: string): string | null {
-  const lower = ip.toLowerCase();
-  const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(lower) ?? /^64:ff9b::(\d+\.\d+\.\d+\.\d+)$/.exec(lower);
-  if (m) return m[1];
-  const hex = /^(?:::ffff:|64:ff9b::)([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(lower);
-  if (hex) {
-    const a = parseInt(hex[1], 16), b = parseInt(hex[2], 16);
-    return `${a >> 8}.${a & 255}.${b >> 8}.${b & 255}`;
-  }
-  return null;
-}
-
-export function isPublicAddress(ip: string): boolean {
-  const family = net.isIP(ip);
-  if (family === 4) return !BLOCKED.check(ip, 'ipv4');
-  if (family === 6) {
-    const v4 = embeddedIpv4(ip);
-    if (v4) return !BLOCKED.check(v4, 'ipv4');
-    if (/^2002:/i.test(ip)) return false; // 6to4 can tunnel to anything; refuse
-    return !BLOCKED.check(ip, 'ipv6');
-  }
-  return false;
-}
+// The address table lives in address-ranges.ts (IANA special-purpose registries).
+export { isPublicAddress };
 
 /** An allow-list entry: CIDR (a.b.c.d/n, v6/n), bare IP, or host[:port]. */
 export function isAllowListed(allowList: string[], host: string, port: number, ip: string): boolean {
@@ -156,7 +128,7 @@ export async function fetchImage(rawUrl: string, policy: UrlPolicy, field = 'Url
     try {
       u = new URL(current);
     } catch {
-      throw new TcError('InvalidParameterValue.UrlIllegal', `${field}: "${current.slice(0, 200)}" is not a valid URL`);
+      throw new TcError('InvalidParameterValue.UrlIllegal', `${field}: "${redactUrl(current).slice(0, 200)}" is not a valid URL`);
     }
     if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new TcError('InvalidParameterValue.UrlIllegal', `${field}: only http and https URLs are accepted`);
     if (u.username || u.password) throw new TcError('InvalidParameterValue.UrlIllegal', `${field}: URLs with credentials are not accepted`);
@@ -173,7 +145,7 @@ export async function fetchImage(rawUrl: string, policy: UrlPolicy, field = 'Url
     // steered to the private one.
     for (const a of addrs) {
       if (!isPublicAddress(a.address) && !isAllowListed(policy.allowList, host, port, a.address)) {
-        throw downloadError(field, `${host} resolves to ${a.address}, a private/loopback/link-local address, which is refused (allow it with FACEVAULT_URL_ALLOWLIST)`);
+        throw downloadError(field, `host ${host} is or resolves to an address that is not public (private, loopback, link-local, reserved or a tunnel), which is refused (allow it with FACEVAULT_URL_ALLOWLIST)`);
       }
     }
     const target = addrs[0];
@@ -228,11 +200,17 @@ function request(u: URL, target: { address: string; family: number }, deadline: 
         chunks.push(c);
       });
       res.on('end', () => resolve({ status, body: Buffer.concat(chunks) }));
-      res.on('error', (e) => reject(downloadError(field, e.message)));
+      res.on('error', (e) => reject(downloadError(field, connectionFailure(e))));
     });
     const timer = setTimeout(() => { req.destroy(); reject(downloadError(field, 'timed out')); }, remaining);
     req.on('close', () => clearTimeout(timer));
-    req.on('error', (e) => reject(downloadError(field, e.message)));
+    req.on('error', (e) => reject(downloadError(field, connectionFailure(e))));
     req.end();
   });
+}
+
+/** Socket errors name the address connected to ("connect ECONNREFUSED 10.1.2.3:80"): say only the code. */
+function connectionFailure(e: Error): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  return `the connection failed (${code ?? 'network error'})`;
 }

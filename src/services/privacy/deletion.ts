@@ -14,6 +14,7 @@ import type { Db } from '../../store/db/db.ts';
 import type { ErrorLog } from '../../store/logs/error-log.ts';
 import type { FeatureCrypto } from '../../store/keys/feature-crypto.ts';
 import type { Keyring } from '../../store/keys/keyring.ts';
+import type { KeyStore } from '../../store/keys/key-store.ts';
 import type { LibraryIndex } from '../library/library-index.ts';
 import type { LibraryRepo } from '../../store/library/library-repo.ts';
 import type { DeletionRow, PrivacyRepo } from '../../store/privacy/privacy-repo.ts';
@@ -30,6 +31,8 @@ export interface DeletionDeps {
   blobs: BlobStore;
   errorLog: ErrorLog;
   keyring: Keyring;
+  /** The data keys; an AppId erasure erases its key there (crypto-shredding). */
+  keys: KeyStore;
   clock: Clock;
   audit: AuditLog;
   library: { repo: LibraryRepo; index: LibraryIndex; crypto: FeatureCrypto };
@@ -54,7 +57,7 @@ export interface Receipt {
   Status: 'RUNNING' | 'DONE';
   CreatedTime: string;
   CompletedTime: string | null;
-  Stores: { Database: string; ObjectStore: string; ErrorLog: string; SearchIndex: string };
+  Stores: { Database: string; ObjectStore: string; ErrorLog: string; SearchIndex: string; KeyStore: string };
   Deleted: ErasedCounts;
   /** SHA-256 over the receipt's other fields (canonical JSON, sorted keys). */
   Digest: string | null;
@@ -135,7 +138,7 @@ export class DeletionService {
     const base: Omit<Receipt, 'Digest'> = {
       RequestId: r.request_id, AppId: Number(r.app_id), Scope: SCOPE_NAME[r.scope as DeletionSubject['kind']], SubjectDigest: r.subject_digest,
       Status: completedAt === null ? 'RUNNING' : 'DONE', CreatedTime: iso(Number(r.created_at))!, CompletedTime: iso(completedAt),
-      Stores: { Database: this.d.db.dialect, ObjectStore: this.d.blobs.kind, ErrorLog: 'segment files', SearchIndex: 'in-memory index of every process' },
+      Stores: { Database: this.d.db.dialect, ObjectStore: this.d.blobs.kind, ErrorLog: 'segment files', SearchIndex: 'in-memory index of every process', KeyStore: this.d.keys.kind },
       Deleted: counts,
     };
     return { ...base, Digest: completedAt === null ? null : receiptDigest(base) };
@@ -279,7 +282,9 @@ export class DeletionService {
     await save();
 
     c.ErrorLogRecords += this.d.errorLog.rewrite((_line, rec) => rec.appId !== undefined && rec.appId !== null && Number(rec.appId) === appId);
-    if (await this.d.repo.shredDataKey(appId)) c.DataKeys++;
+    // The key store's key, and any copy a database from before the key store still holds.
+    const shredded = await this.d.keys.erase(appId, this.d.clock.now());
+    if ((await this.d.repo.shredDataKey(appId)) || shredded) c.DataKeys++;
     lib.crypto.forget(appId);
     await save();
   }

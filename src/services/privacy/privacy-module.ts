@@ -7,6 +7,7 @@ import type { Db } from '../../store/db/db.ts';
 import type { BlobStore } from '../../store/blobs/blob-store.ts';
 import type { ErrorLog } from '../../store/logs/error-log.ts';
 import type { Keyring } from '../../store/keys/keyring.ts';
+import type { KeyStore } from '../../store/keys/key-store.ts';
 import { PrivacyRepo } from '../../store/privacy/privacy-repo.ts';
 import type { AuditLog } from '../accounts/audit.ts';
 import type { FusionMaterials } from '../fusion/fusion-materials.ts';
@@ -38,6 +39,7 @@ export interface PrivacyDeps {
   blobs: BlobStore;
   errorLog: ErrorLog;
   keyring: Keyring;
+  keyStore: KeyStore;
   clock: Clock;
   audit: AuditLog;
   library: LibraryModule;
@@ -48,7 +50,7 @@ export interface PrivacyDeps {
 export function createPrivacyModule(d: PrivacyDeps): PrivacyModule {
   const { repo, policy } = d.base;
   const deletions = new DeletionService({
-    db: d.db, repo, blobs: d.blobs, errorLog: d.errorLog, keyring: d.keyring, clock: d.clock, audit: d.audit,
+    db: d.db, repo, blobs: d.blobs, errorLog: d.errorLog, keyring: d.keyring, keys: d.keyStore, clock: d.clock, audit: d.audit,
     library: d.library, materials: d.materials,
   });
   return {

@@ -13,7 +13,8 @@ export interface KeyRecord {
   appStatus: string;
 }
 
-export interface NewApp { appId: number; name: string; rootUin: string; dataKeyWrapped: Buffer; createdAt: number }
+// The app's data key is not here: it lives in the key store (key-store.ts), apart from the data.
+export interface NewApp { appId: number; name: string; rootUin: string; createdAt: number }
 export interface NewUser { subUin: string; appId: number; uin: string; name: string; isRoot: boolean; policy: string[]; createdAt: number }
 export interface NewKey { secretId: string; appId: number; subUin: string; secretKeyEnc: Buffer; createdAt: number }
 
@@ -32,7 +33,7 @@ export class AccountsRepo {
   /** Creates an app with its root user and first key, atomically. */
   async createApp(app: NewApp, root: NewUser, key: NewKey): Promise<void> {
     await this.db.kysely.transaction().execute(async (tx) => {
-      await tx.insertInto('apps').values({ app_id: app.appId, name: app.name, root_uin: app.rootUin, status: 'active', data_key_wrapped: app.dataKeyWrapped, created_at: app.createdAt }).execute();
+      await tx.insertInto('apps').values({ app_id: app.appId, name: app.name, root_uin: app.rootUin, status: 'active', data_key_wrapped: null, created_at: app.createdAt }).execute();
       await tx.insertInto('users').values(userRow(root)).execute();
       await tx.insertInto('api_keys').values(keyRow(key)).execute();
     });
@@ -84,11 +85,6 @@ export class AccountsRepo {
   async setKeyStatus(appId: number, secretId: string, status: 'active' | 'disabled'): Promise<boolean> {
     const r = await this.db.kysely.updateTable('api_keys').set({ status }).where('app_id', '=', appId).where('secret_id', '=', secretId).executeTakeFirst();
     return Number(r.numUpdatedRows) > 0;
-  }
-
-  async getWrappedDataKey(appId: number): Promise<Buffer | null> {
-    const r = await this.db.kysely.selectFrom('apps').select('data_key_wrapped').where('app_id', '=', appId).executeTakeFirst();
-    return r?.data_key_wrapped ?? null;
   }
 }
 

@@ -2,20 +2,20 @@
 // memory (unwrapping is one AES-GCM open, but a rebuild opens millions of features).
 // The aad binds each ciphertext to its AppId and row, so a sealed feature copied onto another
 // face or tenant fails to open.
-import type { Db } from '../db/db.ts';
 import { open, seal, type Keyring } from './keyring.ts';
+import { DataKeyUnavailable, type KeyStore } from './key-store.ts';
 
 export class FeatureCrypto {
   private readonly keys = new Map<number, Buffer>();
 
-  constructor(private readonly db: Db, private readonly keyring: Keyring) {}
+  constructor(private readonly keyStore: KeyStore, private readonly keyring: Keyring) {}
 
   async dataKey(appId: number): Promise<Buffer> {
     const cached = this.keys.get(appId);
     if (cached) return cached;
-    const r = await this.db.kysely.selectFrom('apps').select('data_key_wrapped').where('app_id', '=', appId).executeTakeFirst();
-    if (!r?.data_key_wrapped) throw new Error(`AppId ${appId} has no data key (account deleted or crypto-shredded)`);
-    const key = this.keyring.unwrapDataKey(appId, r.data_key_wrapped);
+    const r = await this.keyStore.get(appId);
+    if (r.state !== 'present') throw new DataKeyUnavailable(appId, r.state);
+    const key = this.keyring.unwrapDataKey(appId, r.wrapped);
     this.keys.set(appId, key);
     return key;
   }

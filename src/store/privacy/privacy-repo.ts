@@ -251,7 +251,7 @@ export class PrivacyRepo {
     return counts;
   }
 
-  /** Crypto-shredding: without the wrapped data key, every copy of the app's features is unreadable. */
+  /** Clears a copy of the data key left in the database (before the key store); the key store erases its own. */
   async shredDataKey(appId: number): Promise<boolean> {
     const r = await this.db.kysely.updateTable('apps').set({ data_key_wrapped: null, status: 'deleted' }).where('app_id', '=', appId).where('data_key_wrapped', 'is not', null).executeTakeFirst();
     return Number(r.numUpdatedRows ?? 0) > 0;
