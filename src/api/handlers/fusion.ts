@@ -1,61 +1,10 @@
 // facefusion 2022-09-27: FuseFace, FuseFaceUltra, DescribeMaterialList (Tencent's wire
 // shapes) and our activity/material extensions (docs/API.md).
-import type { App } from '../../app.ts';
-import type { CallContext } from '../actions.ts';
-import { TcError } from '../../domain/errors.ts';
-import type { ActivityRow, MaterialFaceRow, MaterialRow } from '../../store/fusion/fusion-repo.ts';
-import type { FuseOptions, ImageInput, MergeRequest, Rect } from '../../services/fusion/fusion.ts';
-import { endUserId, FUSION_PRIVACY_FIELDS, parentalConsent } from './privacy-params.ts';
-import { redactUrl } from '../../services/url-redact.ts';
-
-type P = Record<string, unknown>;
-
-function only(p: P, allowed: string[]) {
-  for (const k of Object.keys(p)) if (!allowed.includes(k)) throw new TcError('UnknownParameter', `${k} is not a parameter of this action`);
-}
-function str(p: P, k: string, o: { required?: boolean; max?: number; field?: string } = {}): string | undefined {
-  const f = o.field ?? k, v = p[k];
-  if (v === undefined || v === null || v === '') {
-    if (o.required) throw new TcError('MissingParameter', `${f} is required`);
-    return undefined;
-  }
-  if (typeof v !== 'string') throw new TcError('InvalidParameter', `${f} must be a string`);
-  if (o.max !== undefined && v.length > o.max) throw new TcError('InvalidParameterValue', `${f} may be at most ${o.max} characters`);
-  return v;
-}
-function int(p: P, k: string, o: { min: number; max: number; field?: string; code?: string }): number | undefined {
-  const f = o.field ?? k, v = p[k];
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'number' || !Number.isInteger(v)) throw new TcError('InvalidParameter', `${f} must be an integer`);
-  if (v < o.min || v > o.max) throw new TcError(o.code ?? 'InvalidParameterValue', `${f} must be between ${o.min} and ${o.max}, got ${v}`);
-  return v;
-}
-function obj(p: P, k: string, field = k): P | undefined {
-  const v = p[k];
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'object' || Array.isArray(v)) throw new TcError('InvalidParameter', `${field} must be an object`);
-  return v as P;
-}
-function rect(p: P | undefined, field: string, minSide: number, maxSide = 100_000, allowNegative = false): Rect | undefined {
-  if (!p) return undefined;
-  const r: number[] = [];
-  for (const k of ['X', 'Y', 'Width', 'Height']) {
-    const v = p[k];
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw new TcError('InvalidParameterValue.FaceRectParameterValueError', `${field}.${k} must be a number`);
-    r.push(v);
-  }
-  const [x, y, width, height] = r;
-  if ((!allowNegative && (x < 0 || y < 0)) || width < minSide || height < minSide || width > maxSide || height > maxSide) {
-    throw new TcError('InvalidParameterValue.FaceRectParameterValueError', `${field}: X and Y must be${allowNegative ? '' : ' ≥ 0'} and Width/Height between ${minSide} and ${maxSide}`);
-  }
-  return { x, y, width, height };
-}
-function imageInput(p: P, imageKey: string, urlKey: string, field: string): ImageInput {
-  const url = str(p, urlKey, { field: `${field}.${urlKey}` });
-  const image = str(p, imageKey, { field: `${field}.${imageKey}` });
-  if (!url && !image) throw new TcError('InvalidParameterValue', `${field}: one of ${imageKey} or ${urlKey} is required`);
-  return url ? { url } : { image };
-}
+import type { FusionModule } from '../../services/fusion/fusion-module.ts';
+import type { ActivityRow, MaterialFaceRow, MaterialRow } from '../../services/fusion/fusion-materials.ts';
+import { defineAction, type ActionDef } from '../actions/define.ts';
+import { int, oneOf, optInt, optStr, str } from '../actions/fields.ts';
+import { FUSION_PRIVACY_PARAMS, fuseParam, fusionUltraParam, logoParam, materialImage, mergeInfos, rspImgType } from './fusion-params.ts';
 
 function tencentTime(ms: number): string {
   // Tencent's console time: Beijing time, "YYYY-MM-DD HH:mm:ss".
@@ -67,7 +16,9 @@ const mapActivity = (a: ActivityRow) => ({
   FuseProfileDegree: a.profile_degree, FuseFaceDegree: a.face_degree, CreateTime: tencentTime(a.created_at), UpdateTime: tencentTime(a.updated_at),
 });
 
-const mapMaterial = (m: MaterialRow, faces: MaterialFaceRow[]) => ({
+type FaceBox = Pick<MaterialFaceRow, 'face_index' | 'x' | 'y' | 'width' | 'height'>;
+
+const mapMaterial = (m: MaterialRow, faces: FaceBox[]) => ({
   MaterialId: m.material_id,
   MaterialStatus: m.status,
   CreateTime: tencentTime(m.created_at),
@@ -77,244 +28,132 @@ const mapMaterial = (m: MaterialRow, faces: MaterialFaceRow[]) => ({
   AuditResult: '',
 });
 
-function mergeInfos(p: P, ultra: boolean): MergeRequest[] {
-  const v = p.MergeInfos;
-  if (v === undefined || v === null) throw new TcError('MissingParameter', 'MergeInfos is required');
-  if (!Array.isArray(v)) throw new TcError('InvalidParameter', 'MergeInfos must be an array');
-  if (v.length < 1 || v.length > 6) throw new TcError('InvalidParameterValue', `MergeInfos must hold 1 to 6 entries, got ${v.length}`);
-  return v.map((m, i) => {
-    const field = `MergeInfos.${i}`;
-    if (!m || typeof m !== 'object' || Array.isArray(m)) throw new TcError('InvalidParameter', `${field} must be an object`);
-    only(m as P, ['Image', 'Url', 'InputImageFaceRect', 'TemplateFaceID', 'TemplateFaceRect']);
-    const mp = m as P;
-    return {
-      input: imageInput(mp, 'Image', 'Url', field),
-      faceRect: rect(obj(mp, 'InputImageFaceRect', `${field}.InputImageFaceRect`), `${field}.InputImageFaceRect`, 30),
-      templateFaceId: str(mp, 'TemplateFaceID', { field: `${field}.TemplateFaceID`, max: 64 }),
-      templateFaceRect: ultra ? rect(obj(mp, 'TemplateFaceRect', `${field}.TemplateFaceRect`), `${field}.TemplateFaceRect`, 30) : undefined,
-    };
-  });
-}
+const ID = str({ max: 64 });
+const PARAM_VALUE = 'InvalidParameterValue.ParameterValueError';
+const status = oneOf(['DRAFT', 'PUBLISHED'] as const);
+const degree = optInt({ min: 0, max: 100 });
 
-function rspImgType(p: P): 'url' | 'base64' {
-  const t = str(p, 'RspImgType', { required: true });
-  if (t !== 'url' && t !== 'base64') throw new TcError('InvalidParameterValue', `RspImgType must be "url" or "base64", got "${t}"`);
-  return t;
-}
+// The privacy policy's age gate runs inside the fusion call (FusionDeps.policy), so the fusion
+// module is all these handlers use.
+export function fusionActions(d: { fusion: FusionModule }): ActionDef<any>[] {
+  const calls = d.fusion.calls, mats = d.fusion.materials;
+  return [
+    defineAction({
+      owner: 'facefusion', name: 'FuseFace',
+      params: {
+        ProjectId: ID, ModelId: ID, RspImgType: rspImgType(), MergeInfos: mergeInfos(false),
+        FuseProfileDegree: optInt({ min: 0, max: 100, code: PARAM_VALUE }), FuseFaceDegree: optInt({ min: 0, max: 100, code: PARAM_VALUE }),
+        // Tencent: any value other than 0 counts as 1.
+        LogoAdd: int(1), LogoParam: logoParam(), FuseParam: fuseParam(),
+        ...FUSION_PRIVACY_PARAMS,
+      },
+      async handle(ctx, req) {
+        if (req.EndUserId) ctx.record.endUserId = req.EndUserId;
+        const r = await calls.fuseFace(ctx, {
+          activityId: req.ProjectId, materialId: req.ModelId, rspImgType: req.RspImgType, merges: req.MergeInfos,
+          profileDegree: req.FuseProfileDegree, faceDegree: req.FuseFaceDegree,
+          logoAdd: req.LogoAdd !== 0, logo: req.LogoParam, meta: req.FuseParam ?? [],
+          endUserId: req.EndUserId, parentalConsent: req.ParentalConsent,
+        });
+        ctx.record.result = { faces: r.faces, rspImgType: req.RspImgType };
+        return { FusedImage: r.fusedImage };
+      },
+    }),
 
-function logoAndMeta(p: P): Pick<FuseOptions, 'logoAdd' | 'logo' | 'meta'> {
-  const la = p.LogoAdd;
-  if (la !== undefined && la !== null && (typeof la !== 'number' || !Number.isInteger(la))) throw new TcError('InvalidParameter', 'LogoAdd must be an integer');
-  const logoAdd = la !== 0; // Tencent: any value other than 0 counts as 1
-  const lp = obj(p, 'LogoParam');
-  let logo;
-  if (lp) {
-    only(lp, ['LogoRect', 'LogoUrl', 'LogoImage']);
-    const r = obj(lp, 'LogoRect', 'LogoParam.LogoRect');
-    if (!r) throw new TcError('MissingParameter', 'LogoParam.LogoRect is required');
-    logo = { rect: rect(r, 'LogoParam.LogoRect', 1, 2160, true)!, input: imageInput(lp, 'LogoImage', 'LogoUrl', 'LogoParam') };
-  }
-  const meta: { key: string; value: string }[] = [];
-  const fp = obj(p, 'FuseParam');
-  if (fp) {
-    only(fp, ['ImageCodecParam']);
-    const icp = obj(fp, 'ImageCodecParam', 'FuseParam.ImageCodecParam');
-    if (icp) {
-      only(icp, ['MetaData']);
-      const md = icp.MetaData;
-      if (md !== undefined && md !== null) {
-        if (!Array.isArray(md)) throw new TcError('InvalidParameter', 'FuseParam.ImageCodecParam.MetaData must be an array');
-        if (md.length > 1) throw new TcError('InvalidParameterValue', 'FuseParam.ImageCodecParam.MetaData may hold at most 1 entry');
-        for (const [i, e] of md.entries()) {
-          const field = `FuseParam.ImageCodecParam.MetaData.${i}`;
-          if (!e || typeof e !== 'object') throw new TcError('InvalidParameter', `${field} must be an object`);
-          const key = str(e as P, 'MetaKey', { required: true, max: 32, field: `${field}.MetaKey` })!;
-          const value = str(e as P, 'MetaValue', { required: true, max: 256, field: `${field}.MetaValue` })!;
-          meta.push({ key, value });
-        }
-      }
-    }
-  }
-  return { logoAdd, logo, meta };
-}
+    defineAction({
+      owner: 'facefusion', name: 'FuseFaceUltra',
+      params: {
+        RspImgType: rspImgType(), MergeInfos: mergeInfos(true), ModelUrl: optStr(), ModelImage: optStr(),
+        FusionUltraParam: fusionUltraParam(), LogoAdd: int(1), LogoParam: logoParam(),
+        SwapModelType: int(1, { min: 1, max: 6, code: PARAM_VALUE }),
+        ...FUSION_PRIVACY_PARAMS,
+      },
+      async handle(ctx, req) {
+        if (req.EndUserId) ctx.record.endUserId = req.EndUserId;
+        const r = await calls.fuseFaceUltra(ctx, {
+          rspImgType: req.RspImgType, merges: req.MergeInfos, model: { url: req.ModelUrl, image: req.ModelImage },
+          swapModelType: req.SwapModelType, ratios: req.FusionUltraParam,
+          logoAdd: req.LogoAdd !== 0, logo: req.LogoParam, meta: [],
+          endUserId: req.EndUserId, parentalConsent: req.ParentalConsent,
+        });
+        ctx.record.result = { faces: r.faces, rspImgType: req.RspImgType, swapModelType: req.SwapModelType };
+        return { FusedImage: r.fusedImage };
+      },
+    }),
 
-export function registerFusion(app: App): void {
-  const svc = app.fusion.service, mats = app.fusion.materials, repo = app.fusion.repo;
+    defineAction({
+      owner: 'facefusion', name: 'DescribeMaterialList',
+      params: {
+        ActivityId: ID, MaterialId: optStr({ max: 64 }),
+        Limit: int(20, { min: 1, max: 20, code: PARAM_VALUE }), Offset: int(0, { min: 0, max: 1_000_000_000, code: PARAM_VALUE }),
+      },
+      async handle(ctx, req) {
+        const { rows, total, faces } = await mats.listMaterials(ctx.caller, req.ActivityId, req.MaterialId ?? null, req.Offset, req.Limit);
+        return { MaterialInfos: rows.map((m) => mapMaterial(m, faces.filter((f) => f.material_id === m.material_id))), Count: total };
+      },
+    }),
 
-  /** Every fusion call leaves a fusion-log record, success or not. */
-  const logged = (handler: (ctx: CallContext, p: P, urls: string[]) => Promise<{ resp: P; resultUrl: string | null; activityId: string | null; materialId: string | null }>) =>
-    async (ctx: CallContext, p: P) => {
-      const started = performance.now();
-      const urls: string[] = [];
-      let code = '', resultUrl: string | null = null;
-      const activityId = typeof p.ProjectId === 'string' ? p.ProjectId : null, materialId = typeof p.ModelId === 'string' ? p.ModelId : null;
-      try {
-        const r = await handler(ctx, p, urls);
-        resultUrl = r.resultUrl;
-        return r.resp;
-      } catch (e) {
-        code = e instanceof TcError ? e.code : 'InternalError';
-        throw e;
-      } finally {
-        const now = app.clock.now();
-        await repo.appendLog({
-          time: now, appId: ctx.caller.appId, uin: ctx.caller.uin, subUin: ctx.caller.subUin, requestId: ctx.requestId, clientIp: ctx.clientIp,
-          latencyMs: performance.now() - started, region: ctx.region, action: ctx.action, activityId, materialId, imageUrls: urls.map(redactUrl),
-          // The signature is a bearer credential; the log keeps the link without it.
-          resultUrl: resultUrl ? resultUrl.replace(/&Signature=[0-9a-f]+/, '') : null, code, expiresAt: now + app.fusion.logRetainMs,
-          endUserId: ctx.record.endUserId ?? null,
-        }).catch(() => {});
-      }
-    };
+    // ---- extensions
+    defineAction({
+      owner: 'facefusion', name: 'CreateActivity',
+      params: { ActivityName: str({ max: 64 }), Status: status, FuseProfileDegree: degree, FuseFaceDegree: degree },
+      async handle(ctx, req) {
+        const a = await mats.createActivity(ctx.caller, {
+          name: req.ActivityName, published: req.Status === 'PUBLISHED', profileDegree: req.FuseProfileDegree ?? 0, faceDegree: req.FuseFaceDegree ?? 0,
+        });
+        return { ActivityId: a.activity_id, Activity: mapActivity(a) };
+      },
+    }),
 
-  /** Privacy extension fields: EndUserId (recorded), ParentalConsent, and the AppId's minimum age. */
-  const privacy = async (ctx: CallContext, p: P): Promise<Pick<FuseOptions, 'endUserId' | 'ageGate'>> => {
-    const e = endUserId(p);
-    const parental = parentalConsent(p);
-    if (e) ctx.record.endUserId = e;
-    const minAge = await app.privacy.policy.minAge(ctx.caller.appId);
-    const extras = { parentalConsent: parental };
-    return {
-      ...(e ? { endUserId: e } : {}),
-      ...(minAge > 0 && !parental ? { ageGate: (age: number | undefined, field: string) => app.privacy.policy.checkAge(age, minAge, extras, field) } : {}),
-    };
-  };
+    defineAction({
+      owner: 'facefusion', name: 'DescribeActivities',
+      params: { Limit: int(20, { min: 1, max: 100 }), Offset: int(0, { min: 0, max: 1_000_000_000 }) },
+      async handle(ctx, req) {
+        const { rows, total } = await mats.listActivities(ctx.caller, req.Offset, req.Limit);
+        return { Activities: rows.map(mapActivity), Count: total };
+      },
+    }),
 
-  const collectUrls = (p: P, urls: string[]) => {
-    for (const m of Array.isArray(p.MergeInfos) ? p.MergeInfos : []) if (m && typeof (m as P).Url === 'string') urls.push((m as P).Url as string);
-    if (typeof p.ModelUrl === 'string') urls.push(p.ModelUrl);
-    const lp = p.LogoParam as P | undefined;
-    if (lp && typeof lp.LogoUrl === 'string') urls.push(lp.LogoUrl);
-  };
+    defineAction({
+      owner: 'facefusion', name: 'ModifyActivity',
+      params: { ActivityId: ID, ActivityName: optStr({ max: 64 }), Status: status, FuseProfileDegree: degree, FuseFaceDegree: degree },
+      async handle(ctx, req) {
+        const a = await mats.modifyActivity(ctx.caller, req.ActivityId, {
+          name: req.ActivityName, published: req.Status === undefined ? undefined : req.Status === 'PUBLISHED',
+          profileDegree: req.FuseProfileDegree, faceDegree: req.FuseFaceDegree,
+        });
+        return { Activity: mapActivity(a) };
+      },
+    }),
 
-  app.registry.register('facefusion', 'FuseFace', logged(async (ctx, p, urls) => {
-    only(p, ['ProjectId', 'ModelId', 'RspImgType', 'MergeInfos', 'FuseProfileDegree', 'FuseFaceDegree', 'LogoAdd', 'LogoParam', 'FuseParam', ...FUSION_PRIVACY_FIELDS]);
-    const priv = await privacy(ctx, p);
-    collectUrls(p, urls);
-    const projectId = str(p, 'ProjectId', { required: true, max: 64 })!;
-    const modelId = str(p, 'ModelId', { required: true, max: 64 })!;
-    const type = rspImgType(p);
-    const merges = mergeInfos(p, false);
-    const profile = int(p, 'FuseProfileDegree', { min: 0, max: 100, code: 'InvalidParameterValue.ParameterValueError' });
-    const face = int(p, 'FuseFaceDegree', { min: 0, max: 100, code: 'InvalidParameterValue.ParameterValueError' });
-    const lm = logoAndMeta(p);
-    const activity = await svc.admit(ctx.caller, projectId);
-    const r = await svc.fuseFace(ctx.caller, ctx.requestId, activity.activity_id, modelId, {
-      rspImgType: type, merges, profile: (profile ?? activity.profile_degree) / 100, appearance: (face ?? activity.face_degree) / 100, ...lm, ...priv,
-    });
-    ctx.record.result = { faces: r.faces, rspImgType: type };
-    return { resp: { FusedImage: r.fusedImage }, resultUrl: r.resultUrl, activityId: projectId, materialId: modelId };
-  }));
+    defineAction({
+      owner: 'facefusion', name: 'DeleteActivity',
+      params: { ActivityId: ID },
+      async handle(ctx, req) {
+        await mats.deleteActivity(ctx.caller, req.ActivityId);
+        return {};
+      },
+    }),
 
-  app.registry.register('facefusion', 'FuseFaceUltra', logged(async (ctx, p, urls) => {
-    only(p, ['RspImgType', 'MergeInfos', 'ModelUrl', 'ModelImage', 'FusionUltraParam', 'LogoAdd', 'LogoParam', 'SwapModelType', ...FUSION_PRIVACY_FIELDS]);
-    const priv = await privacy(ctx, p);
-    collectUrls(p, urls);
-    const type = rspImgType(p);
-    const merges = mergeInfos(p, true);
-    const model = imageInput(p, 'ModelImage', 'ModelUrl', 'Model');
-    const swap = int(p, 'SwapModelType', { min: 1, max: 6, code: 'InvalidParameterValue.ParameterValueError' }) ?? 1;
-    const up = obj(p, 'FusionUltraParam') ?? {};
-    only(up, ['WarpRadio', 'EnhanceRadio', 'MpRadio', 'BlurRadio', 'TeethEnhanceRadio', 'MakeupTransferRadio']);
-    const ratio = (k: string, def: number) => {
-      const v = up[k];
-      if (v === undefined || v === null) return def;
-      if (typeof v !== 'number' || !(v >= 0 && v <= 1)) throw new TcError('InvalidParameterValue.ParameterValueError', `FusionUltraParam.${k} must be a number from 0 to 1`);
-      return v;
-    };
-    const warp = ratio('WarpRadio', 0.7), enhance = ratio('EnhanceRadio', 0.5), mp = ratio('MpRadio', 0.5);
-    ratio('BlurRadio', 0); ratio('TeethEnhanceRadio', 1);
-    const makeup = ratio('MakeupTransferRadio', 0);
-    const e = ultraEngine(swap, warp, enhance, mp, makeup);
-    const r = await svc.fuseFaceUltra(ctx.caller, ctx.requestId, model, { rspImgType: type, merges, ...e, ...logoAndMeta(p), ...priv });
-    ctx.record.result = { faces: r.faces, rspImgType: type, swapModelType: swap };
-    return { resp: { FusedImage: r.fusedImage }, resultUrl: r.resultUrl, activityId: null, materialId: null };
-  }));
+    defineAction({
+      owner: 'facefusion', name: 'CreateMaterial', upload: true,
+      params: { ActivityId: ID, MaterialName: optStr({ max: 64 }), Image: materialImage(), Url: optStr() },
+      async handle(ctx, req) {
+        // A multipart upload (docs/API.md) hands the file part over as raw bytes.
+        const source = Buffer.isBuffer(req.Image) ? req.Image : { image: req.Image, url: req.Url };
+        const { row, faces } = await calls.createMaterial(ctx.caller, req.ActivityId, req.MaterialName ?? '', source);
+        const boxes = faces.map((f) => ({ face_index: f.index, x: Math.round(f.box.x), y: Math.round(f.box.y), width: Math.round(f.box.width), height: Math.round(f.box.height) }));
+        return { MaterialId: row.material_id, Material: mapMaterial(row, boxes) };
+      },
+    }),
 
-  app.registry.register('facefusion', 'DescribeMaterialList', async (ctx, p) => {
-    only(p, ['ActivityId', 'MaterialId', 'Limit', 'Offset']);
-    const activityId = str(p, 'ActivityId', { required: true, max: 64 })!;
-    const materialId = str(p, 'MaterialId', { max: 64 }) ?? null;
-    const limit = int(p, 'Limit', { min: 1, max: 20, code: 'InvalidParameterValue.ParameterValueError' }) ?? 20;
-    const offset = int(p, 'Offset', { min: 0, max: 1_000_000_000, code: 'InvalidParameterValue.ParameterValueError' }) ?? 0;
-    const { rows, total, faces } = await mats.listMaterials(ctx.caller, activityId, materialId, offset, limit);
-    return { MaterialInfos: rows.map((m) => mapMaterial(m, faces.filter((f) => f.material_id === m.material_id))), Count: total };
-  });
-
-  // ---- extensions
-  const degreeDefaults = (p: P) => ({
-    profileDegree: int(p, 'FuseProfileDegree', { min: 0, max: 100 }),
-    faceDegree: int(p, 'FuseFaceDegree', { min: 0, max: 100 }),
-  });
-  const status = (p: P): boolean | undefined => {
-    const s = str(p, 'Status');
-    if (s === undefined) return undefined;
-    if (s !== 'DRAFT' && s !== 'PUBLISHED') throw new TcError('InvalidParameterValue', `Status must be "DRAFT" or "PUBLISHED", got "${s}"`);
-    return s === 'PUBLISHED';
-  };
-
-  app.registry.register('facefusion', 'CreateActivity', async (ctx, p) => {
-    only(p, ['ActivityName', 'Status', 'FuseProfileDegree', 'FuseFaceDegree']);
-    const name = str(p, 'ActivityName', { required: true, max: 64 })!;
-    const d = degreeDefaults(p);
-    const a = await mats.createActivity(ctx.caller, { name, published: status(p) ?? false, profileDegree: d.profileDegree ?? 0, faceDegree: d.faceDegree ?? 0 });
-    return { ActivityId: a.activity_id, Activity: mapActivity(a) };
-  });
-
-  app.registry.register('facefusion', 'DescribeActivities', async (ctx, p) => {
-    only(p, ['Limit', 'Offset']);
-    const limit = int(p, 'Limit', { min: 1, max: 100 }) ?? 20;
-    const offset = int(p, 'Offset', { min: 0, max: 1_000_000_000 }) ?? 0;
-    const { rows, total } = await mats.listActivities(ctx.caller, offset, limit);
-    return { Activities: rows.map(mapActivity), Count: total };
-  });
-
-  app.registry.register('facefusion', 'ModifyActivity', async (ctx, p) => {
-    only(p, ['ActivityId', 'ActivityName', 'Status', 'FuseProfileDegree', 'FuseFaceDegree']);
-    const id = str(p, 'ActivityId', { required: true, max: 64 })!;
-    const a = await mats.modifyActivity(ctx.caller, id, { name: str(p, 'ActivityName', { max: 64 }), published: status(p), ...degreeDefaults(p) });
-    return { Activity: mapActivity(a) };
-  });
-
-  app.registry.register('facefusion', 'DeleteActivity', async (ctx, p) => {
-    only(p, ['ActivityId']);
-    await mats.deleteActivity(ctx.caller, str(p, 'ActivityId', { required: true, max: 64 })!);
-    return {};
-  });
-
-  app.registry.register('facefusion', 'CreateMaterial', async (ctx, p) => {
-    only(p, ['ActivityId', 'MaterialName', 'Image', 'Url']);
-    const activityId = str(p, 'ActivityId', { required: true, max: 64 })!;
-    const name = str(p, 'MaterialName', { max: 64 }) ?? '';
-    // A multipart upload (docs/API.md) hands the file part over as raw bytes.
-    const upload = Buffer.isBuffer(p.Image) ? (p.Image as Buffer) : null;
-    const input = upload ? null : imageInput(p, 'Image', 'Url', 'Material');
-    await mats.activity(ctx.caller, activityId);
-    const bytes = upload ?? await app.fusion.readImage(input!, input!.url ? 'Url' : 'Image', { maxBase64Bytes: 10 * 1024 * 1024, maxUrlBytes: 20 * 1024 * 1024 });
-    const { row, faces } = await mats.createMaterial(ctx.caller, activityId, name, bytes);
-    const faceRows = faces.map((f) => ({ face_index: f.index, x: Math.round(f.box.x), y: Math.round(f.box.y), width: Math.round(f.box.width), height: Math.round(f.box.height) })) as MaterialFaceRow[];
-    return { MaterialId: row.material_id, Material: mapMaterial(row, faceRows) };
-  });
-
-  app.registry.register('facefusion', 'DeleteMaterial', async (ctx, p) => {
-    only(p, ['MaterialId']);
-    await mats.deleteMaterial(ctx.caller, str(p, 'MaterialId', { required: true, max: 64 })!);
-    return {};
-  });
-}
-
-/**
- * FuseFaceUltra's model types and FusionUltraParam mapped onto our engine (docs/API.md):
- * profile = 1 − WarpRadio (types 1–5; type 6 keeps the user's full shape), appearance =
- * template share of the inner features (0 for the high-similarity types 4 and 6),
- * detail = 0.6·EnhanceRadio − 0.6·MpRadio (+0.3 for the "sharp" type 1),
- * MakeupTransferRadio = 1 adds 0.2 template appearance.
- */
-export function ultraEngine(swap: number, warp: number, enhance: number, mp: number, makeup: number): { profile: number; appearance: number; detail: number } {
-  const appearanceByType: Record<number, number> = { 1: 0.1, 2: 0.15, 3: 0.15, 4: 0, 5: 0.1, 6: 0 };
-  const usesParams = swap <= 5;
-  const profile = usesParams ? 1 - warp : 0;
-  const appearance = Math.min(1, appearanceByType[swap] + (usesParams && makeup >= 0.5 ? 0.2 : 0));
-  const detail = usesParams ? Math.max(-1, Math.min(1, 0.6 * enhance - 0.6 * mp + (swap === 1 ? 0.3 : 0))) : 0;
-  return { profile, appearance, detail };
+    defineAction({
+      owner: 'facefusion', name: 'DeleteMaterial',
+      params: { MaterialId: ID },
+      async handle(ctx, req) {
+        await mats.deleteMaterial(ctx.caller, req.MaterialId);
+        return {};
+      },
+    }),
+  ];
 }

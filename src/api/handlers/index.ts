@@ -29,7 +29,7 @@ export interface ActionDeps {
 export function allActions(d: ActionDeps): ActionDef<any>[] {
   return [
     ...privacyActions({ privacy: d.privacy, usage: d.usage, clock: d.clock, region: d.region, retention: d.retention }),
-    ...fusionActions({ fusion: d.fusion, policy: d.privacy.policy, clock: d.clock }),
+    ...fusionActions({ fusion: d.fusion }),
     ...analysisActions({ vision: d.vision }),
     ...libraryActions({ library: d.library }),
     ...recognitionActions({ vision: d.vision }),

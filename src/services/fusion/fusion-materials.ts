@@ -15,6 +15,9 @@ import { ring, MESH_POINTS } from '../../vision/fusion/geometry.ts';
 import type { Clock } from '../../domain/clock.ts';
 import type { FaceFinder } from './fusion-vision.ts';
 
+// The rows these methods return, for the API's mappers (which do not import the store).
+export type { ActivityRow, MaterialFaceRow, MaterialRow };
+
 export const MATERIAL_STATUS_MACHINE_APPROVED = 21;
 export const MIN_FACE = 34;
 

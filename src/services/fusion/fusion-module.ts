@@ -1,5 +1,5 @@
 // Builds the face fusion capability from the stores it uses: repo, material service, result
-// links, worker pool, rate limiter and the fusion service itself.
+// links, worker pool, rate limiter, the fusion service itself and the calls the API makes.
 import type { Clock } from '../../domain/clock.ts';
 import type { RetentionRule } from '../../domain/retention-policy.ts';
 import type { Db } from '../../store/db/db.ts';
@@ -11,6 +11,8 @@ import { FusionPool } from '../../vision/fusion/pool.ts';
 import { FusionMaterials, type FusionLimits } from './fusion-materials.ts';
 import { FusionResults } from './fusion-results.ts';
 import { FusionService, type ImageReader } from './fusion.ts';
+import { FusionCalls, type AgePolicy } from './fusion-calls.ts';
+import { FusionLog } from './fusion-log.ts';
 import type { FaceFinder } from './fusion-vision.ts';
 import { decodeBase64Image, fetchImage } from '../media/image-input.ts';
 import { LocalRateLimiter, RedisRateLimiter, type RateLimiter } from './rate-limit.ts';
@@ -21,6 +23,8 @@ export interface FusionModule {
   materials: FusionMaterials;
   results: FusionResults;
   service: FusionService;
+  /** FuseFace, FuseFaceUltra and CreateMaterial as the API calls them (age gate, admission, fusion log). */
+  calls: FusionCalls;
   readImage: ImageReader;
   logRetainMs: number;
   close(): Promise<void>;
@@ -42,6 +46,8 @@ export interface FusionDeps {
   redisUrl: string | null;
   /** Names this deployment's keys in a shared Redis. */
   deploymentId: string;
+  /** The privacy policy's minimum age for user faces (docs/PRIVACY.md); without it none applies. */
+  policy: AgePolicy;
   report(stage: string, e: Error): void;
 }
 
@@ -81,8 +87,10 @@ export function createFusionModule(d: FusionDeps, opts: { finder?: FaceFinder; f
   const service = new FusionService(materials, finder, pool, results, limiter, readImage, {
     fusedMs: retentionFor(d.retention, 'fused_result')!, ultraMs: retentionFor(d.retention, 'fused_result_ultra')!,
   });
+  const logRetainMs = retentionFor(d.retention, 'fusion_log')!;
+  const calls = new FusionCalls(service, materials, new FusionLog(repo, d.clock, logRetainMs), readImage, d.policy);
   return {
-    repo, materials, results, service, readImage, logRetainMs: retentionFor(d.retention, 'fusion_log')!,
+    repo, materials, results, service, calls, readImage, logRetainMs,
     async close() {
       await limiter.close?.();
       await pool.close();

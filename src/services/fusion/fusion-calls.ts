@@ -1,0 +1,119 @@
+// FuseFace, FuseFaceUltra and CreateMaterial as one call each: the steps behind them (the
+// privacy age gate, activity admission, the fusion itself and its fusion-log record; the
+// activity check and image read before a material is analysed), in the order that keeps a
+// refused call cheap.
+import type { Caller } from '../../domain/call.ts';
+import { TcError } from '../../domain/errors.ts';
+import type { FusionMaterials } from './fusion-materials.ts';
+import type { FuseOptions, FuseOutcome, FusionService, ImageInput, ImageReader } from './fusion.ts';
+import { imageUrls, type FusionCallInfo, type FusionLog } from './fusion-log.ts';
+
+/** The privacy policy fusion applies (services/privacy PrivacyService): the AppId's minimum age, 0 = none. */
+export interface AgePolicy {
+  minAge(appId: number): Promise<number>;
+  /** Throws when the face's estimated age is under minAge and no parental consent was asserted. */
+  checkAge(age: number | undefined, minAge: number, extras: { parentalConsent?: string }, field: string): void;
+}
+
+/** Privacy extension fields of a fusion request (docs/PRIVACY.md). */
+export interface FusionPrivacy {
+  endUserId?: string;
+  /** ParentalConsent.Reference: lifts the minimum-age check. */
+  parentalConsent?: string;
+}
+
+type Common = Pick<FuseOptions, 'rspImgType' | 'merges' | 'logoAdd' | 'logo' | 'meta'> & FusionPrivacy;
+
+export interface FuseFaceCall extends Common {
+  activityId: string;
+  materialId: string;
+  /** 0-100; absent: the activity's default. */
+  profileDegree?: number;
+  faceDegree?: number;
+}
+
+/** FusionUltraParam ratios that change the result (BlurRadio and TeethEnhanceRadio do not). */
+export interface UltraRatios { warp: number; enhance: number; mp: number; makeup: number }
+
+export interface FuseFaceUltraCall extends Common {
+  model: ImageInput;
+  swapModelType: number;
+  ratios: UltraRatios;
+}
+
+const MATERIAL_LIMITS = { maxBase64Bytes: 10 * 1024 * 1024, maxUrlBytes: 20 * 1024 * 1024 };
+
+/** One of a base64 image and a URL (the URL wins when both are sent). */
+export function requireImage(input: ImageInput, field: string, imageKey: string, urlKey: string): ImageInput {
+  if (!input.url && !input.image) throw new TcError('InvalidParameterValue', `${field}: one of ${imageKey} or ${urlKey} is required`);
+  return input.url ? { url: input.url } : { image: input.image };
+}
+
+export class FusionCalls {
+  constructor(
+    private readonly service: FusionService,
+    private readonly materials: FusionMaterials,
+    private readonly log: FusionLog,
+    private readonly readImage: ImageReader,
+    /** Without it no minimum age applies (deployments and tests without the privacy capability). */
+    private readonly policy?: AgePolicy,
+  ) {}
+
+  async fuseFace(call: FusionCallInfo, r: FuseFaceCall): Promise<FuseOutcome> {
+    return this.log.around(call, { activityId: r.activityId, materialId: r.materialId, imageUrls: imageUrls(r), endUserId: r.endUserId }, async () => {
+      const privacy = await this.privacy(call.caller, r);
+      const activity = await this.service.admit(call.caller, r.activityId);
+      return this.service.fuseFace(call.caller, call.requestId, activity.activity_id, r.materialId, {
+        rspImgType: r.rspImgType, merges: r.merges, logoAdd: r.logoAdd, logo: r.logo, meta: r.meta, ...privacy,
+        profile: (r.profileDegree ?? activity.profile_degree) / 100, appearance: (r.faceDegree ?? activity.face_degree) / 100,
+      });
+    });
+  }
+
+  async fuseFaceUltra(call: FusionCallInfo, r: FuseFaceUltraCall): Promise<FuseOutcome> {
+    return this.log.around(call, { activityId: null, materialId: null, imageUrls: imageUrls(r), endUserId: r.endUserId }, async () => {
+      const model = requireImage(r.model, 'Model', 'ModelImage', 'ModelUrl');
+      const privacy = await this.privacy(call.caller, r);
+      const { warp, enhance, mp, makeup } = r.ratios;
+      return this.service.fuseFaceUltra(call.caller, call.requestId, model, {
+        rspImgType: r.rspImgType, merges: r.merges, logoAdd: r.logoAdd, logo: r.logo, meta: r.meta, ...privacy,
+        ...ultraEngine(r.swapModelType, warp, enhance, mp, makeup),
+      });
+    });
+  }
+
+  /** A material from an uploaded file part or an Image/Url input, once its activity is known to exist. */
+  async createMaterial(caller: Caller, activityId: string, name: string, source: Buffer | ImageInput) {
+    const input = Buffer.isBuffer(source) ? null : requireImage(source, 'Material', 'Image', 'Url');
+    await this.materials.activity(caller, activityId);
+    const bytes = input ? await this.readImage(input, input.url ? 'Url' : 'Image', MATERIAL_LIMITS) : (source as Buffer);
+    return this.materials.createMaterial(caller, activityId, name, bytes);
+  }
+
+  /** EndUserId for a stored result, and the AppId's minimum age unless parental consent was asserted. */
+  private async privacy(caller: Caller, r: FusionPrivacy): Promise<Pick<FuseOptions, 'endUserId' | 'ageGate'>> {
+    const policy = this.policy;
+    const minAge = policy ? await policy.minAge(caller.appId) : 0;
+    const extras = { parentalConsent: r.parentalConsent };
+    return {
+      ...(r.endUserId ? { endUserId: r.endUserId } : {}),
+      ...(policy && minAge > 0 && !r.parentalConsent ? { ageGate: (age: number | undefined, field: string) => policy.checkAge(age, minAge, extras, field) } : {}),
+    };
+  }
+}
+
+/**
+ * FuseFaceUltra's model types and FusionUltraParam mapped onto our engine (docs/API.md):
+ * profile = 1 − WarpRadio (types 1–5; type 6 keeps the user's full shape), appearance =
+ * template share of the inner features (0 for the high-similarity types 4 and 6),
+ * detail = 0.6·EnhanceRadio − 0.6·MpRadio (+0.3 for the "sharp" type 1),
+ * MakeupTransferRadio = 1 adds 0.2 template appearance.
+ */
+export function ultraEngine(swap: number, warp: number, enhance: number, mp: number, makeup: number): { profile: number; appearance: number; detail: number } {
+  const appearanceByType: Record<number, number> = { 1: 0.1, 2: 0.15, 3: 0.15, 4: 0, 5: 0.1, 6: 0 };
+  const usesParams = swap <= 5;
+  const profile = usesParams ? 1 - warp : 0;
+  const appearance = Math.min(1, appearanceByType[swap] + (usesParams && makeup >= 0.5 ? 0.2 : 0));
+  const detail = usesParams ? Math.max(-1, Math.min(1, 0.6 * enhance - 0.6 * mp + (swap === 1 ? 0.3 : 0))) : 0;
+  return { profile, appearance, detail };
+}
