@@ -11,6 +11,7 @@ import { TcError } from './errors.ts';
 import { multipartBoundary, parseMultipart } from './multipart.ts';
 import { hostCandidates, parseAuthorization, signaturesEqual, tc3Signature, tc3SignatureForHash, utcDate } from './tc3-signature.ts';
 import { isSpooled, spoolUpload, uploadTooLarge, UploadError } from './upload-spool.ts';
+import { workerReadiness } from '../services/worker-readiness.ts';
 import { redactParams } from '../services/redact.ts';
 import type { Authenticated } from '../services/accounts.ts';
 
@@ -135,6 +136,9 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
     const v = app.vision.status();
     checks.models = v.state === 'ready' ? (v.allLoaded ? 'ok' : 'loading (core models serve; optional models still loading)') : v.state === 'failed' ? `error: ${v.error}` : v.state;
     if (v.state === 'loading' || v.state === 'failed' || (v.state === 'ready' && !v.allLoaded)) ok = false;
+    const w = workerReadiness(app);
+    checks.workers = w.detail;
+    if (!w.ok) ok = false;
     reply.code(ok ? 200 : 503).send({ status: ok ? 'ready' : 'not ready', checks });
   });
 

@@ -20,6 +20,8 @@ export interface FusionModule {
   service: FusionService;
   readImage: ImageReader;
   logRetainMs: number;
+  /** The fusion worker pool (its health() feeds /readyz). */
+  pool: FusionPool;
 }
 
 /** Base64 via the shared decoder; Url inputs through the shared SSRF-guarded fetcher. */
@@ -52,7 +54,7 @@ export function createFusionModule(app: App, deps: { finder?: FaceFinder; fetchU
   const materials = new FusionMaterials(repo, app.blobs, app.clock, finder, limits);
   const results = new FusionResults(repo, app.blobs, app.clock, app.keyring.deriveKey('fusion-result-url'), app.config.publicUrl);
   app.httpRoutes.push(results.routes);
-  const pool = new FusionPool(app.config.fusion.threads);
+  const pool = new FusionPool(app.config.fusion.threads, { taskTimeoutMs: app.config.imageTaskTimeoutMs });
   app.onClose(() => pool.close());
   const readImage = base64Reader(fetchUrl);
   // With Redis, every instance of the deployment shares the activity buckets (docs/API.md).
@@ -64,5 +66,5 @@ export function createFusionModule(app: App, deps: { finder?: FaceFinder; fetchU
   const service = new FusionService(materials, finder, pool, results, limiter, readImage, {
     fusedMs: retentionFor(rules, 'fused_result')!, ultraMs: retentionFor(rules, 'fused_result_ultra')!,
   });
-  return { repo, materials, results, service, readImage, logRetainMs: retentionFor(rules, 'fusion_log')! };
+  return { repo, materials, results, service, readImage, pool, logRetainMs: retentionFor(rules, 'fusion_log')! };
 }
