@@ -225,7 +225,7 @@ export class DeletionService {
     //    subject or belong to its calls.
     const needles = [...personIds, ...(endUserId !== undefined ? [endUserId] : [])].map((x) => JSON.stringify(x));
     const reqs = new Set(requestIds);
-    c.ErrorLogRecords += this.d.errorLog.rewrite((line, rec) => {
+    c.ErrorLogRecords += await this.d.errorLog.rewrite((line, rec) => {
       const owner = rec.appId;
       if (owner !== undefined && owner !== null && Number(owner) !== appId) return false;
       if (typeof rec.requestId === 'string' && reqs.has(rec.requestId)) return true;
@@ -279,7 +279,7 @@ export class DeletionService {
     c.ApiKeys += n.api_keys ?? 0; c.Users += n.users ?? 0;
     await save();
 
-    c.ErrorLogRecords += this.d.errorLog.rewrite((_line, rec) => rec.appId !== undefined && rec.appId !== null && Number(rec.appId) === appId);
+    c.ErrorLogRecords += await this.d.errorLog.rewrite((_line, rec) => rec.appId !== undefined && rec.appId !== null && Number(rec.appId) === appId);
     if (await this.d.repo.shredDataKey(appId)) c.DataKeys++;
     lib.crypto.forget(appId);
     await save();
