@@ -148,7 +148,7 @@ export class ErrorLog {
         const flush = async () => { if (size) await out.write(Buffer.concat(pending)); pending = []; size = 0; };
         await forEachLine(file, async (line, raw) => {
           if (selected(drop, line)) { removed++; return; }
-          pending.push(raw, NEWLINE);
+          pending.push(Buffer.from(raw), NEWLINE); // copied: raw may point into the reused read buffer
           size += raw.length + 1;
           if (size >= CHUNK) await flush();
         });
