@@ -113,7 +113,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const privacyPolicy = createPrivacyPolicy({ db, defaults: config.privacy, clock, audit });
   const library = createLibraryModule({ db, keyring, keyStore, blobs, clock, vision, policy: privacyPolicy.policy, report: (e) => report('library', e) });
   const fusion = createFusionModule({
-    db, blobs, clock, vision, settings: config.fusion, retention: retentionRules, resultKey: keyring.deriveKey('fusion-result-url'),
+    db, blobs, clock, vision, settings: config.fusion, imageTaskTimeoutMs: config.imageTaskTimeoutMs, retention: retentionRules, resultKey: keyring.deriveKey('fusion-result-url'),
     publicUrl: config.publicUrl, redisUrl: config.redisUrl, deploymentId, report, policy: privacyPolicy.policy,
   });
   closers.push(() => fusion.close());

@@ -30,6 +30,8 @@ export interface Config {
   /** Retention per data class and the sweep interval (FACEVAULT_RETAIN_*, docs/PRIVACY.md). */
   retention: RetentionSettings;
   errorLogMaxBytes: number;
+  /** Deadline of one unit of image work in a worker (decode + analysis, or one fusion). */
+  imageTaskTimeoutMs: number;
   /** Privacy defaults for AppIds without their own policy (SetPrivacyPolicy overrides per AppId). */
   privacy: { requireConsent: boolean; minAge: number; inactivePersonDays: number };
 }
@@ -68,6 +70,7 @@ export const CONFIG_VARS: ConfigVar[] = [
   { name: 'FACEVAULT_FUSION_DRAFT_QPS', default: '1', description: 'FuseFace/FuseFaceUltra requests per second allowed per draft activity' },
   { name: 'FACEVAULT_FUSION_PUBLISHED_QPS', default: '50', description: 'Requests per second allowed per published activity' },
   { name: 'FACEVAULT_FUSION_CACHE_MB', default: '256', description: 'Memory for decoded templates kept between fusion requests' },
+  { name: 'FACEVAULT_IMAGE_TASK_TIMEOUT_MS', default: '30000', description: 'Deadline of one image task in a worker (decode and analysis, or one fusion); past it the request fails with FailedOperation.RequestTimeout and the worker is replaced' },
   { name: 'FACEVAULT_MODEL_SETS', default: '(none)', description: 'Comma-separated directories, each with a manifest.json naming ONNX files: extra FaceModelVersions (docs/MODELS.md)' },
   { name: 'FACEVAULT_REQUIRE_CONSENT', default: '0', description: 'Default for AppIds without a privacy policy: 1 = CreatePerson/CreateFace need a Consent record (docs/PRIVACY.md)' },
   { name: 'FACEVAULT_MIN_AGE', default: '0', description: 'Default minimum estimated age for enrolment and fusion (0 = no limit); the age estimate is rough (docs/MODELS.md)' },
@@ -172,6 +175,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cpuCount = 2): 
     modelSetDirs: (str(env, 'FACEVAULT_MODEL_SETS') ?? '').split(',').map((s) => s.trim()).filter(Boolean).map((d) => path.resolve(d)),
     retention: parseRetention(env),
     errorLogMaxBytes: intVar(env, 'FACEVAULT_ERROR_LOG_MAX_BYTES', 2 * 1024 ** 3, 1024 * 1024, 2 ** 50),
+    imageTaskTimeoutMs: intVar(env, 'FACEVAULT_IMAGE_TASK_TIMEOUT_MS', 30_000, 100, 3_600_000),
     privacy: {
       requireConsent: intVar(env, 'FACEVAULT_REQUIRE_CONSENT', 0, 0, 1) === 1,
       minAge: intVar(env, 'FACEVAULT_MIN_AGE', 0, 0, 99),

@@ -34,6 +34,25 @@ describe('error log size cap', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
+  it('rewrite removes the selected records, also those appended while it runs, and keeps every other record whole', async () => {
+    const dir = tempDir();
+    const log = new ErrorLog({ dir, maxBytes: 1024 ** 3, segmentBytes: 256 * 1024 });
+    const pad = 'p'.repeat(300);
+    for (let i = 0; i < 8000; i++) log.append({ seq: i, drop: i % 97 === 0, pad }); // ~2.6 MB: several segments and read chunks
+    let seq = 8000;
+    const busy = setInterval(() => { for (let k = 0; k < 5 && seq < 8300; k++) { log.append({ seq, drop: seq % 2 === 0, pad }); seq++; } }, 1);
+    const removed = await log.rewrite((_line, rec) => rec.drop === true);
+    clearInterval(busy);
+    const left = log.readAll();
+    expect(left.filter((r) => r.drop)).toEqual([]);
+    const appendedDuring = seq - 8000;
+    expect(appendedDuring).toBeGreaterThan(0);
+    expect(removed).toBe(Math.ceil(8000 / 97) + Math.ceil(appendedDuring / 2));
+    expect(left.map((r) => r.seq)).toEqual(Array.from({ length: seq }, (_, i) => i).filter((i) => (i < 8000 ? i % 97 !== 0 : i % 2 !== 0)));
+    expect(fs.readdirSync(dir).filter((f) => !f.endsWith('.jsonl'))).toEqual([]);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
   it('redaction: payload fields and any long string become size + hash; long number arrays are dropped', () => {
     expect((redactParams({ ImageB: 'iVBORw0KGgo' }) as any).ImageB.redacted).toBe(true);
     const r = redactParams({ Image: 'abc', Url: 'https://x/y.jpg', Note: 'n'.repeat(2000), Vec: Array.from({ length: 512 }, () => 0.1), Rect: [1, 2, 3, 4] }) as any;

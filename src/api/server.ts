@@ -20,6 +20,7 @@ import { redactParams } from '../services/logs/redact.ts';
 import type { ErrorLog, RunningLog } from '../services/logs/call-logs.ts';
 import type { AccountsService, Authenticated } from '../services/accounts/accounts.ts';
 import type { VisionEngine } from '../services/media/vision-engine.ts';
+import { workerReadiness, type WorkerPools } from '../services/media/worker-readiness.ts';
 
 /** A capability's plain-HTTP routes (signed result links), added next to the API. */
 export type HttpRoutes = (server: FastifyInstance) => void | Promise<void>;
@@ -34,7 +35,8 @@ export interface ServerDeps {
   errorLog: Pick<ErrorLog, 'append'>;
   db: { ping(): Promise<unknown> };
   blobs: { ping(): Promise<unknown> };
-  vision: Pick<VisionEngine, 'status'>;
+  vision: Pick<VisionEngine, 'status' | 'health'>;
+  fusion?: WorkerPools['fusion'];
   httpRoutes: HttpRoutes[];
 }
 
@@ -155,7 +157,8 @@ export async function buildServer(app: ServerDeps, opts: { listener?: Partial<Li
         checks[name] = 'ok';
       } catch (e) {
         ok = false;
-        checks[name] = `error: ${(e as Error).message}`;
+        // Unauthenticated callers read this: the error's code only, never a host or address.
+        checks[name] = `error: ${(e as NodeJS.ErrnoException).code ?? (e as Error).name ?? 'failed'}`;
       }
     }
     // Models: "idle" (loads on first use) does not block readiness; loading or failed does, and
@@ -163,6 +166,9 @@ export async function buildServer(app: ServerDeps, opts: { listener?: Partial<Li
     const v = app.vision.status();
     checks.models = v.state === 'ready' ? (v.allLoaded ? 'ok' : 'loading (core models serve; optional models still loading)') : v.state === 'failed' ? `error: ${v.error}` : v.state;
     if (v.state === 'loading' || v.state === 'failed' || (v.state === 'ready' && !v.allLoaded)) ok = false;
+    const w = workerReadiness(app);
+    checks.workers = w.detail;
+    if (!w.ok) ok = false;
     reply.code(ok ? 200 : 503).send({ status: ok ? 'ready' : 'not ready', checks });
   });
 

@@ -82,11 +82,6 @@ export function rulesFromConfig(config: { retention: RetentionSettings; errorLog
   });
 }
 
-/** @deprecated reads the environment again; use rulesFromConfig(app.config). */
-export function retentionRules(env: NodeJS.ProcessEnv = process.env, errorLogMaxBytes = 2 * 1024 ** 3): RetentionRule[] {
-  return rulesFromConfig({ retention: parseRetention(env), errorLogMaxBytes });
-}
-
 export function retentionFor(rules: RetentionRule[], dataClass: string): number | null {
   const r = rules.find((x) => x.dataClass === dataClass);
   if (!r) throw new Error(`no retention rule for data class ${dataClass}`);

@@ -97,8 +97,3 @@ export async function decodeImage(bytes: Uint8Array, limits: DecodeLimits = {}):
     throw new ImageError('decode', `the image cannot be decoded: ${(e as Error).message}`);
   }
 }
-
-/** Encodes packed RGB as JPEG (for crops handed back to clients, debug output). */
-export async function encodeJpeg(img: RgbImage, quality = 90): Promise<Buffer> {
-  return sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } }).jpeg({ quality }).toBuffer();
-}

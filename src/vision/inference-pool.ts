@@ -1,12 +1,16 @@
 // Worker-thread pool running FaceAnalyzer. Size = config.inferenceThreads; each worker owns its
 // ONNX sessions with one intra-op thread (two threads per session were ~2x slower here), so N
 // requests run on N cores in parallel and the event loop only moves bytes.
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { AnalysisResult, AnalyzeOptions, RgbImage } from './types.ts';
 import type { DecodeLimits, DecodedImage, ImageFormat } from './image-decode.ts';
 import type { TaskName } from './task-model.ts';
 import { DEFAULT_MODEL_VERSION } from './model-set.ts';
 import { deserializeError, type WorkerInit, type WorkerReply, type WorkerRequest } from './inference-protocol.ts';
+import { ImageError } from './types.ts';
+import { newStopFlags, requestStop, type StopFlags } from './worker-stop.ts';
+import { DEFAULT_TASK_TIMEOUT_MS, type PoolHealth } from './pool-health.ts';
+import { tsWorker } from '../domain/ts-worker.ts';
 
 export interface PoolOptions {
   threads: number;
@@ -14,6 +18,10 @@ export interface PoolOptions {
   extraModelSetDirs?: string[];
   /** Optional tasks to load (default: all available). */
   tasks?: TaskName[];
+  /** Deadline of one analysis; past it the request fails and its worker is replaced. */
+  taskTimeoutMs?: number;
+  /** Worker entry (tests: a worker that hangs); default the inference worker. */
+  entry?: URL;
 }
 
 export interface PoolAnalyzeOptions extends AnalyzeOptions {
@@ -35,7 +43,14 @@ interface Job {
   reject(e: Error): void;
 }
 
-interface Slot { worker: Worker; job: Job | null }
+interface Slot { worker: Worker; job: Job | null; timer: NodeJS.Timeout | null; flags: StopFlags }
+
+/**
+ * How long a stuck worker may read as inside native code before it is terminated regardless:
+ * far longer than any one model run or session load takes, so only a thread stuck in JavaScript
+ * with a native call pending gets here (see worker-stop.ts).
+ */
+const NATIVE_WAIT_MS = 10_000;
 
 
 export class InferencePool {
@@ -49,6 +64,9 @@ export class InferencePool {
   private respawning = 0;
   /** Every live thread, loading ones included (close() must stop those too). */
   private readonly threads = new Set<Worker>();
+  /** Workers taken out of rotation at a deadline and not yet exited. */
+  private readonly stuck = new Set<Worker>();
+  private timeouts = 0;
   private resolveComplete!: () => void;
   private rejectComplete!: (e: Error) => void;
   /** Resolves when every worker has also loaded the optional task models. */
@@ -80,14 +98,21 @@ export class InferencePool {
     return this.slots.map((s) => ({ thread: s.worker, busy: s.job !== null }));
   }
 
+  /** For /readyz: not healthy while a worker is stuck or its replacement is loading. */
+  health(): PoolHealth {
+    return { workers: this.slots.length, busy: this.slots.filter((s) => s.job).length, queued: this.queue.length, stuck: this.stuck.size, replacing: this.respawning, timeouts: this.timeouts };
+  }
+
   private spawn(): Promise<void> {
+    const flags = newStopFlags();
     const init: WorkerInit = {
       modelSet: this.opts.modelSet ?? DEFAULT_MODEL_VERSION,
       extraModelSetDirs: this.opts.extraModelSetDirs ?? [],
       tasks: this.opts.tasks,
+      stopFlags: flags,
     };
-    const worker = new Worker(new URL('./inference-worker-boot.mjs', import.meta.url), { workerData: init });
-    const slot: Slot = { worker, job: null };
+    const worker = tsWorker(this.opts.entry ?? new URL('./inference-worker.ts', import.meta.url), { workerData: init });
+    const slot: Slot = { worker, job: null, timer: null, flags };
     this.threads.add(worker);
     worker.once('exit', () => this.threads.delete(worker));
     return new Promise<void>((resolve, reject) => {
@@ -114,6 +139,7 @@ export class InferencePool {
         } else {
           const job = slot.job;
           slot.job = null;
+          this.clearTimer(slot);
           if (job) {
             if (m.type === 'result') {
               const image = m.image ? { width: m.image.width, height: m.image.height, data: Buffer.from(m.image.data.buffer, m.image.data.byteOffset, m.image.data.byteLength), format: m.image.format as ImageFormat } : undefined;
@@ -130,6 +156,7 @@ export class InferencePool {
         if (i >= 0) this.slots.splice(i, 1);
         slot.job?.reject(new Error(`the inference worker crashed while analysing this image: ${e.message}`));
         slot.job = null;
+        this.clearTimer(slot);
       });
       worker.on('exit', (code) => {
         if (!ready) reject(new Error(`the inference worker exited with code ${code} before its models were loaded`));
@@ -137,6 +164,8 @@ export class InferencePool {
         if (i >= 0) this.slots.splice(i, 1);
         slot.job?.reject(new Error(`the inference worker stopped (exit code ${code}) while analysing this image`));
         slot.job = null;
+        this.clearTimer(slot);
+        this.stuck.delete(worker);
         // A crashed worker is replaced, so one poisoned image cannot shrink the pool for good.
         if (ready && !this.closed) {
           this.respawning++;
@@ -159,7 +188,41 @@ export class InferencePool {
       const job = this.queue.shift()!;
       slot.job = job;
       slot.worker.postMessage(job.req, job.transfer);
+      const ms = this.opts.taskTimeoutMs ?? DEFAULT_TASK_TIMEOUT_MS;
+      slot.timer = setTimeout(() => this.expire(slot, job, ms), ms);
     }
+  }
+
+  private clearTimer(slot: Slot): void {
+    if (slot.timer) clearTimeout(slot.timer);
+    slot.timer = null;
+  }
+
+  /**
+   * A job past its deadline: its request fails now, and the worker leaves the rotation and is
+   * stopped (its 'exit' brings the replacement). A stop message ends a worker that is only slow;
+   * one stuck in JavaScript never reads it and is terminated, but never inside native code.
+   */
+  private expire(slot: Slot, job: Job, ms: number): void {
+    if (slot.job !== job) return;
+    slot.job = null;
+    slot.timer = null;
+    this.timeouts++;
+    const i = this.slots.indexOf(slot);
+    if (i >= 0) this.slots.splice(i, 1);
+    job.reject(new ImageError('timeout', `the image was not processed within ${ms} ms and its processing was stopped`));
+    const w = slot.worker;
+    if (!this.threads.has(w)) return; // already exited
+    this.stuck.add(w);
+    w.postMessage({ type: 'close' });
+    const since = Date.now();
+    const tryStop = () => {
+      if (!this.threads.has(w)) return;
+      if (requestStop(slot.flags) || Date.now() - since > NATIVE_WAIT_MS) void w.terminate();
+      else setTimeout(tryStop, 20).unref();
+    };
+    tryStop();
+    this.pump();
   }
 
   /** Decodes (bytes) or takes an RGB image, then detects and runs the requested task models. */
@@ -173,11 +236,6 @@ export class InferencePool {
       this.queue.push({ req, transfer: [], resolve, reject });
       this.pump();
     });
-  }
-
-  /** Jobs waiting for a free worker (a load signal for /readyz and benchmarks). */
-  get queued(): number {
-    return this.queue.length;
   }
 
   /**

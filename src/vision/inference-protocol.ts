@@ -10,6 +10,8 @@ export interface WorkerInit {
   modelSet: string;
   extraModelSetDirs: string[];
   tasks?: TaskName[];
+  /** Shared with the pool so a stuck worker is never terminated inside native code (worker-stop.ts). */
+  stopFlags?: Int32Array;
 }
 
 export interface WorkerRequest {

@@ -6,9 +6,11 @@ import { decodeImage } from './image-decode.ts';
 import type { WorkerInit, WorkerRequest, WorkerReply } from './inference-protocol.ts';
 import { serializeError } from './inference-protocol.ts';
 import type { RgbImage } from './types.ts';
+import { installStopFlags } from './worker-stop.ts';
 
 const init = workerData as WorkerInit;
 const port = parentPort!;
+installStopFlags(init.stopFlags);
 
 // The pool asks a worker to stop with a message instead of Worker.terminate(): terminating a
 // thread inside ONNX Runtime's native code (a session load or run) aborts the whole process.

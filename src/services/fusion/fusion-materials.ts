@@ -7,7 +7,7 @@ import type { Caller } from '../../domain/call.ts';
 import { TcError } from '../../domain/errors.ts';
 import type { BlobStore } from '../../store/blobs/blob-store.ts';
 import type { ActivityRow, FusionRepo, MaterialFaceRow, MaterialRow } from '../../store/fusion/fusion-repo.ts';
-import { decodeImage } from '../../vision/image-decode.ts';
+import { decodeImage, sniffFormat } from '../../vision/image-decode.ts';
 import { ImageError, type Box, type Point, type RgbImage } from '../../vision/types.ts';
 import { skinStats, type SkinStats } from '../../vision/fusion/colour.ts';
 import { fillPolygon } from '../../vision/fusion/raster.ts';
@@ -34,7 +34,7 @@ export const newMaterialId = () => `mt_${1 + (crypto.randomBytes(1)[0] % 9)}${di
 
 export function mapImageError(e: unknown, field: string): never {
   if (e instanceof ImageError) {
-    const code = { decode: 'FailedOperation.ImageDecodeFailed', format: 'FailedOperation.ImageDecodeFailed', too_large_bytes: 'FailedOperation.ImageSizeExceed', too_large_pixels: 'FailedOperation.ImageResolutionExceed', too_small: 'FailedOperation.ImageResolutionTooSmall' }[e.kind];
+    const code = { decode: 'FailedOperation.ImageDecodeFailed', format: 'FailedOperation.ImageDecodeFailed', too_large_bytes: 'FailedOperation.ImageSizeExceed', too_large_pixels: 'FailedOperation.ImageResolutionExceed', too_small: 'FailedOperation.ImageResolutionTooSmall', timeout: 'FailedOperation.RequestTimeout' }[e.kind];
     throw new TcError(code, `${field}: ${e.message}`);
   }
   throw e;
@@ -149,13 +149,16 @@ export class FusionMaterials {
   // ---- materials
   async createMaterial(caller: Caller, activityId: string, name: string, bytes: Buffer): Promise<{ row: MaterialRow; faces: MaterialFace[] }> {
     await this.activity(caller, activityId);
-    let img;
+    // Refused by its signature before any decoding; JPG and PNG are decoded in the worker.
+    const sniffed = sniffFormat(bytes);
+    if (sniffed === 'bmp' || sniffed === 'webp') throw new TcError('FailedOperation.ImageDecodeFailed', 'Image: a material must be a JPG or PNG image');
+    let found;
     try {
-      img = await decodeImage(bytes, { maxLongEdgeJpeg: this.limits.materialMaxSide, maxLongEdge: this.limits.materialMaxSide, minShortEdge: 64 });
+      found = await this.finder.analyze(bytes, { limits: { maxLongEdgeJpeg: this.limits.materialMaxSide, maxLongEdge: this.limits.materialMaxSide, minShortEdge: 64 }, returnImage: true, mesh: true, minFaceSize: MIN_FACE });
     } catch (e) { mapImageError(e, 'Image'); }
+    const img = found.image!;
     const format = img.format;
     if (format !== 'jpeg' && format !== 'png') throw new TcError('FailedOperation.ImageDecodeFailed', 'Image: a material must be a JPG or PNG image');
-    const found = await this.finder.analyze(img, { mesh: true, minFaceSize: MIN_FACE });
     const usable = found.faces.filter((f) => f.mesh && f.mesh.length >= MESH_POINTS && f.kps.length >= 5);
     if (!usable.length) {
       throw new TcError(found.faces.length ? 'FailedOperation.FaceSizeTooSmall' : 'FailedOperation.NoFaceDetected', `Image: no face of at least ${MIN_FACE}x${MIN_FACE} pixels was found in the material`);
@@ -223,6 +226,10 @@ export class FusionMaterials {
     if (!m || m.activity_id !== activityId) throw new TcError('FailedOperation.FuseMaterialNotExist', `ModelId: material ${materialId} does not exist in activity ${activityId}`);
     const bytes = await this.blobs.get(m.blob_key);
     if (!bytes) throw new TcError('FailedOperation.FuseMaterialNotExist', `ModelId: the image of material ${materialId} is missing`);
+    // Stored materials are JPG or PNG (checked on upload), decoded by libvips off the event loop;
+    // anything else in the store is refused rather than decoded here.
+    const stored = sniffFormat(bytes);
+    if (stored !== 'jpeg' && stored !== 'png') throw new TcError('FailedOperation.FuseMaterialNotAvailable', `ModelId: the image of material ${materialId} is not a JPG or PNG image`);
     const img = await decodeImage(bytes);
     const faces = (await this.repo.materialFaces(caller.appId, [materialId])).map((r) => {
       const g = decodeGeometry(r.geometry);

@@ -27,12 +27,16 @@ export interface FusionModule {
   calls: FusionCalls;
   readImage: ImageReader;
   logRetainMs: number;
+  /** The fusion worker pool (its health() feeds /readyz). */
+  pool: FusionPool;
   close(): Promise<void>;
 }
 
 export interface FusionSettings { threads: number; draftQps: number; publishedQps: number; cacheBytes: number }
 
 export interface FusionDeps {
+  /** Deadline of one unit of image work in the fusion workers (FACEVAULT_IMAGE_TASK_TIMEOUT_MS). */
+  imageTaskTimeoutMs: number;
   db: Db;
   blobs: BlobStore;
   clock: Clock;
@@ -79,7 +83,7 @@ export function createFusionModule(d: FusionDeps, opts: { finder?: FaceFinder; f
   const repo = new FusionRepo(d.db);
   const materials = new FusionMaterials(repo, d.blobs, d.clock, finder, limits);
   const results = new FusionResults(repo, d.blobs, d.clock, d.resultKey, d.publicUrl);
-  const pool = new FusionPool(d.settings.threads);
+  const pool = new FusionPool(d.settings.threads, { taskTimeoutMs: d.imageTaskTimeoutMs });
   const readImage = base64Reader(fetchUrl);
   const limiter: RateLimiter = d.redisUrl
     ? new RedisRateLimiter(d.redisUrl, d.clock, `facevault:${d.deploymentId}`, (e) => d.report('fusion-rate-limit', new Error(`Redis rate limiting failed, limiting per process: ${e.message}`)))
@@ -90,7 +94,7 @@ export function createFusionModule(d: FusionDeps, opts: { finder?: FaceFinder; f
   const logRetainMs = retentionFor(d.retention, 'fusion_log')!;
   const calls = new FusionCalls(service, materials, new FusionLog(repo, d.clock, logRetainMs), readImage, d.policy);
   return {
-    repo, materials, results, service, calls, readImage, logRetainMs,
+    repo, materials, results, service, calls, readImage, logRetainMs, pool,
     async close() {
       await limiter.close?.();
       await pool.close();

@@ -4,7 +4,6 @@
 import sharp, { type OverlayOptions } from 'sharp';
 import type { Caller } from '../../domain/call.ts';
 import { TcError } from '../../domain/errors.ts';
-import { decodeImage } from '../../vision/image-decode.ts';
 import type { Face, RgbImage } from '../../vision/types.ts';
 import type { FuseFaceJob } from '../../vision/fusion/fuse.ts';
 import type { FusionPool } from '../../vision/fusion/pool.ts';
@@ -98,11 +97,12 @@ export class FusionService {
 
   async fuseFaceUltra(caller: Caller, requestId: string, model: ImageInput, o: FuseOptions): Promise<FuseOutcome> {
     const bytes = await this.readImage(model, 'ModelImage', ULTRA_LIMITS);
-    let tpl: RgbImage;
+    let analysed;
     try {
-      tpl = await decodeImage(bytes, { maxLongEdgeJpeg: ULTRA_LIMITS.maxSide, maxLongEdge: ULTRA_LIMITS.maxSide, maxPixels: ULTRA_MAX_PIXELS, minShortEdge: 64 });
+      analysed = await this.finder.analyze(bytes, { limits: { maxLongEdgeJpeg: ULTRA_LIMITS.maxSide, maxLongEdge: ULTRA_LIMITS.maxSide, minShortEdge: 64 }, returnImage: true, mesh: true });
     } catch (e) { mapImageError(e, model.url ? 'ModelUrl' : 'ModelImage'); }
-    const found = (await this.finder.analyze(tpl, { mesh: true })).faces;
+    const tpl: RgbImage = analysed.image!;
+    const found = analysed.faces;
     if (!found.length) throw new TcError('FailedOperation.NoFaceDetected', `${model.url ? 'ModelUrl' : 'ModelImage'}: no face was found in the template`);
     const taken = new Set<Face>();
     const tFaces = o.merges.map((m, i) => {
@@ -127,14 +127,15 @@ export class FusionService {
   private async userFace(m: MergeRequest, i: number, limits: typeof FUSE_LIMITS, ageGate?: FuseOptions['ageGate']): Promise<{ img: RgbImage; mesh: Float64Array }> {
     const field = `MergeInfos.${i}.${m.input.url ? 'Url' : 'Image'}`;
     const bytes = await this.readImage(m.input, field, limits);
-    let img: RgbImage;
-    try {
-      img = await decodeImage(bytes, { maxLongEdgeJpeg: limits.maxSide, maxLongEdge: limits.maxSide, minShortEdge: 64 });
-    } catch (e) { mapImageError(e, field); }
     // The face is picked before the task models run, so only it is meshed (and aged); fusion uses
     // the 468 mesh points, not the iris ones.
     const pick = { rect: m.faceRect };
-    const faces = (await this.finder.analyze(img, { mesh: true, meshIris: false, enrichPick: pick, ...(ageGate ? { attributes: true } : {}) })).faces;
+    let analysed;
+    try {
+      analysed = await this.finder.analyze(bytes, { limits: { maxLongEdgeJpeg: limits.maxSide, maxLongEdge: limits.maxSide, minShortEdge: 64 }, returnImage: true, mesh: true, meshIris: false, enrichPick: pick, ...(ageGate ? { attributes: true } : {}) });
+    } catch (e) { mapImageError(e, field); }
+    const img: RgbImage = analysed.image!;
+    const faces = analysed.faces;
     if (!faces.length) throw new TcError('FailedOperation.NoFaceDetected', `${field}: no face was found in the image`);
     const face = pickFace(faces, pick);
     if (!face) throw new TcError('FailedOperation.NoFaceDetected', `MergeInfos.${i}.InputImageFaceRect: no face lies in this rectangle`);
@@ -156,7 +157,10 @@ export class FusionService {
   }
 
   private async render(template: RgbImage, jobs: FuseFaceJob[], o: FuseOptions, limits: typeof FUSE_LIMITS): Promise<Buffer> {
-    const patches = await this.pool.run(template, jobs);
+    let patches;
+    try {
+      patches = await this.pool.run(template, jobs);
+    } catch (e) { mapImageError(e, 'MergeInfos'); }
     const out = Buffer.allocUnsafe(template.width * template.height * 3);
     out.set(template.data);
     for (const patch of patches) {

@@ -2,9 +2,10 @@
 // Opening one AES-GCM feature costs ~18 us of CPU in Node's crypto, and rotating + encoding it
 // ~20 us more; at 1M faces that is most of the load time, so it runs on the spare cores while the
 // main thread reads the next page from the database and copies finished rows into the index.
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import os from 'node:os';
 import { ENCODED_BYTES } from '../../search/vector-codes.ts';
+import { tsWorker } from '../../domain/ts-worker.ts';
 
 export interface DecodeRequest {
   id: number;
@@ -33,7 +34,7 @@ export class FeatureDecoder {
 
   constructor(threads = Math.max(1, Math.min(4, os.availableParallelism?.() ?? os.cpus().length))) {
     this.workers = Array.from({ length: threads }, () => {
-      const w = new Worker(new URL('./feature-decode-boot.mjs', import.meta.url));
+      const w = tsWorker(new URL('./feature-decode-worker.ts', import.meta.url));
       w.on('message', (m: DecodeReply) => {
         const p = this.waiting.get(m.id);
         this.waiting.delete(m.id);

@@ -40,6 +40,8 @@ const IMAGE_ERROR_CODE: Record<ImageErrorKind, string> = {
   too_large_bytes: 'FailedOperation.ImageSizeExceed',
   too_large_pixels: 'FailedOperation.ImageResolutionExceed',
   too_small: 'FailedOperation.ImageResolutionTooSmall',
+  // Past the worker deadline (a hostile or pathological image): Tencent's per-action timeout code.
+  timeout: 'FailedOperation.RequestTimeout',
 };
 
 /** Maps the engine's ImageError to Tencent's code, naming the field; other errors pass through. */

@@ -5,6 +5,7 @@ import { InferencePool, type PoolAnalysis, type PoolAnalyzeOptions } from '../..
 import { DEFAULT_MODEL_VERSION, loadModelSets } from '../../vision/model-set.ts';
 import type { RgbImage } from '../../vision/types.ts';
 import type { TaskName } from '../../vision/task-model.ts';
+import type { PoolHealth } from '../../vision/pool-health.ts';
 import { imageErrorToTc, readImageInput, TENCENT_IMAGE_LIMITS, type UrlPolicy } from './image-input.ts';
 
 export type VisionStatus =
@@ -18,6 +19,8 @@ export interface VisionOptions {
   threads: number;
   modelSetDirs?: string[];
   tasks?: TaskName[];
+  /** Deadline of one analysis in a worker (default 30 s). */
+  taskTimeoutMs?: number;
 }
 
 export interface EngineAnalyzeOptions extends PoolAnalyzeOptions {
@@ -29,18 +32,25 @@ export class VisionEngine {
   private pool: Promise<InferencePool> | null = null;
   private readonly extraPools = new Map<string, Promise<InferencePool>>();
   private _status: VisionStatus = { state: 'idle' };
+  /** Started pools, for health(): the pool promises cannot be read synchronously. */
+  private readonly started = new Set<InferencePool>();
   readonly urlPolicy: UrlPolicy;
 
   constructor(private readonly opts: VisionOptions, urlPolicy: UrlPolicy) {
     this.urlPolicy = urlPolicy;
   }
 
-  static fromConfig(config: { inferenceThreads: number; modelSetDirs: string[]; urlAllowList: string[] }): VisionEngine {
-    return new VisionEngine({ threads: config.inferenceThreads, modelSetDirs: config.modelSetDirs }, { allowList: config.urlAllowList });
+  static fromConfig(config: { inferenceThreads: number; modelSetDirs: string[]; urlAllowList: string[]; imageTaskTimeoutMs: number }): VisionEngine {
+    return new VisionEngine({ threads: config.inferenceThreads, modelSetDirs: config.modelSetDirs, taskTimeoutMs: config.imageTaskTimeoutMs }, { allowList: config.urlAllowList });
   }
 
   status(): VisionStatus {
     return this._status;
+  }
+
+  /** Worker health of every started pool (stuck or replacing workers make /readyz fail). */
+  health(): PoolHealth[] {
+    return [...this.started].map((p) => p.health());
   }
 
   /** Model versions this deployment can compute (default first). */
@@ -54,8 +64,9 @@ export class VisionEngine {
     if (!this.pool) {
       const t0 = performance.now();
       this._status = { state: 'loading', sinceMs: Date.now() };
-      this.pool = InferencePool.start({ threads: this.opts.threads, extraModelSetDirs: this.opts.modelSetDirs, tasks: this.opts.tasks }).then(
+      this.pool = InferencePool.start({ threads: this.opts.threads, extraModelSetDirs: this.opts.modelSetDirs, tasks: this.opts.tasks, taskTimeoutMs: this.opts.taskTimeoutMs }).then(
         (p) => {
+          this.started.add(p);
           const st: VisionStatus = { state: 'ready', loadMs: Math.round(performance.now() - t0), threads: p.size, tasks: p.available, version: p.version, allLoaded: false };
           this._status = st;
           p.allLoaded.then(
@@ -99,7 +110,8 @@ export class VisionEngine {
     let p = this.extraPools.get(version);
     if (!p) {
       if (!this.modelVersions().includes(version)) return Promise.reject(new Error(`model set "${version}" is not installed`));
-      p = InferencePool.start({ threads: this.opts.threads, modelSet: version, extraModelSetDirs: this.opts.modelSetDirs, tasks: this.opts.tasks });
+      p = InferencePool.start({ threads: this.opts.threads, modelSet: version, extraModelSetDirs: this.opts.modelSetDirs, tasks: this.opts.tasks, taskTimeoutMs: this.opts.taskTimeoutMs });
+      p.then((x) => this.started.add(x), () => {});
       p.catch(() => this.extraPools.delete(version));
       this.extraPools.set(version, p);
     }
@@ -111,6 +123,7 @@ export class VisionEngine {
     this.pool = null;
     this.extraPools.clear();
     this._status = { state: 'idle' };
+    this.started.clear();
     await Promise.all(pools.map((p) => p?.then((x) => x.close(), () => {})));
   }
 }

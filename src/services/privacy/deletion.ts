@@ -227,7 +227,7 @@ export class DeletionService {
     //    subject or belong to its calls.
     const needles = [...personIds, ...(endUserId !== undefined ? [endUserId] : [])].map((x) => JSON.stringify(x));
     const reqs = new Set(requestIds);
-    c.ErrorLogRecords += this.d.errorLog.rewrite((line, rec) => {
+    c.ErrorLogRecords += await this.d.errorLog.rewrite((line, rec) => {
       const owner = rec.appId;
       if (owner !== undefined && owner !== null && Number(owner) !== appId) return false;
       if (typeof rec.requestId === 'string' && reqs.has(rec.requestId)) return true;
@@ -281,7 +281,7 @@ export class DeletionService {
     c.ApiKeys += n.api_keys ?? 0; c.Users += n.users ?? 0;
     await save();
 
-    c.ErrorLogRecords += this.d.errorLog.rewrite((_line, rec) => rec.appId !== undefined && rec.appId !== null && Number(rec.appId) === appId);
+    c.ErrorLogRecords += await this.d.errorLog.rewrite((_line, rec) => rec.appId !== undefined && rec.appId !== null && Number(rec.appId) === appId);
     // The key store's key, and any copy a database from before the key store still holds.
     const shredded = await this.d.keys.erase(appId, this.d.clock.now());
     if ((await this.d.repo.shredDataKey(appId)) || shredded) c.DataKeys++;

@@ -115,17 +115,6 @@ export class FusionRepo {
     return this.db.kysely.selectFrom('fusion_results').selectAll().where('token', '=', token).executeTakeFirst();
   }
 
-  async expiredResults(now: number, limit = 500): Promise<ResultRow[]> {
-    return this.db.kysely.selectFrom('fusion_results').selectAll().where('expires_at', '<=', now).limit(limit).execute();
-  }
-
-  async deleteResult(appId: number, token: string, blobKey: string): Promise<void> {
-    await this.db.kysely.transaction().execute(async (tx) => {
-      await tx.deleteFrom('fusion_results').where('app_id', '=', appId).where('token', '=', token).execute();
-      await tx.deleteFrom('blobs').where('app_id', '=', appId).where('key', '=', blobKey).execute();
-    });
-  }
-
   // ---- fusion log
   async appendLog(e: FusionLogEntry): Promise<void> {
     await this.db.kysely.insertInto('fusion_log').values({

@@ -51,10 +51,6 @@ export class PrivacyRepo {
     return r.map((x) => Number(x.app_id));
   }
 
-  async allPolicies(): Promise<PolicyRow[]> {
-    return this.db.kysely.selectFrom('privacy_policies').selectAll().execute();
-  }
-
   // ---- deletion requests
   async insertRequest(row: Omit<DeletionRow, 'data_class' | 'expires_at'>): Promise<void> {
     await this.db.kysely.insertInto('deletion_requests').values({ ...row, data_class: 'receipt', expires_at: null }).execute();
@@ -220,11 +216,6 @@ export class PrivacyRepo {
     const m = await this.db.kysely.selectFrom('fusion_materials').select((e) => e.fn.countAll<number>().as('n')).where('app_id', '=', appId).executeTakeFirstOrThrow();
     const f = await this.db.kysely.selectFrom('fusion_material_faces').select((e) => e.fn.countAll<number>().as('n')).where('app_id', '=', appId).executeTakeFirstOrThrow();
     return { materials: Number(m.n), materialFaces: Number(f.n) };
-  }
-
-  async count(table: 'persons' | 'faces' | 'face_groups' | 'group_persons' | 'consents', appId: number): Promise<number> {
-    const r = await this.db.kysely.selectFrom(table).select((e) => e.fn.countAll<number>().as('n')).where('app_id', '=', appId).executeTakeFirstOrThrow();
-    return Number(r.n);
   }
 
   /**

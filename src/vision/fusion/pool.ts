@@ -1,37 +1,60 @@
 // A small pool of worker threads for fusion pixel work (warp, colour, blend), so the event
 // loop only decodes, encodes (both in libuv via sharp) and answers requests.
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { FuseFaceJob, Patch } from './fuse.ts';
 import { fuseIntoTemplate, jobWindow } from './fuse.ts';
 import type { Raster } from './warp.ts';
+import { ImageError } from '../types.ts';
+import { DEFAULT_TASK_TIMEOUT_MS, type PoolHealth } from '../pool-health.ts';
+import { tsWorker } from '../../domain/ts-worker.ts';
 
-interface Pending { resolve(p: Patch): void; reject(e: Error): void; slot: Slot }
-interface Slot { w: Worker; busy: number }
+interface Pending { resolve(p: Patch): void; reject(e: Error): void; slot: Slot; timer: NodeJS.Timeout }
+interface Slot { w: Worker; busy: number; online: boolean }
+
+export interface FusionPoolOptions {
+  /** Deadline of one fusion task; past it the request fails and its worker is replaced. */
+  taskTimeoutMs?: number;
+  /** Worker entry (tests: a worker that hangs); default the fusion worker. */
+  entry?: URL;
+}
 
 export class FusionPool {
   private workers: Slot[] = [];
   private pending = new Map<number, Pending>();
   private nextId = 1;
   private closed = false;
+  /** Workers terminated at a deadline that have not exited yet. */
+  private stopping = 0;
+  private timeouts = 0;
 
   /** size 0 runs fusion inline (tests, tiny deployments). */
-  constructor(readonly size: number) {
+  constructor(readonly size: number, private readonly opts: FusionPoolOptions = {}) {
     for (let i = 0; i < size; i++) this.workers.push(this.spawn());
   }
 
+  /** For /readyz: a worker stopped at a deadline, or its replacement not yet running, is not ready. */
+  health(): PoolHealth {
+    return {
+      workers: this.workers.length, busy: this.workers.filter((s) => s.busy > 0).length, queued: 0,
+      stuck: this.stopping, replacing: this.workers.filter((s) => !s.online).length, timeouts: this.timeouts,
+    };
+  }
+
   private spawn(): Slot {
-    const w = new Worker(new URL('./worker-boot.mjs', import.meta.url));
-    const slot: Slot = { w, busy: 0 };
+    const w = tsWorker(this.opts.entry ?? new URL('./worker.ts', import.meta.url));
+    const slot: Slot = { w, busy: 0, online: false };
+    w.once('online', () => { slot.online = true; });
     w.on('message', (m: { id: number; patch?: Patch; error?: string }) => {
       slot.busy--;
       const p = this.pending.get(m.id);
       if (!p) return;
       this.pending.delete(m.id);
+      clearTimeout(p.timer);
       if (m.patch) p.resolve(m.patch);
       else p.reject(new Error(`fusion worker failed: ${m.error}`));
     });
     const fail = (e: Error) => {
-      for (const [id, p] of this.pending) if (p.slot === slot) { p.reject(e); this.pending.delete(id); }
+      for (const [id, p] of this.pending) if (p.slot === slot) { clearTimeout(p.timer); p.reject(e); this.pending.delete(id); }
       // Replace a dead worker so later requests do not queue behind it forever.
       const i = this.workers.indexOf(slot);
       if (i >= 0 && !this.closed) this.workers[i] = this.spawn();
@@ -40,6 +63,25 @@ export class FusionPool {
     w.on('exit', (code) => { if (!this.closed) fail(new Error(`fusion worker exited with code ${code}`)); });
     w.unref();
     return slot;
+  }
+
+  /**
+   * A task past its deadline: every task on that worker fails now and the worker is replaced at
+   * once; the old one is terminated (fusion workers run only JavaScript, where terminate() is safe).
+   */
+  private expire(slot: Slot, ms: number): void {
+    const i = this.workers.indexOf(slot);
+    if (i < 0) return;
+    this.timeouts++;
+    const e = new ImageError('timeout', `the fusion was not done within ${ms} ms and was stopped`);
+    for (const [id, p] of this.pending) if (p.slot === slot) { clearTimeout(p.timer); p.reject(e); this.pending.delete(id); }
+    slot.w.removeAllListeners('exit');
+    slot.w.removeAllListeners('error');
+    slot.w.on('error', () => {});
+    this.stopping++;
+    slot.w.once('exit', () => { this.stopping--; });
+    void slot.w.terminate();
+    if (!this.closed) this.workers[i] = this.spawn();
   }
 
   /**
@@ -59,14 +101,18 @@ export class FusionPool {
     const slot = this.workers.reduce((a, b) => (b.busy < a.busy ? b : a));
     const id = this.nextId++;
     slot.busy++;
+    const ms = this.opts.taskTimeoutMs ?? DEFAULT_TASK_TIMEOUT_MS;
     return new Promise<Patch>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, slot });
+      const timer = setTimeout(() => this.expire(slot, ms), ms);
+      this.pending.set(id, { resolve, reject, slot, timer });
       slot.w.postMessage({ id, template, jobs });
     });
   }
 
   async close(): Promise<void> {
     this.closed = true;
+    for (const p of this.pending.values()) { clearTimeout(p.timer); p.reject(new Error('fusion pool is closed')); }
+    this.pending.clear();
     await Promise.all(this.workers.map((s) => s.w.terminate()));
     this.workers = [];
   }

@@ -76,27 +76,3 @@ export function reduce(src: Float32Array, w: number, h: number, C: number): { da
   }
   return { data: out, w: w2, h: h2 };
 }
-
-/** Bilinear 2× expansion of a reduced raster back to w×h (the inverse step of reduce). */
-export function expand(src: Float32Array, ws: number, hs: number, w: number, h: number, C: number): Float32Array {
-  const out = new Float32Array(w * h * C);
-  const x0s = new Int32Array(w), x1s = new Int32Array(w), fxs = new Float32Array(w);
-  for (let x = 0; x < w; x++) {
-    const sx = Math.min(ws - 1, x / 2), x0 = Math.floor(sx);
-    x0s[x] = x0 * C; x1s[x] = Math.min(ws - 1, x0 + 1) * C; fxs[x] = sx - x0;
-  }
-  for (let y = 0; y < h; y++) {
-    const sy = Math.min(hs - 1, y / 2);
-    const y0 = Math.floor(sy), y1 = Math.min(hs - 1, y0 + 1), fy = sy - y0;
-    const ra = y0 * ws * C, rb = y1 * ws * C;
-    for (let x = 0; x < w; x++) {
-      const fx = fxs[x], a = ra + x0s[x], b = ra + x1s[x], c_ = rb + x0s[x], d = rb + x1s[x];
-      const o = (y * w + x) * C;
-      for (let c = 0; c < C; c++) {
-        const top = src[a + c] + (src[b + c] - src[a + c]) * fx, bot = src[c_ + c] + (src[d + c] - src[c_ + c]) * fx;
-        out[o + c] = top + (bot - top) * fy;
-      }
-    }
-  }
-  return out;
-}
