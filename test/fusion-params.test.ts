@@ -85,7 +85,7 @@ describe('FuseFace parameters', () => {
       [{ FuseParam: { ImageCodecParam: { MetaData: [{ MetaKey: 'k' }] } } }, 'MissingParameter', 'FuseParam.ImageCodecParam.MetaData.0.MetaValue'],
       [{ FuseParam: { ImageCodecParam: { MetaData: [{ MetaKey: 'a', MetaValue: 'b' }, { MetaKey: 'c', MetaValue: 'd' }] } } }, 'InvalidParameterValue', 'FuseParam.ImageCodecParam.MetaData'],
       [{ EndUserId: 'has space' }, 'InvalidParameterValue', 'EndUserId'],
-      [{ ParentalConsent: {} }, 'InvalidParameterValue', 'ParentalConsent.Reference'],
+      [{ ParentalConsent: {} }, 'MissingParameter', 'ParentalConsent.Reference'],
     ];
     for (const [p, code, named] of cases) {
       const f = failure('FuseFace', { ...FUSE, ...p });

@@ -103,9 +103,10 @@ describe('URLs in logs lose their query values', () => {
     expect(redactUrl('http://[bad/x.jpg?Signature=abc')).toBe('http://[bad/x.jpg?REDACTED');
   });
 
-  it('the error-log redactor applies it to any URL-looking string', () => {
+  it('the error-log redactor keeps no more of a URL than its origin', () => {
     const r = redactParams({ ModelUrl: presigned, MergeInfos: [{ Url: 'https://h.example/u.jpg?Expires=1&Signature=zzz&OSSAccessKeyId=id' }] }) as any;
-    expect(r.ModelUrl).not.toContain('0123456789abcdef');
-    expect(r.MergeInfos[0].Url).toBe('https://h.example/u.jpg?Expires=REDACTED&Signature=REDACTED&OSSAccessKeyId=REDACTED');
+    expect(JSON.stringify(r.ModelUrl)).not.toContain('0123456789abcdef');
+    // Path and query may carry personal data or a signature: the error log keeps where it pointed.
+    expect(r.MergeInfos[0].Url).toEqual({ redacted: true, bytes: 65, origin: 'https://h.example' });
   });
 });

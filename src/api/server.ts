@@ -82,7 +82,14 @@ export async function buildServer(app: ServerDeps, opts: { listener?: Partial<Li
   // While shutting down, tell keep-alive clients to go away after their
   // reply; otherwise close() would wait for their idle sockets to time out.
   let closing = false;
-  server.addHook('preClose', async () => { closing = true; });
+  server.addHook('preClose', async () => {
+    closing = true;
+    // A connection answered before shutdown (refused from its headers) may still be receiving
+    // its body; once that ends it sits idle on keep-alive, and close() would wait for it.
+    const sweep = setInterval(() => server.server.closeIdleConnections(), 100);
+    sweep.unref();
+    server.server.once('close', () => clearInterval(sweep));
+  });
   server.addHook('onSend', async (_req, reply, payload) => {
     if (closing) reply.header('connection', 'close');
     return payload;

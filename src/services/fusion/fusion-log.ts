@@ -6,6 +6,7 @@ import type { Clock } from '../../domain/clock.ts';
 import { TcError } from '../../domain/errors.ts';
 import type { FusionRepo } from '../../store/fusion/fusion-repo.ts';
 import type { ImageInput, LogoRequest, MergeRequest } from './fusion.ts';
+import { redactUrl } from '../logs/url-redact.ts';
 
 /** What of the call context the log records. */
 export type FusionCallInfo = Pick<CallContext, 'caller' | 'requestId' | 'clientIp' | 'region' | 'action'>;
@@ -49,7 +50,8 @@ export class FusionLog {
       await this.repo.appendLog({
         time: now, appId: call.caller.appId, uin: call.caller.uin, subUin: call.caller.subUin, requestId: call.requestId, clientIp: call.clientIp,
         latencyMs: performance.now() - started, region: call.region, action: call.action, activityId: what.activityId, materialId: what.materialId,
-        imageUrls: what.imageUrls,
+        // Pre-signed inputs: the query values are credentials; names stay so support can read it.
+        imageUrls: what.imageUrls.map(redactUrl),
         // The signature is a bearer credential; the log keeps the link without it.
         resultUrl: resultUrl ? resultUrl.replace(/&Signature=[0-9a-f]+/, '') : null, code, expiresAt: now + this.retainMs,
         endUserId: what.endUserId ?? null,

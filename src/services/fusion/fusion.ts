@@ -99,7 +99,7 @@ export class FusionService {
     const bytes = await this.readImage(model, 'ModelImage', ULTRA_LIMITS);
     let analysed;
     try {
-      analysed = await this.finder.analyze(bytes, { limits: { maxLongEdgeJpeg: ULTRA_LIMITS.maxSide, maxLongEdge: ULTRA_LIMITS.maxSide, minShortEdge: 64 }, returnImage: true, mesh: true });
+      analysed = await this.finder.analyze(bytes, { limits: { maxLongEdgeJpeg: ULTRA_LIMITS.maxSide, maxLongEdge: ULTRA_LIMITS.maxSide, maxPixels: ULTRA_MAX_PIXELS, minShortEdge: 64 }, returnImage: true, mesh: true });
     } catch (e) { mapImageError(e, model.url ? 'ModelUrl' : 'ModelImage'); }
     const tpl: RgbImage = analysed.image!;
     const found = analysed.faces;
