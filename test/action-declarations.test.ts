@@ -67,6 +67,18 @@ describe('action declarations', () => {
     expect(code({ Image: 'x', Bogus: 1 })).toBe('UnknownParameter');
     expect(code({ Image: 'x', NeedFaceAttributes: true })).toBe('InvalidParameter');
     expect(code({ Image: 'x', NeedFaceAttributes: null })).toBe('OK');
+    // Display text refuses control, bidi-override and zero-width characters (console spoofing).
+    const group = registry.get('iai', 'CreateGroup')!;
+    const groupCode = (name: string) => { try { group.parse({ GroupId: 'g', GroupName: name }); return 'OK'; } catch (e) { return (e as { code: string }).code; } };
+    expect(groupCode('Team A')).toBe('OK');
+    expect(groupCode('Team \u202eA')).toBe('InvalidParameterValue.GroupNameIllegal');
+    expect(groupCode('Team\u0007')).toBe('InvalidParameterValue.GroupNameIllegal');
+    expect(groupCode('Te\u200bam')).toBe('InvalidParameterValue.GroupNameIllegal');
+    const person = registry.get('iai', 'ModifyPersonBaseInfo')!;
+    expect(() => person.parse({ PersonId: 'p', PersonName: 'Eve\u2066' })).toThrow(expect.objectContaining({ code: 'InvalidParameterValue.PersonNameIllegal' }));
+    // Need* flags are integers; any other JSON type is refused rather than guessed at.
+    for (const bad of ['1', true, [1], { v: 1 }]) expect(code({ Image: 'x', NeedQualityDetection: bad })).toBe('InvalidParameter');
+    expect(code({ Image: 'x', NeedQualityDetection: 2 })).toBe('OK'); // Tencent: any integer but 1 means no
     const create = registry.get('iai', 'CreateGroup')!;
     expect(() => create.parse({ GroupId: 'g' })).toThrow(expect.objectContaining({ code: 'MissingParameter', message: expect.stringContaining('GroupName') }));
   });
