@@ -1,7 +1,9 @@
 // Face library rows (groups, persons, memberships, faces). Every method is scoped by AppId.
 // The library owns face_groups, persons, group_persons, faces, library_seq, library_changes
 // and the model-upgrade rows (face_alt_features, face_upgrade_jobs; model-upgrades-repo.ts);
-// the erasure queries over them are here too (deletion requests call them).
+// the erasure queries over them are here too (deletion requests call them). Consent records
+// and object records written in a library write go through their owners' functions
+// (privacy/consent-records.ts, blobs/blob-records.ts) on the write's transaction.
 // Writes go through write(appId, fn): one transaction that first bumps the app's library_seq row
 // (which serialises the app's library writes on PostgreSQL too) and records which persons and
 // groups it touched in library_changes, so every process's search index can catch up.
@@ -9,6 +11,7 @@ import type { Kysely, Transaction } from 'kysely';
 import type { Db } from '../db/db.ts';
 import { chunks, deleted, type Executor } from '../db/executor.ts';
 import { forgetBlobs, recordBlob } from '../blobs/blob-records.ts';
+import { consentsOf, deleteConsentsOf, insertConsent } from '../privacy/consent-records.ts';
 import type { ConsentsTable, DB, FaceGroupsTable, FacesTable, GroupPersonsTable, PersonsTable } from '../db/schema.ts';
 
 export type GroupRow = FaceGroupsTable;
@@ -76,7 +79,7 @@ export class LibraryReader {
     return Number(r.n);
   }
   consents(personId: string) {
-    return this.q.selectFrom('consents').selectAll().where('app_id', '=', this.appId).where('person_id', '=', personId).orderBy('given_at').execute();
+    return consentsOf(this.q, this.appId, personId);
   }
   faces(personId: string) {
     return this.q.selectFrom('faces').selectAll().where('app_id', '=', this.appId).where('person_id', '=', personId).orderBy('created_at').orderBy('face_id').execute();
@@ -135,7 +138,7 @@ export class LibraryWriter extends LibraryReader {
       const ids = orphans.slice(i, i + 500);
       await this.q.deleteFrom('faces').where('app_id', '=', this.appId).where('person_id', 'in', ids).execute();
       await this.q.deleteFrom('face_alt_features').where('app_id', '=', this.appId).where('person_id', 'in', ids).execute();
-      await this.q.deleteFrom('consents').where('app_id', '=', this.appId).where('person_id', 'in', ids).execute();
+      await deleteConsentsOf(this.q, this.appId, ids);
       await this.q.deleteFrom('persons').where('app_id', '=', this.appId).where('person_id', 'in', ids).execute();
     }
     await this.q.deleteFrom('face_groups').where('app_id', '=', this.appId).where('group_id', '=', groupId).execute();
@@ -155,7 +158,7 @@ export class LibraryWriter extends LibraryReader {
   async deletePerson(personId: string) {
     await this.q.deleteFrom('faces').where('app_id', '=', this.appId).where('person_id', '=', personId).execute();
     await this.q.deleteFrom('face_alt_features').where('app_id', '=', this.appId).where('person_id', '=', personId).execute();
-    await this.q.deleteFrom('consents').where('app_id', '=', this.appId).where('person_id', '=', personId).execute();
+    await deleteConsentsOf(this.q, this.appId, [personId]);
     await this.q.deleteFrom('group_persons').where('app_id', '=', this.appId).where('person_id', '=', personId).execute();
     await this.q.deleteFrom('persons').where('app_id', '=', this.appId).where('person_id', '=', personId).execute();
     this.touchPerson(personId);
@@ -181,7 +184,7 @@ export class LibraryWriter extends LibraryReader {
   }
   /** A consent record of an enrolment (privacy policy), in the enrolment's transaction. */
   async insertConsent(c: Omit<ConsentRow, 'app_id' | 'data_class' | 'expires_at'>, expiresAt: number | null = null) {
-    await this.q.insertInto('consents').values({ ...c, app_id: this.appId, data_class: 'consent', expires_at: expiresAt }).execute();
+    await insertConsent(this.q, { ...c, app_id: this.appId }, expiresAt);
   }
   /** A `blobs` record of an object written for this library write (enrolment images). */
   async insertBlobRecord(b: { key: string; data_class: string; expires_at: number | null; size: number; content_type: string; owner_ref: string }) {
