@@ -15,6 +15,8 @@ import { type KeyStore } from './store/keys/key-store.ts';
 import { openKeyStore } from './store/keys/open-key-store.ts';
 import { moveKeysToKeyStore } from './store/keys/key-store-migrate.ts';
 import { AccountsRepo } from './store/accounts/accounts-repo.ts';
+import { BlobRecords } from './store/blobs/blob-records.ts';
+import { LibraryRepo } from './store/library/library-repo.ts';
 import { AuditRepo } from './store/accounts/audit-repo.ts';
 import { RunningLogRepo } from './store/logs/running-log-repo.ts';
 import { ErrorLog } from './store/logs/error-log.ts';
@@ -109,15 +111,22 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   // Capabilities, in the order they depend on each other: accounts; the privacy policy (the
   // library's enrolment applies it); library; fusion; then deletion, which erases in both.
   const audit = new AuditLog(new AuditRepo(db), clock);
-  const accounts = new AccountsService(new AccountsRepo(db), keyring, keyStore, clock, audit);
-  const privacyPolicy = createPrivacyPolicy({ db, defaults: config.privacy, clock, audit });
-  const library = createLibraryModule({ db, keyring, keyStore, blobs, clock, vision, policy: privacyPolicy.policy, report: (e) => report('library', e) });
+  const accountsRepo = new AccountsRepo(db);
+  const accounts = new AccountsService(accountsRepo, keyring, keyStore, clock, audit);
+  // One library repository: the policy records recognised persons' last use in it.
+  const libraryRepo = new LibraryRepo(db);
+  const privacyPolicy = createPrivacyPolicy({ db, persons: libraryRepo, defaults: config.privacy, clock, audit });
+  const library = createLibraryModule({ db, repo: libraryRepo, keyring, keyStore, blobs, clock, vision, policy: privacyPolicy.policy, report: (e) => report('library', e) });
   const fusion = createFusionModule({
     db, blobs, clock, vision, settings: config.fusion, imageTaskTimeoutMs: config.imageTaskTimeoutMs, retention: retentionRules, resultKey: keyring.deriveKey('fusion-result-url'),
     publicUrl: config.publicUrl, redisUrl: config.redisUrl, deploymentId, report, policy: privacyPolicy.policy,
   });
   closers.push(() => fusion.close());
-  const privacy = createPrivacyModule({ base: privacyPolicy, db, blobs, errorLog, keyring, keyStore, clock, audit, library, materials: fusion.materials, report: (e) => report('deletion', e) });
+  // Deletion erases each table through its owner: library, fusion, running log, blobs registry, accounts.
+  const privacy = createPrivacyModule({
+    base: privacyPolicy, db, blobs, blobRecords: new BlobRecords(db), errorLog, keyring, keyStore, clock, audit,
+    library, fusion, runningLog, accounts: accountsRepo, report: (e) => report('deletion', e),
+  });
   const usage = new UsageService(new UsageRepo(db));
 
   // Background jobs.

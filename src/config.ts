@@ -54,7 +54,7 @@ export const CONFIG_VARS: ConfigVar[] = [
   { name: 'FACEVAULT_S3_REGION', default: 'us-east-1', description: 'S3 region for s3:// stores' },
   { name: 'FACEVAULT_S3_ACCESS_KEY_ID', default: '(SDK default chain)', description: 'S3 access key id' },
   { name: 'FACEVAULT_S3_SECRET_ACCESS_KEY', default: '(SDK default chain)', description: 'S3 secret access key' },
-  { name: 'FACEVAULT_REDIS_URL', default: '(none)', description: 'redis://host:port to run jobs and the scheduler on Redis (BullMQ)' },
+  { name: 'FACEVAULT_REDIS_URL', default: '(none)', description: 'redis://host:port shared by every process of the deployment: a lock so the retention sweep runs once per period, and the per-activity fusion rate limits shared across processes (no job queue)' },
   { name: 'FACEVAULT_REGION', default: 'ap-guangzhou', description: 'The deployment region; requests naming another region are refused' },
   { name: 'FACEVAULT_MASTER_KEY', default: '(generated into <data dir>/master.key, mode 0600)', description: '32-byte key, base64 or hex; encrypts secret keys and face features at rest' },
   { name: 'FACEVAULT_KEYSTORE_URL', default: '(SQLite: <data dir>/keys/keys.sqlite; PostgreSQL: schema facevault_keys of the same database)', description: 'Where the per-AppId data keys live, apart from the data: a postgres:// URL or a SQLite file path. Back it up on its own policy, or not at all (docs/PRIVACY.md)' },

@@ -9,6 +9,8 @@ import { startTestServer, type TestServer } from './helpers/server.ts';
 import { hasTestdata, testdataSkipReason, td, tdBase64 } from './helpers/testdata.ts';
 import { ManualClock } from '../src/domain/clock.ts';
 import { RetentionSweeper } from '../src/jobs/retention-sweeper.ts';
+import { ExpiryRepo } from '../src/store/db/expiry.ts';
+import { BlobRecords } from '../src/store/blobs/blob-records.ts';
 import type { BlobStore } from '../src/store/blobs/blob-store.ts';
 import { PG_URL, freshPgSchema, pgSkipReason } from './helpers/backends.ts';
 
@@ -167,7 +169,7 @@ for (const b of backends) describe.skipIf(!hasTestdata)(`retention sweep on ${b.
     await app.blobs.delete('crash/a.bin');
     // And a store that fails for b: the sweep reports it and keeps b's row.
     const failing: BlobStore = Object.assign(Object.create(app.blobs), { delete: async (key: string) => { if (key === 'crash/b.bin') throw new Error('store down'); return app.blobs.delete(key); } });
-    const flaky = new RetentionSweeper({ db: app.db, blobs: failing, clock });
+    const flaky = new RetentionSweeper({ expiry: new ExpiryRepo(app.db), blobRecords: new BlobRecords(app.db), blobs: failing, clock });
     const r1 = await flaky.sweep();
     expect(r1.errors.join()).toContain('could not be deleted (first: crash/b.bin)');
     expect((await k.selectFrom('blobs').select('key').where('key', 'like', 'crash/%').execute()).map((x) => x.key)).toEqual(['crash/b.bin']);
@@ -188,7 +190,7 @@ for (const b of backends) describe.skipIf(!hasTestdata)(`retention sweep on ${b.
       region: 'ap-guangzhou', action: 'FuseFace', activity_id: null, material_id: null, image_urls: '[]', result_url: null, code: '',
       data_class: 'fusion_log', expires_at: i < 17 ? now - 1 : now + DAY,
     }))).execute();
-    const small = new RetentionSweeper({ db: app.db, blobs: app.blobs, clock, batchSize: 5 });
+    const small = new RetentionSweeper({ expiry: new ExpiryRepo(app.db), blobRecords: new BlobRecords(app.db), blobs: app.blobs, clock, batchSize: 5 });
     expect((await small.sweep()).rows.fusion_log).toBe(17);
     expect((await k.selectFrom('fusion_log').select('id').where('id', 'like', 'batch-%').execute()).length).toBe(6);
   });

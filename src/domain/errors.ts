@@ -1,4 +1,5 @@
-// One error type for the whole service; api/envelope.ts maps it to Tencent's wire format once.
+// One error type for the whole service; the API maps it to Tencent's wire format once
+// (src/api/server.ts, sendEnvelope: {Response: {Error: {Code, Message}, RequestId}}).
 export class TcError extends Error {
   constructor(readonly code: string, message: string, readonly cause_?: unknown) {
     super(message);

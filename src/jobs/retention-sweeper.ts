@@ -5,8 +5,10 @@
 // Crash safety: objects are deleted before their `blobs` row, and rows in small batches that
 // commit on their own; a sweep interrupted at any point leaves only expired data that the next
 // sweep (which repeats every step) removes. Nothing is deleted that has not expired.
-import { sql } from 'kysely';
-import type { Db } from '../store/db/db.ts';
+// The queries are in the store (store/db/expiry.ts, store/blobs/blob-records.ts); this job
+// orders them and reports.
+import type { ExpiryRepo } from '../store/db/expiry.ts';
+import type { BlobRecords } from '../store/blobs/blob-records.ts';
 import type { BlobStore } from '../store/blobs/blob-store.ts';
 import type { ErrorLog } from '../store/logs/error-log.ts';
 import type { Clock } from '../domain/clock.ts';
@@ -33,7 +35,10 @@ export interface LibraryExpiry {
 }
 
 export interface SweeperDeps {
-  db: Db;
+  /** Expiring tables (by introspection) and their batched deletes. */
+  expiry: ExpiryRepo;
+  /** The object registry (`blobs`): expired objects are deleted before their rows. */
+  blobRecords: BlobRecords;
   blobs: BlobStore;
   clock: Clock;
   errorLog?: ErrorLog;
@@ -52,7 +57,6 @@ const NOT_CUSTOMER_DATA = new Set(['blobs', 'kysely_migration', 'kysely_migratio
 export class RetentionSweeper {
   private readonly tasks = new Map<string, SweepTask>();
   private readonly batch: number;
-  private tables: string[] | null = null;
 
   constructor(private readonly deps: SweeperDeps) {
     this.batch = deps.batchSize ?? 500;
@@ -63,19 +67,6 @@ export class RetentionSweeper {
     this.tasks.set(name, fn);
   }
 
-  /** Tables with an `expires_at` column, found once per process. */
-  async expiringTables(): Promise<string[]> {
-    if (this.tables) return this.tables;
-    const { db } = this.deps;
-    const schema = db.dialect === 'postgres' ? (db.pgSchema ?? 'public') : undefined;
-    const all = await db.kysely.introspection.getTables();
-    this.tables = all
-      .filter((t) => (schema === undefined || t.schema === schema) && !t.isView && t.columns.some((c) => c.name === 'expires_at'))
-      .map((t) => t.name)
-      .sort();
-    return this.tables;
-  }
-
   async sweep(): Promise<SweepReport> {
     const now = this.deps.clock.now();
     const report: SweepReport = { startedAt: now, finishedAt: now, blobs: 0, rows: {}, errorLogSegments: 0, tasks: {}, skipped: {}, errors: [] };
@@ -84,11 +75,11 @@ export class RetentionSweeper {
     };
     // Objects first: a row whose object is gone is harmless; an object without a row is an orphan.
     await step('blobs', async () => { report.blobs = await this.sweepBlobs(now); });
-    for (const table of await this.expiringTables()) {
+    for (const table of await this.deps.expiry.expiringTables()) {
       if (NOT_CUSTOMER_DATA.has(table)) continue;
       if (LIBRARY_TABLES.has(table)) continue;
       await step(table, async () => {
-        const n = await this.sweepTable(table, now);
+        const n = await this.deps.expiry.deleteExpired(table, now, this.batch);
         if (n) report.rows[table] = n;
       });
     }
@@ -100,16 +91,14 @@ export class RetentionSweeper {
   }
 
   private async sweepBlobs(now: number): Promise<number> {
-    const k = this.deps.db.kysely;
+    const { blobRecords } = this.deps;
     let total = 0;
     const failed = new Set<string>();
     for (;;) {
-      let q = k.selectFrom('blobs').select('key').where('expires_at', 'is not', null).where('expires_at', '<=', now);
-      if (failed.size) q = q.where('key', 'not in', [...failed]);
-      const rows = await q.orderBy('expires_at').limit(this.batch).execute();
-      if (!rows.length) break;
+      const keys = await blobRecords.expired(now, this.batch, failed);
+      if (!keys.length) break;
       const gone: string[] = [];
-      for (const { key } of rows) {
+      for (const key of keys) {
         try {
           await this.deps.blobs.delete(key);
           gone.push(key);
@@ -118,40 +107,22 @@ export class RetentionSweeper {
         }
       }
       if (gone.length) {
-        // Re-checks expiry: a row whose expiry was extended meanwhile keeps its row (its object
-        // is gone, which a reader treats as expired; never the other way round).
-        await k.deleteFrom('blobs').where('key', 'in', gone).where('expires_at', '<=', now).execute();
+        await blobRecords.forgetExpired(gone, now);
         total += gone.length;
       }
-      if (rows.length < this.batch) break;
+      if (keys.length < this.batch) break;
     }
     if (failed.size) throw new Error(`${failed.size} expired object(s) could not be deleted (first: ${[...failed][0]}); ${total} deleted`);
     return total;
   }
 
-  /** Batched DELETE by physical row id (SQLite rowid, PostgreSQL ctid): works for any key shape. */
-  private async sweepTable(table: string, now: number): Promise<number> {
-    const { db } = this.deps;
-    const t = sql.table(table);
-    let total = 0;
-    for (;;) {
-      const r = db.dialect === 'postgres'
-        ? await sql`delete from ${t} where ctid = any(array(select ctid from ${t} where expires_at <= ${now} limit ${this.batch}))`.execute(db.kysely)
-        : await sql`delete from ${t} where rowid in (select rowid from ${t} where expires_at <= ${now} limit ${this.batch})`.execute(db.kysely);
-      const n = Number(r.numAffectedRows ?? 0);
-      total += n;
-      if (n < this.batch) return total;
-    }
-  }
-
   private async sweepLibrary(now: number, report: SweepReport): Promise<void> {
-    const k = this.deps.db.kysely;
-    const lib = this.deps.library;
-    const persons = await k.selectFrom('persons').select(['app_id', 'person_id']).where('expires_at', '<=', now).limit(this.batch * 10).execute();
-    const groups = await k.selectFrom('face_groups').select(['app_id', 'group_id']).where('expires_at', '<=', now).limit(this.batch * 10).execute();
+    const { expiry, library: lib } = this.deps;
+    const persons = await expiry.expiredPersons(now, this.batch * 10);
+    const groups = await expiry.expiredGroups(now, this.batch * 10);
     if (lib) {
-      for (const p of persons) await lib.deletePerson(Number(p.app_id), p.person_id);
-      for (const g of groups) await lib.deleteGroup(Number(g.app_id), g.group_id);
+      for (const p of persons) await lib.deletePerson(p.appId, p.personId);
+      for (const g of groups) await lib.deleteGroup(g.appId, g.groupId);
       if (persons.length) report.rows.persons = persons.length;
       if (groups.length) report.rows.face_groups = groups.length;
     } else {
@@ -159,8 +130,8 @@ export class RetentionSweeper {
       if (groups.length) report.skipped.face_groups = groups.length;
     }
     for (const table of ['faces', 'group_persons'] as const) {
-      const c = await k.selectFrom(table).select((e) => e.fn.countAll<number>().as('n')).where('expires_at', '<=', now).executeTakeFirstOrThrow();
-      if (Number(c.n)) report.skipped[table] = Number(c.n);
+      const n = await expiry.countExpired(table, now);
+      if (n) report.skipped[table] = n;
     }
   }
 }

@@ -4,6 +4,8 @@ import type { Clock } from '../domain/clock.ts';
 import { TcError } from '../domain/errors.ts';
 import type { RetentionRule } from '../domain/retention-policy.ts';
 import type { Db } from '../store/db/db.ts';
+import { ExpiryRepo } from '../store/db/expiry.ts';
+import { BlobRecords } from '../store/blobs/blob-records.ts';
 import type { BlobStore } from '../store/blobs/blob-store.ts';
 import type { ErrorLog } from '../store/logs/error-log.ts';
 import type { AuditLog } from '../services/accounts/audit.ts';
@@ -39,7 +41,7 @@ export interface RetentionDeps {
 
 export function createRetention(d: RetentionDeps): RetentionModule {
   const sweeper = new RetentionSweeper({
-    db: d.db, blobs: d.blobs, clock: d.clock, errorLog: d.errorLog,
+    expiry: new ExpiryRepo(d.db), blobRecords: new BlobRecords(d.db), blobs: d.blobs, clock: d.clock, errorLog: d.errorLog,
     library: {
       deletePerson: (appId, personId) => d.library.persons.delete(system(appId), personId).then(() => {}, ignoreGone),
       deleteGroup: (appId, groupId) => d.library.groups.delete(system(appId), groupId).then(() => {}, ignoreGone),

@@ -40,6 +40,8 @@ export interface LibraryModule {
 
 export interface LibraryDeps {
   db: Db;
+  /** The library's repository, when the composition root shares it (privacy records person use through it). */
+  repo?: LibraryRepo;
   keyring: Keyring;
   /** The per-AppId data keys (kept apart from the data). */
   keyStore: KeyStore;
@@ -54,7 +56,7 @@ export interface LibraryDeps {
 }
 
 export function createLibraryModule(d: LibraryDeps, opts: { faces?: FaceSource; scale?: ScoreScale; limits?: Partial<LibraryLimits> } = {}): LibraryModule {
-  const repo = new LibraryRepo(d.db);
+  const repo = d.repo ?? new LibraryRepo(d.db);
   const crypto = new FeatureCrypto(d.keyStore, d.keyring);
   const index = new LibraryIndex(repo, crypto);
   const faces = opts.faces ?? visionFaceSource(d.vision);

@@ -6,12 +6,21 @@
 // key; each step is idempotent and its counts are saved as it goes; a process that starts finds
 // requests still running and finishes them. Once done, the sealed subject is wiped and only a
 // keyed hash (HMAC-SHA256 under a key derived from the master key) remains.
+//
+// Each table is erased by the repository that owns it (library, running log, fusion, the blobs
+// registry, accounts, privacy); this file only orders the steps. The library rows of a whole
+// AppId go in one transaction with its consents, so no process sees half an app.
 import crypto from 'node:crypto';
 import type { Caller } from '../../domain/call.ts';
 import { TcError } from '../../domain/errors.ts';
 import type { BlobStore } from '../../store/blobs/blob-store.ts';
-import type { Db } from '../../store/db/db.ts';
+import type { BlobRecords } from '../../store/blobs/blob-records.ts';
+import { checkpointWal, type Db } from '../../store/db/db.ts';
+import { inTransaction } from '../../store/db/executor.ts';
+import type { AccountsRepo } from '../../store/accounts/accounts-repo.ts';
+import type { FusionRepo } from '../../store/fusion/fusion-repo.ts';
 import type { ErrorLog } from '../../store/logs/error-log.ts';
+import type { RunningLogRepo } from '../../store/logs/running-log-repo.ts';
 import type { FeatureCrypto } from '../../store/keys/feature-crypto.ts';
 import type { Keyring } from '../../store/keys/keyring.ts';
 import type { KeyStore } from '../../store/keys/key-store.ts';
@@ -26,9 +35,17 @@ import type { FusionMaterials } from '../fusion/fusion-materials.ts';
 export type DeletionSubject = { kind: 'person'; personId: string } | { kind: 'end_user'; endUserId: string } | { kind: 'app' };
 
 export interface DeletionDeps {
+  /** The database (its dialect is named in the receipt; the AppId erasure's transactions run on it). */
   db: Db;
+  /** Deletion requests, consents and policies (the privacy tables). */
   repo: PrivacyRepo;
   blobs: BlobStore;
+  /** The `blobs` table: which objects each AppId owns. */
+  blobRecords: BlobRecords;
+  runningLog: RunningLogRepo;
+  fusion: FusionRepo;
+  /** Apps, users and API keys. */
+  accounts: AccountsRepo;
   errorLog: ErrorLog;
   keyring: Keyring;
   /** The data keys; an AppId erasure erases its key there (crypto-shredding). */
@@ -169,24 +186,52 @@ export class DeletionService {
     await this.d.repo.finish(r.request_id, completedAt, JSON.stringify(receipt), receipt.Digest!);
     // SQLite: the deleted rows' old page images live in the WAL until a checkpoint copies the
     // (zeroed, secure_delete) pages back and the WAL is truncated.
-    await this.d.repo.checkpoint();
+    await checkpointWal(this.d.db);
     await this.d.audit.append({ actor: 'system', action: 'deletion.completed', appId, target: r.request_id, details: { digest: receipt.Digest, deleted: counts } }).catch(() => {});
     return receipt;
+  }
+
+  /** Stops an AppId's keys at once: authentication refuses keys of an app that is not active. */
+  closeApp(appId: number): Promise<void> {
+    return this.d.accounts.markAppDeleted(appId);
+  }
+
+  /** The end user's persons: enrolled with the EndUserId, or given it later by a consent record (CreateFace). */
+  private async personsOfEndUser(appId: number, endUserId: string): Promise<string[]> {
+    const enrolled = await this.d.library.repo.personsOfEndUser(appId, endUserId);
+    const consented = await this.d.repo.consentPersonsOfEndUser(appId, endUserId);
+    return [...new Set([...enrolled, ...consented])];
+  }
+
+  /**
+   * Deletes every row the app owns, owner by owner (each erase is idempotent, so a resumed request
+   * simply runs it again). The library's rows and the consents given for them go in one
+   * transaction with the bump of its seq (other processes then drop their copy of the index).
+   */
+  private async deleteAppRows(appId: number): Promise<Record<string, number>> {
+    const d = this.d;
+    const library = await inTransaction(d.db, async (tx) => ({ ...(await d.library.repo.eraseApp(tx, appId)), consents: await d.repo.eraseConsents(tx, appId) }));
+    const running_log = await inTransaction(d.db, (tx) => d.runningLog.eraseApp(tx, appId));
+    const fusion = await inTransaction(d.db, (tx) => d.fusion.eraseApp(tx, appId));
+    const blobs = await inTransaction(d.db, (tx) => d.blobRecords.eraseApp(tx, appId));
+    const privacy_policies = await inTransaction(d.db, (tx) => d.repo.erasePolicy(tx, appId));
+    const accounts = await inTransaction(d.db, (tx) => d.accounts.eraseApp(tx, appId));
+    return { ...library, running_log, ...fusion, blobs, privacy_policies, ...accounts };
   }
 
   /** A PersonId or an end user: persons with their faces and consents, their calls, results and logs. */
   private async eraseSubject(appId: number, s: Exclude<DeletionSubject, { kind: 'app' }>, c: ErasedCounts, save: () => Promise<void>) {
     const lib = this.d.library;
     const endUserId = s.kind === 'end_user' ? s.endUserId : undefined;
-    const personIds = s.kind === 'person' ? [s.personId] : await this.d.repo.personsOfEndUser(appId, s.endUserId);
+    const personIds = s.kind === 'person' ? [s.personId] : await this.personsOfEndUser(appId, s.endUserId);
 
     // 1. Library rows, through the library's write path (this process's index follows at once).
     const reader = lib.repo.reader(appId);
     const present = await reader.getPersons(personIds);
     if (present.length) {
-      const images = await this.d.repo.enrolmentImageKeys(appId, present.map((p) => p.person_id));
+      const images = await lib.repo.enrolmentImageKeys(appId, present.map((p) => p.person_id));
       for (const k of images) await this.d.blobs.delete(k);
-      await this.d.repo.deleteBlobRecords(appId, images);
+      await this.d.blobRecords.forget(appId, images);
       c.EnrolmentImages += images.length;
       c.Objects += images.length;
       await lib.index.sync(appId);
@@ -208,19 +253,19 @@ export class DeletionService {
       await lib.index.sync(appId);
       // The change log names the PersonIds: drop the history up to this write, which makes every
       // process still behind it reload the app from the database.
-      c.LibraryHistoryRecords += await this.d.repo.truncateLibraryHistory(appId, seq);
+      c.LibraryHistoryRecords += await lib.repo.truncateHistory(appId, seq);
       await save();
     }
-    if (endUserId !== undefined) c.Consents += await this.d.repo.consentsOfEndUser(appId, endUserId);
+    if (endUserId !== undefined) c.Consents += await this.d.repo.eraseConsentsOfEndUser(appId, endUserId);
 
     // 2. Fusion results and logs of the end user's calls (found by EndUserId and by request id).
-    const requestIds = await this.d.repo.requestIdsOf(appId, { personIds, endUserId });
-    const results = await this.d.repo.fusionResultsOf(appId, { endUserId, requestIds });
+    const requestIds = await this.d.runningLog.requestIdsOf(appId, { personIds, endUserId });
+    const results = await this.d.fusion.resultsOf(appId, { endUserId, requestIds });
     for (const r of results) await this.d.blobs.delete(r.blob_key);
-    await this.d.repo.deleteFusionResults(appId, results);
+    await this.d.fusion.deleteResults(appId, results);
     c.FusionResults += results.length;
     c.Objects += results.length;
-    c.FusionLogRecords += await this.d.repo.deleteFusionLog(appId, { endUserId, requestIds });
+    c.FusionLogRecords += await this.d.fusion.eraseLogFor(appId, { endUserId, requestIds });
     await save();
 
     // 3. Error log: records of this AppId (or of no AppId: failed authentication) that name the
@@ -237,30 +282,30 @@ export class DeletionService {
 
     // 4. Running log last (its request ids found the rest): the subject's calls go, and other
     //    calls' results that named an erased person keep their record with the id replaced.
-    const rl = await this.d.repo.deleteRunningLog(appId, { personIds, endUserId });
+    const rl = await this.d.runningLog.eraseFor(appId, { personIds, endUserId });
     c.RunningLogRecords += rl.deleted;
     c.RunningLogBilledRecords += rl.billed;
-    c.RunningLogResultsScrubbed += await this.d.repo.scrubRunningLogResults(appId, [...personIds, ...(endUserId !== undefined ? [endUserId] : [])]);
+    c.RunningLogResultsScrubbed += await this.d.runningLog.scrubResults(appId, [...personIds, ...(endUserId !== undefined ? [endUserId] : [])]);
     await save();
   }
 
   /** A whole AppId: everything it owns, its keys, and its data key (crypto-shredding). */
   private async eraseApp(appId: number, c: ErasedCounts, save: () => Promise<void>) {
     // Keys stop working first, so nothing new arrives while the rest goes.
-    await this.d.repo.markAppDeleted(appId);
+    await this.closeApp(appId);
     const lib = this.d.library;
 
     // Fusion: activities with their materials, derivatives and results (blobs first).
     const caller: Caller = { appId, uin: 'system', subUin: 'system' };
-    const f = await this.d.repo.countFusion(appId);
+    const f = await this.d.fusion.countMaterials(appId);
     c.Materials += f.materials;
     c.MaterialFaces += f.materialFaces;
-    for (const activityId of await this.d.repo.activityIds(appId)) {
+    for (const activityId of await this.d.fusion.activityIds(appId)) {
       await this.d.materials.deleteActivity(caller, activityId);
       c.Activities++;
     }
     // Every other object the app owns (results, enrolment images), recorded or not.
-    const keys = new Set(await this.d.repo.appBlobKeys(appId));
+    const keys = new Set(await this.d.blobRecords.keysOf(appId));
     for (const k of await this.d.blobs.list(`fusion/${appId}/`)) keys.add(k);
     for (const k of keys) await this.d.blobs.delete(k);
     c.Objects += keys.size;
@@ -272,7 +317,7 @@ export class DeletionService {
       const gi = lib.index.group(appId, g.group_id);
       if (gi) c.SearchIndexEntries += gi.faces.size + gi.persons.size;
     }
-    const n = await this.d.repo.deleteAppRows(appId);
+    const n = await this.deleteAppRows(appId);
     lib.index.drop(appId);
     c.Persons += n.persons ?? 0; c.Faces += n.faces ?? 0; c.GroupMemberships += n.group_persons ?? 0; c.Groups += n.face_groups ?? 0;
     c.Consents += n.consents ?? 0; c.LibraryHistoryRecords += n.library_changes ?? 0;
@@ -284,7 +329,7 @@ export class DeletionService {
     c.ErrorLogRecords += await this.d.errorLog.rewrite((_line, rec) => rec.appId !== undefined && rec.appId !== null && Number(rec.appId) === appId);
     // The key store's key, and any copy a database from before the key store still holds.
     const shredded = await this.d.keys.erase(appId, this.d.clock.now());
-    if ((await this.d.repo.shredDataKey(appId)) || shredded) c.DataKeys++;
+    if ((await this.d.accounts.shredDataKey(appId)) || shredded) c.DataKeys++;
     lib.crypto.forget(appId);
     await save();
   }

@@ -1,11 +1,15 @@
 // Builds the privacy capability in two steps, because the face library sits between them:
 // the per-AppId policy (consent, minimum age, inactivity) is built first, since enrolment
 // applies it; deletion requests and the inactivity purge are built after the library and
-// fusion, since they erase there.
+// fusion, since they erase there — each table through the repository that owns it.
 import type { Clock } from '../../domain/clock.ts';
 import type { Db } from '../../store/db/db.ts';
 import type { BlobStore } from '../../store/blobs/blob-store.ts';
+import type { BlobRecords } from '../../store/blobs/blob-records.ts';
+import type { AccountsRepo } from '../../store/accounts/accounts-repo.ts';
+import type { FusionRepo } from '../../store/fusion/fusion-repo.ts';
 import type { ErrorLog } from '../../store/logs/error-log.ts';
+import type { RunningLogRepo } from '../../store/logs/running-log-repo.ts';
 import type { Keyring } from '../../store/keys/keyring.ts';
 import type { KeyStore } from '../../store/keys/key-store.ts';
 import { PrivacyRepo } from '../../store/privacy/privacy-repo.ts';
@@ -13,7 +17,7 @@ import type { AuditLog } from '../accounts/audit.ts';
 import type { FusionMaterials } from '../fusion/fusion-materials.ts';
 import type { LibraryModule } from '../library/library-module.ts';
 import { DeletionService } from './deletion.ts';
-import { PrivacyService, purgeRetiredPersons, type PrivacyDefaults } from './privacy.ts';
+import { PrivacyService, purgeRetiredPersons, type PersonUse, type PrivacyDefaults } from './privacy.ts';
 
 export interface PrivacyPolicyModule {
   repo: PrivacyRepo;
@@ -28,9 +32,10 @@ export interface PrivacyModule extends PrivacyPolicyModule {
   resume(): Promise<number>;
 }
 
-export function createPrivacyPolicy(d: { db: Db; defaults: PrivacyDefaults; clock: Clock; audit: AuditLog }): PrivacyPolicyModule {
+/** `persons`: where recognition records a person's last use (the library's repository). */
+export function createPrivacyPolicy(d: { db: Db; persons: PersonUse; defaults: PrivacyDefaults; clock: Clock; audit: AuditLog }): PrivacyPolicyModule {
   const repo = new PrivacyRepo(d.db);
-  return { repo, policy: new PrivacyService(repo, d.defaults, d.clock, d.audit) };
+  return { repo, policy: new PrivacyService(repo, d.persons, d.defaults, d.clock, d.audit) };
 }
 
 export interface PrivacyDeps {
@@ -43,19 +48,23 @@ export interface PrivacyDeps {
   clock: Clock;
   audit: AuditLog;
   library: LibraryModule;
-  materials: FusionMaterials;
+  /** Fusion rows (results, log, activities) and the material service that deletes activities with their objects. */
+  fusion: { repo: FusionRepo; materials: FusionMaterials };
+  runningLog: RunningLogRepo;
+  accounts: AccountsRepo;
+  blobRecords: BlobRecords;
   report(e: Error): void;
 }
 
 export function createPrivacyModule(d: PrivacyDeps): PrivacyModule {
   const { repo, policy } = d.base;
   const deletions = new DeletionService({
-    db: d.db, repo, blobs: d.blobs, errorLog: d.errorLog, keyring: d.keyring, keys: d.keyStore, clock: d.clock, audit: d.audit,
-    library: d.library, materials: d.materials,
+    db: d.db, repo, blobs: d.blobs, blobRecords: d.blobRecords, errorLog: d.errorLog, keyring: d.keyring, keys: d.keyStore, clock: d.clock, audit: d.audit,
+    library: d.library, fusion: d.fusion.repo, materials: d.fusion.materials, runningLog: d.runningLog, accounts: d.accounts,
   });
   return {
     repo, policy, deletions,
-    purgeRetiredPersons: () => purgeRetiredPersons({ privacy: policy, repo, library: d.library, clock: d.clock, audit: d.audit }),
+    purgeRetiredPersons: () => purgeRetiredPersons({ privacy: policy, library: d.library, clock: d.clock, audit: d.audit }),
     async resume() {
       try {
         await d.library.loaded.catch(() => {});

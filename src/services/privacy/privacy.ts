@@ -32,9 +32,13 @@ export interface PolicyPatch { requireConsent?: boolean; minAge?: number; inacti
 /** Deployment defaults for AppIds without a policy of their own (FACEVAULT_REQUIRE_CONSENT etc.). */
 export interface PrivacyDefaults { requireConsent: boolean; minAge: number; inactivePersonDays: number }
 
+/** Where a person's last use is written (the library's persons table, LibraryRepo). */
+export type PersonUse = Pick<LibraryRepo, 'noteUse'>;
+
 export class PrivacyService implements EnrolmentPolicy {
   constructor(
     private readonly repo: PrivacyRepo,
+    private readonly persons: PersonUse,
     private readonly defaults: PrivacyDefaults,
     private readonly clock: Clock,
     private readonly audit: AuditLog,
@@ -98,7 +102,7 @@ export class PrivacyService implements EnrolmentPolicy {
   /** Records that a person was recognised (search/verify hit): it counts as use for the inactivity purge. */
   async noteUse(appId: number, personId: string | undefined): Promise<void> {
     if (!personId) return;
-    await this.repo.noteUse(appId, personId, this.clock.now(), USE_GRANULARITY_MS);
+    await this.persons.noteUse(appId, personId, this.clock.now(), USE_GRANULARITY_MS);
   }
 }
 
@@ -109,16 +113,16 @@ export class PrivacyService implements EnrolmentPolicy {
  * drops them. Returns how many persons were deleted per AppId.
  */
 export async function purgeRetiredPersons(deps: {
-  privacy: PrivacyService; repo: PrivacyRepo; library: { repo: LibraryRepo; index: LibraryIndex; images?: { discard(keys: string[]): Promise<void> } }; clock: Clock; audit: AuditLog;
+  privacy: PrivacyService; library: { repo: LibraryRepo; index: LibraryIndex; images?: { discard(keys: string[]): Promise<void> } }; clock: Clock; audit: AuditLog;
 }): Promise<Map<number, number>> {
   const out = new Map<number, number>();
   const now = deps.clock.now();
-  for (const appId of await deps.repo.appsWithPersons()) {
+  for (const appId of await deps.library.repo.appsWithPersons()) {
     const p = await deps.privacy.policy(appId);
     const unusedBefore = p.inactivePersonDays > 0 ? now - p.inactivePersonDays * DAY : null;
     let n = 0;
     for (;;) {
-      const ids = await deps.repo.purgeablePersons(appId, now, unusedBefore);
+      const ids = await deps.library.repo.purgeablePersons(appId, now, unusedBefore);
       if (!ids.length) break;
       // Kept enrolment images (KeepEnrolmentImages groups) go with their persons.
       const { result: images } = await deps.library.repo.write(appId, now, async (w) => {

@@ -1,5 +1,6 @@
 // Accounts, sub-users and API keys. Every read that serves a request is scoped by AppId.
 import type { Db } from '../db/db.ts';
+import { deleted, type Executor } from '../db/executor.ts';
 
 export interface KeyRecord {
   secretId: string;
@@ -85,6 +86,25 @@ export class AccountsRepo {
   async setKeyStatus(appId: number, secretId: string, status: 'active' | 'disabled'): Promise<boolean> {
     const r = await this.db.kysely.updateTable('api_keys').set({ status }).where('app_id', '=', appId).where('secret_id', '=', secretId).executeTakeFirst();
     return Number(r.numUpdatedRows) > 0;
+  }
+
+  // ---- erasure of a whole AppId (deletion requests)
+  /** Stops the app's keys at once: authentication refuses keys of an app that is not active. */
+  async markAppDeleted(appId: number): Promise<void> {
+    await this.db.kysely.updateTable('apps').set({ status: 'deleted' }).where('app_id', '=', appId).execute();
+  }
+
+  /** The app's keys and users on `ex` (its `apps` row stays, marked deleted, so the AppId is never reused). */
+  async eraseApp(ex: Executor, appId: number): Promise<{ api_keys: number; users: number }> {
+    const keys = deleted(await ex.deleteFrom('api_keys').where('app_id', '=', appId).executeTakeFirst());
+    const users = deleted(await ex.deleteFrom('users').where('app_id', '=', appId).executeTakeFirst());
+    return { api_keys: keys, users };
+  }
+
+  /** Clears a copy of the data key left in the database (before the key store); the key store erases its own. */
+  async shredDataKey(appId: number): Promise<boolean> {
+    const r = await this.db.kysely.updateTable('apps').set({ data_key_wrapped: null, status: 'deleted' }).where('app_id', '=', appId).where('data_key_wrapped', 'is not', null).executeTakeFirst();
+    return Number(r.numUpdatedRows ?? 0) > 0;
   }
 }
 

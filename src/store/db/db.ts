@@ -96,3 +96,16 @@ export async function migrate(db: Db): Promise<void> {
     throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${(error as Error).message ?? error}`);
   }
 }
+
+/**
+ * SQLite: moves the WAL's pages (which still hold rows as they were before a deletion) into the
+ * file, where secure_delete has zeroed them, and empties the WAL. PostgreSQL: nothing to do.
+ */
+export async function checkpointWal(db: Db): Promise<void> {
+  if (db.dialect !== 'sqlite') return;
+  for (let i = 0; i < 20; i++) {
+    const r = await sql<{ busy: number }>`PRAGMA wal_checkpoint(TRUNCATE)`.execute(db.kysely);
+    if (!r.rows[0] || Number(r.rows[0].busy) === 0) return;
+    await new Promise((res) => setTimeout(res, 50));
+  }
+}

@@ -1,7 +1,10 @@
 // Face fusion persistence. Every method takes the owner AppId first and filters by it, so one
-// tenant can never read or touch another's activities, materials or results.
+// tenant can never read or touch another's activities, materials or results. The fusion tables
+// (activities, materials, material faces, results, fusion log) are erased only through here.
 import crypto from 'node:crypto';
 import type { Db } from '../db/db.ts';
+import { chunks, deleted, type Executor } from '../db/executor.ts';
+import { forgetBlobs, recordBlob } from '../blobs/blob-records.ts';
 import type { FusionActivitiesTable, FusionMaterialsTable, FusionMaterialFacesTable, FusionResultsTable } from '../db/schema.ts';
 
 export type ActivityRow = FusionActivitiesTable;
@@ -18,6 +21,10 @@ export interface FusionLogEntry {
   /** The caller's EndUserId (privacy extension field), for deletion requests by end user. */
   endUserId?: string | null;
 }
+
+const blobRow = (appId: number, b: NewBlob) => ({
+  key: b.key, app_id: appId, data_class: b.dataClass, expires_at: b.expiresAt, size: b.size, content_type: b.contentType, owner_ref: b.ownerRef, created_at: b.createdAt,
+});
 
 export class FusionRepo {
   constructor(private readonly db: Db) {}
@@ -46,10 +53,7 @@ export class FusionRepo {
   /** The material row, its faces and its blob record in one transaction. */
   async insertMaterial(row: MaterialRow, faces: MaterialFaceRow[], blob: NewBlob): Promise<void> {
     await this.db.kysely.transaction().execute(async (tx) => {
-      await tx.insertInto('blobs').values({
-        key: blob.key, app_id: row.app_id, data_class: blob.dataClass, expires_at: blob.expiresAt, size: blob.size,
-        content_type: blob.contentType, owner_ref: blob.ownerRef, created_at: blob.createdAt,
-      }).execute();
+      await recordBlob(tx, blobRow(row.app_id, blob));
       await tx.insertInto('fusion_materials').values(row).execute();
       if (faces.length) await tx.insertInto('fusion_material_faces').values(faces).execute();
     });
@@ -94,7 +98,7 @@ export class FusionRepo {
         await tx.deleteFrom('fusion_results').where('app_id', '=', appId).where('material_id', 'in', materialIds).execute();
         await tx.deleteFrom('fusion_materials').where('app_id', '=', appId).where('material_id', 'in', materialIds).execute();
       }
-      if (blobKeys.length) await tx.deleteFrom('blobs').where('app_id', '=', appId).where('key', 'in', blobKeys).execute();
+      await forgetBlobs(tx, appId, blobKeys);
       if (activityId) await tx.deleteFrom('fusion_activities').where('app_id', '=', appId).where('activity_id', '=', activityId).execute();
     });
   }
@@ -102,10 +106,7 @@ export class FusionRepo {
   // ---- results
   async insertResult(row: ResultRow, blob: NewBlob): Promise<void> {
     await this.db.kysely.transaction().execute(async (tx) => {
-      await tx.insertInto('blobs').values({
-        key: blob.key, app_id: row.app_id, data_class: blob.dataClass, expires_at: blob.expiresAt, size: blob.size,
-        content_type: blob.contentType, owner_ref: blob.ownerRef, created_at: blob.createdAt,
-      }).execute();
+      await recordBlob(tx, blobRow(row.app_id, blob));
       await tx.insertInto('fusion_results').values(row).execute();
     });
   }
@@ -129,8 +130,58 @@ export class FusionRepo {
     return this.db.kysely.selectFrom('fusion_log').selectAll().where('app_id', '=', appId).orderBy('time', 'desc').limit(limit).execute();
   }
 
-  async deleteExpiredLog(now: number): Promise<number> {
-    const r = await this.db.kysely.deleteFrom('fusion_log').where('expires_at', '<=', now).executeTakeFirst();
-    return Number(r.numDeletedRows ?? 0);
+  // ---- erasure (deletion requests)
+  /** Results made for the end user or by these calls. */
+  async resultsOf(appId: number, o: { endUserId?: string; requestIds: string[] }): Promise<{ token: string; blob_key: string }[]> {
+    const k = this.db.kysely;
+    const out = new Map<string, { token: string; blob_key: string }>();
+    if (o.endUserId !== undefined) {
+      for (const r of await k.selectFrom('fusion_results').select(['token', 'blob_key']).where('app_id', '=', appId).where('end_user_id', '=', o.endUserId).execute()) out.set(r.token, r);
+    }
+    for (const ids of chunks(o.requestIds)) {
+      for (const r of await k.selectFrom('fusion_results').select(['token', 'blob_key']).where('app_id', '=', appId).where('request_id', 'in', ids).execute()) out.set(r.token, r);
+    }
+    return [...out.values()];
+  }
+
+  /** Removes result links with their blob records (their objects are deleted before this). */
+  async deleteResults(appId: number, rows: { token: string; blob_key: string }[]): Promise<void> {
+    for (const part of chunks(rows)) {
+      await this.db.kysely.transaction().execute(async (tx) => {
+        await tx.deleteFrom('fusion_results').where('app_id', '=', appId).where('token', 'in', part.map((r) => r.token)).execute();
+        await forgetBlobs(tx, appId, part.map((r) => r.blob_key));
+      });
+    }
+  }
+
+  /** Fusion log records of the end user or of these calls. */
+  async eraseLogFor(appId: number, o: { endUserId?: string; requestIds: string[] }): Promise<number> {
+    const k = this.db.kysely;
+    let n = 0;
+    if (o.endUserId !== undefined) n += deleted(await k.deleteFrom('fusion_log').where('app_id', '=', appId).where('end_user_id', '=', o.endUserId).executeTakeFirst());
+    for (const ids of chunks(o.requestIds)) n += deleted(await k.deleteFrom('fusion_log').where('app_id', '=', appId).where('request_id', 'in', ids).executeTakeFirst());
+    return n;
+  }
+
+  async activityIds(appId: number): Promise<string[]> {
+    return (await this.db.kysely.selectFrom('fusion_activities').select('activity_id').where('app_id', '=', appId).execute()).map((r) => r.activity_id);
+  }
+
+  async countMaterials(appId: number): Promise<{ materials: number; materialFaces: number }> {
+    const k = this.db.kysely;
+    const m = await k.selectFrom('fusion_materials').select((e) => e.fn.countAll<number>().as('n')).where('app_id', '=', appId).executeTakeFirstOrThrow();
+    const f = await k.selectFrom('fusion_material_faces').select((e) => e.fn.countAll<number>().as('n')).where('app_id', '=', appId).executeTakeFirstOrThrow();
+    return { materials: Number(m.n), materialFaces: Number(f.n) };
+  }
+
+  /** Every fusion row of the app on `ex` (an AppId erasure), with the count per table; idempotent. */
+  async eraseApp(ex: Executor, appId: number): Promise<Record<FusionTable, number>> {
+    const counts = {} as Record<FusionTable, number>;
+    for (const table of FUSION_TABLES) counts[table] = deleted(await ex.deleteFrom(table).where('app_id', '=', appId).executeTakeFirst());
+    return counts;
   }
 }
+
+/** The fusion tables, in the order an AppId erasure empties them (dependents before owners). */
+const FUSION_TABLES = ['fusion_log', 'fusion_results', 'fusion_material_faces', 'fusion_materials', 'fusion_activities'] as const;
+export type FusionTable = (typeof FUSION_TABLES)[number];

@@ -1,9 +1,17 @@
 // Face library rows (groups, persons, memberships, faces). Every method is scoped by AppId.
+// The library owns face_groups, persons, group_persons, faces, library_seq, library_changes
+// and the model-upgrade rows (face_alt_features, face_upgrade_jobs; model-upgrades-repo.ts);
+// the erasure queries over them are here too (deletion requests call them). Consent records
+// and object records written in a library write go through their owners' functions
+// (privacy/consent-records.ts, blobs/blob-records.ts) on the write's transaction.
 // Writes go through write(appId, fn): one transaction that first bumps the app's library_seq row
 // (which serialises the app's library writes on PostgreSQL too) and records which persons and
 // groups it touched in library_changes, so every process's search index can catch up.
 import type { Kysely, Transaction } from 'kysely';
 import type { Db } from '../db/db.ts';
+import { chunks, deleted, type Executor } from '../db/executor.ts';
+import { forgetBlobs, recordBlob } from '../blobs/blob-records.ts';
+import { consentsOf, deleteConsentsOf, insertConsent } from '../privacy/consent-records.ts';
 import type { ConsentsTable, DB, FaceGroupsTable, FacesTable, GroupPersonsTable, PersonsTable } from '../db/schema.ts';
 
 export type GroupRow = FaceGroupsTable;
@@ -71,7 +79,7 @@ export class LibraryReader {
     return Number(r.n);
   }
   consents(personId: string) {
-    return this.q.selectFrom('consents').selectAll().where('app_id', '=', this.appId).where('person_id', '=', personId).orderBy('given_at').execute();
+    return consentsOf(this.q, this.appId, personId);
   }
   faces(personId: string) {
     return this.q.selectFrom('faces').selectAll().where('app_id', '=', this.appId).where('person_id', '=', personId).orderBy('created_at').orderBy('face_id').execute();
@@ -130,7 +138,7 @@ export class LibraryWriter extends LibraryReader {
       const ids = orphans.slice(i, i + 500);
       await this.q.deleteFrom('faces').where('app_id', '=', this.appId).where('person_id', 'in', ids).execute();
       await this.q.deleteFrom('face_alt_features').where('app_id', '=', this.appId).where('person_id', 'in', ids).execute();
-      await this.q.deleteFrom('consents').where('app_id', '=', this.appId).where('person_id', 'in', ids).execute();
+      await deleteConsentsOf(this.q, this.appId, ids);
       await this.q.deleteFrom('persons').where('app_id', '=', this.appId).where('person_id', 'in', ids).execute();
     }
     await this.q.deleteFrom('face_groups').where('app_id', '=', this.appId).where('group_id', '=', groupId).execute();
@@ -150,7 +158,7 @@ export class LibraryWriter extends LibraryReader {
   async deletePerson(personId: string) {
     await this.q.deleteFrom('faces').where('app_id', '=', this.appId).where('person_id', '=', personId).execute();
     await this.q.deleteFrom('face_alt_features').where('app_id', '=', this.appId).where('person_id', '=', personId).execute();
-    await this.q.deleteFrom('consents').where('app_id', '=', this.appId).where('person_id', '=', personId).execute();
+    await deleteConsentsOf(this.q, this.appId, [personId]);
     await this.q.deleteFrom('group_persons').where('app_id', '=', this.appId).where('person_id', '=', personId).execute();
     await this.q.deleteFrom('persons').where('app_id', '=', this.appId).where('person_id', '=', personId).execute();
     this.touchPerson(personId);
@@ -176,14 +184,14 @@ export class LibraryWriter extends LibraryReader {
   }
   /** A consent record of an enrolment (privacy policy), in the enrolment's transaction. */
   async insertConsent(c: Omit<ConsentRow, 'app_id' | 'data_class' | 'expires_at'>, expiresAt: number | null = null) {
-    await this.q.insertInto('consents').values({ ...c, app_id: this.appId, data_class: 'consent', expires_at: expiresAt }).execute();
+    await insertConsent(this.q, { ...c, app_id: this.appId }, expiresAt);
   }
   /** A `blobs` record of an object written for this library write (enrolment images). */
   async insertBlobRecord(b: { key: string; data_class: string; expires_at: number | null; size: number; content_type: string; owner_ref: string }) {
-    await this.q.insertInto('blobs').values({ ...b, app_id: this.appId, created_at: this.now }).execute();
+    await recordBlob(this.q, { ...b, app_id: this.appId, created_at: this.now });
   }
   async deleteBlobRecords(keys: string[]) {
-    for (let i = 0; i < keys.length; i += 500) await this.q.deleteFrom('blobs').where('app_id', '=', this.appId).where('key', 'in', keys.slice(i, i + 500)).execute();
+    await forgetBlobs(this.q, this.appId, keys);
   }
   /** Kept enrolment image keys of these persons' faces (optionally only of `faceIds`). */
   async imageKeys(personIds: string[], faceIds?: string[]): Promise<{ person_id: string; key: string }[]> {
@@ -295,4 +303,70 @@ export class LibraryRepo {
   async groupIds(appId: number): Promise<{ group_id: string; created_at: number }[]> {
     return this.db.kysely.selectFrom('face_groups').select(['group_id', 'created_at']).where('app_id', '=', appId).execute();
   }
+
+  // ---- use, for the privacy policy's inactivity purge
+  /** Marks a person as used (recognised) without a library write; at most once per `minGapMs`. */
+  async noteUse(appId: number, personId: string, now: number, minGapMs: number): Promise<void> {
+    await this.db.kysely.updateTable('persons').set({ last_used_at: now })
+      .where('app_id', '=', appId).where('person_id', '=', personId).where('last_used_at', '<', now - minGapMs).execute();
+  }
+
+  /** Persons whose consented term ended or that were not used since `unusedBefore` (null = no inactivity rule). */
+  async purgeablePersons(appId: number, now: number, unusedBefore: number | null, limit = 500): Promise<string[]> {
+    const rows = await this.db.kysely.selectFrom('persons').select('person_id').where('app_id', '=', appId)
+      .where((eb) => {
+        const expired = eb.and([eb('expires_at', 'is not', null), eb('expires_at', '<=', now)]);
+        return unusedBefore === null ? expired : eb.or([expired, eb('last_used_at', '<', unusedBefore)]);
+      })
+      .orderBy('person_id').limit(limit).execute();
+    return rows.map((r) => r.person_id);
+  }
+
+  async appsWithPersons(): Promise<number[]> {
+    const r = await this.db.kysely.selectFrom('persons').select('app_id').distinct().execute();
+    return r.map((x) => Number(x.app_id));
+  }
+
+  // ---- erasure (deletion requests)
+  /** Persons enrolled with this EndUserId. */
+  async personsOfEndUser(appId: number, endUserId: string): Promise<string[]> {
+    const r = await this.db.kysely.selectFrom('persons').select('person_id').where('app_id', '=', appId).where('end_user_id', '=', endUserId).execute();
+    return r.map((x) => x.person_id);
+  }
+
+  /** Keys of the kept enrolment images of these persons' faces. */
+  async enrolmentImageKeys(appId: number, personIds: string[]): Promise<string[]> {
+    const out: string[] = [];
+    for (const ids of chunks(personIds)) {
+      const r = await this.db.kysely.selectFrom('faces').select('image_key').where('app_id', '=', appId).where('person_id', 'in', ids).where('image_key', 'is not', null).execute();
+      for (const x of r) out.push(x.image_key!);
+    }
+    return out;
+  }
+
+  /**
+   * Drops the app's library change history up to `seq`. The history names PersonIds; without it,
+   * every other process whose index is behind `seq` finds the log incomplete and reloads the
+   * app from the database, which no longer has the erased persons.
+   */
+  async truncateHistory(appId: number, seq: number): Promise<number> {
+    return deleted(await this.db.kysely.deleteFrom('library_changes').where('app_id', '=', appId).where('seq', '<=', seq).executeTakeFirst());
+  }
+
+  /**
+   * Deletes every library row of the app on `ex` (the caller's transaction) and returns the
+   * count per table. The app's seq is bumped rather than deleted, so other processes notice
+   * the change and drop their copy of its index. Idempotent: a resumed erasure runs it again.
+   */
+  async eraseApp(ex: Executor, appId: number): Promise<Record<LibraryTable, number>> {
+    await ex.insertInto('library_seq').values({ app_id: appId, seq: 0 }).onConflict((oc) => oc.column('app_id').doNothing()).execute();
+    await ex.updateTable('library_seq').set((eb) => ({ seq: eb('seq', '+', 1) })).where('app_id', '=', appId).execute();
+    const counts = {} as Record<LibraryTable, number>;
+    for (const table of LIBRARY_TABLES) counts[table] = deleted(await ex.deleteFrom(table).where('app_id', '=', appId).executeTakeFirst());
+    return counts;
+  }
 }
+
+/** The library's per-AppId tables, in the order an AppId erasure empties them (members before owners). */
+const LIBRARY_TABLES = ['faces', 'face_alt_features', 'face_upgrade_jobs', 'group_persons', 'persons', 'face_groups', 'library_changes'] as const;
+export type LibraryTable = (typeof LIBRARY_TABLES)[number];
