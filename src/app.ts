@@ -25,6 +25,8 @@ import { VisionEngine } from './services/media/vision-engine.ts';
 import { UsageService } from './services/usage/usage.ts';
 import { createFusionModule, type FusionModule } from './services/fusion/fusion-module.ts';
 import { createLibraryModule, type LibraryModule } from './services/library/library-module.ts';
+import { activeScoreScales } from './services/recognition/active-calibration.ts';
+import { scoreScale } from './vision/calibration.ts';
 import { createPrivacyModule, createPrivacyPolicy, type PrivacyModule } from './services/privacy/privacy-module.ts';
 import { reEraseRestoredApps } from './services/privacy/key-store-restore.ts';
 import { createRetention, type RetentionModule } from './jobs/retention.ts';
@@ -111,7 +113,9 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const audit = new AuditLog(new AuditRepo(db), clock);
   const accounts = new AccountsService(new AccountsRepo(db), keyring, keyStore, clock, audit);
   const privacyPolicy = createPrivacyPolicy({ db, defaults: config.privacy, clock, audit });
-  const library = createLibraryModule({ db, keyring, keyStore, blobs, clock, vision, policy: privacyPolicy.policy, report: (e) => report('library', e) });
+  // One calibration for CompareFace, Verify* and Search* (`facevault calibrate` writes it).
+  const scales = activeScoreScales(config.dataDir);
+  const library = createLibraryModule({ db, keyring, keyStore, blobs, clock, vision, policy: privacyPolicy.policy, report: (e) => report('library', e) }, { scale: scoreScale(scales.calibration) });
   const fusion = createFusionModule({
     db, blobs, clock, vision, settings: config.fusion, imageTaskTimeoutMs: config.imageTaskTimeoutMs, retention: retentionRules, resultKey: keyring.deriveKey('fusion-result-url'),
     publicUrl: config.publicUrl, redisUrl: config.redisUrl, deploymentId, report, policy: privacyPolicy.policy,
@@ -127,7 +131,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   retention.sweeper.addTask('inactive_persons', async () => [...(await privacy.purgeRetiredPersons()).values()].reduce((a, b) => a + b, 0));
 
   // The API surface.
-  const registry = new ActionRegistry(allActions({ clock, region: config.region, retention: retentionRules, vision, library, fusion, privacy, usage }));
+  const registry = new ActionRegistry(allActions({ clock, region: config.region, retention: retentionRules, vision, library, fusion, privacy, usage, scales }));
   const httpRoutes: HttpRoutes[] = [(server) => resultRoutes(server, fusion.results)];
 
   await reEraseRestoredApps({ privacy, keyStoreKind: keyStore.kind, note: (message) => errorLog.append({ time: clock.now(), requestId: '-', code: 'KeyStore', message }) }, keyReport);
