@@ -24,7 +24,7 @@ export async function identityPairs(analyzer: FaceAnalyzer): Promise<PairScores 
   for (const id of people) {
     for (const f of fs.readdirSync(path.join(root, id)).sort()) {
       const img = await decodeImage(fs.readFileSync(path.join(root, id, f)));
-      const r = await analyzer.analyze(img, { embedding: true, maxFaces: 1 });
+      const r = await analyzer.analyze(img, { embedding: true, maxFaces: 1, singleFace: true }); // as CompareFace takes it
       if (!r.faces.length) noFace.push(`${id}/${f}`);
       else items.push({ id, e: r.faces[0].embedding! });
     }

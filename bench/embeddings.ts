@@ -65,7 +65,8 @@ export async function loadEmbeddings(log = false): Promise<{ faces: FaceRecord[]
   const noFace: string[] = [];
   for (const it of items) {
     const img = await decodeImage(fs.readFileSync(path.join(TESTDATA, it.file)));
-    const r = await analyzer.analyze(img, it.all ? { embedding: true, minFaceSize: 34 } : { embedding: true, maxFaces: 1 });
+    // One-face photos go the way CompareFace and Verify* take them (singleFace); crowd faces are all kept.
+    const r = await analyzer.analyze(img, it.all ? { embedding: true, minFaceSize: 34 } : { embedding: true, maxFaces: 1, singleFace: true });
     if (!r.faces.length) { noFace.push(it.file); continue; }
     r.faces.forEach((f, i) => faces.push({ population: it.population, id: it.all ? `${it.id}#${i}` : it.id, photo: it.file, width: Math.round(f.box.width), embedding: f.embedding! }));
     if (log) console.log(`${it.file}: ${r.faces.length} face(s)`);

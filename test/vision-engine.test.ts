@@ -115,6 +115,25 @@ describe.skipIf(!hasTestdata)('pipeline on the test photos', () => {
     expect(r34.faces.length).toBe(0);
   });
 
+  it('singleFace: the whole-frame pass gives the same main face, and small faces still fall back to the tiles', async () => {
+    const iouOf = (a: { x: number; y: number; width: number; height: number }, b: typeof a) => {
+      const w = Math.max(0, Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x)), h = Math.max(0, Math.min(a.y + a.height, b.y + b.height) - Math.max(a.y, b.y));
+      return (w * h) / (a.width * a.height + b.width * b.height - w * h);
+    };
+    const largest = <T extends { box: { width: number; height: number } }>(fs: T[]) => [...fs].sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height)[0];
+    for (const f of ['obama/obama-1080p.jpg', 'biden/biden.jpg', 'kit_harington/john1.jpeg', 'amy/amy1.png', 'rose_leslie/img1.jpg']) {
+      const img = await load('faces/identities', f);
+      const full = largest((await an.analyze(img, { embedding: true })).faces);
+      const one = largest((await an.analyze(img, { embedding: true, singleFace: true })).faces);
+      // The same face (its box may differ a little: the fast path refines it with one window pass).
+      expect(iouOf(full.box, one.box), f).toBeGreaterThan(0.8);
+      expect(cosine(full.embedding!, one.embedding!), f).toBeGreaterThan(0.9);
+    }
+    const img = await load('faces/groups/bbt3.jpg');
+    const small = await decodeImage(await (await import('sharp')).default(img.data, { raw: { width: img.width, height: img.height, channels: 3 } }).resize(Math.round(img.width * 0.5)).png().toBuffer());
+    expect((await an.analyze(small, { minFaceSize: 20, singleFace: true })).faces.length).toBeGreaterThan(0);
+  });
+
   describe('verification on all identity pairs', () => {
     let pairs: PairScores & { photos: number; noFace: string[] };
     beforeAll(async () => {

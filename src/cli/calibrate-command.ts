@@ -29,7 +29,7 @@ export async function calibrateCommand(dir: string, opts: { dataDir: string; dry
   for (const person of people) {
     for (const f of fs.readdirSync(path.join(dir, person)).filter((f) => IMAGE.test(f)).sort()) {
       try {
-        const r = await analyzer.analyze(await decodeImage(fs.readFileSync(path.join(dir, person, f))), { embedding: true, maxFaces: 1 });
+        const r = await analyzer.analyze(await decodeImage(fs.readFileSync(path.join(dir, person, f))), { embedding: true, maxFaces: 1, singleFace: true });
         if (r.faces.length) items.push({ id: person, embedding: r.faces[0].embedding! });
         else skipped.push(`${person}/${f}: no face`);
       } catch (e) {

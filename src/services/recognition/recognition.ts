@@ -43,7 +43,7 @@ export class RecognitionService {
 
   async detectFace(_caller: Caller, req: DetectFaceRequest): Promise<Record<string, unknown>> {
     const r = await this.vision.analyzeInput(req.params, { image: 'Image', url: 'Url' }, {
-      minFaceSize: req.minFaceSize, attributes: req.needAttributes, quality: req.needQuality, mesh: req.needAttributes, tryRotations: req.rotate,
+      singleFace: req.maxFaceNum === 1, minFaceSize: req.minFaceSize, attributes: req.needAttributes, quality: req.needQuality, mesh: req.needAttributes, tryRotations: req.rotate,
       enrichLargest: Math.min(req.maxFaceNum, req.needQuality ? QUALITY_FACES : ATTRIBUTE_FACES),
     });
     // Tencent: MaxFaceNum 1 = the largest face; more = the largest N.
@@ -66,7 +66,7 @@ export class RecognitionService {
   /** The face each compare action uses, with its embedding; throws when none or quality fails. */
   private async compareFace(params: Record<string, unknown>, side: 'A' | 'B', req: CompareRequest): Promise<Face> {
     const fields = { image: `Image${side}`, url: `Url${side}` };
-    const r = await this.vision.analyzeInput(params, fields, { embedding: true, quality: req.qualityControl > 0, tryRotations: req.rotate });
+    const r = await this.vision.analyzeInput(params, fields, { embedding: true, singleFace: true, quality: req.qualityControl > 0, tryRotations: req.rotate });
     if (!r.faces.length) throw new TcError('FailedOperation.ImageFacedetectFailed', `${fields.image}/${fields.url}: no face was found in the image`);
     const face = [...r.faces].sort(req.strategy === 1 ? (a, b) => area(b) - area(a) : (a, b) => b.score - a.score)[0];
     if (req.qualityControl > 0) {
