@@ -1,5 +1,8 @@
 // DetectFace over HTTP against a real `facevault serve` process (official SDK client):
-// cold start to ready, single-face 640x480 JPEG latency with 1 client, throughput with 8.
+// cold start to ready, single-face 640x480 JPEG latency with 1 client, throughput with 8;
+// CompareFace of two large photos over HTTP against the bare models in this process (decode,
+// one whole-frame detection, landmarks, align, embed, both images one after the other), and
+// the ratio of the two medians.
 //   npm run bench -- vision [--requests 60] [--cold-starts 5] [--cold-only]
 // Cold start is repeated (median reported): on a shared machine one start says little.
 import { spawn } from 'node:child_process';
@@ -9,6 +12,9 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import sharp from 'sharp';
 import { TESTDATA, hasTestdata } from '../test/helpers/testdata.ts';
+import { FaceAnalyzer } from '../src/vision/face-analyzer.ts';
+import { decodeImage } from '../src/vision/image-decode.ts';
+import { cosine } from '../src/vision/embedder.ts';
 import { BENCH_DIR, median, percentile, table, writeResult } from './lib.ts';
 
 const require = createRequire(import.meta.url);
@@ -124,6 +130,36 @@ async function main() {
     }));
     const parWall = performance.now() - tPar;
 
+    // CompareFace, two large photos (1920x1080 and 1200x1200), sequential requests.
+    const photoA = fs.readFileSync(path.join(TESTDATA, 'faces/identities/obama/obama-1080p.jpg'));
+    const photoB = fs.readFileSync(path.join(TESTDATA, 'faces/identities/biden/biden2.jpg'));
+    const cmpReq = { ImageA: photoA.toString('base64'), ImageB: photoB.toString('base64') };
+    for (let i = 0; i < 3; i++) await c1.CompareFace(cmpReq);
+    const cmpHttp: number[] = [];
+    for (let i = 0; i < Math.max(20, REQUESTS / 2); i++) {
+      const t = performance.now();
+      await c1.CompareFace(cmpReq);
+      cmpHttp.push(performance.now() - t);
+    }
+    const bare = await FaceAnalyzer.load({ tasks: [] });
+    const bareOnce = async () => {
+      const a = (await bare.analyze(await decodeImage(photoA), { embedding: true, singleFace: true })).faces[0];
+      const b = (await bare.analyze(await decodeImage(photoB), { embedding: true, singleFace: true })).faces[0];
+      return cosine(a.embedding!, b.embedding!);
+    };
+    for (let i = 0; i < 3; i++) await bareOnce();
+    const cmpBare: number[] = [];
+    for (let i = 0; i < Math.max(20, REQUESTS / 2); i++) {
+      const t = performance.now();
+      await bareOnce();
+      cmpBare.push(performance.now() - t);
+    }
+    const compareRows = [
+      { path: 'CompareFace over HTTP (SDK, 1 client)', runs: cmpHttp.length, 'median ms': median(cmpHttp), 'p95 ms': percentile(cmpHttp, 95) },
+      { path: 'bare models, this process, A then B', runs: cmpBare.length, 'median ms': median(cmpBare), 'p95 ms': percentile(cmpBare, 95) },
+    ];
+    const compareRatio = median(cmpHttp) / median(cmpBare);
+
     const loadAfter = os.loadavg();
     const rows = [
       { clients: 1, requests: seq.length, 'median ms': median(seq), 'p95 ms': percentile(seq, 95), 'req/s': seq.length / (seqWall / 1000) },
@@ -132,7 +168,11 @@ async function main() {
     console.log(`\nDetectFace, single-face 640x480 JPEG (${jpeg.length} bytes), ${threads} inference threads, over HTTP with the official SDK`);
     console.log(table(rows));
     console.log(`speed-up with 8 clients: ${(rows[1]['req/s'] / rows[0]['req/s']).toFixed(2)}×; load average (1/5/15 min) after the runs: ${loadAfter.map((x) => x.toFixed(1)).join(' / ')}`);
+    console.log(`\nCompareFace, obama-1080p.jpg (1920x1080, ${photoA.length} bytes) vs biden2.jpg (1200x1200, ${photoB.length} bytes)`);
+    console.log(table(compareRows));
+    console.log(`HTTP / bare: ${compareRatio.toFixed(2)}×`);
     const file = writeResult('vision', {
+      compareRows, compareRatio,
       command: 'npm run bench -- vision', machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, loadavg: loadAfter },
       threads, imageBytes: jpeg.length, rows, cold, coldRow,
     });

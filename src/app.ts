@@ -27,6 +27,8 @@ import { VisionEngine } from './services/media/vision-engine.ts';
 import { UsageService } from './services/usage/usage.ts';
 import { createFusionModule, type FusionModule } from './services/fusion/fusion-module.ts';
 import { createLibraryModule, type LibraryModule } from './services/library/library-module.ts';
+import { activeScoreScales } from './services/recognition/active-calibration.ts';
+import { scoreScale } from './vision/calibration.ts';
 import { createPrivacyModule, createPrivacyPolicy, type PrivacyModule } from './services/privacy/privacy-module.ts';
 import { reEraseRestoredApps } from './services/privacy/key-store-restore.ts';
 import { createRetention, type RetentionModule } from './jobs/retention.ts';
@@ -116,7 +118,9 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   // One library repository: the policy records recognised persons' last use in it.
   const libraryRepo = new LibraryRepo(db);
   const privacyPolicy = createPrivacyPolicy({ db, persons: libraryRepo, defaults: config.privacy, clock, audit });
-  const library = createLibraryModule({ db, repo: libraryRepo, keyring, keyStore, blobs, clock, vision, policy: privacyPolicy.policy, report: (e) => report('library', e) });
+  // One calibration for CompareFace, Verify* and Search* (`facevault calibrate` writes it).
+  const scales = activeScoreScales(config.dataDir);
+  const library = createLibraryModule({ db, repo: libraryRepo, keyring, keyStore, blobs, clock, vision, policy: privacyPolicy.policy, report: (e) => report('library', e) }, { scale: scoreScale(scales.calibration) });
   const fusion = createFusionModule({
     db, blobs, clock, vision, settings: config.fusion, imageTaskTimeoutMs: config.imageTaskTimeoutMs, retention: retentionRules, resultKey: keyring.deriveKey('fusion-result-url'),
     publicUrl: config.publicUrl, redisUrl: config.redisUrl, deploymentId, report, policy: privacyPolicy.policy,
@@ -136,7 +140,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   retention.sweeper.addTask('inactive_persons', async () => [...(await privacy.purgeRetiredPersons()).values()].reduce((a, b) => a + b, 0));
 
   // The API surface.
-  const registry = new ActionRegistry(allActions({ clock, region: config.region, retention: retentionRules, vision, library, fusion, privacy, usage }));
+  const registry = new ActionRegistry(allActions({ clock, region: config.region, retention: retentionRules, vision, library, fusion, privacy, usage, scales }));
   const httpRoutes: HttpRoutes[] = [(server) => resultRoutes(server, fusion.results)];
 
   await reEraseRestoredApps({ privacy, keyStoreKind: keyStore.kind, note: (message) => errorLog.append({ time: clock.now(), requestId: '-', code: 'KeyStore', message }) }, keyReport);

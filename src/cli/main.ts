@@ -28,6 +28,9 @@ Usage:
   facevault analyze <image> [--attributes] [--mesh] [--quality] [--min-face-size 20|34]
                                            detect faces in a local image (offline); prints JSON
   facevault compare <imageA> <imageB>      compare the main faces of two local images (offline); prints JSON
+  facevault calibrate <dir> [--dry-run]    refit the Score scale on labelled photos (<dir>/<person>/<photos>),
+                                           print FAR/TAR at Score 40/50/60, store it as a new active version
+  facevault calibrate --revert             go back to the previous calibration (or the shipped one)
 `;
 
 function serveHelp(): string {
@@ -80,6 +83,18 @@ export async function main(argv: string[]): Promise<number> {
       if (!/^\d+$/.test(v)) throw new UsageError('--app-id must be a number');
       return Number(v);
     };
+    if (cmd === 'calibrate') {
+      const { calibrateCommand, revertCalibration } = await import('./calibrate-command.ts');
+      const version = typeof flags['model-version'] === 'string' ? flags['model-version'] : undefined;
+      if (flags.revert) {
+        console.log(revertCalibration(config.dataDir, version));
+        return 0;
+      }
+      const dir = positional[1];
+      if (!dir || positional.length !== 2) throw new UsageError('calibrate needs one directory of person folders, or --revert');
+      console.log((await calibrateCommand(dir, { dataDir: config.dataDir, dryRun: !!flags['dry-run'], modelVersion: version })).text);
+      return 0;
+    }
     switch (`${cmd} ${sub ?? ''}`.trim()) {
       case 'serve': {
         const { VisionEngine } = await import('../services/media/vision-engine.ts');

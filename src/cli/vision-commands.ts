@@ -5,6 +5,8 @@ import { FaceAnalyzer } from '../vision/face-analyzer.ts';
 import { decodeImage } from '../vision/image-decode.ts';
 import { cosine } from '../vision/embedder.ts';
 import { cosineToScore, cosineToSimilarityScore } from '../vision/calibration.ts';
+import { loadActiveCalibration } from '../services/recognition/active-calibration.ts';
+import { loadConfig } from '../config.ts';
 import { modelSetDirsFromEnv } from '../vision/model-set.ts';
 import type { Face } from '../vision/types.ts';
 import type { TaskName } from '../vision/task-model.ts';
@@ -52,11 +54,13 @@ export async function compareCommand(a: string, b: string, flags: Record<string,
   };
   const [fa, fb] = [await best(a), await best(b)];
   const cos = cosine(fa.embedding!, fb.embedding!);
+  // The same calibration the servers use (`facevault calibrate`).
+  const cal = loadActiveCalibration(loadConfig(process.env, 1).dataDir, an.set.version).calibration;
   return {
     a: { file: a, face: faceJson(fa) }, b: { file: b, face: faceJson(fb) },
     cosine: Math.round(cos * 10000) / 10000,
-    score: Math.round(cosineToScore(cos) * 100) / 100, // CompareFace scale: 40/50/60 = FAR 1e-3/1e-4/1e-5
-    similarityScore: Math.round(cosineToSimilarityScore(cos) * 100) / 100, // DetectFaceSimilarity scale: 70 = FAR 1e-4
+    score: Math.round(cosineToScore(cos, cal) * 100) / 100, // CompareFace scale: 40/50/60 = FAR 1e-3/1e-4/1e-5
+    similarityScore: Math.round(cosineToSimilarityScore(cos, cal) * 100) / 100, // DetectFaceSimilarity scale: 70 = FAR 1e-4
     modelVersion: an.set.version,
   };
 }

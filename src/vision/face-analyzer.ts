@@ -81,7 +81,7 @@ export class FaceAnalyzer {
     const best = (r: AnalysisResult) => Math.max(-Infinity, ...r.faces.map((f) => Math.log(f.score / Math.max(1e-12, 1 - f.score))));
     const uprightBest = best(upright);
     if (uprightBest >= SURE_UPRIGHT_LOGIT) return upright;
-    const detectOnly: AnalyzeOptions = { minFaceSize: opts.minFaceSize, scoreThreshold: opts.scoreThreshold };
+    const detectOnly: AnalyzeOptions = { minFaceSize: opts.minFaceSize, scoreThreshold: opts.scoreThreshold, singleFace: opts.singleFace };
     let choice: { deg: 90 | 180 | 270; logit: number } | null = null;
     for (const deg of [90, 270, 180] as const) {
       const logit = best(await this.analyzeUpright(rotateImage(img, deg), detectOnly));
@@ -106,7 +106,7 @@ export class FaceAnalyzer {
   }
 
   private async analyzeUpright(img: RgbImage, opts: AnalyzeOptions): Promise<AnalysisResult> {
-    const dets = await this.detector.detect(img, { minFaceSize: opts.minFaceSize || undefined, scoreThreshold: opts.scoreThreshold });
+    const dets = await this.detector.detect(img, { minFaceSize: opts.minFaceSize || undefined, scoreThreshold: opts.scoreThreshold, single: opts.singleFace && !opts.enrichPick?.rect });
     let faces: Face[] = dets
       .filter((d) => !opts.minFaceSize || d.box.width >= opts.minFaceSize)
       .sort((a, b) => b.score - a.score)

@@ -66,6 +66,9 @@ export interface AnalyzeOptions {
   enrichPick?: { rect?: Box };
   /** Mesh without the 10 iris points (two extra model runs) when the caller uses the 468 only. Default true. */
   meshIris?: boolean;
+  /** The caller uses one face (the best or the largest): a confident face in the whole-frame pass
+   *  ends detection there, without the tile pyramid (detector.ts `single`). */
+  singleFace?: boolean;
   /** Detector score threshold override (default from the model set's manifest). */
   scoreThreshold?: number;
 }

@@ -8,6 +8,7 @@ import type { LibraryModule } from '../../services/library/library-module.ts';
 import type { FusionModule } from '../../services/fusion/fusion-module.ts';
 import type { PrivacyModule } from '../../services/privacy/privacy-module.ts';
 import type { UsageService } from '../../services/usage/usage.ts';
+import type { ScoreScales } from '../../services/recognition/active-calibration.ts';
 import type { ActionDef } from '../actions/define.ts';
 import { privacyActions } from './privacy.ts';
 import { fusionActions } from './fusion.ts';
@@ -24,6 +25,8 @@ export interface ActionDeps {
   fusion: FusionModule;
   privacy: PrivacyModule;
   usage: UsageService;
+  /** The active Score calibration (default: the shipped one). */
+  scales?: ScoreScales;
 }
 
 export function allActions(d: ActionDeps): ActionDef<any>[] {
@@ -32,6 +35,6 @@ export function allActions(d: ActionDeps): ActionDef<any>[] {
     ...fusionActions({ fusion: d.fusion }),
     ...analysisActions({ vision: d.vision }),
     ...libraryActions({ library: d.library }),
-    ...recognitionActions({ vision: d.vision }),
+    ...recognitionActions({ vision: d.vision, scales: d.scales }),
   ];
 }

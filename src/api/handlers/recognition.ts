@@ -1,14 +1,15 @@
 // iai DetectFace, CompareFace, CompareMaskFace, DetectFaceSimilarity.
 import { RecognitionService, FACE_MODEL_VERSION } from '../../services/recognition/recognition.ts';
 import type { VisionEngine } from '../../services/media/vision-engine.ts';
+import type { ScoreScales } from '../../services/recognition/active-calibration.ts';
 import { defineAction, type ActionDef } from '../actions/define.ts';
 import { flag, int } from '../actions/fields.ts';
 import { imageFields, modelVersion, pick, unbilledWhenNoFace } from './common.ts';
 
 const PAIR_FIELDS = ['ImageA', 'ImageB', 'UrlA', 'UrlB'] as const;
 
-export function recognitionActions(d: { vision: VisionEngine }): ActionDef<any>[] {
-  const svc = new RecognitionService(d.vision);
+export function recognitionActions(d: { vision: VisionEngine; scales?: ScoreScales }): ActionDef<any>[] {
+  const svc = new RecognitionService(d.vision, d.scales);
   const pair = {
     ...imageFields('ImageA', 'UrlA'), ...imageFields('ImageB', 'UrlB'),
     FaceModelVersion: modelVersion([FACE_MODEL_VERSION]),

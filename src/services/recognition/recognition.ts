@@ -4,7 +4,7 @@ import type { Caller } from '../../domain/call.ts';
 import { Errors, TcError } from '../../domain/errors.ts';
 import type { Face } from '../../vision/types.ts';
 import { cosine } from '../../vision/similarity.ts';
-import { cosineToScore, cosineToSimilarityScore } from '../../vision/calibration.ts';
+import { scoreScales, type ScoreScales } from '../../vision/calibration.ts';
 import type { VisionEngine } from '../media/vision-engine.ts';
 import { toFaceAttributesInfo, toFaceQualityInfo } from './analysis.ts';
 
@@ -38,11 +38,12 @@ export interface CompareRequest {
 }
 
 export class RecognitionService {
-  constructor(private readonly vision: VisionEngine) {}
+  /** `scales`: the active calibration (active-calibration.ts); the shipped one by default. */
+  constructor(private readonly vision: VisionEngine, private readonly scales: ScoreScales = scoreScales()) {}
 
   async detectFace(_caller: Caller, req: DetectFaceRequest): Promise<Record<string, unknown>> {
     const r = await this.vision.analyzeInput(req.params, { image: 'Image', url: 'Url' }, {
-      minFaceSize: req.minFaceSize, attributes: req.needAttributes, quality: req.needQuality, mesh: req.needAttributes, tryRotations: req.rotate,
+      singleFace: req.maxFaceNum === 1, minFaceSize: req.minFaceSize, attributes: req.needAttributes, quality: req.needQuality, mesh: req.needAttributes, tryRotations: req.rotate,
       enrichLargest: Math.min(req.maxFaceNum, req.needQuality ? QUALITY_FACES : ATTRIBUTE_FACES),
     });
     // Tencent: MaxFaceNum 1 = the largest face; more = the largest N.
@@ -65,7 +66,7 @@ export class RecognitionService {
   /** The face each compare action uses, with its embedding; throws when none or quality fails. */
   private async compareFace(params: Record<string, unknown>, side: 'A' | 'B', req: CompareRequest): Promise<Face> {
     const fields = { image: `Image${side}`, url: `Url${side}` };
-    const r = await this.vision.analyzeInput(params, fields, { embedding: true, quality: req.qualityControl > 0, tryRotations: req.rotate });
+    const r = await this.vision.analyzeInput(params, fields, { embedding: true, singleFace: true, quality: req.qualityControl > 0, tryRotations: req.rotate });
     if (!r.faces.length) throw new TcError('FailedOperation.ImageFacedetectFailed', `${fields.image}/${fields.url}: no face was found in the image`);
     const face = [...r.faces].sort(req.strategy === 1 ? (a, b) => area(b) - area(a) : (a, b) => b.score - a.score)[0];
     if (req.qualityControl > 0) {
@@ -85,16 +86,16 @@ export class RecognitionService {
   }
 
   async compare(_caller: Caller, req: CompareRequest): Promise<Record<string, unknown>> {
-    return { Score: round2(cosineToScore(await this.pair(req))), FaceModelVersion: FACE_MODEL_VERSION };
+    return { Score: round2(this.scales.compare(await this.pair(req))), FaceModelVersion: FACE_MODEL_VERSION };
   }
 
   /** Same embedding model: it was not trained for masks, so masked pairs score lower (docs/MODELS.md). */
   async compareMaskFace(_caller: Caller, req: CompareRequest): Promise<Record<string, unknown>> {
-    return { Score: round2(cosineToScore(await this.pair({ ...req, strategy: 1 }))), FaceModelVersion: FACE_MODEL_VERSION };
+    return { Score: round2(this.scales.compare(await this.pair({ ...req, strategy: 1 }))), FaceModelVersion: FACE_MODEL_VERSION };
   }
 
   async detectFaceSimilarity(_caller: Caller, req: CompareRequest): Promise<Record<string, unknown>> {
-    return { Score: round2(cosineToSimilarityScore(await this.pair(req))) };
+    return { Score: round2(this.scales.similarity(await this.pair(req))) };
   }
 }
 
