@@ -41,7 +41,7 @@ describe.skipIf(!hasTestdata)(`face fusion${hasTestdata ? '' : ` (skipped: ${tes
   beforeAll(async () => {
     files = serveTestdata(); stranger = serveTestdata();
     filesUrl = await listen(files); strangerUrl = await listen(stranger);
-    t = await startTestServer({ FACEVAULT_FUSION_THREADS: '1', FACEVAULT_URL_ALLOWLIST: filesUrl.replace('http://', '') }, { clock });
+    t = await startTestServer({ FACEVAULT_FUSION_THREADS: '1', FACEVAULT_IMAGE_TASK_TIMEOUT_MS: '180000', FACEVAULT_URL_ALLOWLIST: filesUrl.replace('http://', '') }, { clock });
     other = await t.run.app.accounts.createAccount('other');
     const ff = t.common('facefusion');
     const a = await ff.request('CreateActivity', { ActivityName: 'summer', Status: 'PUBLISHED' });

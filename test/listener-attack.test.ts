@@ -85,9 +85,10 @@ describe('listener limits', () => {
     expect(closedAt.length).toBe(sockets.length);
     // Dropped by the headers timeout (the silent ones too), not before it and not only at the request timeout.
     expect(Math.min(...closedAt)).toBeGreaterThanOrEqual(LIMITS.headersTimeoutMs - 200);
-    expect(Math.max(...closedAt)).toBeLessThan(LIMITS.headersTimeoutMs + LIMITS.checkIntervalMs + 1_000);
+    // Not before the timeout, and not long after it (slack for a machine loaded by other work).
+    expect(Math.max(...closedAt)).toBeLessThan(LIMITS.headersTimeoutMs + LIMITS.checkIntervalMs + 5_000);
     expect(samples.length).toBeGreaterThan(5);
-    expect(Math.max(...samples)).toBeLessThan(1000);
+    expect(Math.max(...samples)).toBeLessThan(2_500); // a blocked event loop would be tens of seconds; slack for a loaded machine
   }, 15_000);
 
   it('a connection that finishes its headers but trickles its body is dropped by the request timeout', async () => {
@@ -141,7 +142,7 @@ describe('listener limits', () => {
       expect(r.sent).toBeLessThan(total / 2);
     }
     expect(results.some((r) => r.code === 'RequestSizeLimitExceeded')).toBe(true);
-    expect(Math.max(...samples)).toBeLessThan(1000);
+    expect(Math.max(...samples)).toBeLessThan(2_500); // a blocked event loop would be tens of seconds; slack for a loaded machine
     expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
   }, 20_000);
 });

@@ -90,7 +90,11 @@ describe.skipIf(!hasTestdata)(`server: the BMP attack and the deadline${hasTestd
     try { await t.iai().DetectFace({ Image: bmp }); } catch (e) { message = (e as Error).message; }
     expect(message).toMatch(/^Image: the BMP red bit mask 0xffffffff/);
     expect((await fetch(`${t.url}/healthz`)).status).toBe(200);
-    expect((await t.iai().DetectFace({ Image: tdBase64('faces', 'identities', 'obama', 'obama.jpg') })).FaceInfos).toHaveLength(1);
+    // Served again by the replacement. The deadline here is short (2.5 s): on a machine loaded by
+    // other work the first request on a fresh worker can exceed it, so one timeout is retried.
+    const detect = () => t.iai().DetectFace({ Image: tdBase64('faces', 'identities', 'obama', 'obama.jpg') });
+    const served = await detect().catch((e: { code?: string }) => { if (e.code === 'FailedOperation.RequestTimeout') return detect(); throw e; });
+    expect(served.FaceInfos).toHaveLength(1);
     expect((await readyz()).status).toBe(200);
   }, 120_000);
 
@@ -117,7 +121,11 @@ describe.skipIf(!hasTestdata)(`server: the BMP attack and the deadline${hasTestd
     expect(seen).toContain(200);
     expect(pool.workers.map((w) => w.thread)).not.toContain(victim);
     expect((await fetch(`${t.url}/healthz`)).status).toBe(200);
-    expect((await t.iai().DetectFace({ Image: tdBase64('faces', 'identities', 'obama', 'obama.jpg') })).FaceInfos).toHaveLength(1);
+    // Served again by the replacement. The deadline here is short (2.5 s): on a machine loaded by
+    // other work the first request on a fresh worker can exceed it, so one timeout is retried.
+    const detect = () => t.iai().DetectFace({ Image: tdBase64('faces', 'identities', 'obama', 'obama.jpg') });
+    const served = await detect().catch((e: { code?: string }) => { if (e.code === 'FailedOperation.RequestTimeout') return detect(); throw e; });
+    expect(served.FaceInfos).toHaveLength(1);
     const logged = t.run.app.errorLog.readAll().find((x) => x.code === 'FailedOperation.RequestTimeout');
     expect(logged?.message).toMatch(/^Image: the image was not processed within 2500 ms/);
   }, 180_000);
