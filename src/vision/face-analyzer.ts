@@ -9,6 +9,7 @@ import { Embedder } from './embedder.ts';
 import { loadOptionalTasks, TASK_ORDER } from './task-registry.ts';
 import { rotateImage, unrotatePoint } from './image-ops.ts';
 import { pickFace } from './face-pick.ts';
+import { AntiSpoofModel } from './attributes/anti-spoof.ts';
 
 export interface FaceAnalyzerOptions {
   /** A loaded set, or a version name looked up among the shipped and extra sets. */
@@ -19,6 +20,8 @@ export interface FaceAnalyzerOptions {
   /** Resolve once the core models are in; optional tasks finish loading in the background
    *  (`optionalReady`), and a request needing one waits for it. Default false. */
   background?: boolean;
+  /** Operator anti-spoofing model directory (FACEVAULT_LIVENESS_MODEL); runs with `liveness`. */
+  livenessModelDir?: string;
 }
 
 const SURE_UPRIGHT_LOGIT = 9;
@@ -35,6 +38,7 @@ export class FaceAnalyzer {
     /** Resolves when every optional task model is loaded. */
     readonly optionalReady: Promise<void>,
     private readonly pending: Map<TaskName, Promise<void>>,
+    private readonly antiSpoof: AntiSpoofModel | null = null,
   ) {}
 
   static async load(opts: FaceAnalyzerOptions = {}): Promise<FaceAnalyzer> {
@@ -64,7 +68,10 @@ export class FaceAnalyzer {
     const [detector] = await Promise.all([FaceDetector.load(set.models.detect, set.path('detect')), ...core.map((m) => m.prepare())]);
     for (const m of core) tasks.set(m.task, m);
     if (!opts.background) await optionalReady;
-    return new FaceAnalyzer(set, detector, tasks, optionalReady, pending);
+    // A broken operator model fails the load (the operator asked for it), not each request.
+    const antiSpoof = opts.livenessModelDir ? AntiSpoofModel.fromDir(opts.livenessModelDir) : null;
+    await antiSpoof?.prepare();
+    return new FaceAnalyzer(set, detector, tasks, optionalReady, pending, antiSpoof);
   }
 
   /** Task names this analyzer can run (core ones always). */
@@ -128,6 +135,11 @@ export class FaceAnalyzer {
         : opts.enrichLargest === undefined ? faces
         : [...faces].sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height).slice(0, opts.enrichLargest);
       for (const f of targets) await model.run(img, f, opts);
+    }
+    if (opts.liveness && this.antiSpoof) {
+      const targets = opts.enrichPick ? picked : opts.enrichLargest === undefined ? faces
+        : [...faces].sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height).slice(0, opts.enrichLargest);
+      for (const f of targets) await this.antiSpoof.run(img, f);
     }
     if (!opts.landmarks) for (const f of faces) delete f.landmarks68;
     return { width: img.width, height: img.height, faces };

@@ -18,6 +18,8 @@ export interface PoolOptions {
   extraModelSetDirs?: string[];
   /** Optional tasks to load (default: all available). */
   tasks?: TaskName[];
+  /** Operator anti-spoofing model directory (FACEVAULT_LIVENESS_MODEL). */
+  livenessModelDir?: string;
   /** Deadline of one analysis; past it the request fails and its worker is replaced. */
   taskTimeoutMs?: number;
   /** Worker entry (tests: a worker that hangs); default the inference worker. */
@@ -109,6 +111,7 @@ export class InferencePool {
       modelSet: this.opts.modelSet ?? DEFAULT_MODEL_VERSION,
       extraModelSetDirs: this.opts.extraModelSetDirs ?? [],
       tasks: this.opts.tasks,
+      livenessModelDir: this.opts.livenessModelDir,
       stopFlags: flags,
     };
     const worker = tsWorker(this.opts.entry ?? new URL('./inference-worker.ts', import.meta.url), { workerData: init });

@@ -10,6 +10,7 @@ export interface WorkerInit {
   modelSet: string;
   extraModelSetDirs: string[];
   tasks?: TaskName[];
+  livenessModelDir?: string;
   /** Shared with the pool so a stuck worker is never terminated inside native code (worker-stop.ts). */
   stopFlags?: Int32Array;
 }

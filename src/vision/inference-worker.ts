@@ -23,7 +23,7 @@ port.on('message', (m: WorkerRequest | { type: 'close' } | null) => {
 async function main() {
   let analyzer: FaceAnalyzer;
   try {
-    analyzer = await FaceAnalyzer.load({ set: init.modelSet, extraModelSetDirs: init.extraModelSetDirs, tasks: init.tasks, background: true });
+    analyzer = await FaceAnalyzer.load({ set: init.modelSet, extraModelSetDirs: init.extraModelSetDirs, tasks: init.tasks, livenessModelDir: init.livenessModelDir, background: true });
   } catch (e) {
     port.postMessage({ type: 'failed', error: serializeError(e) } satisfies WorkerReply);
     return;

@@ -24,7 +24,9 @@ export interface FaceAttributes {
   expression?: { label: 'angry' | 'disgusted' | 'fearful' | 'happy' | 'neutral' | 'sad' | 'surprised'; probability: number; probabilities: Record<string, number> };
   pose?: { yaw: number; pitch: number; roll: number }; // degrees
   eyesOpen?: { left: number; right: number }; // probability 0-1
-  liveness?: number; // probability the face is a live capture, 0-1
+  liveness?: number; // fr_liveness class 0 (shipped; NOT shown to reject spoofs: docs/MODELS.md), 0-1
+  /** P(live) from the operator's anti-spoofing model (FACEVAULT_LIVENESS_MODEL), 0-1. */
+  antiSpoofLive?: number;
 }
 
 /** One face, enriched in place by each task model (InsightFace's Face record). */

@@ -138,11 +138,16 @@ export class AnalysisService {
     return { ImageWidth: img.width, ImageHeight: img.height, DenseFaceShapeSet: faces.map(toDenseFaceShape), FaceModelVersion: FACE_MODEL_VERSION };
   }
 
-  /** Score 0-100 = 100 × fr_liveness P(live) of the largest face (see docs/MODELS.md for what it means). */
+  /**
+   * Score 0-100 = 100 × P(live) of the largest face from the operator's anti-spoofing model
+   * (FACEVAULT_LIVENESS_MODEL). Without one the action refuses: no shipped model has been shown
+   * to tell a live face from a print or a screen, and a made-up "live" score is worse than no
+   * answer for a service that gates access on it (docs/API.md).
+   */
   async detectLiveFaceAccurate(_caller: Caller, params: ImageParams): Promise<Record<string, unknown>> {
     const { faces: [face] } = await this.faces(params, { liveness: true }, 1);
-    const p = face.attributes?.liveness;
-    if (p === undefined) throw new TcError('InternalError', 'the liveness model is not installed in this model set');
+    const p = face.attributes?.antiSpoofLive;
+    if (p === undefined) throw new TcError('UnsupportedOperation', 'DetectLiveFaceAccurate needs an anti-spoofing model: the operator has not configured FACEVAULT_LIVENESS_MODEL');
     return { Score: Math.round(p * 100), FaceModelVersion: FACE_MODEL_VERSION };
   }
 }
