@@ -8,12 +8,15 @@ import type { LibraryModule } from '../../services/library/library-module.ts';
 import type { FusionModule } from '../../services/fusion/fusion-module.ts';
 import type { PrivacyModule } from '../../services/privacy/privacy-module.ts';
 import type { UsageService } from '../../services/usage/usage.ts';
+import type { AccountsService } from '../../services/accounts/accounts.ts';
+import type { AuditLog } from '../../services/accounts/audit.ts';
 import type { ActionDef } from '../actions/define.ts';
 import { privacyActions } from './privacy.ts';
 import { fusionActions } from './fusion.ts';
 import { analysisActions } from './analysis.ts';
 import { libraryActions } from './library.ts';
 import { recognitionActions } from './recognition.ts';
+import { accountActions } from './accounts.ts';
 
 export interface ActionDeps {
   clock: Clock;
@@ -24,6 +27,8 @@ export interface ActionDeps {
   fusion: FusionModule;
   privacy: PrivacyModule;
   usage: UsageService;
+  accounts: AccountsService;
+  audit: AuditLog;
 }
 
 export function allActions(d: ActionDeps): ActionDef<any>[] {
@@ -33,5 +38,6 @@ export function allActions(d: ActionDeps): ActionDef<any>[] {
     ...analysisActions({ vision: d.vision }),
     ...libraryActions({ library: d.library }),
     ...recognitionActions({ vision: d.vision }),
+    ...accountActions({ accounts: d.accounts, audit: d.audit }),
   ];
 }
