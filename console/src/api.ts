@@ -31,6 +31,10 @@ async function json(res: Response): Promise<any> {
   return body;
 }
 
+export async function consoleConfig(): Promise<{ SessionTtlSeconds: number; IdleTimeoutSeconds: number }> {
+  return (await fetch('/console/api/config')).json();
+}
+
 export async function currentSession(): Promise<User | null> {
   const res = await fetch('/console/api/session', { credentials: 'same-origin' });
   if (res.status === 401) return null;

@@ -41,6 +41,11 @@ export function App() {
     return () => removeEventListener('hashchange', onHash);
   }, []);
 
+  useEffect(() => {
+    // On phones the sections scroll sideways: keep the current one in view.
+    document.querySelector('nav.side [aria-current="page"]')?.scrollIntoView({ block: 'nearest', inline: 'center' });
+  });
+
   const changeLang = (l: Lang) => { setLang(l); setLanguage(l); };
   const langSwitch = (
     <label class="lang">

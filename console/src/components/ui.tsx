@@ -41,7 +41,12 @@ export function FileDrop({ id, label, accept, file, onFile, hint }: { id: string
       onDragLeave={() => setOver(false)}
       onDrop={(e) => { e.preventDefault(); setOver(false); const f = e.dataTransfer?.files?.[0]; if (f) onFile(f); }}>
       <label for={id}>{label}</label>
-      <input id={id} type="file" accept={accept} onChange={(e) => onFile((e.currentTarget as HTMLInputElement).files?.[0] ?? null)} />
+      {/* The native input stays focusable (visually hidden); the visible button is its second label, in the console's language. */}
+      <div class="pick-row">
+        <input id={id} class="sr-only file" type="file" accept={accept} onChange={(e) => onFile((e.currentTarget as HTMLInputElement).files?.[0] ?? null)} />
+        <label for={id} class="btn pick" aria-hidden="true">{t('common.choose')}</label>
+        <span class="small muted">{file ? file.name : ''}</span>
+      </div>
       <div class="drop-preview" aria-hidden="true">
         {file && url && file.type.startsWith('image/') ? <img src={url} alt="" /> : <span class="muted small">{file ? file.name : t('common.dropHint')}</span>}
       </div>

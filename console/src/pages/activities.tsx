@@ -72,13 +72,13 @@ export function Activities() {
                   <td><strong>{a.ActivityName}</strong><div class="muted small mono">{a.ActivityId}</div></td>
                   <td><span class={`badge ${a.Status === 'PUBLISHED' ? 'ok' : ''}`}>{t(a.Status === 'PUBLISHED' ? 'act.status.PUBLISHED' : 'act.status.DRAFT')}</span></td>
                   <td class="hide-sm">{fmtTime(a.CreateTime)}</td>
-                  <td class="actions">
+                  <td><div class="actions">
                     <button type="button" class="btn" aria-pressed={a.ActivityId === open} onClick={() => setOpen(a.ActivityId === open ? null : a.ActivityId)}>{t('act.open')}</button>
                     {can('facefusion', 'ModifyActivity') && (a.Status === 'PUBLISHED'
                       ? <button type="button" class="btn" onClick={() => setStatus(a, 'DRAFT')}>{t('act.unpublish')}</button>
                       : <button type="button" class="btn" onClick={() => setStatus(a, 'PUBLISHED')}>{t('act.publish')}</button>)}
                     {can('facefusion', 'DeleteActivity') && <button type="button" class="btn danger" onClick={() => askDelete(a)}>{t('common.delete')}</button>}
-                  </td>
+                  </div></td>
                 </tr>
               ))}
             </tbody>
@@ -130,7 +130,7 @@ function Materials({ activity }: { activity: Activity }) {
           <div class="upload-status">
             {progress !== null
               ? <Progress value={progress} label={progress < 1 ? t('act.uploading', { pct: Math.round(progress * 100) }) : t('act.analysing')} />
-              : <button type="submit" class="btn primary" disabled={!file}>{t('act.upload')}</button>}
+              : <button type="submit" class="btn primary" disabled={!file}>{t('act.uploadSubmit')}</button>}
           </div>
         </form>
       )}
@@ -173,7 +173,7 @@ function MaterialCard({ m, onDelete }: { m: Material; onDelete: () => void }) {
       <div class="material-body">
         <strong>{m.MaterialName || m.MaterialId}</strong>
         <div class="muted small mono">{m.MaterialId}</div>
-        <div class="small" data-testid="face-count">{t('act.faces', { n: faces.length })} · {t('act.materialStatus', { status: m.MaterialStatus })}</div>
+        <div class="small" data-testid="face-count">{t('act.faces', { n: faces.length })} · {m.MaterialStatus === 21 ? t('act.ready') : t('act.materialStatus', { status: m.MaterialStatus })}</div>
         <details class="small">
           <summary>{t('act.derived')}</summary>
           {img && <div>{t('act.size', { w: img.width, h: img.height })}</div>}

@@ -100,7 +100,8 @@ function ImageTry({ activityId, material }: { activityId: string; material: Mate
           <div class="frame result" aria-live="polite" aria-busy={busy}>
             {result ? <img src={result} alt={t('play.result')} data-testid="fused" /> : <span class="muted">{t('play.resultEmpty')}</span>}
           </div>
-          {result && <a class="btn" href={result} download={`fused-${material.MaterialId}.jpg`}>{t('common.download')}</a>}
+          {/* Always there (disabled until a result exists), so nothing moves when it arrives. */}
+          {result ? <a class="btn" href={result} download={`fused-${material.MaterialId}.jpg`}>{t('common.download')}</a> : <button type="button" class="btn" disabled>{t('common.download')}</button>}
         </figure>
       </div>
     </div>

@@ -34,7 +34,7 @@ function Retention() {
             {(r.data?.Rules ?? []).map((x) => (
               <tr key={x.DataClass}>
                 <td class="mono">{x.DataClass}</td><td>{x.Holds}</td>
-                <td class="nowrap">{x.RetentionSeconds === null ? t('priv.untilDeleted') : t('priv.days', { n: Math.round(x.RetentionSeconds / 86400) })}</td>
+                <td class="nowrap">{x.RetentionSeconds === null ? t('priv.untilDeleted') : (Math.round(x.RetentionSeconds / 86400) === 1 ? t('priv.day1') : t('priv.days', { n: Math.round(x.RetentionSeconds / 86400) }))}</td>
                 <td>{x.DeletedBy}</td>
               </tr>
             ))}
@@ -62,7 +62,7 @@ function PolicyForm() {
       setSaved(true);
     } catch (err) { setError(err); }
   };
-  const src = (k: string) => <span class="muted small"> · {v?.Overrides.includes(k) ? t('priv.own') : t('priv.default')}</span>;
+  const src = (k: string) => <span class="muted small">{v?.Overrides.includes(k) ? t('priv.own') : t('priv.default')}</span>;
   return (
     <Section title={t('priv.policy')} id="pol-title">
       <ErrorNote error={p.error ?? error} />
@@ -70,11 +70,11 @@ function PolicyForm() {
         <form onSubmit={save} class="policy">
           <div class="check">
             <input id="pol-consent" type="checkbox" checked={v.RequireConsent} disabled={!editable} onChange={(e) => setV({ ...v, RequireConsent: (e.currentTarget as HTMLInputElement).checked })} />
-            <label for="pol-consent">{t('priv.requireConsent')}{src('RequireConsent')}</label>
+            <label for="pol-consent">{t('priv.requireConsent')}</label>{src('RequireConsent')}
           </div>
           <div class="grid2">
-            <div class="field"><label for="pol-age">{t('priv.minAge')}{src('MinAge')}</label><input id="pol-age" type="number" min={0} max={99} value={v.MinAge} disabled={!editable} onInput={(e) => setV({ ...v, MinAge: +(e.currentTarget as HTMLInputElement).value })} /></div>
-            <div class="field"><label for="pol-days">{t('priv.inactiveDays')}{src('InactivePersonDays')}</label><input id="pol-days" type="number" min={0} max={36500} value={v.InactivePersonDays} disabled={!editable} onInput={(e) => setV({ ...v, InactivePersonDays: +(e.currentTarget as HTMLInputElement).value })} /></div>
+            <div class="field"><label for="pol-age">{t('priv.minAge')}</label><input id="pol-age" type="number" min={0} max={99} value={v.MinAge} disabled={!editable} onInput={(e) => setV({ ...v, MinAge: +(e.currentTarget as HTMLInputElement).value })} />{src('MinAge')}</div>
+            <div class="field"><label for="pol-days">{t('priv.inactiveDays')}</label><input id="pol-days" type="number" min={0} max={36500} value={v.InactivePersonDays} disabled={!editable} onInput={(e) => setV({ ...v, InactivePersonDays: +(e.currentTarget as HTMLInputElement).value })} />{src('InactivePersonDays')}</div>
           </div>
           {editable && <button type="submit" class="btn primary">{t('common.save')}</button>}
           {saved && <p class="note ok" role="status">{t('priv.saved')}</p>}

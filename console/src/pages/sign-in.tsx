@@ -1,6 +1,6 @@
 import type { ComponentChildren } from 'preact';
-import { useState } from 'preact/hooks';
-import { signIn, type User } from '../api.ts';
+import { useEffect, useState } from 'preact/hooks';
+import { consoleConfig, signIn, type User } from '../api.ts';
 import { t } from '../i18n/index.ts';
 import { ErrorNote } from '../components/ui.tsx';
 
@@ -9,6 +9,8 @@ export function SignIn({ expired, langSwitch, onSignedIn }: { expired: boolean; 
   const [key, setKey] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
+  const [hours, setHours] = useState<number | null>(null);
+  useEffect(() => { consoleConfig().then((c) => setHours(Math.round(c.SessionTtlSeconds / 360) / 10), () => {}); }, []);
   const submit = async (e: Event) => {
     e.preventDefault();
     setBusy(true);
@@ -33,7 +35,7 @@ export function SignIn({ expired, langSwitch, onSignedIn }: { expired: boolean; 
         </div>
         <h1 id="signin-title">{t('signin.title')}</h1>
         {expired && <p class="note warn" role="status">{t('signin.expired')}</p>}
-        <p class="muted">{t('signin.intro', { hours: 8 })}</p>
+        <p class="muted signin-intro">{hours !== null ? t('signin.intro', { hours }) : ''}</p>
         <label for="secret-id">{t('signin.secretId')}</label>
         <input id="secret-id" name="secretId" autocomplete="username" spellcheck={false} required value={id} onInput={(e) => setId((e.currentTarget as HTMLInputElement).value)} />
         <label for="secret-key">{t('signin.secretKey')}</label>

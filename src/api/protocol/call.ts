@@ -49,11 +49,15 @@ export function authorizeCall(app: CallDeps, a: Attempt, auth: Authenticated, se
   return def;
 }
 
-/** Parses the request object with the declaration and runs its handler. */
+/**
+ * Parses the request object with the declaration and runs its handler. facevault's own admin
+ * extensions (keys, privacy, usage) are never billed; handlers of the Tencent actions unset
+ * `billed` themselves when, as Tencent bills, a call found nothing.
+ */
 export function runCall(def: CompiledAction, a: Attempt, params: unknown, clientIp: string): Promise<Record<string, unknown>> {
   if (params === null || typeof params !== 'object' || Array.isArray(params)) throw new TcError('InvalidParameter', 'the request body must be a JSON object');
   a.params = params;
-  a.ctx = { caller: a.auth!.caller, requestId: a.requestId, clientIp, region: a.region, service: a.service as ServiceName, action: a.action, record: { billed: true } };
+  a.ctx = { caller: a.auth!.caller, requestId: a.requestId, clientIp, region: a.region, service: a.service as ServiceName, action: a.action, record: { billed: def.owner !== 'facevault' } };
   return def.handle(a.ctx, def.parse(params as Record<string, unknown>));
 }
 

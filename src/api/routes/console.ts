@@ -164,6 +164,10 @@ export function consoleRoutes(deps: ConsoleDeps): (server: FastifyInstance) => P
         }
       });
 
+      // Public: what the sign-in page tells the user about sessions.
+      server.get('/console/api/config', async (_req, reply) =>
+        reply.header('cache-control', 'no-store').send({ SessionTtlSeconds: Math.round(deps.sessions.limits.ttlMs / 1000), IdleTimeoutSeconds: Math.round(deps.sessions.limits.idleMs / 1000) }));
+
       server.get('/console/api/session', { onRequest: requireSession }, async (req, reply) => {
         const s = sessionOf.get(req.raw)!;
         const token = cookie(req, SESSION_COOKIE)!;
