@@ -55,7 +55,7 @@ describe.skipIf(skip)(`web console in chromium${skip ? ` (skipped: ${!hasChromiu
     await card.waitFor({ timeout: 60_000 });
     await expect.poll(() => card.locator('.face-box').count(), { timeout: 20_000 }).toBe(1);
     expect(await card.locator('.face-num').first().textContent()).toBe('0');
-    expect(await card.getByTestId('face-count').textContent()).toContain('1 faces');
+    expect(await card.getByTestId('face-count').textContent()).toContain('Faces: 1');
   });
 
   it('fuses a user photo into the material and shows the result beside the template', async () => {
@@ -163,7 +163,7 @@ describe.skipIf(skip)(`web console in chromium${skip ? ` (skipped: ${!hasChromiu
     await page.goto(`${rig.t.url}/console/#/activities`);
     await page.getByTestId('who').waitFor();
     rig.clock.offsetMs += rig.t.run.app.config.console.idleTimeoutMs + 1000;
-    await page.getByRole('link', { name: 'Face library' }).click();
+    await page.locator('nav.side a[href="#/library"]').click();
     await page.getByText('Your session ended. Sign in again to continue.').waitFor({ timeout: 10_000 });
     expect(await page.getByLabel('SecretId').isVisible()).toBe(true);
     rig.clock.offsetMs = 0;

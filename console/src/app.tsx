@@ -42,9 +42,11 @@ export function App() {
   }, []);
 
   useEffect(() => {
-    // On phones the sections scroll sideways: keep the current one in view.
-    document.querySelector('nav.side [aria-current="page"]')?.scrollIntoView({ block: 'nearest', inline: 'center' });
-  });
+    // On phones the sections scroll sideways: keep the current one in view (only the nav scrolls).
+    const nav = document.querySelector<HTMLElement>('nav.side');
+    const cur = nav?.querySelector<HTMLElement>('[aria-current="page"]');
+    if (nav && cur && nav.scrollWidth > nav.clientWidth) nav.scrollLeft = cur.offsetLeft - (nav.clientWidth - cur.offsetWidth) / 2;
+  }, [path, user]);
 
   const changeLang = (l: Lang) => { setLang(l); setLanguage(l); };
   const langSwitch = (
