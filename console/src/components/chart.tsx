@@ -5,16 +5,19 @@ import { t } from '../i18n/index.ts';
 
 export interface DayBar { day: string; billed: number; unbilled: number; failed: number }
 
-const W = 720, H = 240, PAD_L = 40, PAD_B = 28, PAD_T = 10;
+const PAD_L = 40, PAD_B = 28, PAD_T = 10;
 
 export function BarChart({ bars }: { bars: DayBar[] }) {
+  // Phones get a narrower, taller drawing so the bars and labels stay legible when scaled down.
+  const narrow = globalThis.matchMedia?.('(max-width: 600px)').matches ?? false;
+  const W = narrow ? 420 : 720, H = narrow ? 300 : 240;
   const max = Math.max(1, ...bars.map((b) => b.billed + b.unbilled + b.failed));
   const nice = niceMax(max);
   const slot = (W - PAD_L) / Math.max(1, bars.length);
   const bw = Math.max(2, Math.min(36, slot * 0.7));
   const y = (v: number) => H - PAD_B - ((H - PAD_B - PAD_T) * v) / nice;
   const ticks = [0, nice / 2, nice];
-  const every = Math.ceil(bars.length / 10);
+  const every = Math.ceil(bars.length / (narrow ? 5 : 10));
   return (
     <svg class="chart" viewBox={`0 0 ${W} ${H}`} role="img" aria-label={t('usage.chart')}>
       {ticks.map((v) => (

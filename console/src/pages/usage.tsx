@@ -60,7 +60,7 @@ export function Usage() {
         </div>
         {chosen.length > 0 && (
           <div class="scroll-x">
-            <table class="table" data-testid="usage-table">
+            <table class="table wrap-names" data-testid="usage-table">
               <thead><tr><th>{t('usage.action')}</th><th>{t('usage.calls')}</th><th>{t('usage.billed')}</th><th>{t('usage.unbilled')}</th><th>{t('usage.failed')}</th></tr></thead>
               <tbody>{summarise(chosen).map((r) => <tr key={r.key}><td class="mono">{r.key}</td><td>{r.calls}</td><td>{r.billed}</td><td>{r.unbilled}</td><td>{r.failed}</td></tr>)}</tbody>
             </table>
