@@ -27,12 +27,12 @@ describe('console API', () => {
 
   async function signIn(creds: { SecretId: string; SecretKey: string }) {
     const r = await fetch(`${t.url}/console/api/sign-in`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ SecretId: creds.SecretId, SecretKey: creds.SecretKey }) });
-    const b = await r.json();
+    const b: any = await r.json();
     return { status: r.status, setCookie: r.headers.get('set-cookie') ?? '', cookie: (r.headers.get('set-cookie') ?? '').split(';')[0], csrf: b.CsrfToken as string, body: b };
   }
   const call = async (s: { cookie: string; csrf: string }, action: string, params: object = {}, version = '2020-03-03', extra: Record<string, string> = {}) => {
     const r = await fetch(`${t.url}/console/api/call`, { method: 'POST', headers: { cookie: s.cookie, 'content-type': 'application/json', 'x-tc-action': action, 'x-tc-version': version, 'x-fv-csrf': s.csrf, ...extra }, body: JSON.stringify(params) });
-    return { status: r.status, body: (await r.json()).Response };
+    return { status: r.status, body: ((await r.json()) as any).Response };
   };
 
   it('sends the security headers on pages, assets and API answers', async () => {
@@ -90,7 +90,7 @@ describe('console API', () => {
 
     const sub = await t.run.app.accounts.createKey(t.creds.AppId, { subUser: 'lib', policy: ['iai:*'] });
     const ss = await signIn(sub);
-    const acts = (await (await fetch(`${t.url}/console/api/actions`, { headers: { cookie: ss.cookie } })).json()).Actions as { Service: string }[];
+    const acts = ((await (await fetch(`${t.url}/console/api/actions`, { headers: { cookie: ss.cookie } })).json()) as any).Actions as { Service: string }[];
     expect(new Set(acts.map((a) => a.Service))).toEqual(new Set(['iai']));
     const denied = await call(ss, 'DescribeActivities', {}, '2022-09-27');
     expect(denied.body.Error.Code).toBe('AuthFailure.UnauthorizedOperation');

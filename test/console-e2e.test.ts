@@ -161,6 +161,7 @@ describe.skipIf(skip)(`web console in chromium${skip ? ` (skipped: ${!hasChromiu
 
   it('sends a user whose session expired back to sign-in', async () => {
     await page.goto(`${rig.t.url}/console/#/activities`);
+    await page.reload(); // a fresh document: nothing left over from the pages before
     await page.getByTestId('who').waitFor();
     rig.clock.offsetMs += rig.t.run.app.config.console.idleTimeoutMs + 1000;
     await page.locator('nav.side a[href="#/library"]').click();
