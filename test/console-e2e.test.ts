@@ -163,6 +163,9 @@ describe.skipIf(skip)(`web console in chromium${skip ? ` (skipped: ${!hasChromiu
     await page.goto(`${rig.t.url}/console/#/activities`);
     await page.reload(); // a fresh document: nothing left over from the pages before
     await page.getByTestId('who').waitFor();
+    // The page's own calls first: one still in flight when the clock moves would end the session before the click.
+    await page.waitForLoadState('networkidle');
+    await page.locator('table[data-testid=activities]').waitFor();
     rig.clock.offsetMs += rig.t.run.app.config.console.idleTimeoutMs + 1000;
     await page.locator('nav.side a[href="#/library"]').click();
     await page.getByText('Your session ended. Sign in again to continue.').waitFor({ timeout: 10_000 });
