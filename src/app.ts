@@ -23,6 +23,8 @@ import { ErrorLog } from './store/logs/error-log.ts';
 import { UsageRepo } from './store/logs/usage-repo.ts';
 import { AccountsService } from './services/accounts/accounts.ts';
 import { AuditLog } from './services/accounts/audit.ts';
+import { ConsoleSessions } from './services/accounts/console-sessions.ts';
+import { ConsoleSessionsRepo } from './store/accounts/console-sessions-repo.ts';
 import { VisionEngine } from './services/media/vision-engine.ts';
 import { UsageService } from './services/usage/usage.ts';
 import { createFusionModule, type FusionModule } from './services/fusion/fusion-module.ts';
@@ -35,6 +37,7 @@ import { createRetention, type RetentionModule } from './jobs/retention.ts';
 import { ActionRegistry } from './api/actions/registry.ts';
 import { allActions } from './api/handlers/index.ts';
 import { resultRoutes } from './api/routes/results.ts';
+import { consoleRoutes, defaultConsoleDir } from './api/routes/console.ts';
 import type { HttpRoutes } from './api/server.ts';
 
 export interface App {
@@ -46,6 +49,8 @@ export interface App {
   /** The per-AppId data keys, apart from the data (erasing an AppId erases its key there). */
   keyStore: KeyStore;
   accounts: AccountsService;
+  /** Web console sign-in sessions (api/routes/console.ts). */
+  consoleSessions: ConsoleSessions;
   /** Hash-chained audit log of administrative and privacy actions (services/accounts/audit.ts). */
   audit: AuditLog;
   runningLog: RunningLogRepo;
@@ -64,7 +69,7 @@ export interface App {
   retention: RetentionModule;
   /** Every action declaration, by service and name. */
   registry: ActionRegistry;
-  /** Plain-HTTP routes besides the API (signed result links). */
+  /** Plain-HTTP routes besides the API (signed result links, the web console). */
   httpRoutes: HttpRoutes[];
   /** Closers run in reverse order of creation on shutdown. */
   onClose(fn: () => Promise<void> | void): void;
@@ -78,6 +83,8 @@ export interface AppOptions {
   warmVision?: boolean;
   /** A vision engine made (and warmed) before the app: serve starts the workers first. */
   vision?: VisionEngine;
+  /** The built web console (default: console/dist of this package). */
+  consoleDir?: string;
 }
 
 export async function createApp(config: Config, opts: AppOptions = {}): Promise<App> {
@@ -115,6 +122,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const audit = new AuditLog(new AuditRepo(db), clock);
   const accountsRepo = new AccountsRepo(db);
   const accounts = new AccountsService(accountsRepo, keyring, keyStore, clock, audit);
+  const consoleSessions = new ConsoleSessions(new ConsoleSessionsRepo(db), accounts, clock, { ttlMs: config.console.sessionTtlMs, idleMs: config.console.idleTimeoutMs }, audit);
   // One library repository: the policy records recognised persons' last use in it.
   const libraryRepo = new LibraryRepo(db);
   const privacyPolicy = createPrivacyPolicy({ db, persons: libraryRepo, defaults: config.privacy, clock, audit });
@@ -140,14 +148,18 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   retention.sweeper.addTask('inactive_persons', async () => [...(await privacy.purgeRetiredPersons()).values()].reduce((a, b) => a + b, 0));
 
   // The API surface.
-  const registry = new ActionRegistry(allActions({ clock, region: config.region, retention: retentionRules, vision, library, fusion, privacy, usage, scales }));
-  const httpRoutes: HttpRoutes[] = [(server) => resultRoutes(server, fusion.results)];
+  const registry = new ActionRegistry(allActions({ clock, region: config.region, retention: retentionRules, vision, library, fusion, privacy, usage, scales, accounts, audit }));
+  const httpRoutes: HttpRoutes[] = [
+    (server) => resultRoutes(server, fusion.results),
+    // The console calls the same registry with the same policy and logs as POST / (api/protocol/call.ts).
+    consoleRoutes({ config, clock, accounts, registry, runningLog, errorLog, sessions: consoleSessions, assetsDir: opts.consoleDir ?? defaultConsoleDir() }),
+  ];
 
   await reEraseRestoredApps({ privacy, keyStoreKind: keyStore.kind, note: (message) => errorLog.append({ time: clock.now(), requestId: '-', code: 'KeyStore', message }) }, keyReport);
   // Deletion requests interrupted by a stop finish now, in the background.
   void privacy.resume();
   return {
-    config, clock, db, blobs, keyring, keyStore, accounts, audit, runningLog, errorLog, retentionRules, vision, library, fusion, privacy, usage,
+    config, clock, db, blobs, keyring, keyStore, accounts, consoleSessions, audit, runningLog, errorLog, retentionRules, vision, library, fusion, privacy, usage,
     retention, registry, httpRoutes,
     onClose: (fn) => { closers.push(fn); },
     async close() {

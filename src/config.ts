@@ -35,6 +35,8 @@ export interface Config {
   imageTaskTimeoutMs: number;
   /** Privacy defaults for AppIds without their own policy (SetPrivacyPolicy overrides per AppId). */
   privacy: { requireConsent: boolean; minAge: number; inactivePersonDays: number };
+  /** The web console at /console: session lifetime and idle timeout (api/routes/console.ts). */
+  console: { sessionTtlMs: number; idleTimeoutMs: number };
 }
 
 export { ConfigError };
@@ -78,6 +80,8 @@ export const CONFIG_VARS: ConfigVar[] = [
   { name: 'FACEVAULT_MIN_AGE', default: '0', description: 'Default minimum estimated age for enrolment and fusion (0 = no limit); the age estimate is rough (docs/MODELS.md)' },
   { name: 'FACEVAULT_PERSON_INACTIVE_DAYS', default: '1095', description: 'Persons not matched or changed for this many days are purged by the retention sweeper (0 = never; BIPA: 3 years)' },
   { name: 'FACEVAULT_ERROR_LOG_MAX_BYTES', default: '2147483648', description: 'Size cap of the error log; oldest segments are deleted first' },
+  { name: 'FACEVAULT_CONSOLE_SESSION_TTL', default: '28800', description: 'Seconds a web console sign-in lasts at most (then the user signs in again)' },
+  { name: 'FACEVAULT_CONSOLE_IDLE_TIMEOUT', default: '1800', description: 'Seconds without use after which a web console session ends' },
   ...RETENTION_CONFIG_VARS,
 ];
 
@@ -183,6 +187,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cpuCount = 2): 
       requireConsent: intVar(env, 'FACEVAULT_REQUIRE_CONSENT', 0, 0, 1) === 1,
       minAge: intVar(env, 'FACEVAULT_MIN_AGE', 0, 0, 99),
       inactivePersonDays: intVar(env, 'FACEVAULT_PERSON_INACTIVE_DAYS', 1095, 0, 36500),
+    },
+    console: {
+      sessionTtlMs: intVar(env, 'FACEVAULT_CONSOLE_SESSION_TTL', 8 * 3600, 60, 30 * 86400) * 1000,
+      idleTimeoutMs: intVar(env, 'FACEVAULT_CONSOLE_IDLE_TIMEOUT', 1800, 60, 30 * 86400) * 1000,
     },
   };
 }

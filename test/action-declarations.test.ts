@@ -24,7 +24,7 @@ function requestFields(file: string): Map<string, string[]> {
 
 // The services are not called here: the declarations only need objects to close over.
 const stub = new Proxy({}, { get: () => stub }) as never;
-const registry = new ActionRegistry(allActions({ clock: stub, region: 'ap-guangzhou', retention: [], vision: stub, library: stub, fusion: stub, privacy: stub, usage: stub }));
+const registry = new ActionRegistry(allActions({ clock: stub, region: 'ap-guangzhou', retention: [], vision: stub, library: stub, fusion: stub, privacy: stub, usage: stub, accounts: stub, audit: stub }));
 
 describe('action declarations', () => {
   for (const service of ['iai', 'facefusion', 'vclm'] as const) {
@@ -39,7 +39,7 @@ describe('action declarations', () => {
       it(`${service}:${action} takes every field of the SDK's ${action}Request`, () => {
         if (!fields) {
           // Our extensions have no SDK type; they must be documented as such.
-          expect(def.name, `${service}:${action} has no SDK request type; only extensions may`).toMatch(/^(Create|Describe|Modify|Delete)(Activity|Activities|Material)$/);
+          expect(def.name, `${service}:${action} has no SDK request type; only extensions may`).toMatch(/^(Create|Describe|Modify|Delete)(Activity|Activities|Material|MaterialImage)$/);
           return;
         }
         const declared = new Set([...Object.keys(def.params), ...Object.keys(def.ignored ?? {})]);

@@ -15,12 +15,15 @@ const IAI = [
   'SearchFacesReturnsByGroup', 'SearchPersons', 'SearchPersonsReturnsByGroup', 'UpgradeGroupFaceModelVersion', 'VerifyFace', 'VerifyPerson',
 ];
 const FACEFUSION = [
-  'CreateActivity', 'CreateMaterial', 'DeleteActivity', 'DeleteMaterial', 'DescribeActivities', 'DescribeMaterialList', 'FuseFace',
+  'CreateActivity', 'CreateMaterial', 'DeleteActivity', 'DeleteMaterial', 'DescribeActivities', 'DescribeMaterialImage', 'DescribeMaterialList', 'FuseFace',
   'FuseFaceUltra', 'ModifyActivity', 'QueryVideoFaceFusionJob', 'SubmitVideoFaceFusionJob',
 ];
 const VCLM = ['DescribeVideoFaceFusionJob', 'SubmitVideoFaceFusionJob'];
-/** Privacy and usage administration: owned by facevault under every version header. */
-const ADMIN = ['CreateDeletionRequest', 'DescribeDeletionRequests', 'DescribePrivacyPolicy', 'DescribeRetentionPolicy', 'DescribeUsage', 'SetPrivacyPolicy'];
+/** Privacy, usage, keys and audit administration: owned by facevault under every version header. */
+const ADMIN = [
+  'CreateDeletionRequest', 'DescribeDeletionRequests', 'DescribePrivacyPolicy', 'DescribeRetentionPolicy', 'DescribeUsage', 'SetPrivacyPolicy',
+  'DescribeUsageLatency', 'DescribeSubUsers', 'CreateSubUserKey', 'SetSubUserPolicy', 'DisableKey', 'EnableKey', 'DescribeAuditLog',
+];
 
 type Principal = 'root' | 'star' | 'iaiStar' | 'fusionStar' | 'named' | 'none';
 const POLICIES: Record<Exclude<Principal, 'root'>, string[]> = {

@@ -7,18 +7,16 @@ import path from 'node:path';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Config } from '../config.ts';
 import type { Clock } from '../domain/clock.ts';
-import type { CallContext, ServiceName } from '../domain/call.ts';
 import { TcError } from '../domain/errors.ts';
-import { ACTIONS, ownerOf, VERSIONS } from './actions/table.ts';
 import type { ActionRegistry } from './actions/registry.ts';
 import { multipartBoundary, parseMultipart } from './protocol/multipart.ts';
 import { isSpooled, spoolUpload, uploadTooLarge, UploadError } from './protocol/upload-spool.ts';
 import { AuthFailureLog } from './protocol/auth-failure-log.ts';
 import { createRequestGate, verifySignature, type Preauth } from './protocol/request-gate.ts';
 import { dropSilentConnections, listenerLimits, listenerOptions, type ListenerLimits } from './protocol/listener-limits.ts';
-import { redactParams } from '../services/logs/redact.ts';
+import { authorizeCall, recordCall, runCall, type Attempt } from './protocol/call.ts';
 import type { ErrorLog, RunningLog } from '../services/logs/call-logs.ts';
-import type { AccountsService, Authenticated } from '../services/accounts/accounts.ts';
+import type { AccountsService } from '../services/accounts/accounts.ts';
 import type { VisionEngine } from '../services/media/vision-engine.ts';
 import { workerReadiness, type WorkerPools } from '../services/media/worker-readiness.ts';
 
@@ -50,19 +48,6 @@ function sendEnvelope(reply: FastifyReply, body: Record<string, unknown>, traceI
   // Exactly application/json: the Python SDK only parses errors for that content type.
   // Sent as a Buffer so Fastify does not append "; charset=utf-8".
   reply.code(200).header('content-type', 'application/json').send(Buffer.from(JSON.stringify({ Response: body }), 'utf8'));
-}
-
-interface Attempt {
-  requestId: string;
-  started: number;
-  service: string;
-  action: string;
-  region: string;
-  auth: Authenticated | null;
-  /** The key the request names, before its signature is known to hold. */
-  key: { secretId: string; appId: number } | null;
-  params: unknown;
-  ctx: CallContext | null;
 }
 
 export async function buildServer(app: ServerDeps, opts: { listener?: Partial<ListenerLimits> } = {}): Promise<FastifyInstance> {
@@ -189,13 +174,13 @@ export async function buildServer(app: ServerDeps, opts: { listener?: Partial<Li
       const pre = gate.passed(req);
       a.key = { secretId: pre.auth.secretId, appId: pre.key.caller.appId };
       const response = await handle(app, req, a, pre);
-      await record(app, failures, req, a, null);
+      await recordCall(app, failures, req, a, null);
       sendEnvelope(reply, { ...response, RequestId: a.requestId }, traceId);
     } catch (e) {
       const err = e instanceof TcError ? e : null;
       const code = err ? err.code : 'InternalError';
       const message = err ? err.message : 'an internal error occurred; the request changed nothing';
-      await record(app, failures, req, a, { code, message, stack: err ? undefined : (e as Error)?.stack });
+      await recordCall(app, failures, req, a, { code, message, stack: err ? undefined : (e as Error)?.stack });
       sendEnvelope(reply, { Error: { Code: code, Message: message }, RequestId: a.requestId }, traceId);
     }
     return reply;
@@ -208,14 +193,8 @@ export async function buildServer(app: ServerDeps, opts: { listener?: Partial<Li
 
 async function handle(app: ServerDeps, req: FastifyRequest, a: Attempt, pre: Preauth): Promise<Record<string, unknown>> {
   // Action, version, Authorization, timestamp and SecretId were checked before the body was read (request-gate.ts).
-  const service = pre.service;
-  a.service = service;
-  a.auth = verifySignature(req, pre);
-  if (a.region !== app.config.region) throw new TcError('UnsupportedRegion', `region ${a.region} is not served here; this deployment serves ${app.config.region} only`);
-  app.accounts.authorize(a.auth, ownerOf(service, a.action), a.action);
-
-  const def = app.registry.get(service, a.action);
-  if (!def) throw new TcError('UnsupportedOperation', `${service}:${a.action} is not implemented by this server yet`);
+  a.service = pre.service;
+  const def = authorizeCall(app, a, verifySignature(req, pre), pre.service);
 
   const body = req.body;
   let params: unknown = {};
@@ -235,53 +214,7 @@ async function handle(app: ServerDeps, req: FastifyRequest, a: Attempt, pre: Pre
       throw new TcError('InvalidParameter', `the request body is not valid JSON: ${(e as Error).message}`);
     }
   }
-  if (params === null || typeof params !== 'object' || Array.isArray(params)) throw new TcError('InvalidParameter', 'the request body must be a JSON object');
-  a.params = params;
-  a.ctx = { caller: a.auth.caller, requestId: a.requestId, clientIp: req.ip, region: a.region, service, action: a.action, record: { billed: true } };
-  return def.handle(a.ctx, def.parse(params as Record<string, unknown>));
-}
-
-async function record(app: ServerDeps, failures: AuthFailureLog, req: FastifyRequest, a: Attempt, error: { code: string; message: string; stack?: string } | null) {
-  const now = app.clock.now();
-  const latencyMs = performance.now() - a.started;
-  if (!a.auth) {
-    // Not authenticated (the signature failed): no account to bill or log for, and no body is kept.
-    const key = a.key;
-    failures.record({ requestId: a.requestId, code: error?.code ?? 'InternalError', message: error?.message ?? '', stage: 'authentication', clientIp: req.ip, service: a.service, action: a.action, secretId: key?.secretId, appId: key?.appId });
-    return;
-  }
-  const caller = a.auth.caller;
-  const rec = a.ctx?.record;
-  try {
-    await app.runningLog.append({
-      requestId: a.requestId, time: now, appId: caller?.appId ?? null, uin: caller?.uin ?? null, subUin: caller?.subUin ?? null,
-      clientIp: req.ip, service: a.service || 'unknown', action: a.action || 'unknown', region: a.region,
-      // As Tencent bills: failed calls are free, and handlers unset `billed` when no face was found.
-      billed: !error && (rec?.billed ?? false), code: error?.code ?? '', latencyMs,
-      personId: rec?.personId, endUserId: rec?.endUserId, result: rec?.result,
-    });
-  } catch (e) {
-    // A failing log must not turn a served request into an error; it is reported below.
-    app.errorLog.append({ time: now, requestId: a.requestId, code: 'InternalError', message: `running log write failed: ${(e as Error).message}` });
-  }
-  if (error) {
-    app.errorLog.append({
-      time: now, requestId: a.requestId, appId: caller?.appId ?? null, uin: caller?.uin ?? null, subUin: caller?.subUin ?? null,
-      region: a.region, service: a.service, action: a.action, clientIp: req.ip, latencyMs: Math.round(latencyMs),
-      params: redactParams(a.params ?? bestEffortParams(req.body)), code: error.code, message: error.message, stack: error.stack,
-    });
-  }
-}
-
-/** For failures before the body was parsed (auth, region): log what it was, redacted. */
-function bestEffortParams(body: unknown): unknown {
-  if (isSpooled(body)) return { unparsedBody: { bytes: body.size } };
-  if (!Buffer.isBuffer(body) || body.length === 0) return undefined;
-  try {
-    return JSON.parse(body.toString('utf8'));
-  } catch {
-    return { unparsedBody: { bytes: body.length } };
-  }
+  return runCall(def, a, params, req.ip);
 }
 
 /**

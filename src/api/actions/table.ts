@@ -32,7 +32,7 @@ const IAI = [
 
 /** facevault extensions of facefusion: Tencent manages these in its console; we give them an API (docs/API.md). */
 export const FUSION_EXTENSIONS = [
-  'CreateActivity', 'DescribeActivities', 'ModifyActivity', 'DeleteActivity', 'CreateMaterial', 'DeleteMaterial',
+  'CreateActivity', 'DescribeActivities', 'ModifyActivity', 'DeleteActivity', 'CreateMaterial', 'DeleteMaterial', 'DescribeMaterialImage',
 ] as const;
 
 const FACEFUSION = [
@@ -51,7 +51,9 @@ const VCLM = ['SubmitVideoFaceFusionJob', 'DescribeVideoFaceFusionJob'] as const
  */
 export const ADMIN_EXTENSIONS = [
   'CreateDeletionRequest', 'DescribeDeletionRequests', 'DescribeRetentionPolicy', 'DescribeUsage',
-  'SetPrivacyPolicy', 'DescribePrivacyPolicy',
+  'SetPrivacyPolicy', 'DescribePrivacyPolicy', 'DescribeUsageLatency',
+  // Keys and audit (the console's Keys and Privacy pages)
+  'DescribeSubUsers', 'CreateSubUserKey', 'SetSubUserPolicy', 'DisableKey', 'EnableKey', 'DescribeAuditLog',
 ] as const;
 
 /** Every action name each version answers (owned by that service or by facevault). */

@@ -155,5 +155,15 @@ export function fusionActions(d: { fusion: FusionModule }): ActionDef<any>[] {
         return {};
       },
     }),
+
+    defineAction({
+      owner: 'facefusion', name: 'DescribeMaterialImage',
+      params: { MaterialId: ID },
+      async handle(ctx, req) {
+        ctx.record.billed = false; // showing one's own material is not a fusion
+        const { row, bytes, contentType } = await mats.materialImage(ctx.caller, req.MaterialId);
+        return { MaterialId: row.material_id, Image: bytes.toString('base64'), ContentType: contentType, Width: row.width, Height: row.height };
+      },
+    }),
   ];
 }

@@ -9,12 +9,15 @@ import type { FusionModule } from '../../services/fusion/fusion-module.ts';
 import type { PrivacyModule } from '../../services/privacy/privacy-module.ts';
 import type { UsageService } from '../../services/usage/usage.ts';
 import type { ScoreScales } from '../../services/recognition/active-calibration.ts';
+import type { AccountsService } from '../../services/accounts/accounts.ts';
+import type { AuditLog } from '../../services/accounts/audit.ts';
 import type { ActionDef } from '../actions/define.ts';
 import { privacyActions } from './privacy.ts';
 import { fusionActions } from './fusion.ts';
 import { analysisActions } from './analysis.ts';
 import { libraryActions } from './library.ts';
 import { recognitionActions } from './recognition.ts';
+import { accountActions } from './accounts.ts';
 
 export interface ActionDeps {
   clock: Clock;
@@ -27,6 +30,8 @@ export interface ActionDeps {
   usage: UsageService;
   /** The active Score calibration (default: the shipped one). */
   scales?: ScoreScales;
+  accounts: AccountsService;
+  audit: AuditLog;
 }
 
 export function allActions(d: ActionDeps): ActionDef<any>[] {
@@ -36,5 +41,6 @@ export function allActions(d: ActionDeps): ActionDef<any>[] {
     ...analysisActions({ vision: d.vision }),
     ...libraryActions({ library: d.library }),
     ...recognitionActions({ vision: d.vision, scales: d.scales }),
+    ...accountActions({ accounts: d.accounts, audit: d.audit }),
   ];
 }

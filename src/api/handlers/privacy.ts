@@ -9,7 +9,7 @@ import type { EffectivePolicy, PolicyPatch } from '../../services/privacy/privac
 import type { PrivacyModule } from '../../services/privacy/privacy-module.ts';
 import { monthRange, type UsageService } from '../../services/usage/usage.ts';
 import { defineAction, type ActionDef } from '../actions/define.ts';
-import { field, int, oneOf, optInt, optStr } from '../actions/fields.ts';
+import { field, int, oneOf, optInt, optStr, str } from '../actions/fields.ts';
 import { endUserId } from './privacy-fields.ts';
 
 const mapPolicy = (appId: number, p: EffectivePolicy) => ({
@@ -103,6 +103,14 @@ export function privacyActions(d: { privacy: PrivacyModule; usage: UsageService;
         else range = monthRange('Month', new Date(d.clock.now()).toISOString().slice(0, 7));
         const out = await d.usage.usage({ ...range, granularity: r.Granularity!, appId: ctx.caller.appId, action: r.Action, service: r.Service });
         return { AppId: ctx.caller.appId, ...out, Items: out.Items.map(({ AppId: _, ...rest }) => rest) };
+      },
+    }),
+    defineAction({
+      owner: 'facevault', name: 'DescribeUsageLatency',
+      params: { StartDate: str(), EndDate: str() },
+      handle: async (ctx, r) => {
+        ctx.record.billed = false;
+        return { AppId: ctx.caller.appId, ...(await d.usage.latency({ appId: ctx.caller.appId, startDate: r.StartDate, endDate: r.EndDate })) };
       },
     }),
   ];

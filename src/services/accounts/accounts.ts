@@ -7,7 +7,8 @@ import type { Keyring } from '../../store/keys/keyring.ts';
 import type { KeyStore } from '../../store/keys/key-store.ts';
 import type { Clock } from '../../domain/clock.ts';
 import type { AuditLog } from './audit.ts';
-import { allows, validatePolicy } from './policy.ts';
+import { allows, policyWithin, validatePolicy } from './policy.ts';
+import { auditActor } from './audit.ts';
 import { TcError } from '../../domain/errors.ts';
 import type { ActionOwner, Caller } from '../../domain/call.ts';
 
@@ -69,7 +70,7 @@ export class AccountsService {
    * A new key for the root user, or for a sub-user (created on first use of its name).
    * Passing a policy for an existing sub-user replaces that sub-user's policy.
    */
-  async createKey(appId: number, opts: { subUser?: string; policy?: string[] } = {}): Promise<Credentials> {
+  async createKey(appId: number, opts: { subUser?: string; policy?: string[]; actor?: string } = {}): Promise<Credentials> {
     const root = await this.repo.rootUser(appId);
     if (!root) throw new TcError('ResourceNotFound', `AppId ${appId} does not exist`);
     if (opts.policy) {
@@ -96,7 +97,7 @@ export class AccountsService {
     const secretId = 'AKID' + randomString(32);
     const secretKey = randomString(32);
     await this.repo.createUserAndKey(newUser, { secretId, appId, subUin, secretKeyEnc: this.keyring.sealSecret(secretKey, `key:${secretId}`), createdAt: now });
-    await this.audit?.append({ actor: this.actor, action: 'key.create', appId, target: secretId, details: { subUin, newSubUser: !!newUser, policy } });
+    await this.audit?.append({ actor: opts.actor ?? this.actor, action: 'key.create', appId, target: secretId, details: { subUin, newSubUser: !!newUser, policy } });
     return { AppId: appId, Uin: root.uin, SubUin: subUin, SecretId: secretId, SecretKey: secretKey, Policy: policy };
   }
 
@@ -105,9 +106,64 @@ export class AccountsService {
     return rows.map((r) => ({ SecretId: r.secret_id, SubUin: r.sub_uin, User: r.name, IsRoot: r.is_root === 1, Policy: JSON.parse(r.policy) as string[], Status: r.status, CreatedAt: new Date(Number(r.created_at)).toISOString() }));
   }
 
-  async setKeyStatus(appId: number, secretId: string, status: 'active' | 'disabled'): Promise<void> {
+  async setKeyStatus(appId: number, secretId: string, status: 'active' | 'disabled', actor = this.actor): Promise<void> {
     if (!(await this.repo.setKeyStatus(appId, secretId, status))) throw new TcError('ResourceNotFound', `SecretId ${secretId} does not exist in AppId ${appId}`);
-    await this.audit?.append({ actor: this.actor, action: status === 'disabled' ? 'key.disable' : 'key.enable', appId, target: secretId });
+    await this.audit?.append({ actor, action: status === 'disabled' ? 'key.disable' : 'key.enable', appId, target: secretId });
+  }
+
+  // ---- key administration by an API caller (the console's Keys page). Root may do anything
+  // in its AppId; a sub-user whose policy names these actions manages sub-users only, and
+  // never grants more than its own policy.
+
+  /** The caller's own policy and whether it is the AppId's root. */
+  private async callerPolicy(caller: Caller): Promise<{ isRoot: boolean; policy: string[] }> {
+    const keys = await this.repo.listKeys(caller.appId);
+    const mine = keys.find((k) => k.sub_uin === caller.subUin);
+    if (!mine) throw new TcError('AuthFailure.UnauthorizedOperation', 'your user no longer exists');
+    return { isRoot: mine.is_root === 1, policy: JSON.parse(mine.policy) as string[] };
+  }
+
+  async adminCreateKey(caller: Caller, o: { subUser?: string; policy?: string[] }): Promise<Credentials> {
+    if (o.policy) {
+      const bad = validatePolicy(o.policy);
+      if (bad) throw new TcError('InvalidParameterValue', `Policy: ${bad}`);
+    }
+    const me = await this.callerPolicy(caller);
+    if (!me.isRoot) {
+      if (!o.subUser) throw new TcError('AuthFailure.UnauthorizedOperation', 'SubUser: only the root user may create root keys; name a sub-user');
+      const target = await this.repo.findUser(caller.appId, o.subUser);
+      const policy = o.policy ?? (target ? JSON.parse(target.policy) as string[] : []);
+      const bad = policyWithin(policy, me.policy);
+      if (bad) throw new TcError('AuthFailure.UnauthorizedOperation', `Policy: ${bad}`);
+    }
+    return this.createKey(caller.appId, { subUser: o.subUser, policy: o.policy, actor: auditActor(caller) });
+  }
+
+  async adminSetKeyStatus(caller: Caller, secretId: string, status: 'active' | 'disabled'): Promise<void> {
+    const me = await this.callerPolicy(caller);
+    const keys = await this.repo.listKeys(caller.appId);
+    const k = keys.find((x) => x.secret_id === secretId);
+    if (!k) throw new TcError('ResourceNotFound', `SecretId: ${secretId} does not exist in AppId ${caller.appId}`);
+    if (!me.isRoot && k.is_root === 1) throw new TcError('AuthFailure.UnauthorizedOperation', 'SecretId: only the root user may disable or enable root keys');
+    if (status === 'disabled' && k.is_root === 1 && keys.filter((x) => x.is_root === 1 && x.status === 'active').length <= 1) {
+      throw new TcError('FailedOperation.LastRootKey', 'SecretId: this is the last active root key; create another root key first');
+    }
+    await this.setKeyStatus(caller.appId, secretId, status, auditActor(caller));
+  }
+
+  async adminSetPolicy(caller: Caller, subUser: string, policy: string[]): Promise<string[]> {
+    const bad = validatePolicy(policy);
+    if (bad) throw new TcError('InvalidParameterValue', `Policy: ${bad}`);
+    const me = await this.callerPolicy(caller);
+    if (!me.isRoot) {
+      const over = policyWithin(policy, me.policy);
+      if (over) throw new TcError('AuthFailure.UnauthorizedOperation', `Policy: ${over}`);
+    }
+    const u = await this.repo.findUser(caller.appId, subUser);
+    if (!u || u.is_root === 1) throw new TcError('ResourceNotFound', `SubUser: no sub-user named ${subUser} in AppId ${caller.appId}`);
+    await this.repo.updateUserPolicy(caller.appId, u.sub_uin, policy);
+    await this.audit?.append({ actor: auditActor(caller), action: 'user.policy', appId: caller.appId, target: u.sub_uin, details: { policy } });
+    return policy;
   }
 
   /** Looks up a SecretId. Disabled keys and deleted apps are treated as unknown, as Tencent does. */

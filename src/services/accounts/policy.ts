@@ -15,3 +15,19 @@ export function allows(policy: string[], owner: string, action: string): boolean
   if (owner === 'facevault') return policy.includes(`facevault:${action}`);
   return policy.some((p) => p === '*' || p === `${owner}:*` || p === `${owner}:${action}`);
 }
+
+/**
+ * Whether every pattern of `granted` is within what `own` allows, so a sub-user who may manage
+ * keys cannot hand out more than it holds itself (no escalation through CreateSubUserKey).
+ */
+export function policyWithin(granted: string[], own: string[]): string | null {
+  for (const g of granted) {
+    const [svc, act] = g === '*' ? ['*', '*'] : g.split(':');
+    const ok = g === '*' ? own.includes('*')
+      : svc === 'facevault' ? own.includes(g)
+      : act === '*' ? own.includes('*') || own.includes(`${svc}:*`)
+      : allows(own, svc, act);
+    if (!ok) return `"${g}" is more than your own policy allows`;
+  }
+  return null;
+}

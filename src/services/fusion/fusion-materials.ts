@@ -209,6 +209,16 @@ export class FusionMaterials {
     await this.purge(caller.appId, [materialId]);
   }
 
+  /** The material's stored image, to show it with its faces outlined (the console). */
+  async materialImage(caller: Caller, materialId: string): Promise<{ row: MaterialRow; bytes: Buffer; contentType: string }> {
+    const m = await this.repo.material(caller.appId, materialId);
+    if (!m) throw new TcError('InvalidParameterValue.MaterialIdNotFound', `MaterialId: material ${materialId} does not exist`);
+    const bytes = await this.blobs.get(m.blob_key);
+    if (!bytes) throw new TcError('FailedOperation.FuseMaterialNotExist', `MaterialId: the image of material ${materialId} is missing`);
+    const f = sniffFormat(bytes);
+    return { row: m, bytes, contentType: f === 'png' ? 'image/png' : f === 'jpeg' ? 'image/jpeg' : 'application/octet-stream' };
+  }
+
   /** Blobs first (idempotent), then rows in one transaction: a retry after a crash finishes the job. */
   private async purge(appId: number, materialIds: string[], activityId?: string) {
     const keys = await this.repo.blobKeysOfMaterials(appId, materialIds);

@@ -95,10 +95,12 @@ export class AccountsRepo {
   }
 
   /** The app's keys and users on `ex` (its `apps` row stays, marked deleted, so the AppId is never reused). */
-  async eraseApp(ex: Executor, appId: number): Promise<{ api_keys: number; users: number }> {
+  /** The app's keys, users and console sessions (store/accounts owns all three tables). */
+  async eraseApp(ex: Executor, appId: number): Promise<{ console_sessions: number; api_keys: number; users: number }> {
+    const sessions = deleted(await ex.deleteFrom('console_sessions').where('app_id', '=', appId).executeTakeFirst());
     const keys = deleted(await ex.deleteFrom('api_keys').where('app_id', '=', appId).executeTakeFirst());
     const users = deleted(await ex.deleteFrom('users').where('app_id', '=', appId).executeTakeFirst());
-    return { api_keys: keys, users };
+    return { console_sessions: sessions, api_keys: keys, users };
   }
 
   /** Clears a copy of the data key left in the database (before the key store); the key store erases its own. */

@@ -5,7 +5,7 @@ import type { Generated } from 'kysely';
 
 export type DataClass =
   | 'account' | 'face_feature' | 'running_log' | 'error_log' | 'fusion_log'
-  | 'material' | 'material_derivative' | 'fused_result' | 'video_result' | 'enrolment_image' | 'audit' | 'receipt' | 'consent' | 'privacy_policy';
+  | 'material' | 'material_derivative' | 'fused_result' | 'video_result' | 'enrolment_image' | 'audit' | 'receipt' | 'consent' | 'privacy_policy' | 'console_session';
 
 export interface AppsTable {
   app_id: number;
@@ -33,6 +33,18 @@ export interface ApiKeysTable {
   secret_key_enc: Buffer; // AES-256-GCM under the master key; needed in clear to verify HMACs
   status: string; // active | disabled
   created_at: number;
+}
+
+/** A console sign-in; the token itself is only in the browser's HttpOnly cookie. */
+export interface ConsoleSessionsTable {
+  token_hash: string;
+  app_id: number;
+  sub_uin: string;
+  secret_id: string;
+  created_at: number;
+  last_seen_at: number;
+  data_class: string; // 'console_session'
+  expires_at: number;
 }
 
 export interface RunningLogTable {
@@ -315,4 +327,5 @@ export interface DB {
   audit_log: AuditLogTable;
   face_upgrade_jobs: FaceUpgradeJobsTable;
   face_alt_features: FaceAltFeaturesTable;
+  console_sessions: ConsoleSessionsTable;
 }
