@@ -16,11 +16,13 @@ import { openKeyStore } from './store/keys/open-key-store.ts';
 import { moveKeysToKeyStore } from './store/keys/key-store-migrate.ts';
 import { AccountsRepo } from './store/accounts/accounts-repo.ts';
 import { AuditRepo } from './store/accounts/audit-repo.ts';
+import { FederationRepo } from './store/accounts/federation-repo.ts';
 import { RunningLogRepo } from './store/logs/running-log-repo.ts';
 import { ErrorLog } from './store/logs/error-log.ts';
 import { UsageRepo } from './store/logs/usage-repo.ts';
 import { AccountsService } from './services/accounts/accounts.ts';
 import { AuditLog } from './services/accounts/audit.ts';
+import { FederationTokens } from './services/accounts/federation.ts';
 import { VisionEngine } from './services/media/vision-engine.ts';
 import { UsageService } from './services/usage/usage.ts';
 import { createFusionModule, type FusionModule } from './services/fusion/fusion-module.ts';
@@ -42,6 +44,8 @@ export interface App {
   /** The per-AppId data keys, apart from the data (erasing an AppId erases its key there). */
   keyStore: KeyStore;
   accounts: AccountsService;
+  /** Temporary credentials (sts GetFederationToken; X-TC-Token). */
+  tokens: FederationTokens;
   /** Hash-chained audit log of administrative and privacy actions (services/accounts/audit.ts). */
   audit: AuditLog;
   runningLog: RunningLogRepo;
@@ -109,7 +113,9 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   // Capabilities, in the order they depend on each other: accounts; the privacy policy (the
   // library's enrolment applies it); library; fusion; then deletion, which erases in both.
   const audit = new AuditLog(new AuditRepo(db), clock);
-  const accounts = new AccountsService(new AccountsRepo(db), keyring, keyStore, clock, audit);
+  const accountsRepo = new AccountsRepo(db);
+  const accounts = new AccountsService(accountsRepo, keyring, keyStore, clock, audit);
+  const tokens = new FederationTokens(new FederationRepo(db), accountsRepo, keyring, clock, audit);
   const privacyPolicy = createPrivacyPolicy({ db, defaults: config.privacy, clock, audit });
   const library = createLibraryModule({ db, keyring, keyStore, blobs, clock, vision, policy: privacyPolicy.policy, report: (e) => report('library', e) });
   const fusion = createFusionModule({
@@ -124,17 +130,18 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const retention = createRetention({ db, blobs, clock, errorLog, library, sweepIntervalMs: config.retention.sweepIntervalMs, redisUrl: config.redisUrl, deploymentId, report });
   closers.push(() => retention.scheduler.stop());
   // BIPA-style purge of persons unused for the AppId's period, on the sweeper's schedule.
+  retention.sweeper.addTask('expired_federation_tokens', () => tokens.sweepExpired());
   retention.sweeper.addTask('inactive_persons', async () => [...(await privacy.purgeRetiredPersons()).values()].reduce((a, b) => a + b, 0));
 
   // The API surface.
-  const registry = new ActionRegistry(allActions({ clock, region: config.region, retention: retentionRules, vision, library, fusion, privacy, usage }));
+  const registry = new ActionRegistry(allActions({ clock, region: config.region, retention: retentionRules, vision, library, fusion, privacy, usage, tokens }));
   const httpRoutes: HttpRoutes[] = [(server) => resultRoutes(server, fusion.results)];
 
   await reEraseRestoredApps({ privacy, keyStoreKind: keyStore.kind, note: (message) => errorLog.append({ time: clock.now(), requestId: '-', code: 'KeyStore', message }) }, keyReport);
   // Deletion requests interrupted by a stop finish now, in the background.
   void privacy.resume();
   return {
-    config, clock, db, blobs, keyring, keyStore, accounts, audit, runningLog, errorLog, retentionRules, vision, library, fusion, privacy, usage,
+    config, clock, db, blobs, keyring, keyStore, accounts, tokens, audit, runningLog, errorLog, retentionRules, vision, library, fusion, privacy, usage,
     retention, registry, httpRoutes,
     onClose: (fn) => { closers.push(fn); },
     async close() {

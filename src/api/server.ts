@@ -14,7 +14,10 @@ import type { ActionRegistry } from './actions/registry.ts';
 import { multipartBoundary, parseMultipart } from './protocol/multipart.ts';
 import { isSpooled, spoolUpload, uploadTooLarge, UploadError } from './protocol/upload-spool.ts';
 import { AuthFailureLog } from './protocol/auth-failure-log.ts';
-import { createRequestGate, verifySignature, type Preauth } from './protocol/request-gate.ts';
+import { createRequestGate, type Preauth, type RequestGate } from './protocol/request-gate.ts';
+import { formFields, parseFormParams, unflatten } from './protocol/form-params.ts';
+import type { NonceStore } from './protocol/nonce-cache.ts';
+import type { FederationTokens } from '../services/accounts/federation.ts';
 import { dropSilentConnections, listenerLimits, listenerOptions, type ListenerLimits } from './protocol/listener-limits.ts';
 import { redactParams } from '../services/logs/redact.ts';
 import type { ErrorLog, RunningLog } from '../services/logs/call-logs.ts';
@@ -30,6 +33,10 @@ export interface ServerDeps {
   config: Config;
   clock: Clock;
   accounts: AccountsService;
+  /** Temporary credentials (X-TC-Token); absent: tokens are refused. */
+  tokens?: Pick<FederationTokens, 'authenticate'>;
+  /** v1 nonce replay cache shared by the deployment's processes (default: this process's memory). */
+  nonces?: NonceStore;
   registry: ActionRegistry;
   runningLog: Pick<RunningLog, 'append'>;
   errorLog: Pick<ErrorLog, 'append'>;
@@ -67,17 +74,26 @@ interface Attempt {
 
 export async function buildServer(app: ServerDeps, opts: { listener?: Partial<ListenerLimits> } = {}): Promise<FastifyInstance> {
   const listener = listenerLimits(opts.listener);
+  const tls = app.config.tls ? { https: { cert: fs.readFileSync(app.config.tls.certFile), key: fs.readFileSync(app.config.tls.keyFile) } } : {};
+  const trusted = app.config.trustedProxies;
   const server = Fastify({
     logger: false,
     bodyLimit: app.config.bodyLimitBytes,
-    trustProxy: false,
+    // Forwarded client IP, Host and proto only from the listed proxies (FACEVAULT_TRUSTED_PROXIES);
+    // from anyone else X-Forwarded-* is ignored, so a client cannot pick the Host it is verified against.
+    trustProxy: trusted.length ? trusted : false,
+    ...tls,
     forceCloseConnections: 'idle',
     // Slow clients must not hold a connection forever (listener-limits.ts).
     ...listenerOptions(listener),
   });
   dropSilentConnections(server.server, listener.headersTimeoutMs);
   const failures = new AuthFailureLog(app.errorLog, () => app.clock.now());
-  const gate = createRequestGate(app, failures, sendEnvelope);
+  const gate = createRequestGate({
+    ...app,
+    // Fastify's req.host is X-Forwarded-Host only when the peer is a trusted proxy.
+    trustedHost: trusted.length ? (req) => (req.headers['x-forwarded-host'] ? req.host : undefined) : undefined,
+  }, failures, sendEnvelope);
 
   // While shutting down, tell keep-alive clients to go away after their
   // reply; otherwise close() would wait for their idle sockets to time out.
@@ -179,7 +195,8 @@ export async function buildServer(app: ServerDeps, opts: { listener?: Partial<Li
     reply.code(ok ? 200 : 503).send({ status: ok ? 'ready' : 'not ready', checks });
   });
 
-  server.post('/', { onRequest: gate.onRequest }, async (req, reply) => {
+  // POST (JSON, multipart, or a v1 form) and GET (the query form) share one path.
+  const api = async (req: FastifyRequest, reply: FastifyReply) => {
     const traceId = header(req, 'x-tc-traceid');
     const a: Attempt = {
       requestId: crypto.randomUUID(), started: performance.now(), service: '', action: header(req, 'x-tc-action') ?? '',
@@ -187,8 +204,10 @@ export async function buildServer(app: ServerDeps, opts: { listener?: Partial<Li
     };
     try {
       const pre = gate.passed(req);
-      a.key = { secretId: pre.auth.secretId, appId: pre.key.caller.appId };
-      const response = await handle(app, req, a, pre);
+      a.action = pre.action;
+      a.region = pre.region || app.config.region;
+      a.key = { secretId: pre.secretId, appId: pre.key.caller.appId };
+      const response = await handle(app, gate, req, a, pre);
       await record(app, failures, req, a, null);
       sendEnvelope(reply, { ...response, RequestId: a.requestId }, traceId);
     } catch (e) {
@@ -199,18 +218,20 @@ export async function buildServer(app: ServerDeps, opts: { listener?: Partial<Li
       sendEnvelope(reply, { Error: { Code: code, Message: message }, RequestId: a.requestId }, traceId);
     }
     return reply;
-  });
+  };
+  server.post('/', { onRequest: gate.onRequest, preHandler: gate.preHandler }, api);
+  server.get('/', { onRequest: gate.onRequest }, api);
 
   // Capabilities that serve plain HTTP (signed result URLs, uploads) add their routes.
   for (const routes of app.httpRoutes) await routes(server);
   return server;
 }
 
-async function handle(app: ServerDeps, req: FastifyRequest, a: Attempt, pre: Preauth): Promise<Record<string, unknown>> {
+async function handle(app: ServerDeps, gate: RequestGate, req: FastifyRequest, a: Attempt, pre: Preauth): Promise<Record<string, unknown>> {
   // Action, version, Authorization, timestamp and SecretId were checked before the body was read (request-gate.ts).
   const service = pre.service;
   a.service = service;
-  a.auth = verifySignature(req, pre);
+  a.auth = await gate.verify(req, pre);
   if (a.region !== app.config.region) throw new TcError('UnsupportedRegion', `region ${a.region} is not served here; this deployment serves ${app.config.region} only`);
   app.accounts.authorize(a.auth, ownerOf(service, a.action), a.action);
 
@@ -219,6 +240,19 @@ async function handle(app: ServerDeps, req: FastifyRequest, a: Attempt, pre: Pre
 
   const body = req.body;
   let params: unknown = {};
+  if (pre.formParams) {
+    // Query or form parameters: every value a string; the declaration decides which are numbers.
+    a.params = pre.formParams;
+    a.ctx = context(a, req, service, pre);
+    return def.handle(a.ctx, parseFormParams(pre.formParams, (p) => def.parse(p)));
+  }
+  if (req.method === 'POST' && /^application\/x-www-form-urlencoded/i.test(header(req, 'content-type') ?? '') && Buffer.isBuffer(body) && body.length > 0) {
+    // A TC3-signed form body (unusual, but Tencent's gateway takes it): the same rebuilding.
+    const p = unflatten(formFields(body.toString('utf8')));
+    a.params = p;
+    a.ctx = context(a, req, service, pre);
+    return def.handle(a.ctx, parseFormParams(p, (x) => def.parse(x)));
+  }
   if (isSpooled(body)) {
     const boundary = multipartBoundary(header(req, 'content-type') ?? '');
     if (!boundary) throw new TcError('InvalidParameter', 'the multipart/form-data Content-Type declares no boundary');
@@ -237,8 +271,12 @@ async function handle(app: ServerDeps, req: FastifyRequest, a: Attempt, pre: Pre
   }
   if (params === null || typeof params !== 'object' || Array.isArray(params)) throw new TcError('InvalidParameter', 'the request body must be a JSON object');
   a.params = params;
-  a.ctx = { caller: a.auth.caller, requestId: a.requestId, clientIp: req.ip, region: a.region, service, action: a.action, record: { billed: true } };
+  a.ctx = context(a, req, service, pre);
   return def.handle(a.ctx, def.parse(params as Record<string, unknown>));
+}
+
+function context(a: Attempt, req: FastifyRequest, service: ServiceName, pre: Preauth): CallContext {
+  return { caller: a.auth!.caller, requestId: a.requestId, clientIp: req.ip, region: a.region, service, action: a.action, secretId: pre.secretId, record: { billed: true } };
 }
 
 async function record(app: ServerDeps, failures: AuthFailureLog, req: FastifyRequest, a: Attempt, error: { code: string; message: string; stack?: string } | null) {

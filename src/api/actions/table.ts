@@ -9,6 +9,7 @@ export const VERSIONS: Record<string, ServiceName> = {
   '2020-03-03': 'iai',
   '2022-09-27': 'facefusion',
   '2024-05-23': 'vclm',
+  '2018-08-13': 'sts',
 };
 
 /** The SDK's models file for each version, which test/action-declarations.test.ts compares with. */
@@ -16,6 +17,7 @@ export const SDK_MODELS: Record<ServiceName, string> = {
   iai: 'tencentcloud/services/iai/v20200303/iai_models.d.ts',
   facefusion: 'tencentcloud/services/facefusion/v20220927/facefusion_models.d.ts',
   vclm: 'tencentcloud/services/vclm/v20240523/vclm_models.d.ts',
+  sts: 'tencentcloud/services/sts/v20180813/sts_models.d.ts',
 };
 
 const IAI = [
@@ -44,6 +46,9 @@ const FACEFUSION = [
 
 const VCLM = ['SubmitVideoFaceFusionJob', 'DescribeVideoFaceFusionJob'] as const;
 
+/** sts 2018-08-13: temporary credentials. Only GetFederationToken is served (no CAM roles here). */
+const STS = ['GetFederationToken', 'AssumeRole', 'AssumeRoleWithSAML', 'AssumeRoleWithWebIdentity', 'GetCallerIdentity', 'GetSessionToken', 'QueryApiKey'] as const;
+
 /**
  * facevault's administrative extensions (privacy and usage, docs/API.md). They answer under
  * every version, but for authorisation they belong to `facevault` alone, and only root or a
@@ -59,6 +64,8 @@ export const ACTIONS: Record<ServiceName, ReadonlySet<string>> = {
   iai: new Set<string>([...IAI, ...ADMIN_EXTENSIONS]),
   facefusion: new Set<string>([...FACEFUSION, ...ADMIN_EXTENSIONS]),
   vclm: new Set<string>([...VCLM, ...ADMIN_EXTENSIONS]),
+  // Not the admin extensions: sts is for credentials, not for the face APIs' administration.
+  sts: new Set<string>(STS),
 };
 
 const ADMIN = new Set<string>(ADMIN_EXTENSIONS);

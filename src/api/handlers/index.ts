@@ -14,6 +14,8 @@ import { fusionActions } from './fusion.ts';
 import { analysisActions } from './analysis.ts';
 import { libraryActions } from './library.ts';
 import { recognitionActions } from './recognition.ts';
+import { stsActions } from './sts.ts';
+import type { FederationTokens } from '../../services/accounts/federation.ts';
 
 export interface ActionDeps {
   clock: Clock;
@@ -24,6 +26,8 @@ export interface ActionDeps {
   fusion: FusionModule;
   privacy: PrivacyModule;
   usage: UsageService;
+  /** Temporary credentials (sts GetFederationToken); without it sts answers UnsupportedOperation. */
+  tokens?: Pick<FederationTokens, 'mint'>;
 }
 
 export function allActions(d: ActionDeps): ActionDef<any>[] {
@@ -33,5 +37,6 @@ export function allActions(d: ActionDeps): ActionDef<any>[] {
     ...analysisActions({ vision: d.vision }),
     ...libraryActions({ library: d.library }),
     ...recognitionActions({ vision: d.vision }),
+    ...(d.tokens ? stsActions({ tokens: d.tokens }) : []),
   ];
 }

