@@ -100,3 +100,81 @@ describe('v1 signature rules', () => {
     expect((await raw('GET', new URLSearchParams(s).toString())).Error.Code).toBe('AuthFailure.SignatureFailure');
   });
 });
+
+const stsClient = (c: Creds = t.creds, profile = {}) => client(sts.v20180813.Client, c, profile);
+const camPolicy = (allow: string[], deny: string[] = []) => JSON.stringify({
+  version: '2.0',
+  statement: [{ effect: 'allow', action: allow, resource: '*' }, ...(deny.length ? [{ effect: 'deny', action: deny, resource: '*' }] : [])],
+});
+async function mint(parent: Creds, allow: string[], deny: string[] = [], duration = 900): Promise<Creds & { expiredTime: number }> {
+  const r = await stsClient(parent).GetFederationToken({ Name: 'browser', Policy: encodeURIComponent(camPolicy(allow, deny)), DurationSeconds: duration });
+  expect(r.Credentials.Token.length).toBeGreaterThan(32);
+  return { SecretId: r.Credentials.TmpSecretId, SecretKey: r.Credentials.TmpSecretKey, Token: r.Credentials.Token, expiredTime: r.ExpiredTime };
+}
+
+describe('temporary credentials (sts GetFederationToken, minted by the SDK\'s sts client)', () => {
+  it('work with X-TC-Token (POST, GET) and the v1 Token field, within the policy only', async () => {
+    const tmp = await mint(t.creds, ['iai:GetGroupList', 'iai:GetGroupInfo']);
+    expect(tmp.expiredTime - Math.floor(Date.now() / 1000)).toBeGreaterThan(890);
+    for (const [profile, http] of [[{}, {}], [{}, { reqMethod: 'GET' }], [{ signMethod: 'HmacSHA256' }, {}], [{ signMethod: 'HmacSHA1' }, { reqMethod: 'GET' }]] as const) {
+      const c = iaiClient(tmp, profile, http);
+      expect(await errorCode(c.GetGroupList({}))).toBe('OK');
+      expect(await errorCode(c.CreateGroup({ GroupId: 'tmp-x', GroupName: 'tmp x' }))).toBe('AuthFailure.UnauthorizedOperation');
+    }
+    // Without the token the temporary SecretId is no key at all; with a wrong one, TokenFailure.
+    expect(await errorCode(iaiClient({ SecretId: tmp.SecretId, SecretKey: tmp.SecretKey }).GetGroupList({}))).toBe('AuthFailure.SecretIdNotFound');
+    expect(await errorCode(iaiClient({ ...tmp, Token: tmp.Token + 'x' }).GetGroupList({}))).toBe('AuthFailure.TokenFailure');
+  });
+
+  it('carry at most the intersection of the parent\'s and the policy\'s permissions; admin extensions need their name', async () => {
+    const sub = await t.run.app.accounts.createKey(t.creds.AppId, { subUser: 'minter', policy: ['iai:GetGroupInfo', 'sts:GetFederationToken'] });
+    const tmp = await mint(sub, ['iai:*']);
+    expect(await errorCode(iaiClient(tmp).GetGroupInfo({ GroupId: 'nope' }))).toBe('InvalidParameterValue.GroupIdNotExist'); // allowed, and ran
+    expect(await errorCode(iaiClient(tmp).GetGroupList({}))).toBe('AuthFailure.UnauthorizedOperation'); // the policy allows it, the parent does not
+    const root = await mint(t.creds, ['*'], ['iai:GetGroupInfo']);
+    expect(await errorCode(iaiClient(root).GetGroupList({}))).toBe('OK');
+    expect(await errorCode(iaiClient(root).GetGroupInfo({ GroupId: 'nope' }))).toBe('AuthFailure.UnauthorizedOperation'); // denied
+    const common = (c: Creds) => client(require('tencentcloud-sdk-nodejs/tencentcloud/common/common_client').CommonClient.bind(null, t.endpoint, '2020-03-03'), c);
+    expect(await errorCode(common(root).request('DescribeRetentionPolicy', {}))).toBe('AuthFailure.UnauthorizedOperation');
+    const admin = await mint(t.creds, ['facevault:DescribeRetentionPolicy']);
+    expect(await errorCode(common(admin).request('DescribeRetentionPolicy', {}))).toBe('OK');
+  });
+
+  it('GetFederationToken: only a root or permitted key, only a permanent one, DurationSeconds 900-7200, enforceable policies', async () => {
+    const noSts = await t.run.app.accounts.createKey(t.creds.AppId, { subUser: 'no-sts', policy: ['iai:*'] });
+    expect(await errorCode(stsClient(noSts).GetFederationToken({ Name: 'x', Policy: camPolicy(['iai:*']) }))).toBe('AuthFailure.UnauthorizedOperation');
+    const tmp = await mint(t.creds, ['*', 'sts:GetFederationToken']);
+    expect(await errorCode(stsClient(tmp).GetFederationToken({ Name: 'x', Policy: camPolicy(['iai:*']) }))).toBe('UnauthorizedOperation');
+    for (const d of [899, 7201]) expect(await errorCode(stsClient().GetFederationToken({ Name: 'x', Policy: camPolicy(['iai:*']), DurationSeconds: d }))).toBe('InvalidParameterValue');
+    const resource = JSON.stringify({ version: '2.0', statement: [{ effect: 'allow', action: ['iai:*'], resource: 'qcs::iai::uin/1:group/g1' }] });
+    expect(await errorCode(stsClient().GetFederationToken({ Name: 'x', Policy: resource }))).toBe('InvalidParameterValue');
+    expect(await errorCode(stsClient().GetFederationToken({ Name: 'x', Policy: '{"version":"2.0","statement":[{"effect":"allow","action":["iai:Detect Face"]}]}' }))).toBe('InvalidParameterValue');
+  });
+
+  it('are refused once their parent key is disabled, and after they expire; only the token hash is stored', async () => {
+    const parent = await t.run.app.accounts.createKey(t.creds.AppId);
+    const tmp = await mint(parent, ['iai:GetGroupList']);
+    expect(await errorCode(iaiClient(tmp).GetGroupList({}))).toBe('OK');
+    await t.run.app.accounts.setKeyStatus(t.creds.AppId, parent.SecretId, 'disabled');
+    expect(await errorCode(iaiClient(tmp).GetGroupList({}))).toBe('AuthFailure.TokenFailure');
+    await t.run.app.accounts.setKeyStatus(t.creds.AppId, parent.SecretId, 'active');
+
+    const row = await t.run.app.db.kysely.selectFrom('federation_tokens').selectAll().where('tmp_secret_id', '=', tmp.SecretId).executeTakeFirstOrThrow();
+    expect(JSON.stringify(row)).not.toContain(tmp.Token);
+    expect(row.tmp_secret_key_enc.includes(Buffer.from(tmp.SecretKey))).toBe(false);
+    // Expiry, on the service with a clock moved past it (the HTTP path would first refuse the skewed timestamp).
+    const { FederationTokens } = await import('../src/services/accounts/federation.ts');
+    const { FederationRepo } = await import('../src/store/accounts/federation-repo.ts');
+    const { AccountsRepo } = await import('../src/store/accounts/accounts-repo.ts');
+    const { ManualClock } = await import('../src/domain/clock.ts');
+    const clock = new ManualClock();
+    const svc = new FederationTokens(new FederationRepo(t.run.app.db), new AccountsRepo(t.run.app.db), t.run.app.keyring, clock);
+    await expect(svc.authenticate(tmp.SecretId, tmp.Token)).resolves.toMatchObject({ caller: { appId: t.creds.AppId } });
+    clock.set(tmp.expiredTime * 1000 - 1);
+    await expect(svc.authenticate(tmp.SecretId, tmp.Token)).resolves.toBeTruthy();
+    clock.set(tmp.expiredTime * 1000);
+    await expect(svc.authenticate(tmp.SecretId, tmp.Token)).rejects.toMatchObject({ code: 'AuthFailure.TokenFailure', message: expect.stringMatching(/expired/) });
+    expect(await svc.sweepExpired()).toBeGreaterThanOrEqual(1);
+    await expect(svc.authenticate(tmp.SecretId, tmp.Token)).rejects.toMatchObject({ code: 'AuthFailure.TokenFailure' });
+  });
+});

@@ -91,7 +91,8 @@ export class FederationTokens {
     const duration = req.durationSeconds ?? DEFAULT_DURATION_SECONDS;
     const policy = parseCamPolicy(req.policy);
     const now = this.clock.now();
-    const expiresAt = now + duration * 1000;
+    // Whole seconds, so the reported ExpiredTime is exactly when they stop working.
+    const expiresAt = Math.floor(now / 1000) * 1000 + duration * 1000;
     const tmpSecretId = 'AKID' + random(32);
     const tmpSecretKey = random(32);
     const token = random(64);
@@ -101,7 +102,7 @@ export class FederationTokens {
       sessionPolicy: JSON.stringify(policy), createdAt: now, expiresAt,
     });
     await this.audit?.append({ actor: parent.subUin, action: 'sts.federation-token', appId: parent.appId, target: tmpSecretId, details: { parent: secretId, name: req.name, duration, policy } });
-    const expiredTime = Math.floor(expiresAt / 1000);
+    const expiredTime = expiresAt / 1000;
     return { Credentials: { Token: token, TmpSecretId: tmpSecretId, TmpSecretKey: tmpSecretKey }, ExpiredTime: expiredTime, Expiration: new Date(expiredTime * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z') };
   }
 
