@@ -169,12 +169,98 @@ describe('temporary credentials (sts GetFederationToken, minted by the SDK\'s st
     const { ManualClock } = await import('../src/domain/clock.ts');
     const clock = new ManualClock();
     const svc = new FederationTokens(new FederationRepo(t.run.app.db), new AccountsRepo(t.run.app.db), t.run.app.keyring, clock);
-    await expect(svc.authenticate(tmp.SecretId, tmp.Token)).resolves.toMatchObject({ caller: { appId: t.creds.AppId } });
+    await expect(svc.authenticate(tmp.SecretId, tmp.Token!)).resolves.toMatchObject({ caller: { appId: t.creds.AppId } });
     clock.set(tmp.expiredTime * 1000 - 1);
-    await expect(svc.authenticate(tmp.SecretId, tmp.Token)).resolves.toBeTruthy();
+    await expect(svc.authenticate(tmp.SecretId, tmp.Token!)).resolves.toBeTruthy();
     clock.set(tmp.expiredTime * 1000);
-    await expect(svc.authenticate(tmp.SecretId, tmp.Token)).rejects.toMatchObject({ code: 'AuthFailure.TokenFailure', message: expect.stringMatching(/expired/) });
+    await expect(svc.authenticate(tmp.SecretId, tmp.Token!)).rejects.toMatchObject({ code: 'AuthFailure.TokenFailure', message: expect.stringMatching(/expired/) });
     expect(await svc.sweepExpired()).toBeGreaterThanOrEqual(1);
-    await expect(svc.authenticate(tmp.SecretId, tmp.Token)).rejects.toMatchObject({ code: 'AuthFailure.TokenFailure' });
+    await expect(svc.authenticate(tmp.SecretId, tmp.Token!)).rejects.toMatchObject({ code: 'AuthFailure.TokenFailure' });
+  });
+});
+
+function tc3Post(url: string, signedHost: string, headers: Record<string, string>, ca?: Buffer): Promise<any> {
+  return import('../src/api/protocol/tc3-signature.ts').then(({ tc3Authorization }) => new Promise((resolve, reject) => {
+    const body = '{}';
+    const timestamp = Math.floor(Date.now() / 1000);
+    const authorization = tc3Authorization(t.creds.SecretId, { secretKey: t.creds.SecretKey, service: 'iai', timestamp, contentType: 'application/json', host: signedHost, body });
+    const u = new URL(url);
+    const mod = u.protocol === 'https:' ? https : require('node:http');
+    const req = mod.request({
+      host: u.hostname, port: u.port, method: 'POST', path: '/', ca,
+      headers: { 'content-type': 'application/json', 'x-tc-action': 'GetGroupList', 'x-tc-version': '2020-03-03', 'x-tc-timestamp': String(timestamp), authorization, ...headers },
+    }, (res: any) => {
+      let data = '';
+      res.on('data', (c: Buffer) => { data += c; });
+      res.on('end', () => resolve(JSON.parse(data).Response));
+    });
+    req.on('error', reject);
+    req.end(body);
+  }));
+}
+
+describe('behind a reverse proxy (FACEVAULT_TRUSTED_PROXIES=127.0.0.1/32)', () => {
+  it('a trusted proxy\'s X-Forwarded-Host is the Host the signature is checked against; without it the rewritten Host fails', async () => {
+    const ok = await tc3Post(t.url, 'api.example.com', { 'x-forwarded-host': 'api.example.com', 'x-forwarded-proto': 'https', 'x-forwarded-for': '203.0.113.9' });
+    expect(ok.Error).toBeUndefined();
+    // ... and the client IP the running log keeps is the forwarded one.
+    const logged = await t.run.app.db.kysely.selectFrom('running_log').select('client_ip').where('request_id', '=', ok.RequestId).executeTakeFirstOrThrow();
+    expect(logged.client_ip).toBe('203.0.113.9');
+    expect((await tc3Post(t.url, 'api.example.com', {})).Error.Code).toBe('AuthFailure.SignatureFailure');
+    // A client cannot claim a Host it did not reach: the forwarded value replaces the Host header, never adds to it.
+    expect((await tc3Post(t.url, t.endpoint, { 'x-forwarded-host': 'api.example.com' })).Error.Code).toBe('AuthFailure.SignatureFailure');
+  });
+});
+
+describe('https (FACEVAULT_TLS_CERT/KEY, a certificate made here with openssl)', () => {
+  let s: TestServer;
+  let ca: Buffer;
+  let httpsUrl: string;
+  beforeAll(async () => {
+    const dir = tempDir('facevault-tls-');
+    const cert = path.join(dir, 'cert.pem'), key = path.join(dir, 'key.pem');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-days', '1',
+      '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'], { stdio: 'ignore' });
+    ca = fs.readFileSync(cert);
+    // This server trusts no proxy on loopback: forwarded headers from the test are ignored.
+    s = await startTestServer({ FACEVAULT_TLS_CERT: cert, FACEVAULT_TLS_KEY: key, FACEVAULT_TRUSTED_PROXIES: '10.0.0.0/8' });
+    httpsUrl = s.url;
+  });
+  afterAll(async () => { await s?.stop(); });
+
+  it('serves https: the SDK with its default protocol and a CA it trusts calls it (TC3, v1, GET)', async () => {
+    expect(httpsUrl).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    const endpoint = httpsUrl.replace('https://', '');
+    const agent = new https.Agent({ ca });
+    for (const [profile, http] of [[{}, {}], [{ signMethod: 'HmacSHA256' }, { reqMethod: 'GET' }]] as const) {
+      const c = new iai.v20200303.Client({
+        credential: { secretId: s.creds.SecretId, secretKey: s.creds.SecretKey }, region: 'ap-guangzhou',
+        profile: { ...profile, httpProfile: { endpoint, agent, ...http } }, // protocol left at the SDK's default, https://
+      });
+      expect(await errorCode(c.GetGroupList({}))).toBe('OK');
+    }
+    // Without the CA the client refuses the self-signed certificate: it really is TLS.
+    const untrusting = new iai.v20200303.Client({ credential: { secretId: s.creds.SecretId, secretKey: s.creds.SecretKey }, region: 'ap-guangzhou', profile: { httpProfile: { endpoint } } });
+    expect(await errorCode(untrusting.GetGroupList({}))).toMatch(/self[- ]signed|certificate/i);
+  });
+
+  it('X-Forwarded-Host from a peer outside FACEVAULT_TRUSTED_PROXIES is ignored', async () => {
+    const r = await new Promise<any>((resolve, reject) => {
+      // Signed by this server's own account for a forwarded host it must not believe.
+      void (async () => {
+        const { tc3Authorization } = await import('../src/api/protocol/tc3-signature.ts');
+        const timestamp = Math.floor(Date.now() / 1000);
+        const authorization = tc3Authorization(s.creds.SecretId, { secretKey: s.creds.SecretKey, service: 'iai', timestamp, contentType: 'application/json', host: 'api.example.com', body: '{}' });
+        const u = new URL(httpsUrl);
+        const req = https.request({ host: u.hostname, port: u.port, method: 'POST', path: '/', ca, headers: { 'content-type': 'application/json', 'x-tc-action': 'GetGroupList', 'x-tc-version': '2020-03-03', 'x-tc-timestamp': String(timestamp), authorization, 'x-forwarded-host': 'api.example.com' } }, (res) => {
+          let d = '';
+          res.on('data', (c) => { d += c; });
+          res.on('end', () => resolve(JSON.parse(d).Response));
+        });
+        req.on('error', reject);
+        req.end('{}');
+      })().catch(reject);
+    });
+    expect(r.Error.Code).toBe('AuthFailure.SignatureFailure');
   });
 });
