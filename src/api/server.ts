@@ -235,7 +235,7 @@ async function handle(app: ServerDeps, gate: RequestGate, req: FastifyRequest, a
   if (a.region !== app.config.region) throw new TcError('UnsupportedRegion', `region ${a.region} is not served here; this deployment serves ${app.config.region} only`);
   app.accounts.authorize(a.auth, ownerOf(service, a.action), a.action);
 
-  const def = app.registry.get(service, a.action);
+  const def = app.registry.get(service, a.action, pre.version);
   if (!def) throw new TcError('UnsupportedOperation', `${service}:${a.action} is not implemented by this server yet`);
 
   const body = req.body;

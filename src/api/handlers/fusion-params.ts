@@ -61,8 +61,11 @@ function image(o: P, imageKey: string, urlKey: string, field: string): ImageInpu
   return requireImage({ url: text(o, urlKey, `${field}.${urlKey}`), image: text(o, imageKey, `${field}.${imageKey}`) }, field, imageKey, urlKey);
 }
 
-/** MergeInfos: 1 to 6 user faces; TemplateFaceRect only counts for FuseFaceUltra. */
-export const mergeInfos = (ultra: boolean): Field<MergeRequest[]> =>
+/**
+ * MergeInfos: 1 to 6 user faces; TemplateFaceRect only counts for FuseFaceUltra. facefusion
+ * 2018-12-01's MergeInfo has no TemplateFaceRect at all (`withTemplateRect` false: UnknownParameter).
+ */
+export const mergeInfos = (ultra: boolean, withTemplateRect = true): Field<MergeRequest[]> =>
   field((v, name) => {
     if (absent(v)) throw Errors.missing(name);
     const list = array(v, name)!;
@@ -71,7 +74,7 @@ export const mergeInfos = (ultra: boolean): Field<MergeRequest[]> =>
       const f = `${name}.${i}`;
       const m = object(entry, f);
       if (!m) throw Errors.invalidParameter(f, 'must be an object');
-      onlyKeys(m, f, ['Image', 'Url', 'InputImageFaceRect', 'TemplateFaceID', 'TemplateFaceRect']);
+      onlyKeys(m, f, withTemplateRect ? ['Image', 'Url', 'InputImageFaceRect', 'TemplateFaceID', 'TemplateFaceRect'] : ['Image', 'Url', 'InputImageFaceRect', 'TemplateFaceID']);
       return {
         input: image(m, 'Image', 'Url', f),
         faceRect: rect(m.InputImageFaceRect, `${f}.InputImageFaceRect`, 30),

@@ -18,7 +18,7 @@ const mapActivity = (a: ActivityRow) => ({
 
 type FaceBox = Pick<MaterialFaceRow, 'face_index' | 'x' | 'y' | 'width' | 'height'>;
 
-const mapMaterial = (m: MaterialRow, faces: FaceBox[]) => ({
+export const mapMaterial = (m: MaterialRow, faces: FaceBox[]) => ({
   MaterialId: m.material_id,
   MaterialStatus: m.status,
   CreateTime: tencentTime(m.created_at),

@@ -15,6 +15,8 @@ import { analysisActions } from './analysis.ts';
 import { libraryActions } from './library.ts';
 import { recognitionActions } from './recognition.ts';
 import { stsActions } from './sts.ts';
+import { iai2018Actions } from './iai-2018.ts';
+import { facefusion2018Actions } from './facefusion-2018.ts';
 import type { FederationTokens } from '../../services/accounts/federation.ts';
 
 export interface ActionDeps {
@@ -37,6 +39,8 @@ export function allActions(d: ActionDeps): ActionDef<any>[] {
     ...analysisActions({ vision: d.vision }),
     ...libraryActions({ library: d.library }),
     ...recognitionActions({ vision: d.vision }),
+    ...iai2018Actions({ vision: d.vision }),
+    ...facefusion2018Actions({ fusion: d.fusion }),
     ...(d.tokens ? stsActions({ tokens: d.tokens }) : []),
   ];
 }

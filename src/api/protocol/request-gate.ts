@@ -13,7 +13,7 @@ import type { Clock } from '../../domain/clock.ts';
 import type { ServiceName } from '../../domain/call.ts';
 import { TcError } from '../../domain/errors.ts';
 import type { AccountsService, Authenticated } from '../../services/accounts/accounts.ts';
-import { ACTIONS, VERSIONS } from '../actions/table.ts';
+import { VERSION_ACTIONS, VERSIONS } from '../actions/table.ts';
 import type { ActionRegistry } from '../actions/registry.ts';
 import type { AuthFailureLog } from './auth-failure-log.ts';
 import { isSpooled } from './upload-spool.ts';
@@ -48,6 +48,8 @@ export type Signing =
 
 export interface Preauth {
   service: ServiceName;
+  /** The X-TC-Version (or v1 Version) the call names: the registry serves older versions their own declarations. */
+  version: string;
   action: string;
   method: 'GET' | 'POST';
   signing: Signing;
@@ -110,12 +112,13 @@ export function createRequestGate(app: GateDeps, failures: AuthFailureLog, send:
   }
 
   function actionCheck(action: string | undefined, version: string | undefined, where: 'header' | 'field'): ServiceName {
+    // (version is checked to be a key of VERSIONS before VERSION_ACTIONS is read)
     const names = where === 'header' ? { a: 'the X-TC-Action header', v: 'the X-TC-Version header' } : { a: 'the Action parameter', v: 'the Version parameter' };
     if (!action) throw new TcError('MissingParameter', `${names.a} is required`);
     if (!version) throw new TcError('MissingParameter', `${names.v} is required`);
     const service = VERSIONS[version] as ServiceName | undefined;
     if (!service) throw new TcError('NoSuchVersion', `version ${version.slice(0, 32)} is not supported; use one of ${Object.keys(VERSIONS).join(', ')}`);
-    if (!ACTIONS[service].has(action)) throw new TcError('InvalidAction', `action ${action.slice(0, 64)} does not exist in ${service} ${version}`);
+    if (!VERSION_ACTIONS[version].has(action)) throw new TcError('InvalidAction', `action ${action.slice(0, 64)} does not exist in ${service} ${version}`);
     return service;
   }
 
@@ -162,7 +165,7 @@ export function createRequestGate(app: GateDeps, failures: AuthFailureLog, send:
     if (auth.date !== utcDate(ts)) throw new TcError('AuthFailure.SignatureFailure', `the credential scope date ${auth.date} is not the UTC date of X-TC-Timestamp`);
     const key = await keyFor(auth.secretId, header(req, 'x-tc-token') || undefined, seen);
     const formParams = method === 'GET' ? unflatten(formFields(rawQuery(req))) : null;
-    return { service, action, method, signing: { kind: 'tc3', auth }, secretId: auth.secretId, timestamp: ts, region: header(req, 'x-tc-region') ?? '', formParams, key };
+    return { service, version: version!, action, method, signing: { kind: 'tc3', auth }, secretId: auth.secretId, timestamp: ts, region: header(req, 'x-tc-region') ?? '', formParams, key };
   }
 
   /** v1: the common parameters are fields of the query (GET) or of the form body (POST). */
@@ -181,7 +184,7 @@ export function createRequestGate(app: GateDeps, failures: AuthFailureLog, send:
     const params: Record<string, string> = Object.create(null);
     for (const [k, v] of Object.entries(fields)) if (!V1_COMMON_FIELDS.has(k)) params[k] = v;
     return {
-      service, action: fields.Action!, method, signing: { kind: 'v1', signatureMethod: sm as V1Method, fields }, secretId: fields.SecretId,
+      service, version: fields.Version!, action: fields.Action!, method, signing: { kind: 'v1', signatureMethod: sm as V1Method, fields }, secretId: fields.SecretId,
       timestamp: ts, region: fields.Region ?? '', formParams: unflatten(params), key,
     };
   }
