@@ -42,3 +42,85 @@ describe.skipIf(!hasTestdata)(`field gaps${hasTestdata ? '' : ` (skipped: ${test
     expect(await errorCode(c.VerifyFace({ PersonId: 'o', Image: side2 }))).toBe('InvalidParameterValue.NoFaceInPhoto');
   }, 120_000);
 });
+
+// ---- every field of the SDK's response types, in real responses
+
+const require = createRequire(import.meta.url);
+const sdkRoot = path.dirname(require.resolve('tencentcloud-sdk-nodejs/package.json'));
+interface FieldDecl { name: string; type: string; mayBeNull: boolean }
+/** interface name -> fields, from a models .d.ts (the doc comment says when Tencent may return null). */
+function interfaces(file: string): Map<string, FieldDecl[]> {
+  const text = fs.readFileSync(path.join(sdkRoot, file), 'utf8');
+  const out = new Map<string, FieldDecl[]>();
+  for (const m of text.matchAll(/export interface (\w+) \{([\s\S]*?)\n\}/g)) {
+    out.set(m[1], [...m[2].matchAll(/\/\*\*([\s\S]*?)\*\/\s*(\w+)\??: ([^;]+);/g)].map((f) => ({ name: f[2], type: f[3].trim(), mayBeNull: /可能返回 null|may return null/.test(f[1]) })));
+  }
+  return out;
+}
+/** Paths of fields the SDK type has that `value` lacks (or nulls where Tencent never does). */
+function missingFields(types: Map<string, FieldDecl[]>, typeName: string, value: unknown, at: string, out: string[]): void {
+  const fields = types.get(typeName);
+  if (!fields || value === null || typeof value !== 'object') return;
+  for (const f of fields) {
+    if (f.name === 'RequestId') continue;
+    const v = (value as Record<string, unknown>)[f.name];
+    const p = `${at}.${f.name}`;
+    if (v === undefined || (v === null && !f.mayBeNull)) { out.push(v === undefined ? p : `${p} (null)`); continue; }
+    const elem = /^Array<(\w+)>$/.exec(f.type)?.[1];
+    if (elem && Array.isArray(v)) v.forEach((x, i) => missingFields(types, elem, x, `${p}[${i}]`, out));
+    else if (types.has(f.type)) missingFields(types, f.type, v, p, out);
+  }
+}
+
+describe.skipIf(!hasTestdata)(`SDK response types${hasTestdata ? '' : ` (skipped: ${testdataSkipReason})`}`, () => {
+  let t2: TestServer;
+  beforeAll(async () => { t2 = await startTestServer({ FACEVAULT_FUSION_THREADS: '1' }); }, 120_000);
+  afterAll(async () => { await t2?.stop(); });
+
+  it('iai 2020-03-03: every field of each served action\'s *Response is in a real response', async () => {
+    const types = interfaces('tencentcloud/services/iai/v20200303/iai_models.d.ts');
+    const c = t2.iai();
+    const responses: Record<string, unknown> = {};
+    const unrequested: string[] = [];
+    const call = async (action: string, req: Record<string, unknown>) => { responses[action] = await c[action](req); };
+    await call('DetectFace', { Image: OBAMA(), NeedFaceAttributes: 1, NeedQualityDetection: 1 });
+    await call('DetectFaceAttributes', { Image: OBAMA(), FaceAttributesType: 'Age,Beauty,Emotion,Eye,Eyebrow,Gender,Hair,Hat,Headpose,Mask,Mouth,Moustache,Nose,Shape,Skin,Smile' });
+    // Unrequested attributes are present too, with Tencent's not-requested values (not measurements).
+    const plain = await c.DetectFace({ Image: OBAMA() });
+    missingFields(types, 'DetectFaceResponse', plain, 'DetectFace(no attributes)', unrequested);
+    expect(plain.FaceInfos[0].FaceAttributesInfo).toMatchObject({ Age: 0, Gender: 0, Glass: false, Hair: { Length: 0, Bang: 0, Color: 0 } });
+    const none = await c.DetectFaceAttributes({ Image: OBAMA() });
+    missingFields(types, 'DetectFaceAttributesResponse', none, 'DetectFaceAttributes(None)', unrequested);
+    expect(none.FaceDetailInfos[0].FaceDetailAttributesInfo.Gender).toEqual({ Type: 0, Probability: 0 });
+    // A measured attribute is a measurement: the age estimate of an adult is not the 0 placeholder.
+    expect((responses.DetectFace as any).FaceInfos[0].FaceAttributesInfo.Age).toBeGreaterThan(20);
+    expect((responses.DetectFaceAttributes as any).FaceDetailInfos[0].FaceDetailAttributesInfo.Gender.Probability).toBeGreaterThan(0.5);
+    // Not measured by any shipped model: the not-requested value even when requested.
+    expect((responses.DetectFaceAttributes as any).FaceDetailInfos[0].FaceDetailAttributesInfo.Hat).toEqual({ Style: { Type: 0, Probability: 0 }, Color: { Type: 0, Probability: 0 } });
+    await call('AnalyzeFace', { Image: OBAMA() });
+    await call('AnalyzeDenseLandmarks', { Image: OBAMA() });
+    await call('CompareFace', { ImageA: OBAMA(), ImageB: OBAMA2() });
+    await call('CompareMaskFace', { ImageA: OBAMA(), ImageB: OBAMA2() });
+    await call('DetectFaceSimilarity', { ImageA: OBAMA(), ImageB: OBAMA2() });
+    await call('DetectLiveFaceAccurate', { Image: OBAMA() });
+    await call('CreateGroup', { GroupId: 'r', GroupName: 'R', GroupExDescriptions: ['D'] });
+    await call('CreatePerson', { GroupId: 'r', PersonId: 'o', PersonName: 'O', Image: OBAMA(), PersonExDescriptionInfos: [{ PersonExDescriptionIndex: 0, PersonExDescription: 'x' }] });
+    await call('CreateFace', { PersonId: 'o', Images: [OBAMA2()] });
+    await call('GetGroupInfo', { GroupId: 'r' });
+    await call('GetGroupList', {});
+    await call('GetPersonBaseInfo', { PersonId: 'o' });
+    await call('GetPersonGroupInfo', { PersonId: 'o' });
+    await call('GetPersonList', { GroupId: 'r' });
+    await call('GetPersonListNum', { GroupId: 'r' });
+    for (const a of ['SearchFaces', 'SearchPersons', 'SearchFacesReturnsByGroup', 'SearchPersonsReturnsByGroup']) await call(a, { GroupIds: ['r'], Image: OBAMA2(), NeedPersonInfo: 1 });
+    await call('VerifyFace', { PersonId: 'o', Image: OBAMA2() });
+    await call('VerifyPerson', { PersonId: 'o', Image: OBAMA2() });
+    await call('CopyPerson', { PersonId: 'o', GroupIds: ['r'] }).catch(() => {});
+    await call('GetUpgradeGroupFaceModelVersionJobList', {});
+    const missing: string[] = [];
+    for (const [action, r] of Object.entries(responses)) missingFields(types, `${action}Response`, r, action, missing);
+    expect(missing).toEqual([]);
+    expect(unrequested).toEqual([]);
+    expect(Object.keys(responses).length).toBeGreaterThan(20);
+  }, 180_000);
+});
