@@ -124,3 +124,29 @@ describe.skipIf(!hasTestdata)(`SDK response types${hasTestdata ? '' : ` (skipped
     expect(Object.keys(responses).length).toBeGreaterThan(20);
   }, 180_000);
 });
+
+describe.skipIf(!hasTestdata)(`facefusion field gaps${hasTestdata ? '' : ` (skipped: ${testdataSkipReason})`}`, () => {
+  let t3: TestServer;
+  beforeAll(async () => { t3 = await startTestServer({ FACEVAULT_FUSION_THREADS: '1' }); }, 120_000);
+  afterAll(async () => { await t3?.stop(); });
+
+  it('FuseFace MergeInfos[].TemplateFaceRect chooses the material face it covers; AuditResult says what the review found', async () => {
+    const ff = t3.common('facefusion');
+    const activityId = (await ff.request('CreateActivity', { ActivityName: 'group', Status: 'PUBLISHED' })).ActivityId;
+    const materialId = (await ff.request('CreateMaterial', { ActivityId: activityId, Image: tdBase64('faces', 'groups', 'bbt4.jpg') })).MaterialId;
+    const list = await t3.facefusion().DescribeMaterialList({ ActivityId: activityId });
+    const info = list.MaterialInfos[0];
+    expect(info.MaterialStatus).toBe(21);
+    expect(info.AuditResult).toBe(`machine review passed: ${info.MaterialFaceList.length} face(s) of at least 34x34 px found`);
+    const faces = info.MaterialFaceList as { FaceId: string; FaceInfo: { X: number; Y: number; Width: number; Height: number } }[];
+    expect(faces.length).toBeGreaterThan(2);
+    const smallest = [...faces].sort((a, b) => a.FaceInfo.Width * a.FaceInfo.Height - b.FaceInfo.Width * b.FaceInfo.Height)[0];
+    const fuse = async (merge: Record<string, unknown>) => (await t3.facefusion().FuseFace({ ProjectId: activityId, ModelId: materialId, RspImgType: 'base64', LogoAdd: 0, MergeInfos: [{ Image: BIDEN(), ...merge }] })).FusedImage as string;
+    const byId = await fuse({ TemplateFaceID: smallest.FaceId });
+    const byRect = await fuse({ TemplateFaceRect: smallest.FaceInfo });
+    const byDefault = await fuse({});
+    expect(byRect).toBe(byId); // the same face fused, so the same pixels
+    expect(byRect).not.toBe(byDefault); // the default is the largest face, another one
+    expect(await errorCode(t3.facefusion().FuseFace({ ProjectId: activityId, ModelId: materialId, RspImgType: 'base64', MergeInfos: [{ Image: BIDEN(), TemplateFaceRect: { X: 0, Y: 0, Width: 30, Height: 30 } }] }))).toBe('InvalidParameterValue.FaceRectParameterValueError');
+  }, 180_000);
+});
