@@ -14,6 +14,7 @@ import { signV1 } from '../src/api/protocol/v1-signature.ts';
 const require = createRequire(import.meta.url);
 const { iai } = require('tencentcloud-sdk-nodejs/tencentcloud/services/iai');
 const { sts } = require('tencentcloud-sdk-nodejs/tencentcloud/services/sts');
+const { facefusion } = require('tencentcloud-sdk-nodejs/tencentcloud/services/facefusion');
 
 let t: TestServer;
 beforeAll(async () => { t = await startTestServer({ FACEVAULT_TRUSTED_PROXIES: '127.0.0.1/32' }); });
@@ -58,6 +59,18 @@ describe.each(PATHS)('official SDK, %s', (_name, profile, http) => {
 
   it('a wrong secret key -> AuthFailure.SignatureFailure', async () => {
     expect(await errorCode(iaiClient({ SecretId: t.creds.SecretId, SecretKey: 'y'.repeat(32) }, profile, http).GetGroupList({}))).toBe('AuthFailure.SignatureFailure');
+  });
+});
+
+describe.each(PATHS)('the 2018 clients (iai 2018-03-01, facefusion 2018-12-01), %s', (_name, profile, http) => {
+  it('answer under their own version, with its codes', async () => {
+    const c = client(iai.v20180301.Client, t.creds, profile, http);
+    const id = `old-${_name.replace(/\W/g, '')}`;
+    await c.CreateGroup({ GroupId: id, GroupName: `old ${_name}`, GroupExDescriptions: ['x'] });
+    expect((await c.GetGroupInfo({ GroupId: id })).GroupExDescriptions).toEqual(['x']);
+    expect(await errorCode(c.GetGroupList({ Limit: 5000 }))).toBe('InvalidParameterValue.LimitExceed');
+    const ff = client(facefusion.v20181201.Client, t.creds, profile, http);
+    expect(await errorCode(ff.DescribeMaterialList({ ActivityId: 12345 }))).toBe('InvalidParameterValue.ActivityIdNotFound');
   });
 });
 
@@ -117,9 +130,10 @@ describe('temporary credentials (sts GetFederationToken, minted by the SDK\'s st
     const tmp = await mint(t.creds, ['iai:GetGroupList', 'iai:GetGroupInfo']);
     expect(tmp.expiredTime - Math.floor(Date.now() / 1000)).toBeGreaterThan(890);
     for (const [profile, http] of [[{}, {}], [{}, { reqMethod: 'GET' }], [{ signMethod: 'HmacSHA256' }, {}], [{ signMethod: 'HmacSHA1' }, { reqMethod: 'GET' }]] as const) {
-      const c = iaiClient(tmp, profile, http);
-      expect(await errorCode(c.GetGroupList({}))).toBe('OK');
-      expect(await errorCode(c.CreateGroup({ GroupId: 'tmp-x', GroupName: 'tmp x' }))).toBe('AuthFailure.UnauthorizedOperation');
+      for (const c of [iaiClient(tmp, profile, http), client(iai.v20180301.Client, tmp, profile, http)]) {
+        expect(await errorCode(c.GetGroupList({}))).toBe('OK');
+        expect(await errorCode(c.CreateGroup({ GroupId: 'tmp-x', GroupName: 'tmp x' }))).toBe('AuthFailure.UnauthorizedOperation');
+      }
     }
     // Without the token the temporary SecretId is no key at all; with a wrong one, TokenFailure.
     expect(await errorCode(iaiClient({ SecretId: tmp.SecretId, SecretKey: tmp.SecretKey }).GetGroupList({}))).toBe('AuthFailure.SecretIdNotFound');
@@ -238,6 +252,10 @@ describe('https (FACEVAULT_TLS_CERT/KEY, a certificate made here with openssl)',
         profile: { ...profile, httpProfile: { endpoint, agent, ...http } }, // protocol left at the SDK's default, https://
       });
       expect(await errorCode(c.GetGroupList({}))).toBe('OK');
+      const old = new iai.v20180301.Client({
+        credential: { secretId: s.creds.SecretId, secretKey: s.creds.SecretKey }, region: 'ap-guangzhou', profile: { ...profile, httpProfile: { endpoint, agent, ...http } },
+      });
+      expect(await errorCode(old.GetGroupList({}))).toBe('OK');
     }
     // Without the CA the client refuses the self-signed certificate: it really is TLS.
     const untrusting = new iai.v20200303.Client({ credential: { secretId: s.creds.SecretId, secretKey: s.creds.SecretKey }, region: 'ap-guangzhou', profile: { httpProfile: { endpoint } } });
