@@ -34,6 +34,7 @@ import { ActionRegistry } from './api/actions/registry.ts';
 import { allActions } from './api/handlers/index.ts';
 import { resultRoutes } from './api/routes/results.ts';
 import type { HttpRoutes } from './api/server.ts';
+import { MemoryNonceStore, RedisNonceStore, type NonceStore } from './api/protocol/nonce-cache.ts';
 
 export interface App {
   config: Config;
@@ -46,6 +47,8 @@ export interface App {
   accounts: AccountsService;
   /** Temporary credentials (sts GetFederationToken; X-TC-Token). */
   tokens: FederationTokens;
+  /** v1 signature nonces seen within the window (shared through Redis when configured). */
+  nonces: NonceStore;
   /** Hash-chained audit log of administrative and privacy actions (services/accounts/audit.ts). */
   audit: AuditLog;
   runningLog: RunningLogRepo;
@@ -136,12 +139,18 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   // The API surface.
   const registry = new ActionRegistry(allActions({ clock, region: config.region, retention: retentionRules, vision, library, fusion, privacy, usage, tokens }));
   const httpRoutes: HttpRoutes[] = [(server) => resultRoutes(server, fusion.results)];
+  let nonces: NonceStore = new MemoryNonceStore();
+  if (config.redisUrl) {
+    const shared = new RedisNonceStore(config.redisUrl, `facevault:${deploymentId}`, (e) => report('v1-nonces', e));
+    closers.push(() => shared.close());
+    nonces = shared;
+  }
 
   await reEraseRestoredApps({ privacy, keyStoreKind: keyStore.kind, note: (message) => errorLog.append({ time: clock.now(), requestId: '-', code: 'KeyStore', message }) }, keyReport);
   // Deletion requests interrupted by a stop finish now, in the background.
   void privacy.resume();
   return {
-    config, clock, db, blobs, keyring, keyStore, accounts, tokens, audit, runningLog, errorLog, retentionRules, vision, library, fusion, privacy, usage,
+    config, clock, db, blobs, keyring, keyStore, accounts, tokens, nonces, audit, runningLog, errorLog, retentionRules, vision, library, fusion, privacy, usage,
     retention, registry, httpRoutes,
     onClose: (fn) => { closers.push(fn); },
     async close() {

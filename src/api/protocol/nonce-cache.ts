@@ -33,3 +33,42 @@ export class MemoryNonceStore implements NonceStore {
     for (const [k, until] of this.seen) if (until <= nowMs) this.seen.delete(k);
   }
 }
+
+/**
+ * The same, shared by every process of a deployment through Redis (FACEVAULT_REDIS_URL):
+ * `SET key 1 PXAT expiry NX` claims a nonce atomically. If Redis cannot be reached the claim
+ * falls back to this process's memory (reported once), so v1 keeps working with per-process
+ * protection rather than refusing every request.
+ */
+export class RedisNonceStore implements NonceStore {
+  private redis: import('ioredis').Redis | null = null;
+  private readonly fallback = new MemoryNonceStore();
+  private warned = false;
+
+  constructor(private readonly url: string, private readonly prefix: string, private readonly onError: (e: Error) => void = () => {}) {}
+
+  private async client() {
+    if (!this.redis) {
+      const { Redis } = await import('ioredis'); // loaded only when Redis is configured
+      this.redis = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: true, connectTimeout: 2000 });
+      this.redis.on('error', () => {});
+    }
+    if (this.redis.status === 'wait') await this.redis.connect();
+    return this.redis;
+  }
+
+  async claim(key: string, expiresAtMs: number, nowMs: number): Promise<boolean> {
+    try {
+      const r = await this.client();
+      return (await r.set(`${this.prefix}:v1nonce:${key}`, '1', 'PXAT', Math.max(expiresAtMs, nowMs + 1), 'NX')) === 'OK';
+    } catch (e) {
+      if (!this.warned) { this.warned = true; this.onError(e as Error); }
+      return this.fallback.claim(key, expiresAtMs, nowMs);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.redis?.quit().catch(() => {});
+    this.redis = null;
+  }
+}
