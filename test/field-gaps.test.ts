@@ -148,5 +148,24 @@ describe.skipIf(!hasTestdata)(`facefusion field gaps${hasTestdata ? '' : ` (skip
     expect(byRect).toBe(byId); // the same face fused, so the same pixels
     expect(byRect).not.toBe(byDefault); // the default is the largest face, another one
     expect(await errorCode(t3.facefusion().FuseFace({ ProjectId: activityId, ModelId: materialId, RspImgType: 'base64', MergeInfos: [{ Image: BIDEN(), TemplateFaceRect: { X: 0, Y: 0, Width: 30, Height: 30 } }] }))).toBe('InvalidParameterValue.FaceRectParameterValueError');
+
+    // Every field of the facefusion response types (2022-09-27 and 2018-12-01), in real responses.
+    const missing: string[] = [];
+    const t22 = interfaces('tencentcloud/services/facefusion/v20220927/facefusion_models.d.ts');
+    missingFields(t22, 'DescribeMaterialListResponse', list, 'DescribeMaterialList', missing);
+    missingFields(t22, 'FuseFaceResponse', { FusedImage: byRect }, 'FuseFace', missing);
+    const ultra = await t3.facefusion().FuseFaceUltra({ RspImgType: 'url', ModelImage: OBAMA(), MergeInfos: [{ Image: BIDEN() }] });
+    missingFields(t22, 'FuseFaceUltraResponse', ultra, 'FuseFaceUltra', missing);
+    const t18 = interfaces('tencentcloud/services/facefusion/v20181201/facefusion_models.d.ts');
+    const { facefusion } = require('tencentcloud-sdk-nodejs/tencentcloud/services/facefusion');
+    const old = new facefusion.v20181201.Client({ credential: { secretId: t3.creds.SecretId, secretKey: t3.creds.SecretKey }, region: 'ap-guangzhou', profile: { httpProfile: { endpoint: t3.endpoint, protocol: 'http://', reqTimeout: 120 } } });
+    missingFields(t18, 'DescribeMaterialListResponse', await old.DescribeMaterialList({ ActivityId: activityId }), 'DescribeMaterialList 2018', missing);
+    missingFields(t18, 'FuseFaceResponse', await old.FuseFace({ ProjectId: activityId, ModelId: materialId, RspImgType: 'url', MergeInfos: [{ Image: BIDEN() }] }), 'FuseFace 2018', missing);
+    missingFields(t18, 'FaceFusionResponse', await old.FaceFusion({ ProjectId: activityId, ModelId: materialId, RspImgType: 'url', Image: BIDEN() }), 'FaceFusion 2018', missing);
+    const sts = interfaces('tencentcloud/services/sts/v20180813/sts_models.d.ts');
+    const { sts: stsSdk } = require('tencentcloud-sdk-nodejs/tencentcloud/services/sts');
+    const stsClient = new stsSdk.v20180813.Client({ credential: { secretId: t3.creds.SecretId, secretKey: t3.creds.SecretKey }, region: 'ap-guangzhou', profile: { httpProfile: { endpoint: t3.endpoint, protocol: 'http://' } } });
+    missingFields(sts, 'GetFederationTokenResponse', await stsClient.GetFederationToken({ Name: 'x', Policy: '{"version":"2.0","statement":[{"effect":"allow","action":"iai:*","resource":"*"}]}' }), 'GetFederationToken', missing);
+    expect(missing).toEqual([]);
   }, 180_000);
 });

@@ -220,7 +220,8 @@ export async function buildServer(app: ServerDeps, opts: { listener?: Partial<Li
     return reply;
   };
   server.post('/', { onRequest: gate.onRequest, preHandler: gate.preHandler }, api);
-  server.get('/', { onRequest: gate.onRequest }, api);
+  // No automatic HEAD twin: a HEAD would run the action and drop its answer.
+  server.get('/', { onRequest: gate.onRequest, exposeHeadRoute: false }, api);
 
   // Capabilities that serve plain HTTP (signed result URLs, uploads) add their routes.
   for (const routes of app.httpRoutes) await routes(server);
