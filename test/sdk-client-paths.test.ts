@@ -107,6 +107,11 @@ describe('v1 signature rules', () => {
     expect((await raw('GET', new URLSearchParams(signV1(t.creds.SecretKey, 'GET', t.endpoint, f)).toString())).Error.Code).toBe('MissingParameter');
   });
 
+  it('a v1 form body over 1 MB is refused before it is read', async () => {
+    const big = new URLSearchParams({ ...v1Fields(), Signature: 'x', Pad: 'a'.repeat(1024 * 1024) }).toString();
+    expect((await raw('POST', '', big)).Error.Code).toBe('RequestSizeLimitExceeded');
+  });
+
   it('a parameter changed after signing -> SignatureFailure', async () => {
     const s = signV1(t.creds.SecretKey, 'GET', t.endpoint, v1Fields({ Limit: '5' }));
     s.Limit = '6';

@@ -24,6 +24,8 @@ import { MemoryNonceStore, type NonceStore } from './nonce-cache.ts';
 import type { FederationTokens } from '../../services/accounts/federation.ts';
 
 const MAX_SKEW_SECONDS = 300;
+/** Tencent: POST with the v1 signature ≤ 1 MB. */
+export const V1_BODY_LIMIT = 1024 * 1024;
 /** Actions that take a file part in a multipart/form-data body, up to FACEVAULT_UPLOAD_LIMIT. */
 /** What the gate reads: limits, the clock, the keys and which actions take uploads. */
 export interface GateDeps {
@@ -209,8 +211,14 @@ export function createRequestGate(app: GateDeps, failures: AuthFailureLog, send:
       const seen: Seen = { service: '', action: header(req, 'x-tc-action') ?? '' };
       try {
         if (v1Form(req)) {
-          // The fields are in the body: only its size can be refused now (v1 bodies are never uploads).
+          // The fields are in the body: only its size can be refused now (v1 bodies are never
+          // uploads). Tencent limits v1 POST bodies to 1 MB, which also bounds what an
+          // unauthenticated client can make the server read here.
           sizeCheck(req, undefined, '');
+          const declared = header(req, 'content-length');
+          if (declared !== undefined && Number(declared) > V1_BODY_LIMIT) {
+            throw new TcError('RequestSizeLimitExceeded', `a v1-signed (form) body may be at most ${V1_BODY_LIMIT} bytes, as at Tencent; send larger requests as JSON with TC3-HMAC-SHA256`);
+          }
           deferred.add(req.raw);
           return undefined;
         }
