@@ -107,6 +107,12 @@ describe('v1 signature rules', () => {
     expect((await raw('GET', new URLSearchParams(signV1(t.creds.SecretKey, 'GET', t.endpoint, f)).toString())).Error.Code).toBe('MissingParameter');
   });
 
+  it('GET queries up to Tencent\'s 32 KB are read (Node alone stops at 16 KiB); longer ones get the envelope', async () => {
+    const q = (n: number) => new URLSearchParams(signV1(t.creds.SecretKey, 'GET', t.endpoint, v1Fields({ Pad: 'a'.repeat(n) }))).toString();
+    expect((await raw('GET', q(20_000))).Error.Code).toBe('UnknownParameter'); // authenticated, then Pad is not a parameter
+    expect((await raw('GET', q(33_000))).Error.Code).toBe('RequestSizeLimitExceeded');
+  });
+
   it('a v1 form body over 1 MB is refused before it is read', async () => {
     const big = new URLSearchParams({ ...v1Fields(), Signature: 'x', Pad: 'a'.repeat(1024 * 1024) }).toString();
     expect((await raw('POST', '', big)).Error.Code).toBe('RequestSizeLimitExceeded');
@@ -249,6 +255,9 @@ describe('https (FACEVAULT_TLS_CERT/KEY, a certificate made here with openssl)',
 
   it('serves https: the SDK with its default protocol and a CA it trusts calls it (TC3, v1, GET)', async () => {
     expect(httpsUrl).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    // The listener limits hold for the https server too (Fastify builds it from its own options).
+    expect(s.run.server.server.headersTimeout).toBe(t.run.server.server.headersTimeout);
+    expect(s.run.server.server.headersTimeout).toBeLessThanOrEqual(10_000);
     const endpoint = httpsUrl.replace('https://', '');
     const agent = new https.Agent({ ca });
     for (const [profile, http] of [[{}, {}], [{ signMethod: 'HmacSHA256' }, { reqMethod: 'GET' }]] as const) {

@@ -14,7 +14,7 @@ import type { ActionRegistry } from './actions/registry.ts';
 import { multipartBoundary, parseMultipart } from './protocol/multipart.ts';
 import { isSpooled, spoolUpload, uploadTooLarge, UploadError } from './protocol/upload-spool.ts';
 import { AuthFailureLog } from './protocol/auth-failure-log.ts';
-import { createRequestGate, type Preauth, type RequestGate } from './protocol/request-gate.ts';
+import { createRequestGate, GET_QUERY_LIMIT, type Preauth, type RequestGate } from './protocol/request-gate.ts';
 import { formFields, parseFormParams, unflatten } from './protocol/form-params.ts';
 import type { NonceStore } from './protocol/nonce-cache.ts';
 import type { FederationTokens } from '../services/accounts/federation.ts';
@@ -74,7 +74,12 @@ interface Attempt {
 
 export async function buildServer(app: ServerDeps, opts: { listener?: Partial<ListenerLimits> } = {}): Promise<FastifyInstance> {
   const listener = listenerLimits(opts.listener);
-  const tls = app.config.tls ? { https: { cert: fs.readFileSync(app.config.tls.certFile), key: fs.readFileSync(app.config.tls.keyFile) } } : {};
+  // Slow clients must not hold a connection forever (listener-limits.ts); the request line may
+  // carry a GET query up to Tencent's 32 KB (Node's default header limit is 16 KiB).
+  const lo = listenerOptions(listener);
+  const nodeServer = { ...lo.http, maxHeaderSize: GET_QUERY_LIMIT + 8 * 1024 };
+  // With TLS, Fastify builds an https server from `https` alone: the same limits go there.
+  const tls = app.config.tls ? { https: { cert: fs.readFileSync(app.config.tls.certFile), key: fs.readFileSync(app.config.tls.keyFile), ...nodeServer } } : {};
   const trusted = app.config.trustedProxies;
   const server = Fastify({
     logger: false,
@@ -82,10 +87,10 @@ export async function buildServer(app: ServerDeps, opts: { listener?: Partial<Li
     // Forwarded client IP, Host and proto only from the listed proxies (FACEVAULT_TRUSTED_PROXIES);
     // from anyone else X-Forwarded-* is ignored, so a client cannot pick the Host it is verified against.
     trustProxy: trusted.length ? trusted : false,
-    ...tls,
     forceCloseConnections: 'idle',
-    // Slow clients must not hold a connection forever (listener-limits.ts).
-    ...listenerOptions(listener),
+    ...lo,
+    http: nodeServer,
+    ...tls,
   });
   dropSilentConnections(server.server, listener.headersTimeoutMs);
   const failures = new AuthFailureLog(app.errorLog, () => app.clock.now());

@@ -26,6 +26,8 @@ import type { FederationTokens } from '../../services/accounts/federation.ts';
 const MAX_SKEW_SECONDS = 300;
 /** Tencent: POST with the v1 signature ≤ 1 MB. */
 export const V1_BODY_LIMIT = 1024 * 1024;
+/** Tencent: a GET request's query ≤ 32 KB. */
+export const GET_QUERY_LIMIT = 32 * 1024;
 /** Actions that take a file part in a multipart/form-data body, up to FACEVAULT_UPLOAD_LIMIT. */
 /** What the gate reads: limits, the clock, the keys and which actions take uploads. */
 export interface GateDeps {
@@ -221,6 +223,9 @@ export function createRequestGate(app: GateDeps, failures: AuthFailureLog, send:
           }
           deferred.add(req.raw);
           return undefined;
+        }
+        if (req.method === 'GET' && rawQuery(req).length > GET_QUERY_LIMIT) {
+          throw new TcError('RequestSizeLimitExceeded', `a GET query may be at most ${GET_QUERY_LIMIT} bytes, as at Tencent; send larger requests as POST`);
         }
         checked.set(req.raw, v1Query(req) ? await checkV1(req, formFields(rawQuery(req)), seen) : await checkTc3(req, seen));
         return undefined;
