@@ -18,6 +18,7 @@ import { AccountsRepo } from './store/accounts/accounts-repo.ts';
 import { BlobRecords } from './store/blobs/blob-records.ts';
 import { LibraryRepo } from './store/library/library-repo.ts';
 import { AuditRepo } from './store/accounts/audit-repo.ts';
+import { FederationRepo } from './store/accounts/federation-repo.ts';
 import { RunningLogRepo } from './store/logs/running-log-repo.ts';
 import { ErrorLog } from './store/logs/error-log.ts';
 import { UsageRepo } from './store/logs/usage-repo.ts';
@@ -25,6 +26,7 @@ import { AccountsService } from './services/accounts/accounts.ts';
 import { AuditLog } from './services/accounts/audit.ts';
 import { ConsoleSessions } from './services/accounts/console-sessions.ts';
 import { ConsoleSessionsRepo } from './store/accounts/console-sessions-repo.ts';
+import { FederationTokens } from './services/accounts/federation.ts';
 import { VisionEngine } from './services/media/vision-engine.ts';
 import { UsageService } from './services/usage/usage.ts';
 import { createFusionModule, type FusionModule } from './services/fusion/fusion-module.ts';
@@ -39,6 +41,7 @@ import { allActions } from './api/handlers/index.ts';
 import { resultRoutes } from './api/routes/results.ts';
 import { consoleRoutes, defaultConsoleDir } from './api/routes/console.ts';
 import type { HttpRoutes } from './api/server.ts';
+import { MemoryNonceStore, RedisNonceStore, type NonceStore } from './api/protocol/nonce-cache.ts';
 
 export interface App {
   config: Config;
@@ -51,6 +54,10 @@ export interface App {
   accounts: AccountsService;
   /** Web console sign-in sessions (api/routes/console.ts). */
   consoleSessions: ConsoleSessions;
+  /** Temporary credentials (sts GetFederationToken; X-TC-Token). */
+  tokens: FederationTokens;
+  /** v1 signature nonces seen within the window (shared through Redis when configured). */
+  nonces: NonceStore;
   /** Hash-chained audit log of administrative and privacy actions (services/accounts/audit.ts). */
   audit: AuditLog;
   runningLog: RunningLogRepo;
@@ -122,6 +129,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const audit = new AuditLog(new AuditRepo(db), clock);
   const accountsRepo = new AccountsRepo(db);
   const accounts = new AccountsService(accountsRepo, keyring, keyStore, clock, audit);
+  const tokens = new FederationTokens(new FederationRepo(db), accountsRepo, keyring, clock, audit);
   const consoleSessions = new ConsoleSessions(new ConsoleSessionsRepo(db), accounts, clock, { ttlMs: config.console.sessionTtlMs, idleMs: config.console.idleTimeoutMs }, audit);
   // One library repository: the policy records recognised persons' last use in it.
   const libraryRepo = new LibraryRepo(db);
@@ -145,21 +153,28 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const retention = createRetention({ db, blobs, clock, errorLog, library, sweepIntervalMs: config.retention.sweepIntervalMs, redisUrl: config.redisUrl, deploymentId, report });
   closers.push(() => retention.scheduler.stop());
   // BIPA-style purge of persons unused for the AppId's period, on the sweeper's schedule.
+  retention.sweeper.addTask('expired_federation_tokens', () => tokens.sweepExpired());
   retention.sweeper.addTask('inactive_persons', async () => [...(await privacy.purgeRetiredPersons()).values()].reduce((a, b) => a + b, 0));
 
   // The API surface.
-  const registry = new ActionRegistry(allActions({ clock, region: config.region, retention: retentionRules, vision, library, fusion, privacy, usage, scales, accounts, audit }));
+  const registry = new ActionRegistry(allActions({ clock, region: config.region, retention: retentionRules, vision, library, fusion, privacy, usage, scales, accounts, audit, tokens }));
   const httpRoutes: HttpRoutes[] = [
     (server) => resultRoutes(server, fusion.results),
     // The console calls the same registry with the same policy and logs as POST / (api/protocol/call.ts).
     consoleRoutes({ config, clock, accounts, registry, runningLog, errorLog, sessions: consoleSessions, assetsDir: opts.consoleDir ?? defaultConsoleDir() }),
   ];
+  let nonces: NonceStore = new MemoryNonceStore();
+  if (config.redisUrl) {
+    const shared = new RedisNonceStore(config.redisUrl, `facevault:${deploymentId}`, (e) => report('v1-nonces', e));
+    closers.push(() => shared.close());
+    nonces = shared;
+  }
 
   await reEraseRestoredApps({ privacy, keyStoreKind: keyStore.kind, note: (message) => errorLog.append({ time: clock.now(), requestId: '-', code: 'KeyStore', message }) }, keyReport);
   // Deletion requests interrupted by a stop finish now, in the background.
   void privacy.resume();
   return {
-    config, clock, db, blobs, keyring, keyStore, accounts, consoleSessions, audit, runningLog, errorLog, retentionRules, vision, library, fusion, privacy, usage,
+    config, clock, db, blobs, keyring, keyStore, accounts, consoleSessions, tokens, nonces, audit, runningLog, errorLog, retentionRules, vision, library, fusion, privacy, usage,
     retention, registry, httpRoutes,
     onClose: (fn) => { closers.push(fn); },
     async close() {

@@ -1,5 +1,6 @@
 // Configuration from the environment. Every variable is listed once in CONFIG_VARS,
 // which feeds both the parser and the README/`serve --help` table, so docs cannot drift.
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { ConfigError } from './domain/config-error.ts';
 import { parseMasterKey } from './domain/master-key.ts';
@@ -23,6 +24,10 @@ export interface Config {
   bootstrapSecretId: string | null;
   bootstrapSecretKey: string | null;
   publicUrl: string | null;
+  /** FACEVAULT_TLS_CERT/KEY: serve HTTPS directly with this PEM certificate chain and key. */
+  tls: { certFile: string; keyFile: string } | null;
+  /** FACEVAULT_TRUSTED_PROXIES: peers (IPs/CIDRs) whose X-Forwarded-For/-Host/-Proto are believed. */
+  trustedProxies: string[];
   urlAllowList: string[]; // host[:port] or CIDR entries allowed for Url fetching despite being private
   inferenceThreads: number;
   fusion: { threads: number; draftQps: number; publishedQps: number; cacheBytes: number };
@@ -67,6 +72,9 @@ export const CONFIG_VARS: ConfigVar[] = [
   { name: 'FACEVAULT_BOOTSTRAP_SECRET_ID', default: '(none)', description: 'With FACEVAULT_BOOTSTRAP_SECRET_KEY: the root key created on first start when no account exists' },
   { name: 'FACEVAULT_BOOTSTRAP_SECRET_KEY', default: '(none)', description: 'See FACEVAULT_BOOTSTRAP_SECRET_ID' },
   { name: 'FACEVAULT_PUBLIC_URL', default: 'http://<host>:<port>', description: 'Base URL used in result links handed to clients' },
+  { name: 'FACEVAULT_TLS_CERT', default: '(none: plain HTTP)', description: 'PEM certificate (chain) file; with FACEVAULT_TLS_KEY the server speaks HTTPS itself, so the SDKs\' default https:// works' },
+  { name: 'FACEVAULT_TLS_KEY', default: '(none)', description: 'PEM private key file for FACEVAULT_TLS_CERT' },
+  { name: 'FACEVAULT_TRUSTED_PROXIES', default: '(none)', description: 'Comma-separated IPs/CIDRs of reverse proxies: only from these peers are X-Forwarded-For/-Host/-Proto used (client IP, and the Host signatures are checked against)' },
   { name: 'FACEVAULT_URL_ALLOWLIST', default: '(none)', description: 'Comma-separated host[:port] or CIDR entries that Url inputs may reach even though they are private/loopback' },
   { name: 'FACEVAULT_INFERENCE_THREADS', default: '(number of cores)', description: 'Worker threads running the models (one ONNX intra-op thread each)' },
   { name: 'FACEVAULT_FUSION_THREADS', default: '(same as FACEVAULT_INFERENCE_THREADS)', description: 'Worker threads doing the fusion pixel work' },
@@ -159,6 +167,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cpuCount = 2): 
   const publicUrl = str(env, 'FACEVAULT_PUBLIC_URL');
   if (publicUrl !== null && !/^https?:\/\//.test(publicUrl)) throw new ConfigError('FACEVAULT_PUBLIC_URL', `must be an http(s) URL, got "${publicUrl}"`);
 
+  const certFile = str(env, 'FACEVAULT_TLS_CERT');
+  const keyFile = str(env, 'FACEVAULT_TLS_KEY');
+  if ((certFile === null) !== (keyFile === null)) throw new ConfigError(certFile === null ? 'FACEVAULT_TLS_CERT' : 'FACEVAULT_TLS_KEY', 'FACEVAULT_TLS_CERT and FACEVAULT_TLS_KEY must be set together');
+  const tls = certFile && keyFile ? { certFile: path.resolve(certFile), keyFile: path.resolve(keyFile) } : null;
+  const trustedProxies = (str(env, 'FACEVAULT_TRUSTED_PROXIES') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  for (const p of trustedProxies) {
+    const m = /^([^/]+)(?:\/(\d{1,3}))?$/.exec(p);
+    if (!m || !(isIP(m[1]) && (m[2] === undefined || Number(m[2]) <= (isIP(m[1]) === 4 ? 32 : 128)))) {
+      throw new ConfigError('FACEVAULT_TRUSTED_PROXIES', `"${p}" is not an IP address or CIDR (e.g. 10.0.0.0/8, 127.0.0.1, ::1)`);
+    }
+  }
+
   const allow = str(env, 'FACEVAULT_URL_ALLOWLIST');
   const urlAllowList = allow === null ? [] : allow.split(',').map((s) => s.trim()).filter(Boolean);
 
@@ -169,6 +189,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cpuCount = 2): 
     requireSignedAction: intVar(env, 'FACEVAULT_REQUIRE_SIGNED_ACTION', 0, 0, 1) === 1,
     bootstrapSecretId, bootstrapSecretKey,
     publicUrl: publicUrl?.replace(/\/+$/, '') ?? null,
+    tls, trustedProxies,
     urlAllowList,
     inferenceThreads: intVar(env, 'FACEVAULT_INFERENCE_THREADS', Math.max(1, cpuCount), 1, 256),
     fusion: {

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SDK_MODELS, ACTIONS, ownerOf } from '../src/api/actions/table.ts';
+import { SDK_MODELS, ACTIONS, CURRENT_VERSION, VERSIONS, VERSION_ACTIONS, ownerOf } from '../src/api/actions/table.ts';
 import { ActionRegistry } from '../src/api/actions/registry.ts';
 import { allActions } from '../src/api/handlers/index.ts';
 
@@ -26,17 +26,22 @@ function requestFields(file: string): Map<string, string[]> {
 const stub = new Proxy({}, { get: () => stub }) as never;
 const registry = new ActionRegistry(allActions({ clock: stub, region: 'ap-guangzhou', retention: [], vision: stub, library: stub, fusion: stub, privacy: stub, usage: stub, accounts: stub, audit: stub }));
 
+/** facevault's documented request extensions (docs/API.md), accepted beside Tencent's fields. */
+const EXTENSION_FIELDS = new Set(['EndUserId', 'ParentalConsent', 'Consent', 'ConsentId', 'KeepEnrolmentImages']);
+
 describe('action declarations', () => {
-  for (const service of ['iai', 'facefusion', 'vclm'] as const) {
-    const sdk = requestFields(SDK_MODELS[service]);
-    it(`${service}: the models file parses into request types`, () => {
+  // Every version, older ones included: an older version's action served by the current
+  // declaration must take exactly its own SDK model's fields too.
+  for (const [version, service] of Object.entries(VERSIONS)) {
+    const sdk = requestFields(SDK_MODELS[version]);
+    it(`${service} ${version}: the models file parses into request types`, () => {
       expect(sdk.size).toBeGreaterThan(service === 'iai' ? 30 : 1);
     });
-    for (const action of [...ACTIONS[service]].sort()) {
-      const def = registry.get(service, action);
+    for (const action of [...VERSION_ACTIONS[version]].sort()) {
+      const def = registry.get(service, action, version);
       if (!def || ownerOf(service, action) !== service) continue;
       const fields = sdk.get(action);
-      it(`${service}:${action} takes every field of the SDK's ${action}Request`, () => {
+      it(`${service} ${version}:${action} takes every field of the SDK's ${action}Request, and no other Tencent field`, () => {
         if (!fields) {
           // Our extensions have no SDK type; they must be documented as such.
           expect(def.name, `${service}:${action} has no SDK request type; only extensions may`).toMatch(/^(Create|Describe|Modify|Delete)(Activity|Activities|Material|MaterialImage)$/);
@@ -44,7 +49,12 @@ describe('action declarations', () => {
         }
         const declared = new Set([...Object.keys(def.params), ...Object.keys(def.ignored ?? {})]);
         const missing = fields.filter((f) => !declared.has(f));
-        expect(missing, `${service}:${action}: SDK fields neither parsed nor listed in 'ignored'`).toEqual([]);
+        expect(missing, `${service} ${version}:${action}: SDK fields neither parsed nor listed in 'ignored'`).toEqual([]);
+        // Under an older version, fields its SDK does not have (the current version's, e.g. 2020's
+        // FaceMatchingStrategy under 2018) would be taken silently; only our extensions may be extra.
+        if (CURRENT_VERSION[service] === version) return;
+        const extra = [...declared].filter((f) => !fields.includes(f) && !EXTENSION_FIELDS.has(f));
+        expect(extra, `${service} ${version}:${action}: fields its SDK model does not have`).toEqual([]);
       });
     }
   }
@@ -53,8 +63,9 @@ describe('action declarations', () => {
     const names = registry.implemented();
     expect(new Set(names).size).toBe(names.length);
     for (const key of names) {
-      const [s, a] = key.split(':') as ['iai', string];
-      expect(ACTIONS[s].has(a)).toBe(true);
+      const [sv, a] = key.split(':') as [string, string];
+      const [s, v] = sv.split('@') as ['iai', string | undefined];
+      expect(v ? VERSIONS[v] === s && VERSION_ACTIONS[v].has(a) : ACTIONS[s].has(a), key).toBe(true);
     }
   });
 

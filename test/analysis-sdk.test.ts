@@ -70,12 +70,16 @@ describe.skipIf(!hasTestdata)('analysis actions via the SDK', () => {
     expect(a.Age).toBeLessThanOrEqual(65);
     expect(a.Eye.EyeOpen.Type).toBe(0);
     expect(Math.abs(a.HeadPose.Yaw)).toBeLessThanOrEqual(30);
-    expect(a.Beauty).toBeUndefined(); // not measured: left out, not invented
-    expect(a.Hat).toBeUndefined();
+    // Not measured: Tencent's not-requested values (present for typed clients), not invented ones.
+    expect(a.Beauty).toBe(0);
+    expect(a.Hat).toEqual({ Style: { Type: 0, Probability: 0 }, Color: { Type: 0, Probability: 0 } });
     const rect = r.FaceDetailInfos[0].FaceRect;
     expect(rect.Width).toBeGreaterThan(50);
     const none = await t.iai().DetectFaceAttributes({ Image: tdBase64('faces/expressions/happy.jpg') });
-    expect(none.FaceDetailInfos[0].FaceDetailAttributesInfo).toEqual({});
+    // Nothing requested: every field with Tencent's not-requested value (Type 0, Probability 0).
+    const d = none.FaceDetailInfos[0].FaceDetailAttributesInfo;
+    expect(d).toMatchObject({ Age: 0, Beauty: 0, Smile: 0, Gender: { Type: 0, Probability: 0 }, Emotion: { Type: 0, Probability: 0 }, HeadPose: { Pitch: 0, Yaw: 0, Roll: 0 } });
+    expect(JSON.stringify(d).match(/"Probability":(?!0[,}])/g)).toBeNull();
     expect(await errorCode(t.iai().DetectFaceAttributes({ Image: tdBase64('faces/expressions/happy.jpg'), FaceAttributesType: 'Age,Wings' }))).toBe('InvalidParameterValue');
     expect(await errorCode(t.iai().DetectFaceAttributes({ Image: tdBase64('faces/edge/white.png') }))).toBe('FailedOperation.ImageFacedetectFailed');
   }, 120_000);

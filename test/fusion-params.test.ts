@@ -30,7 +30,8 @@ describe('FuseFace parameters', () => {
     });
     expect(r).toMatchObject({
       ProjectId: 'at_1', RspImgType: 'base64', FuseProfileDegree: 30, LogoAdd: 0,
-      MergeInfos: [{ input: { url: 'https://example.com/u.jpg' }, faceRect: { x: 1, y: 2, width: 40, height: 50 }, templateFaceId: '0', templateFaceRect: undefined }],
+      // TemplateFaceRect is taken for FuseFace too (it chooses the material's face when no TemplateFaceID is given).
+      MergeInfos: [{ input: { url: 'https://example.com/u.jpg' }, faceRect: { x: 1, y: 2, width: 40, height: 50 }, templateFaceId: '0', templateFaceRect: { x: 0, y: 0, width: 40, height: 40 } }],
       LogoParam: { rect: { x: -10, y: -10, width: 50, height: 30 }, input: { url: 'https://example.com/l.png' } },
       FuseParam: [{ key: 'k', value: 'v' }], EndUserId: 'eu-1', ParentalConsent: 'p-1',
     });
@@ -98,11 +99,14 @@ describe('FuseFace parameters', () => {
 describe('FuseFaceUltra parameters', () => {
   it('takes Tencent\'s defaults and TemplateFaceRect; checks ratios and the model type', () => {
     expect(parse('FuseFaceUltra', ULTRA)).toMatchObject({ SwapModelType: 1, LogoAdd: 1, FusionUltraParam: { warp: 0.7, enhance: 0.5, mp: 0.5, makeup: 0 } });
-    const r = parse('FuseFaceUltra', { ...ULTRA, SwapModelType: 6, FusionUltraParam: { WarpRadio: 0.2, MakeupTransferRadio: 1, BlurRadio: 0.3 }, MergeInfos: [{ Image: 'eA==', TemplateFaceRect: { X: 5, Y: 5, Width: 30, Height: 30 } }] });
+    const r = parse('FuseFaceUltra', { ...ULTRA, SwapModelType: 6, FusionUltraParam: { WarpRadio: 0.2, MakeupTransferRadio: 1, BlurRadio: 0, TeethEnhanceRadio: 0 }, MergeInfos: [{ Image: 'eA==', TemplateFaceRect: { X: 5, Y: 5, Width: 30, Height: 30 } }] });
     expect(r).toMatchObject({ SwapModelType: 6, FusionUltraParam: { warp: 0.2, makeup: 1 }, MergeInfos: [{ templateFaceRect: { x: 5, y: 5, width: 30, height: 30 } }] });
     expect(failure('FuseFaceUltra', { ...ULTRA, SwapModelType: 9 }).code).toBe('InvalidParameterValue.ParameterValueError');
     expect(failure('FuseFaceUltra', { ...ULTRA, FusionUltraParam: { TeethEnhanceRadio: 1.1 } })).toMatchObject({ code: 'InvalidParameterValue.ParameterValueError', message: expect.stringContaining('FusionUltraParam.TeethEnhanceRadio') });
     expect(failure('FuseFaceUltra', { ...ULTRA, FusionUltraParam: { Warp: 1 } }).code).toBe('UnknownParameter');
+    // No blur or teeth stage here: asking for one is refused, not silently ignored.
+    expect(failure('FuseFaceUltra', { ...ULTRA, FusionUltraParam: { BlurRadio: 0.3 } })).toMatchObject({ code: 'UnsupportedOperation', message: expect.stringContaining('BlurRadio') });
+    expect(failure('FuseFaceUltra', { ...ULTRA, FusionUltraParam: { TeethEnhanceRadio: 1 } })).toMatchObject({ code: 'UnsupportedOperation', message: expect.stringContaining('TeethEnhanceRadio') });
     expect(failure('FuseFaceUltra', { ...ULTRA, FusionUltraParam: 1 }).code).toBe('InvalidParameter');
     // FuseParam is FuseFace's only.
     expect(failure('FuseFaceUltra', { ...ULTRA, FuseParam: {} }).code).toBe('UnknownParameter');

@@ -59,15 +59,17 @@ describe.skipIf(!hasTestdata)('recognition actions (SDK)', () => {
     const f = r.FaceInfos[0];
     expect(f.FaceAttributesInfo.Gender).toBeGreaterThanOrEqual(50); // a man
     expect(f.FaceAttributesInfo.Age).toBeGreaterThan(20);
-    expect(f.FaceAttributesInfo.Beauty).toBeUndefined(); // no model measures it: absent, not made up
+    // No model measures these: Tencent's not-requested values (present for typed clients), not made up.
+    expect(f.FaceAttributesInfo).toMatchObject({ Beauty: 0, Glass: false, Hat: false, Mask: false, Hair: { Length: 0, Bang: 0, Color: 0 } });
     expect(f.FaceQualityInfo.Score).toBeGreaterThan(40);
     const plain = await t.iai().DetectFace({ Image: tdBase64('faces/identities/obama/obama.jpg') });
-    expect(plain.FaceInfos[0].FaceAttributesInfo).toEqual({});
+    // Not requested: Tencent's not-requested values (all zero/false), not measurements.
+    expect(plain.FaceInfos[0].FaceAttributesInfo).toEqual({ Gender: 0, Age: 0, Expression: 0, Glass: false, Pitch: 0, Yaw: 0, Roll: 0, Beauty: 0, Hat: false, Mask: false, Hair: { Length: 0, Bang: 0, Color: 0 }, EyeOpen: false });
     // Tencent: attributes for the 5 largest faces only; bbt4 has 6.
     const group = await t.iai().DetectFace({ Image: tdBase64('faces/groups/bbt4.jpg'), MaxFaceNum: 120, NeedFaceAttributes: 1 });
     expect(group.FaceInfos).toHaveLength(6);
     expect(group.FaceInfos.slice(0, 5).every((x: any) => typeof x.FaceAttributesInfo.Age === 'number')).toBe(true);
-    expect(group.FaceInfos[5].FaceAttributesInfo).toEqual({});
+    expect(group.FaceInfos[5].FaceAttributesInfo).toEqual(plain.FaceInfos[0].FaceAttributesInfo);
     expect(group.FaceInfos[5].FaceQualityInfo).toBeNull();
   });
 

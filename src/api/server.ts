@@ -12,7 +12,10 @@ import type { ActionRegistry } from './actions/registry.ts';
 import { multipartBoundary, parseMultipart } from './protocol/multipart.ts';
 import { isSpooled, spoolUpload, uploadTooLarge, UploadError } from './protocol/upload-spool.ts';
 import { AuthFailureLog } from './protocol/auth-failure-log.ts';
-import { createRequestGate, verifySignature, type Preauth } from './protocol/request-gate.ts';
+import { createRequestGate, GET_QUERY_LIMIT, type Preauth, type RequestGate } from './protocol/request-gate.ts';
+import { formFields, parseFormParams, unflatten } from './protocol/form-params.ts';
+import type { NonceStore } from './protocol/nonce-cache.ts';
+import type { FederationTokens } from '../services/accounts/federation.ts';
 import { dropSilentConnections, listenerLimits, listenerOptions, type ListenerLimits } from './protocol/listener-limits.ts';
 import { authorizeCall, recordCall, runCall, type Attempt } from './protocol/call.ts';
 import type { ErrorLog, RunningLog } from '../services/logs/call-logs.ts';
@@ -28,6 +31,10 @@ export interface ServerDeps {
   config: Config;
   clock: Clock;
   accounts: AccountsService;
+  /** Temporary credentials (X-TC-Token); absent: tokens are refused. */
+  tokens?: Pick<FederationTokens, 'authenticate'>;
+  /** v1 nonce replay cache shared by the deployment's processes (default: this process's memory). */
+  nonces?: NonceStore;
   registry: ActionRegistry;
   runningLog: Pick<RunningLog, 'append'>;
   errorLog: Pick<ErrorLog, 'append'>;
@@ -52,17 +59,31 @@ function sendEnvelope(reply: FastifyReply, body: Record<string, unknown>, traceI
 
 export async function buildServer(app: ServerDeps, opts: { listener?: Partial<ListenerLimits> } = {}): Promise<FastifyInstance> {
   const listener = listenerLimits(opts.listener);
+  // Slow clients must not hold a connection forever (listener-limits.ts); the request line may
+  // carry a GET query up to Tencent's 32 KB (Node's default header limit is 16 KiB).
+  const lo = listenerOptions(listener);
+  const nodeServer = { ...lo.http, maxHeaderSize: GET_QUERY_LIMIT + 8 * 1024 };
+  // With TLS, Fastify builds an https server from `https` alone: the same limits go there.
+  const tls = app.config.tls ? { https: { cert: fs.readFileSync(app.config.tls.certFile), key: fs.readFileSync(app.config.tls.keyFile), ...nodeServer } } : {};
+  const trusted = app.config.trustedProxies;
   const server = Fastify({
     logger: false,
     bodyLimit: app.config.bodyLimitBytes,
-    trustProxy: false,
+    // Forwarded client IP, Host and proto only from the listed proxies (FACEVAULT_TRUSTED_PROXIES);
+    // from anyone else X-Forwarded-* is ignored, so a client cannot pick the Host it is verified against.
+    trustProxy: trusted.length ? trusted : false,
     forceCloseConnections: 'idle',
-    // Slow clients must not hold a connection forever (listener-limits.ts).
-    ...listenerOptions(listener),
+    ...lo,
+    http: nodeServer,
+    ...tls,
   });
   dropSilentConnections(server.server, listener.headersTimeoutMs);
   const failures = new AuthFailureLog(app.errorLog, () => app.clock.now());
-  const gate = createRequestGate(app, failures, sendEnvelope);
+  const gate = createRequestGate({
+    ...app,
+    // Fastify's req.host is X-Forwarded-Host only when the peer is a trusted proxy.
+    trustedHost: trusted.length ? (req) => (req.headers['x-forwarded-host'] ? req.host : undefined) : undefined,
+  }, failures, sendEnvelope);
 
   // While shutting down, tell keep-alive clients to go away after their
   // reply; otherwise close() would wait for their idle sockets to time out.
@@ -164,7 +185,8 @@ export async function buildServer(app: ServerDeps, opts: { listener?: Partial<Li
     reply.code(ok ? 200 : 503).send({ status: ok ? 'ready' : 'not ready', checks });
   });
 
-  server.post('/', { onRequest: gate.onRequest }, async (req, reply) => {
+  // POST (JSON, multipart, or a v1 form) and GET (the query form) share one path.
+  const api = async (req: FastifyRequest, reply: FastifyReply) => {
     const traceId = header(req, 'x-tc-traceid');
     const a: Attempt = {
       requestId: crypto.randomUUID(), started: performance.now(), service: '', action: header(req, 'x-tc-action') ?? '',
@@ -172,8 +194,10 @@ export async function buildServer(app: ServerDeps, opts: { listener?: Partial<Li
     };
     try {
       const pre = gate.passed(req);
-      a.key = { secretId: pre.auth.secretId, appId: pre.key.caller.appId };
-      const response = await handle(app, req, a, pre);
+      a.action = pre.action;
+      a.region = pre.region || app.config.region;
+      a.key = { secretId: pre.secretId, appId: pre.key.caller.appId };
+      const response = await handle(app, gate, req, a, pre);
       await recordCall(app, failures, req, a, null);
       sendEnvelope(reply, { ...response, RequestId: a.requestId }, traceId);
     } catch (e) {
@@ -184,20 +208,32 @@ export async function buildServer(app: ServerDeps, opts: { listener?: Partial<Li
       sendEnvelope(reply, { Error: { Code: code, Message: message }, RequestId: a.requestId }, traceId);
     }
     return reply;
-  });
+  };
+  server.post('/', { onRequest: gate.onRequest, preHandler: gate.preHandler }, api);
+  // No automatic HEAD twin: a HEAD would run the action and drop its answer.
+  server.get('/', { onRequest: gate.onRequest, exposeHeadRoute: false }, api);
 
   // Capabilities that serve plain HTTP (signed result URLs, uploads) add their routes.
   for (const routes of app.httpRoutes) await routes(server);
   return server;
 }
 
-async function handle(app: ServerDeps, req: FastifyRequest, a: Attempt, pre: Preauth): Promise<Record<string, unknown>> {
+async function handle(app: ServerDeps, gate: RequestGate, req: FastifyRequest, a: Attempt, pre: Preauth): Promise<Record<string, unknown>> {
   // Action, version, Authorization, timestamp and SecretId were checked before the body was read (request-gate.ts).
   a.service = pre.service;
-  const def = authorizeCall(app, a, verifySignature(req, pre), pre.service);
+  const def = authorizeCall(app, a, await gate.verify(req, pre), pre.service, pre.version);
 
   const body = req.body;
   let params: unknown = {};
+  if (pre.formParams) {
+    // Query or form parameters: every value a string; the declaration decides which are numbers.
+    return runCall(def, a, pre.formParams, req.ip, pre.secretId, (p) => parseFormParams(p, (x) => def.parse(x)));
+  }
+  if (req.method === 'POST' && /^application\/x-www-form-urlencoded/i.test(header(req, 'content-type') ?? '') && Buffer.isBuffer(body) && body.length > 0) {
+    // A TC3-signed form body (unusual, but Tencent's gateway takes it): the same rebuilding.
+    const p = unflatten(formFields(body.toString('utf8')));
+    return runCall(def, a, p, req.ip, pre.secretId, (q) => parseFormParams(q, (x) => def.parse(x)));
+  }
   if (isSpooled(body)) {
     const boundary = multipartBoundary(header(req, 'content-type') ?? '');
     if (!boundary) throw new TcError('InvalidParameter', 'the multipart/form-data Content-Type declares no boundary');
@@ -214,7 +250,7 @@ async function handle(app: ServerDeps, req: FastifyRequest, a: Attempt, pre: Pre
       throw new TcError('InvalidParameter', `the request body is not valid JSON: ${(e as Error).message}`);
     }
   }
-  return runCall(def, a, params, req.ip);
+  return runCall(def, a, params, req.ip, pre.secretId);
 }
 
 /**

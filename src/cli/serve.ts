@@ -18,7 +18,7 @@ export async function startServer(config: Config, log: (s: string) => void = con
     await server.listen({ port: config.port, host: config.host });
     const addr = server.server.address();
     const port = typeof addr === 'object' && addr ? addr.port : config.port;
-    const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+    const url = `${config.tls ? 'https' : 'http'}://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
     let stopping: Promise<void> | null = null;
     const stop = () => (stopping ??= (async () => {
       // close() stops accepting, waits for in-flight requests, then we close stores.
@@ -58,7 +58,7 @@ export async function serveCommand(config: Config, vision?: VisionEngine): Promi
   );
   console.log(`facevault listening on ${r.url} (region ${config.region}, database ${config.databaseUrl ? 'PostgreSQL' : 'SQLite in ' + config.dataDir}, objects ${config.objectStore.kind === 'local' ? config.objectStore.dir : 's3://' + config.objectStore.bucket}, ${cpuCount()} cores)`);
   console.log(`Credentials: the first start printed a SecretId/SecretKey; create more with "npx facevault keys create --app-id <AppId>" or a new tenant with "npx facevault accounts create".`);
-  console.log(`Point the Tencent Cloud SDK at it: profile.httpProfile = { endpoint: "${r.url.replace(/^http:\/\//, '')}", protocol: "http://" }`);
+  console.log(`Point the Tencent Cloud SDK at it: profile.httpProfile = { endpoint: "${r.url.replace(/^https?:\/\//, '')}", protocol: "${config.tls ? 'https' : 'http'}://" }`);
   let signalled = false;
   const onSignal = (sig: string) => {
     if (signalled) return;

@@ -2,7 +2,7 @@
 // shares, so services take a caller without knowing how the API authenticated it.
 
 /** The Tencent APIs we serve, plus `facevault` for our own administrative extensions. */
-export type ServiceName = 'iai' | 'facefusion' | 'vclm';
+export type ServiceName = 'iai' | 'facefusion' | 'vclm' | 'sts';
 export type ActionOwner = ServiceName | 'facevault';
 
 /** An authenticated caller: the tenant (AppId) and the root or sub-user behind the key. */
@@ -27,5 +27,7 @@ export interface CallContext {
   region: string;
   service: ServiceName;
   action: string;
+  /** The SecretId that signed the call (sts mints temporary credentials for it). */
+  secretId?: string;
   record: CallRecord;
 }

@@ -15,7 +15,7 @@ const keys = new Map<string, KeyRecord>();
 const fakeRepo = { getKey: async (secretId: string) => keys.get(secretId) } as unknown as AccountsRepo;
 const accounts = new AccountsService(fakeRepo, keyring, new MemoryKeyStore(), new ManualClock());
 
-const auth = (policy: string[], isRoot = false): Authenticated => ({ caller: { appId: 1, uin: 'u', subUin: isRoot ? 'u' : 's' }, secretKey: 'k', policy, isRoot });
+const auth = (policy: string[], isRoot = false): Authenticated => ({ caller: { appId: 1, uin: 'u', subUin: isRoot ? 'u' : 's' }, secretId: 'AKIDspec', secretKey: 'k', policy, isRoot });
 const may = (a: Authenticated, owner: ActionOwner, action: string) => code(Promise.resolve().then(() => accounts.authorize(a, owner, action)));
 
 const CALLS: [ActionOwner, string][] = [

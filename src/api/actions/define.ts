@@ -14,6 +14,12 @@ export type Params<S extends Shape> = { [K in keyof S]: S[K] extends Field<infer
 export interface ActionDef<S extends Shape = Shape> {
   owner: ActionOwner;
   name: string;
+  /**
+   * An older API version this declaration is for (its own fields, limits and codes). Absent: the
+   * owner's current version, and also every older version that has the action but no declaration
+   * of its own there (test/action-declarations.test.ts checks those SDK models match).
+   */
+  version?: string;
   params: S;
   /**
    * SDK request fields we accept on the wire but do not act on, each with the reason

@@ -61,8 +61,12 @@ function image(o: P, imageKey: string, urlKey: string, field: string): ImageInpu
   return requireImage({ url: text(o, urlKey, `${field}.${urlKey}`), image: text(o, imageKey, `${field}.${imageKey}`) }, field, imageKey, urlKey);
 }
 
-/** MergeInfos: 1 to 6 user faces; TemplateFaceRect only counts for FuseFaceUltra. */
-export const mergeInfos = (ultra: boolean): Field<MergeRequest[]> =>
+/**
+ * MergeInfos: 1 to 6 user faces. TemplateFaceRect picks the template face it covers (FuseFace:
+ * in the material, when no TemplateFaceID is given; FuseFaceUltra: in ModelImage). facefusion
+ * 2018-12-01's MergeInfo has no TemplateFaceRect at all (`withTemplateRect` false: UnknownParameter).
+ */
+export const mergeInfos = (_ultra: boolean, withTemplateRect = true): Field<MergeRequest[]> =>
   field((v, name) => {
     if (absent(v)) throw Errors.missing(name);
     const list = array(v, name)!;
@@ -71,12 +75,12 @@ export const mergeInfos = (ultra: boolean): Field<MergeRequest[]> =>
       const f = `${name}.${i}`;
       const m = object(entry, f);
       if (!m) throw Errors.invalidParameter(f, 'must be an object');
-      onlyKeys(m, f, ['Image', 'Url', 'InputImageFaceRect', 'TemplateFaceID', 'TemplateFaceRect']);
+      onlyKeys(m, f, withTemplateRect ? ['Image', 'Url', 'InputImageFaceRect', 'TemplateFaceID', 'TemplateFaceRect'] : ['Image', 'Url', 'InputImageFaceRect', 'TemplateFaceID']);
       return {
         input: image(m, 'Image', 'Url', f),
         faceRect: rect(m.InputImageFaceRect, `${f}.InputImageFaceRect`, 30),
         templateFaceId: text(m, 'TemplateFaceID', `${f}.TemplateFaceID`, { max: 64 }),
-        templateFaceRect: ultra ? rect(m.TemplateFaceRect, `${f}.TemplateFaceRect`, 30) : undefined,
+        templateFaceRect: withTemplateRect ? rect(m.TemplateFaceRect, `${f}.TemplateFaceRect`, 30) : undefined,
       };
     });
   });
@@ -130,8 +134,13 @@ export function ultraRatios(up: P, name = 'FusionUltraParam'): UltraRatios {
     return v;
   };
   const warp = ratio('WarpRadio'), enhance = ratio('EnhanceRadio'), mp = ratio('MpRadio');
-  // BlurRadio and TeethEnhanceRadio are checked but do not change the result (docs/API.md).
-  ratio('BlurRadio'); ratio('TeethEnhanceRadio');
+  // No blur or teeth-enhancement stage exists here: a value asking for one is refused rather than
+  // silently ignored; the values meaning "none" (BlurRadio 0 — Tencent: "not supported yet" — and
+  // TeethEnhanceRadio 0) and absent ones pass (docs/API.md).
+  if (ratio('BlurRadio') !== 0) throw new TcError('UnsupportedOperation', `${name}.BlurRadio: blurring is not supported (Tencent documents it as not supported yet either); omit it or send 0`);
+  if (up.TeethEnhanceRadio !== undefined && up.TeethEnhanceRadio !== null && ratio('TeethEnhanceRadio') !== 0) {
+    throw new TcError('UnsupportedOperation', `${name}.TeethEnhanceRadio: teeth enhancement is not available on this server; omit it or send 0`);
+  }
   return { warp, enhance, mp, makeup: ratio('MakeupTransferRadio') };
 }
 

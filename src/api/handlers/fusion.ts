@@ -1,7 +1,7 @@
 // facefusion 2022-09-27: FuseFace, FuseFaceUltra, DescribeMaterialList (Tencent's wire
 // shapes) and our activity/material extensions (docs/API.md).
 import type { FusionModule } from '../../services/fusion/fusion-module.ts';
-import type { ActivityRow, MaterialFaceRow, MaterialRow } from '../../services/fusion/fusion-materials.ts';
+import { MATERIAL_STATUS_MACHINE_APPROVED, MIN_FACE, type ActivityRow, type MaterialFaceRow, type MaterialRow } from '../../services/fusion/fusion-materials.ts';
 import { defineAction, type ActionDef } from '../actions/define.ts';
 import { int, oneOf, optInt, optStr, str } from '../actions/fields.ts';
 import { FUSION_PRIVACY_PARAMS, fuseParam, fusionUltraParam, logoParam, materialImage, mergeInfos, rspImgType } from './fusion-params.ts';
@@ -18,15 +18,26 @@ const mapActivity = (a: ActivityRow) => ({
 
 type FaceBox = Pick<MaterialFaceRow, 'face_index' | 'x' | 'y' | 'width' | 'height'>;
 
-const mapMaterial = (m: MaterialRow, faces: FaceBox[]) => ({
+export const mapMaterial = (m: MaterialRow, faces: FaceBox[]) => ({
   MaterialId: m.material_id,
   MaterialStatus: m.status,
   CreateTime: tencentTime(m.created_at),
   UpdateTime: tencentTime(m.updated_at),
   MaterialFaceList: faces.map((f) => ({ FaceId: String(f.face_index), FaceInfo: { X: f.x, Y: f.y, Width: f.width, Height: f.height } })),
   MaterialName: m.name,
-  AuditResult: '',
+  AuditResult: auditResult(m.status, faces.length),
 });
+
+/**
+ * Tencent's AuditResult is the review's reason. facevault reviews by machine only, at
+ * CreateMaterial (decodable JPG/PNG within the size limits, at least one face of 34x34 px or
+ * more); a material failing that is refused, not stored, so every stored one is 21
+ * (machine-approved) and this says what the check found.
+ */
+function auditResult(status: number, faceCount: number): string {
+  if (status === MATERIAL_STATUS_MACHINE_APPROVED) return `machine review passed: ${faceCount} face(s) of at least ${MIN_FACE}x${MIN_FACE} px found`;
+  return `status ${status}`;
+}
 
 const ID = str({ max: 64 });
 const PARAM_VALUE = 'InvalidParameterValue.ParameterValueError';

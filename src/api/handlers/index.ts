@@ -18,6 +18,10 @@ import { analysisActions } from './analysis.ts';
 import { libraryActions } from './library.ts';
 import { recognitionActions } from './recognition.ts';
 import { accountActions } from './accounts.ts';
+import { stsActions } from './sts.ts';
+import { iai2018Actions } from './iai-2018.ts';
+import { facefusion2018Actions } from './facefusion-2018.ts';
+import type { FederationTokens } from '../../services/accounts/federation.ts';
 
 export interface ActionDeps {
   clock: Clock;
@@ -32,6 +36,8 @@ export interface ActionDeps {
   scales?: ScoreScales;
   accounts: AccountsService;
   audit: AuditLog;
+  /** Temporary credentials (sts GetFederationToken); without it sts answers UnsupportedOperation. */
+  tokens?: Pick<FederationTokens, 'mint'>;
 }
 
 export function allActions(d: ActionDeps): ActionDef<any>[] {
@@ -42,5 +48,8 @@ export function allActions(d: ActionDeps): ActionDef<any>[] {
     ...libraryActions({ library: d.library }),
     ...recognitionActions({ vision: d.vision, scales: d.scales }),
     ...accountActions({ accounts: d.accounts, audit: d.audit }),
+    ...iai2018Actions({ vision: d.vision, scales: d.scales }),
+    ...facefusion2018Actions({ fusion: d.fusion }),
+    ...(d.tokens ? stsActions({ tokens: d.tokens }) : []),
   ];
 }

@@ -7,7 +7,6 @@ import * as f from './library-fields.ts';
 import { enrolmentExtras, enrolmentFields } from './privacy-fields.ts';
 
 const DEFAULT_VERSION = '3.0';
-const NOT_YET_ROTATED = 'accepted; rotated-photo detection is not applied to library actions yet (docs/API.md)';
 
 export function libraryActions(d: { library: LibraryModule }): ActionDef<any>[] {
   const { groups, persons, search, upgrades } = d.library;
@@ -15,7 +14,7 @@ export function libraryActions(d: { library: LibraryModule }): ActionDef<any>[] 
   const searchParams = (maxGroups: number, thresholdExclusive: boolean) => ({
     GroupIds: f.groupIds(maxGroups), Image: optStr(), Url: optStr(),
     MaxFaceNum: int(1, { min: 1, max: 10 }), MinFaceSize: int(34, { min: 0, max: 4000 }), NeedPersonInfo: flag(),
-    QualityControl: f.qualityControl(), FaceMatchThreshold: f.threshold(0, thresholdExclusive),
+    QualityControl: f.qualityControl(), FaceMatchThreshold: f.threshold(0, thresholdExclusive), NeedRotateDetection: flag(),
   });
 
   const searchAction = (name: 'SearchFaces' | 'SearchFacesReturnsByGroup' | 'SearchPersons' | 'SearchPersonsReturnsByGroup') => {
@@ -27,11 +26,10 @@ export function libraryActions(d: { library: LibraryModule }): ActionDef<any>[] 
       : { ...searchParams(100, mode === 'persons'), MaxPersonNum: int(5, { min: 1, max: 100 }) };
     return defineAction({
       owner: 'iai', name, params: params as ReturnType<typeof searchParams> & { MaxPersonNum: ReturnType<typeof int> },
-      ignored: { NeedRotateDetection: NOT_YET_ROTATED },
       handle: async (ctx, r) => {
         const maxPersonNum = byGroup ? (r as unknown as { MaxPersonNumPerGroup: number }).MaxPersonNumPerGroup : r.MaxPersonNum;
         const inp = {
-          groupIds: r.GroupIds, image: f.imageInput(r), maxFaceNum: r.MaxFaceNum, minFaceSize: r.MinFaceSize, maxPersonNum,
+          groupIds: r.GroupIds, image: { ...f.imageInput(r), rotate: r.NeedRotateDetection }, maxFaceNum: r.MaxFaceNum, minFaceSize: r.MinFaceSize, maxPersonNum,
           needPersonInfo: r.NeedPersonInfo, qualityControl: r.QualityControl, faceMatchThreshold: r.FaceMatchThreshold,
         };
         const out = byGroup ? await search.searchByGroup(ctx.caller, inp, mode) : await search.search(ctx.caller, inp, mode);
@@ -44,13 +42,12 @@ export function libraryActions(d: { library: LibraryModule }): ActionDef<any>[] 
 
   const verifyAction = (name: 'VerifyFace' | 'VerifyPerson') => defineAction({
     owner: 'iai', name,
-    params: { PersonId: f.id('PersonId'), ...imageFields(), QualityControl: f.qualityControl() },
-    ignored: { NeedRotateDetection: NOT_YET_ROTATED },
+    params: { PersonId: f.id('PersonId'), ...imageFields(), QualityControl: f.qualityControl(), NeedRotateDetection: flag() },
     handle: async (ctx, r) => {
       ctx.record.personId = r.PersonId;
       const out = name === 'VerifyFace'
-        ? await search.verifyFace(ctx.caller, r.PersonId, f.imageInput(r), r.QualityControl)
-        : await search.verifyPerson(ctx.caller, r.PersonId, f.imageInput(r), r.QualityControl);
+        ? await search.verifyFace(ctx.caller, r.PersonId, { ...f.imageInput(r), rotate: r.NeedRotateDetection }, r.QualityControl)
+        : await search.verifyPerson(ctx.caller, r.PersonId, { ...f.imageInput(r), rotate: r.NeedRotateDetection }, r.QualityControl);
       ctx.record.result = { score: out.Score, isMatch: out.IsMatch };
       return out;
     },
@@ -91,16 +88,15 @@ export function libraryActions(d: { library: LibraryModule }): ActionDef<any>[] 
         GroupId: f.id('GroupId'), PersonName: f.name('PersonName', 60, true), PersonId: f.id('PersonId'), Gender: f.gender(),
         PersonExDescriptionInfos: f.personExDescriptionInfos(), ...imageFields(),
         UniquePersonControl: int(0, { min: 0, max: 4, code: 'InvalidParameterValue.UniquePersonControlIllegal' }),
-        QualityControl: f.qualityControl(), ...enrolmentFields(),
+        QualityControl: f.qualityControl(), NeedRotateDetection: flag(), ...enrolmentFields(),
       },
-      ignored: { NeedRotateDetection: NOT_YET_ROTATED },
       handle: (ctx, r) => {
         const extras = enrolmentExtras(r);
         ctx.record.personId = r.PersonId;
         if (extras.endUserId) ctx.record.endUserId = extras.endUserId;
         return persons.create(ctx.caller, {
           groupId: r.GroupId, personName: r.PersonName, personId: r.PersonId, gender: r.Gender ?? 0, exInfos: r.PersonExDescriptionInfos,
-          image: f.imageInput(r), uniquePersonControl: r.UniquePersonControl, qualityControl: r.QualityControl, extras,
+          image: { ...f.imageInput(r), rotate: r.NeedRotateDetection }, uniquePersonControl: r.UniquePersonControl, qualityControl: r.QualityControl, extras,
         });
       },
     }),
@@ -135,13 +131,12 @@ export function libraryActions(d: { library: LibraryModule }): ActionDef<any>[] 
     }),
     defineAction({
       owner: 'iai', name: 'CreateFace',
-      params: { PersonId: f.id('PersonId'), Images: f.imageList(), Urls: f.imageList(), FaceMatchThreshold: f.threshold(60), QualityControl: f.qualityControl(), ...enrolmentFields() },
-      ignored: { NeedRotateDetection: NOT_YET_ROTATED },
+      params: { PersonId: f.id('PersonId'), Images: f.imageList(), Urls: f.imageList(), FaceMatchThreshold: f.threshold(60), QualityControl: f.qualityControl(), NeedRotateDetection: flag(), ...enrolmentFields() },
       handle: async (ctx, r) => {
         const extras = enrolmentExtras(r);
         ctx.record.personId = r.PersonId;
         if (extras.endUserId) ctx.record.endUserId = extras.endUserId;
-        const out = await persons.createFaces(ctx.caller, r.PersonId, f.imageInputs(r), r.FaceMatchThreshold, r.QualityControl, extras);
+        const out = await persons.createFaces(ctx.caller, r.PersonId, f.imageInputs(r).map((i) => ({ ...i, rotate: r.NeedRotateDetection })), r.FaceMatchThreshold, r.QualityControl, extras);
         ctx.record.result = { retCodes: out.RetCode };
         return out;
       },

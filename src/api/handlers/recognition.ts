@@ -8,14 +8,18 @@ import { imageFields, modelVersion, pick, unbilledWhenNoFace } from './common.ts
 
 const PAIR_FIELDS = ['ImageA', 'ImageB', 'UrlA', 'UrlB'] as const;
 
+export const PAIR_FIELDS_A_B = PAIR_FIELDS;
+/** The fields every two-image comparison takes (CompareFace of both versions, CompareMaskFace, DetectFaceSimilarity). */
+export const pairParams = () => ({
+  ...imageFields('ImageA', 'UrlA'), ...imageFields('ImageB', 'UrlB'),
+  FaceModelVersion: modelVersion([FACE_MODEL_VERSION]),
+  QualityControl: int(0, { min: 0, max: 4, code: 'InvalidParameterValue.QualityControlIllegal' }),
+  NeedRotateDetection: flag(),
+});
+
 export function recognitionActions(d: { vision: VisionEngine; scales?: ScoreScales }): ActionDef<any>[] {
   const svc = new RecognitionService(d.vision, d.scales);
-  const pair = {
-    ...imageFields('ImageA', 'UrlA'), ...imageFields('ImageB', 'UrlB'),
-    FaceModelVersion: modelVersion([FACE_MODEL_VERSION]),
-    QualityControl: int(0, { min: 0, max: 4, code: 'InvalidParameterValue.QualityControlIllegal' }),
-    NeedRotateDetection: flag(),
-  };
+  const pair = pairParams();
   return [
     defineAction({
       owner: 'iai', name: 'DetectFace',

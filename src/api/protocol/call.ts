@@ -39,12 +39,13 @@ export interface Attempt {
 }
 
 /** Region, policy (the action's owner: api/actions/table.ts ownerOf) and the declaration. */
-export function authorizeCall(app: CallDeps, a: Attempt, auth: Authenticated, service: ServiceName): CompiledAction {
+export function authorizeCall(app: CallDeps, a: Attempt, auth: Authenticated, service: ServiceName, version?: string): CompiledAction {
   a.service = service;
   a.auth = auth;
   if (a.region !== app.config.region) throw new TcError('UnsupportedRegion', `region ${a.region} is not served here; this deployment serves ${app.config.region} only`);
   app.accounts.authorize(auth, ownerOf(service, a.action), a.action);
-  const def = app.registry.get(service, a.action);
+  // An older API version answers with its own declaration where it has one (iai 2018-03-01 …).
+  const def = app.registry.get(service, a.action, version);
   if (!def) throw new TcError('UnsupportedOperation', `${service}:${a.action} is not implemented by this server yet`);
   return def;
 }
@@ -54,11 +55,15 @@ export function authorizeCall(app: CallDeps, a: Attempt, auth: Authenticated, se
  * extensions (keys, privacy, usage) are never billed; handlers of the Tencent actions unset
  * `billed` themselves when, as Tencent bills, a call found nothing.
  */
-export function runCall(def: CompiledAction, a: Attempt, params: unknown, clientIp: string): Promise<Record<string, unknown>> {
+export function runCall(
+  def: CompiledAction, a: Attempt, params: unknown, clientIp: string, secretId?: string,
+  /** Query and form parameters arrive as strings: their parse converts by the declaration. */
+  parse: (p: Record<string, unknown>) => Record<string, unknown> = (p) => def.parse(p),
+): Promise<Record<string, unknown>> {
   if (params === null || typeof params !== 'object' || Array.isArray(params)) throw new TcError('InvalidParameter', 'the request body must be a JSON object');
   a.params = params;
-  a.ctx = { caller: a.auth!.caller, requestId: a.requestId, clientIp, region: a.region, service: a.service as ServiceName, action: a.action, record: { billed: def.owner !== 'facevault' } };
-  return def.handle(a.ctx, def.parse(params as Record<string, unknown>));
+  a.ctx = { caller: a.auth!.caller, requestId: a.requestId, clientIp, region: a.region, service: a.service as ServiceName, action: a.action, ...(secretId ? { secretId } : {}), record: { billed: def.owner !== 'facevault' } };
+  return def.handle(a.ctx, parse(params as Record<string, unknown>));
 }
 
 export async function recordCall(app: CallDeps, failures: AuthFailureLog, req: FastifyRequest, a: Attempt, error: { code: string; message: string; stack?: string } | null) {

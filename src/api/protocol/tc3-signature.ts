@@ -24,6 +24,9 @@ export function utcDate(timestamp: number): string {
   return new Date(timestamp * 1000).toISOString().slice(0, 10);
 }
 
+/** sha256('') in hex: the payload hash of a GET. */
+export const EMPTY_PAYLOAD_HASH = sha256hex('');
+
 export function tc3Signature(i: SignInput): string {
   return tc3SignatureForHash({ ...i, payloadHash: sha256hex(i.body) });
 }
@@ -43,10 +46,14 @@ export function canonicalHeaders(headers: [string, string][]): { canonical: stri
 }
 
 /** The signature over headers given as name/value pairs (canonicalised here). */
-export function tc3SignCanonical(i: { secretKey: string; service: string; timestamp: number; headers: [string, string][]; payloadHash: string; unsignedPayload?: boolean }): string {
+export function tc3SignCanonical(i: {
+  secretKey: string; service: string; timestamp: number; headers: [string, string][]; payloadHash: string; unsignedPayload?: boolean;
+  /** GET signs the query string exactly as sent (the SDKs sign the one they put in the URL) and an empty payload. */
+  method?: 'POST' | 'GET'; query?: string;
+}): string {
   const payloadHash = i.unsignedPayload ? sha256hex('UNSIGNED-PAYLOAD') : i.payloadHash;
   const { canonical, signed } = canonicalHeaders(i.headers);
-  const canonicalRequest = ['POST', '/', '', canonical, signed, payloadHash].join('\n');
+  const canonicalRequest = [i.method ?? 'POST', '/', i.query ?? '', canonical, signed, payloadHash].join('\n');
   const date = utcDate(i.timestamp);
   const scope = `${date}/${i.service}/tc3_request`;
   const stringToSign = ['TC3-HMAC-SHA256', String(i.timestamp), scope, sha256hex(canonicalRequest)].join('\n');
@@ -113,7 +120,7 @@ export function signaturesEqual(a: string, b: string): boolean {
  */
 export function verifyTc3(i: {
   secretKey: string; service: string; timestamp: number; signedHeaders: string[]; value: (name: string) => string;
-  payloadHash: string; unsignedPayload: boolean; signature: string;
+  payloadHash: string; unsignedPayload: boolean; signature: string; method?: 'POST' | 'GET'; query?: string;
 }): boolean {
   const tried = new Set<string>();
   for (const host of hostCandidates(i.value('host'))) {

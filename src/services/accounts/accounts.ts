@@ -7,7 +7,7 @@ import type { Keyring } from '../../store/keys/keyring.ts';
 import type { KeyStore } from '../../store/keys/key-store.ts';
 import type { Clock } from '../../domain/clock.ts';
 import type { AuditLog } from './audit.ts';
-import { allows, policyWithin, validatePolicy } from './policy.ts';
+import { allows, policyWithin, sessionAllows, validatePolicy, type SessionPolicy } from './policy.ts';
 import { auditActor } from './audit.ts';
 import { TcError } from '../../domain/errors.ts';
 import type { ActionOwner, Caller } from '../../domain/call.ts';
@@ -32,10 +32,17 @@ export interface Credentials {
 
 export interface Authenticated {
   caller: Caller;
+  /** The SecretId the request was signed with (a temporary one for federation credentials). */
+  secretId: string;
   secretKey: string;
   policy: string[];
   /** The AppId's root user: may call every action, the administrative extensions included. */
   isRoot: boolean;
+  /**
+   * Temporary credentials: the policy they were minted with and the key that minted them. A call
+   * needs both the parent's (current) policy and this one, so it has at most their intersection.
+   */
+  session?: { policy: SessionPolicy; parentSecretId: string };
 }
 
 export class AccountsService {
@@ -172,6 +179,7 @@ export class AccountsService {
     if (!k || k.status !== 'active' || k.appStatus !== 'active') throw new TcError('AuthFailure.SecretIdNotFound', 'The SecretId is not found, please ensure that your SecretId is correct.');
     return {
       caller: { appId: k.appId, uin: k.uin, subUin: k.subUin },
+      secretId,
       secretKey: this.keyring.openSecret(k.secretKeyEnc, `key:${secretId}`),
       policy: k.policy,
       isRoot: k.isRoot,
@@ -182,6 +190,9 @@ export class AccountsService {
   authorize(auth: Authenticated, owner: ActionOwner, action: string): void {
     if (!auth.isRoot && !allows(auth.policy, owner, action)) {
       throw new TcError('AuthFailure.UnauthorizedOperation', `you are not authorized to perform operation (${owner}:${action}); check the sub-user's policy`);
+    }
+    if (auth.session && !sessionAllows(auth.session.policy, owner, action)) {
+      throw new TcError('AuthFailure.UnauthorizedOperation', `you are not authorized to perform operation (${owner}:${action}); the temporary credentials' policy does not allow it`);
     }
   }
 }

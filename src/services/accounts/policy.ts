@@ -31,3 +31,15 @@ export function policyWithin(granted: string[], own: string[]): string | null {
   }
   return null;
 }
+
+/** The policy temporary credentials carry (sts GetFederationToken), as action patterns. */
+export interface SessionPolicy {
+  allow: string[];
+  deny: string[];
+}
+
+/** Allowed by the session policy: an allow entry matches (admin extensions by name, as above) and no deny entry does. */
+export function sessionAllows(p: SessionPolicy, owner: string, action: string): boolean {
+  const denied = p.deny.some((d) => d === '*' || d === `${owner}:*` || d === `${owner}:${action}`);
+  return !denied && allows(p.allow, owner, action);
+}

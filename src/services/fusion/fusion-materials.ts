@@ -203,6 +203,12 @@ export class FusionMaterials {
     return { rows, total, faces };
   }
 
+  /** The same, with the activity (facefusion 2018-12-01 reports its fusion degrees per material). */
+  async listMaterialsWithActivity(caller: Caller, activityId: string, materialId: string | null, offset: number, limit: number) {
+    const activity = await this.activity(caller, activityId);
+    return { activity, ...(await this.listMaterials(caller, activityId, materialId, offset, limit)) };
+  }
+
   async deleteMaterial(caller: Caller, materialId: string): Promise<void> {
     const m = await this.repo.material(caller.appId, materialId);
     if (!m) throw new TcError('InvalidParameterValue.MaterialIdNotFound', `MaterialId: material ${materialId} does not exist`);

@@ -72,14 +72,15 @@ export class FusionService {
 
   async fuseFace(caller: Caller, requestId: string, activityId: string, materialId: string, o: FuseOptions): Promise<FuseOutcome> {
     const material = await this.materials.load(caller, activityId, materialId);
-    // Template faces for each merge: by TemplateFaceID, else the largest not yet taken.
+    // Template faces for each merge: by TemplateFaceID, else the one TemplateFaceRect covers, else the largest not yet taken.
     const bySize = [...material.faces].sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height);
     const taken = new Set<number>();
     const picks = o.merges.map((m, i) => {
-      if (m.templateFaceId === undefined) return null;
-      const f = material.faces.find((x) => String(x.index) === m.templateFaceId);
+      if (m.templateFaceId === undefined && !m.templateFaceRect) return null;
+      const f = m.templateFaceId !== undefined ? material.faces.find((x) => String(x.index) === m.templateFaceId) : bestOverlap(material.faces, m.templateFaceRect!);
+      if (!f && m.templateFaceId === undefined) throw new TcError('InvalidParameterValue.FaceRectParameterValueError', `MergeInfos.${i}.TemplateFaceRect: no face of material ${materialId} lies in this rectangle`);
       if (!f) throw new TcError('FailedOperation.TemplateFaceIDNotExist', `MergeInfos.${i}.TemplateFaceID: face "${m.templateFaceId}" does not exist in material ${materialId} (it has ${material.faces.map((x) => `"${x.index}"`).join(', ')})`);
-      if (taken.has(f.index)) throw new TcError('InvalidParameterValue.ParameterValueError', `MergeInfos.${i}.TemplateFaceID: face "${m.templateFaceId}" is named by more than one merge info`);
+      if (taken.has(f.index)) throw new TcError('InvalidParameterValue.ParameterValueError', `MergeInfos.${i}: template face "${f.index}" is chosen by more than one merge info`);
       taken.add(f.index);
       return f;
     }).map((f, i) => {

@@ -103,7 +103,7 @@ export class PersonsService {
       await this.ctx.index.sync(appId);
       const hit = this.ctx.index.group(appId, inp.groupId)?.faces.search(face.embedding, 1)[0];
       if (hit && this.ctx.scale.score(hit.score) >= UNIQUE_PERSON_SCORE[inp.uniquePersonControl]) {
-        return { FaceId: null, FaceRect: rect, SimilarPersonId: hit.owner, FaceModelVersion: group.face_model_version };
+        return { FaceId: '' /* no person was created (the SDK types a string) */, FaceRect: rect, SimilarPersonId: hit.owner, FaceModelVersion: group.face_model_version };
       }
     }
     const key = await this.ctx.crypto.dataKey(appId);

@@ -84,7 +84,8 @@ export class SearchService {
     const ids = [...new Set(lists.flat().map((h) => h.owner))];
     const info = inp.needPersonInfo ? await this.personInfo(caller, ids, inp.groupIds) : null;
     return lists.map((hits) => hits.map((h) => ({
-      PersonId: h.owner, FaceId: mode === 'faces' ? h.id : null, Score: round2(this.ctx.scale.score(h.score)),
+      // Person search matches fused features, so no one face matched: '' (the SDK types a string).
+      PersonId: h.owner, FaceId: mode === 'faces' ? h.id : '', Score: round2(this.ctx.scale.score(h.score)),
       ...(info ? info(h.owner) : { PersonName: null, Gender: null, PersonGroupInfos: null }),
     })));
   }

@@ -13,7 +13,12 @@ export interface LibraryFace {
   age?: number;
 }
 
-export interface ImageInput { Image?: unknown; Url?: unknown }
+export interface ImageInput {
+  Image?: unknown;
+  Url?: unknown;
+  /** NeedRotateDetection: also look for faces in the image turned by 90/180/270° (photos without EXIF). */
+  rotate?: boolean;
+}
 
 export interface FaceSource {
   /**

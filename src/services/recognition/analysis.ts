@@ -1,7 +1,10 @@
 // Face analysis actions (DetectFaceAttributes, AnalyzeFace, AnalyzeDenseLandmarks,
 // DetectLiveFaceAccurate) and the FaceAttributesInfo / FaceQualityInfo maps DetectFace uses.
-// Only measured values are returned: attributes no shipped model measures are left out
-// (docs/API.md "Attributes we do not measure"), never filled with a made-up value.
+// Every field of Tencent's attribute types is present (typed clients dereference them), but only
+// measured values are real: an attribute no shipped model measures, or one not requested, has
+// the value Tencent itself returns for an attribute that was not requested (0, false, or
+// {Type: 0, Probability: 0}), documented as meaningless; never a made-up measurement
+// (docs/API.md "Face attributes: measured or not").
 import type { Caller } from '../../domain/call.ts';
 import { TcError } from '../../domain/errors.ts';
 import type { AnalyzeOptions, Face } from '../../vision/types.ts';
@@ -28,10 +31,16 @@ function faceRect(f: Face) {
   return { X: Math.round(f.box.x), Y: Math.round(f.box.y), Width: Math.round(f.box.width), Height: Math.round(f.box.height) };
 }
 
-/** DetectFace's FaceAttributesInfo: only fields a model measured are present. */
+/** DetectFace's FaceAttributesInfo as Tencent returns it when NeedFaceAttributes is not 1. */
+export const unmeasuredFaceAttributesInfo = (): Record<string, unknown> => ({
+  Gender: 0, Age: 0, Expression: 0, Glass: false, Pitch: 0, Yaw: 0, Roll: 0, Beauty: 0, Hat: false, Mask: false,
+  Hair: { Length: 0, Bang: 0, Color: 0 }, EyeOpen: false,
+});
+
+/** DetectFace's FaceAttributesInfo: measured fields over the not-requested values (Glass, Beauty, Hat, Mask, Hair are not measured). */
 export function toFaceAttributesInfo(face: Face): Record<string, unknown> {
   const a = face.attributes ?? {};
-  const out: Record<string, unknown> = {};
+  const out: Record<string, unknown> = unmeasuredFaceAttributesInfo();
   if (a.gender) out.Gender = Math.round(a.gender.male * 100); // 0-49 female, 50-100 male
   if (a.age !== undefined) out.Age = Math.round(clamp(a.age, 0, 100));
   if (a.expression) out.Expression = Math.round((a.expression.probabilities.happy ?? 0) * 100); // smile 0-100
@@ -57,9 +66,21 @@ export function toFaceQualityInfo(face: Face): Record<string, unknown> | undefin
 /** Tencent's Emotion Type order: 0 natural, 1 happy, 2 surprised, 3 angry, 4 sad, 5 disgusted, 6 fearful. */
 const EMOTION_TYPE = ['neutral', 'happy', 'surprised', 'angry', 'sad', 'disgusted', 'fearful'] as const;
 
+const item = () => ({ Type: 0, Probability: 0 });
+/** DetectFaceAttributes' FaceDetailAttributesInfo as Tencent returns it for types not in FaceAttributesType. */
+export const unmeasuredFaceDetailAttributesInfo = (): Record<string, unknown> => ({
+  Age: 0, Beauty: 0, Emotion: item(),
+  Eye: { Glass: item(), EyeOpen: item(), EyelidType: item(), EyeSize: item() },
+  Eyebrow: { EyebrowDensity: item(), EyebrowCurve: item(), EyebrowLength: item() },
+  Gender: item(), Hair: { Length: item(), Bang: item(), Color: item() }, Hat: { Style: item(), Color: item() },
+  HeadPose: { Pitch: 0, Yaw: 0, Roll: 0 }, Mask: item(), Mouth: { MouthOpen: item() }, Moustache: item(), Nose: item(),
+  Shape: item(), Skin: item(), Smile: 0,
+});
+
+/** Measured: Age, Emotion, Eye.EyeOpen, Gender, HeadPose, Smile; the rest keep the not-requested values. */
 export function toFaceDetailAttributesInfo(face: Face, types: Set<AttributeType>): Record<string, unknown> {
   const a = face.attributes ?? {};
-  const out: Record<string, unknown> = {};
+  const out: Record<string, unknown> = unmeasuredFaceDetailAttributesInfo();
   if (types.has('age') && a.age !== undefined) out.Age = Math.round(clamp(a.age, 0, 65)); // 65 = "65 and over"
   if (types.has('emotion') && a.expression) {
     const p = a.expression.probabilities;
@@ -68,7 +89,7 @@ export function toFaceDetailAttributesInfo(face: Face, types: Set<AttributeType>
   }
   if (types.has('eye') && a.eyesOpen) {
     const open = Math.min(a.eyesOpen.left, a.eyesOpen.right); // closed if either eye is
-    out.Eye = { EyeOpen: open >= 0.5 ? { Type: 0, Probability: r2(open) } : { Type: 1, Probability: r2(1 - open) } };
+    out.Eye = { ...(out.Eye as object), EyeOpen: open >= 0.5 ? { Type: 0, Probability: r2(open) } : { Type: 1, Probability: r2(1 - open) } };
   }
   if (types.has('gender') && a.gender) {
     const m = a.gender.male;
@@ -114,7 +135,7 @@ export class AnalysisService {
       ImageWidth: img.width, ImageHeight: img.height,
       FaceDetailInfos: faces.map((f, i) => ({
         FaceRect: faceRect(f),
-        FaceDetailAttributesInfo: i < ATTRIBUTE_FACES && needAttrs ? toFaceDetailAttributesInfo(f, req.types) : {},
+        FaceDetailAttributesInfo: i < ATTRIBUTE_FACES && needAttrs ? toFaceDetailAttributesInfo(f, req.types) : unmeasuredFaceDetailAttributesInfo(),
       })),
       FaceModelVersion: FACE_MODEL_VERSION,
     };

@@ -6,7 +6,7 @@ import type { Face } from '../../vision/types.ts';
 import { cosine } from '../../vision/similarity.ts';
 import { scoreScales, type ScoreScales } from '../../vision/calibration.ts';
 import type { VisionEngine } from '../media/vision-engine.ts';
-import { toFaceAttributesInfo, toFaceQualityInfo } from './analysis.ts';
+import { toFaceAttributesInfo, toFaceQualityInfo, unmeasuredFaceAttributesInfo } from './analysis.ts';
 
 export const FACE_MODEL_VERSION = '3.0';
 /** Tencent: attributes for the 5 largest faces, quality for the 30 largest. */
@@ -54,9 +54,9 @@ export class RecognitionService {
       ImageHeight: r.height,
       FaceInfos: faces.map((f, i) => ({
         X: Math.round(f.box.x), Y: Math.round(f.box.y), Width: Math.round(f.box.width), Height: Math.round(f.box.height),
-        // Only measured attributes appear (see docs/API.md); past the 5th face Tencent's values are
-        // documented as meaningless, and we return none rather than make some up.
-        FaceAttributesInfo: req.needAttributes && i < ATTRIBUTE_FACES ? toFaceAttributesInfo(f) : {},
+        // Past the 5th face, or unrequested, Tencent's values are documented as meaningless: its
+        // not-requested values, never a made-up measurement (docs/API.md).
+        FaceAttributesInfo: req.needAttributes && i < ATTRIBUTE_FACES ? toFaceAttributesInfo(f) : unmeasuredFaceAttributesInfo(),
         FaceQualityInfo: req.needQuality && i < QUALITY_FACES ? (toFaceQualityInfo(f) ?? null) : null,
       })),
       FaceModelVersion: FACE_MODEL_VERSION,

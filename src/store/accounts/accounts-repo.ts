@@ -95,12 +95,13 @@ export class AccountsRepo {
   }
 
   /** The app's keys and users on `ex` (its `apps` row stays, marked deleted, so the AppId is never reused). */
-  /** The app's keys, users and console sessions (store/accounts owns all three tables). */
-  async eraseApp(ex: Executor, appId: number): Promise<{ console_sessions: number; api_keys: number; users: number }> {
+  /** The app's keys, users, console sessions and temporary credentials (store/accounts owns these tables). */
+  async eraseApp(ex: Executor, appId: number): Promise<{ console_sessions: number; federation_tokens: number; api_keys: number; users: number }> {
     const sessions = deleted(await ex.deleteFrom('console_sessions').where('app_id', '=', appId).executeTakeFirst());
+    const tokens = deleted(await ex.deleteFrom('federation_tokens').where('app_id', '=', appId).executeTakeFirst());
     const keys = deleted(await ex.deleteFrom('api_keys').where('app_id', '=', appId).executeTakeFirst());
     const users = deleted(await ex.deleteFrom('users').where('app_id', '=', appId).executeTakeFirst());
-    return { console_sessions: sessions, api_keys: keys, users };
+    return { console_sessions: sessions, federation_tokens: tokens, api_keys: keys, users };
   }
 
   /** Clears a copy of the data key left in the database (before the key store); the key store erases its own. */

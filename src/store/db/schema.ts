@@ -304,6 +304,18 @@ export interface FaceAltFeaturesTable {
   expires_at: number | null;
 }
 
+export interface FederationTokensTable {
+  tmp_secret_id: string;
+  app_id: number;
+  parent_secret_id: string;
+  token_hash: string; // hex SHA-256 of the token
+  tmp_secret_key_enc: Buffer; // sealed like api_keys.secret_key_enc
+  name: string;
+  session_policy: string; // JSON {allow, deny}
+  created_at: number;
+  expires_at: number;
+}
+
 export interface DB {
   apps: AppsTable;
   users: UsersTable;
@@ -328,4 +340,5 @@ export interface DB {
   face_upgrade_jobs: FaceUpgradeJobsTable;
   face_alt_features: FaceAltFeaturesTable;
   console_sessions: ConsoleSessionsTable;
+  federation_tokens: FederationTokensTable;
 }
