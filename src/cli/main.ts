@@ -28,6 +28,8 @@ Usage:
   facevault analyze <image> [--attributes] [--mesh] [--quality] [--min-face-size 20|34]
                                            detect faces in a local image (offline); prints JSON
   facevault compare <imageA> <imageB>      compare the main faces of two local images (offline); prints JSON
+  facevault doctor [--json]                what this installation uses: media library and FFmpeg version,
+                                           model sets, database, object store, job queue
 `;
 
 function serveHelp(): string {
@@ -81,6 +83,12 @@ export async function main(argv: string[]): Promise<number> {
       return Number(v);
     };
     switch (`${cmd} ${sub ?? ''}`.trim()) {
+      case 'doctor': {
+        const { doctorReport, formatDoctor } = await import('./doctor.ts');
+        const r = doctorReport(config);
+        console.log(flags.json ? JSON.stringify(r, null, 2) : formatDoctor(r));
+        return 'error' in r.media || r.models.some((m) => !m.ok) ? 1 : 0;
+      }
       case 'serve': {
         const { VisionEngine } = await import('../services/media/vision-engine.ts');
         const vision = VisionEngine.fromConfig(config);
