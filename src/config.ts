@@ -26,6 +26,8 @@ export interface Config {
   urlAllowList: string[]; // host[:port] or CIDR entries allowed for Url fetching despite being private
   inferenceThreads: number;
   fusion: { threads: number; draftQps: number; publishedQps: number; cacheBytes: number };
+  /** Video fusion jobs (docs/ARCHITECTURE.md): queue kind, whether this process runs jobs, the job lease. */
+  video: { queue: 'embedded' | 'pg-boss'; runJobs: boolean; leaseMs: number };
   modelSetDirs: string[]; // extra model sets, each a directory with a manifest.json
   /** Retention per data class and the sweep interval (FACEVAULT_RETAIN_*, docs/PRIVACY.md). */
   retention: RetentionSettings;
@@ -69,6 +71,9 @@ export const CONFIG_VARS: ConfigVar[] = [
   { name: 'FACEVAULT_FUSION_THREADS', default: '(same as FACEVAULT_INFERENCE_THREADS)', description: 'Worker threads doing the fusion pixel work' },
   { name: 'FACEVAULT_FUSION_DRAFT_QPS', default: '1', description: 'FuseFace/FuseFaceUltra requests per second allowed per draft activity' },
   { name: 'FACEVAULT_FUSION_PUBLISHED_QPS', default: '50', description: 'Requests per second allowed per published activity' },
+  { name: 'FACEVAULT_VIDEO_QUEUE', default: 'embedded', description: 'Who shares out video fusion jobs: embedded (this process runs them from the database rows) or pg-boss (PostgreSQL only; `facevault worker` processes take them)' },
+  { name: 'FACEVAULT_VIDEO_RUN_JOBS', default: '1', description: 'Whether the server runs video jobs itself (0: only `facevault worker` processes do; pg-boss queue)' },
+  { name: 'FACEVAULT_VIDEO_LEASE_SECONDS', default: '60', description: 'A running video job\'s lease, renewed with its progress; a job whose process died is taken over when it runs out' },
   { name: 'FACEVAULT_FUSION_CACHE_MB', default: '256', description: 'Memory for decoded templates kept between fusion requests' },
   { name: 'FACEVAULT_IMAGE_TASK_TIMEOUT_MS', default: '30000', description: 'Deadline of one image task in a worker (decode and analysis, or one fusion); past it the request fails with FailedOperation.RequestTimeout and the worker is replaced' },
   { name: 'FACEVAULT_MODEL_SETS', default: '(none)', description: 'Comma-separated directories, each with a manifest.json naming ONNX files: extra FaceModelVersions (docs/MODELS.md)' },
@@ -78,6 +83,16 @@ export const CONFIG_VARS: ConfigVar[] = [
   { name: 'FACEVAULT_ERROR_LOG_MAX_BYTES', default: '2147483648', description: 'Size cap of the error log; oldest segments are deleted first' },
   ...RETENTION_CONFIG_VARS,
 ];
+
+function videoSettings(env: NodeJS.ProcessEnv, databaseUrl: string | null): Config['video'] {
+  const q = str(env, 'FACEVAULT_VIDEO_QUEUE') ?? 'embedded';
+  if (q !== 'embedded' && q !== 'pg-boss') throw new ConfigError('FACEVAULT_VIDEO_QUEUE', `must be embedded or pg-boss, got "${q}"`);
+  if (q === 'pg-boss' && !databaseUrl) throw new ConfigError('FACEVAULT_VIDEO_QUEUE', 'pg-boss needs FACEVAULT_DATABASE_URL (PostgreSQL)');
+  const run = str(env, 'FACEVAULT_VIDEO_RUN_JOBS') ?? '1';
+  if (run !== '0' && run !== '1') throw new ConfigError('FACEVAULT_VIDEO_RUN_JOBS', `must be 0 or 1, got "${run}"`);
+  if (run === '0' && q !== 'pg-boss') throw new ConfigError('FACEVAULT_VIDEO_RUN_JOBS', '0 needs FACEVAULT_VIDEO_QUEUE=pg-boss (else no process would run the jobs)');
+  return { queue: q, runJobs: run === '1', leaseMs: intVar(env, 'FACEVAULT_VIDEO_LEASE_SECONDS', 60, 1, 3600) * 1000 };
+}
 
 function intVar(env: NodeJS.ProcessEnv, name: string, def: number, min: number, max: number): number {
   const raw = env[name];
@@ -172,6 +187,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cpuCount = 2): 
       publishedQps: intVar(env, 'FACEVAULT_FUSION_PUBLISHED_QPS', 50, 1, 100_000),
       cacheBytes: intVar(env, 'FACEVAULT_FUSION_CACHE_MB', 256, 0, 1_000_000) * 1024 * 1024,
     },
+    video: videoSettings(env, databaseUrl),
     modelSetDirs: (str(env, 'FACEVAULT_MODEL_SETS') ?? '').split(',').map((s) => s.trim()).filter(Boolean).map((d) => path.resolve(d)),
     retention: parseRetention(env),
     errorLogMaxBytes: intVar(env, 'FACEVAULT_ERROR_LOG_MAX_BYTES', 2 * 1024 ** 3, 1024 * 1024, 2 ** 50),

@@ -8,12 +8,14 @@ import type { LibraryModule } from '../../services/library/library-module.ts';
 import type { FusionModule } from '../../services/fusion/fusion-module.ts';
 import type { PrivacyModule } from '../../services/privacy/privacy-module.ts';
 import type { UsageService } from '../../services/usage/usage.ts';
+import type { VideoModule } from '../../services/video/video-module.ts';
 import type { ActionDef } from '../actions/define.ts';
 import { privacyActions } from './privacy.ts';
 import { fusionActions } from './fusion.ts';
 import { analysisActions } from './analysis.ts';
 import { libraryActions } from './library.ts';
 import { recognitionActions } from './recognition.ts';
+import { videoActions } from './video.ts';
 
 export interface ActionDeps {
   clock: Clock;
@@ -24,12 +26,14 @@ export interface ActionDeps {
   fusion: FusionModule;
   privacy: PrivacyModule;
   usage: UsageService;
+  video: VideoModule;
 }
 
 export function allActions(d: ActionDeps): ActionDef<any>[] {
   return [
     ...privacyActions({ privacy: d.privacy, usage: d.usage, clock: d.clock, region: d.region, retention: d.retention }),
     ...fusionActions({ fusion: d.fusion }),
+    ...videoActions({ video: d.video }),
     ...analysisActions({ vision: d.vision }),
     ...libraryActions({ library: d.library }),
     ...recognitionActions({ vision: d.vision }),

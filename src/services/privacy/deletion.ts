@@ -262,6 +262,7 @@ export class DeletionService {
     // Every other object the app owns (results, enrolment images), recorded or not.
     const keys = new Set(await this.d.repo.appBlobKeys(appId));
     for (const k of await this.d.blobs.list(`fusion/${appId}/`)) keys.add(k);
+    for (const k of await this.d.blobs.list(`video/${appId}/`)) keys.add(k);
     for (const k of keys) await this.d.blobs.delete(k);
     c.Objects += keys.size;
     await save();

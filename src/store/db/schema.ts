@@ -292,6 +292,47 @@ export interface FaceAltFeaturesTable {
   expires_at: number | null;
 }
 
+export interface VideoMaterialsTable {
+  material_id: string;
+  app_id: number;
+  activity_id: string;
+  state: string; // tracking | ready | failed
+  info: string;
+  tracks_key: string | null;
+  error: string | null;
+  tracking_ms: number | null;
+  created_at: number;
+  data_class: string;
+  expires_at: number | null;
+}
+
+export interface VideoJobsTable {
+  job_id: string;
+  app_id: number;
+  dialect: string; // facefusion | vclm
+  activity_id: string | null;
+  material_id: string | null;
+  status: string; // queued | running | failed | done | cancelled
+  params: string;
+  input_keys: string;
+  attempts: number;
+  lease_owner: string | null;
+  lease_until: number | null;
+  frames_done: number;
+  frames_total: number;
+  error_code: string | null;
+  error_message: string | null;
+  result_key: string | null;
+  result: string | null;
+  callback_url: string | null;
+  end_user_id: string | null;
+  created_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+  data_class: string;
+  expires_at: number | null;
+}
+
 export interface DB {
   apps: AppsTable;
   users: UsersTable;
@@ -315,4 +356,6 @@ export interface DB {
   audit_log: AuditLogTable;
   face_upgrade_jobs: FaceUpgradeJobsTable;
   face_alt_features: FaceAltFeaturesTable;
+  video_materials: VideoMaterialsTable;
+  video_jobs: VideoJobsTable;
 }

@@ -225,7 +225,7 @@ export class PrivacyRepo {
    */
   async deleteAppRows(appId: number): Promise<Record<string, number>> {
     const counts: Record<string, number> = {};
-    const del = async (table: 'faces' | 'group_persons' | 'persons' | 'face_groups' | 'consents' | 'library_changes' | 'running_log' | 'fusion_log' | 'fusion_results' | 'fusion_material_faces' | 'fusion_materials' | 'fusion_activities' | 'blobs' | 'api_keys' | 'users' | 'privacy_policies') => {
+    const del = async (table: 'faces' | 'group_persons' | 'persons' | 'face_groups' | 'consents' | 'library_changes' | 'running_log' | 'fusion_log' | 'fusion_results' | 'video_jobs' | 'video_materials' | 'fusion_material_faces' | 'fusion_materials' | 'fusion_activities' | 'blobs' | 'api_keys' | 'users' | 'privacy_policies') => {
       const r = await this.db.kysely.deleteFrom(table).where('app_id', '=', appId).executeTakeFirst();
       counts[table] = Number(r.numDeletedRows ?? 0);
     };
@@ -238,7 +238,7 @@ export class PrivacyRepo {
         counts[table] = Number(r.numDeletedRows ?? 0);
       }
     });
-    for (const t of ['running_log', 'fusion_log', 'fusion_results', 'fusion_material_faces', 'fusion_materials', 'fusion_activities', 'blobs', 'privacy_policies', 'api_keys', 'users'] as const) await del(t);
+    for (const t of ['running_log', 'fusion_log', 'fusion_results', 'video_jobs', 'video_materials', 'fusion_material_faces', 'fusion_materials', 'fusion_activities', 'blobs', 'privacy_policies', 'api_keys', 'users'] as const) await del(t);
     return counts;
   }
 
