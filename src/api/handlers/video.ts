@@ -126,7 +126,7 @@ export function videoActions(d: { video: VideoModule }): ActionDef<any>[] {
           logoAdd: req.LogoAdd !== 0, logo: req.LogoParam, userDesignatedUrl: req.UserDesignatedUrl, meta: req.MetaData,
           endUserId: req.EndUserId, callbackUrl: req.CallbackUrl,
         });
-        ctx.record.result = { jobId: r.jobId };
+        ctx.record.result = { queued: true };
         return { JobId: r.jobId, EstimatedProcessTime: r.estimatedSec, JobQueueLength: r.queueLength, ReviewResultSet: [{ Category: '', Code: '0', CodeDescription: 'Success', Confidence: 0, Suggestion: 'PASS', DetailSet: [] }] };
       },
     }),
@@ -151,7 +151,7 @@ export function videoActions(d: { video: VideoModule }): ActionDef<any>[] {
           videoUrl: req.VideoUrl, templates: req.TemplateInfos, merges: req.MergeInfos,
           logoAdd: req.LogoAdd !== 0, logo: req.LogoParam, endUserId: req.EndUserId, callbackUrl: req.CallbackUrl,
         });
-        ctx.record.result = { jobId: r.jobId };
+        ctx.record.result = { queued: true };
         return { JobId: r.jobId };
       },
     }),

@@ -36,6 +36,7 @@ export const removeFile = (p: string) => fs.promises.rm(p, { force: true });
 /** Probes bytes as a template video, refusing what is not an mp4 within the limits. */
 export async function probeTemplate(workDir: string, bytes: Buffer, field: string, limitCode: string, decodeCode: string): Promise<{ file: string; info: VideoInfo }> {
   if (bytes.length > VIDEO_LIMITS.maxBytes) throw new TcError(limitCode, `${field}: the video is ${bytes.length} bytes; at most 1 GB is accepted`);
+  if (!isMp4(bytes)) throw new TcError(decodeCode, `${field}: the file is not an mp4 video`);
   const file = await scratchFile(workDir, 'mp4', bytes);
   try {
     let info: VideoInfo;

@@ -3,10 +3,10 @@
 // node-av calls are used: the async ones need Promise.withResolvers (Node ≥ 22) and add an
 // AsyncWorker round trip per packet; the pipeline overlaps work through the fusion workers
 // and libx264's own threads instead (src/vision/video/pipeline.ts).
-import { Demuxer, Decoder, Encoder, Muxer, Scaler } from 'node-av/api';
-import { AV_LOG_ERROR, AV_PIX_FMT_RGB24, AV_PIX_FMT_YUV420P, FF_ENCODER_LIBX264 } from 'node-av/constants';
-import { Dictionary, Frame, Log } from 'node-av/lib';
-import type { Packet } from 'node-av/lib';
+import { Demuxer, Decoder, Scaler } from 'node-av/api';
+import { AV_CODEC_FLAG_GLOBAL_HEADER, AV_LOG_ERROR, AV_PIX_FMT_RGB24, AV_PIX_FMT_YUV420P, AV_OPT_SEARCH_CHILDREN, AVFMT_GLOBALHEADER, FF_ENCODER_LIBX264 } from 'node-av/constants';
+import { Codec, CodecContext, Dictionary, FormatContext, Frame, Log, Option, Packet, Rational } from 'node-av/lib';
+import type { Stream } from 'node-av/lib';
 import { ffmpegVersion } from './media-version.ts';
 
 // FFmpeg's info lines (libx264's statistics) would go to stderr on every encode.
@@ -129,65 +129,111 @@ export interface EncodeOptions {
   preset?: string;
   /** Encoder threads; 0 = FFmpeg decides. */
   threads?: number;
+  /** Frame rate to declare (default the source's). */
+  frameRate?: { num: number; den: number };
+  /** Copy the source's audio only up to this time (seconds); default all of it. */
+  maxAudioSec?: number;
 }
 
 /**
  * Writes H.264 mp4 frames given in RGB24, with the audio stream of `source` copied packet by
  * packet beside them (in sync: each audio packet is written once the video has reached its
  * time, so the muxer's interleaving queue stays a few packets long).
+ *
+ * On node-av's low-level API (CodecContext, FormatContext): its high-level Encoder with libx264
+ * crashes Node 20 when the environment that used it shuts down (measured: a one-frame encode
+ * then a normal exit gave SIGSEGV, in the main thread and in worker threads; the same encode
+ * through CodecContext exits cleanly).
  */
 export class VideoWriter {
-  private readonly out: Muxer;
-  private readonly enc: Encoder;
+  private readonly fmt = new FormatContext();
+  private readonly enc = new CodecContext();
+  private readonly pkt = new Packet();
   private readonly srcIn: Demuxer;
-  private readonly vIdx: number;
-  private aIdx = -1;
+  private readonly vst: Stream;
+  private ast: Stream | null = null;
   private audio: Generator<Packet | null> | null = null;
   private pendingAudio: Packet | null = null;
-  private readonly audioTb: { num: number; den: number } | null = null;
-  private readonly videoTb: { num: number; den: number };
+  private readonly audioTb: Rational | null = null;
+  private readonly videoTb: Rational;
   private frames = 0;
   private closed = false;
+  private headerWritten = false;
   private readonly scaler = new Scaler();
+  private readonly maxAudioSec: number;
+  /** One frame's duration in the video time base (so the last frame counts in the duration and the frame rate). */
+  private readonly frameTicks: bigint;
 
   constructor(readonly path: string, source: string, private readonly width: number, private readonly height: number, o: EncodeOptions) {
+    this.maxAudioSec = o.maxAudioSec ?? Infinity;
     this.srcIn = openInput(source);
     const vs = this.srcIn.video();
     if (!vs) { this.srcIn.closeSync(); throw new MediaError('no-video', 'the template has no video stream'); }
-    this.videoTb = { num: vs.timeBase.num, den: vs.timeBase.den };
-    const fr = vs.avgFrameRate.num > 0 ? vs.avgFrameRate : vs.rFrameRate;
-    this.enc = Encoder.createSync(FF_ENCODER_LIBX264, {
-      context: { timeBase: vs.timeBase, framerate: fr, threadCount: o.threads ?? 0, pixelFormat: AV_PIX_FMT_YUV420P } as never,
-      options: { preset: o.preset ?? 'veryfast', crf: o.crf ?? 20 } as never,
-    });
-    const tags = o.tags;
-    this.out = Muxer.openSync(path, {
-      format: 'mp4',
+    this.videoTb = new Rational(vs.timeBase.num, vs.timeBase.den);
+    const fr = o.frameRate ?? (vs.avgFrameRate.num > 0 ? vs.avgFrameRate : vs.rFrameRate);
+    this.frameTicks = BigInt(Math.max(1, Math.round((vs.timeBase.den * fr.den) / (vs.timeBase.num * fr.num))));
+    try {
+      check(this.fmt.allocOutputContext2(null, 'mp4', path), 'mp4 output');
+      const codec = Codec.findEncoderByName(FF_ENCODER_LIBX264);
+      if (!codec) throw new MediaError('codec', 'this FFmpeg build has no libx264 encoder');
+      this.enc.allocContext3(codec);
+      this.enc.width = width; this.enc.height = height;
+      this.enc.pixelFormat = AV_PIX_FMT_YUV420P;
+      this.enc.timeBase = this.videoTb;
+      this.enc.framerate = new Rational(fr.num, fr.den);
+      this.enc.threadCount = o.threads ?? 0;
+      if ((this.fmt.oformat?.flags ?? 0) & AVFMT_GLOBALHEADER) this.enc.flags = (this.enc.flags | AV_CODEC_FLAG_GLOBAL_HEADER) as never;
+      // Private options by av_opt_set, not an options dictionary: avcodec_open2 consumes the
+      // dictionary it is given and node-av's wrapper freed it again at exit (SIGSEGV, measured).
+      check(Option.set(this.enc.getNative(), 'preset', o.preset ?? 'veryfast', AV_OPT_SEARCH_CHILDREN), 'preset');
+      check(Option.set(this.enc.getNative(), 'crf', String(o.crf ?? 20), AV_OPT_SEARCH_CHILDREN), 'crf');
+      check(this.enc.open2Sync(codec, null), 'libx264');
+      this.vst = this.fmt.newStream(null);
+      check(this.vst.codecpar.fromContext(this.enc), 'video stream');
+      this.vst.timeBase = this.videoTb;
+      this.vst.avgFrameRate = new Rational(fr.num, fr.den);
+      const as = this.srcIn.audio();
+      if (as) {
+        this.ast = this.fmt.newStream(null);
+        check(as.codecpar.copy(this.ast.codecpar), 'audio stream');
+        this.ast.codecpar.codecTag = 0;
+        this.ast.timeBase = new Rational(as.timeBase.num, as.timeBase.den);
+        this.audioTb = new Rational(as.timeBase.num, as.timeBase.den);
+        this.audio = onlyStream(this.srcIn.packetsSync(), as.index);
+      }
+      this.fmt.metadata = Dictionary.fromObject(o.tags);
+      check(this.fmt.openOutputSync(), 'output file');
       // faststart: the moov atom goes first so the result plays while it downloads;
       // use_metadata_tags: our own keys (aigc) survive in the container metadata.
-      options: { movflags: '+faststart+use_metadata_tags' } as never,
-      configure: (fmt) => { fmt.metadata = Dictionary.fromObject(tags); },
-    });
-    this.vIdx = this.out.addStream(this.enc, { inputStream: vs });
-    const as = this.srcIn.audio();
-    if (as) {
-      this.aIdx = this.out.addStream(as);
-      this.audioTb = { num: as.timeBase.num, den: as.timeBase.den };
-      this.audio = onlyStream(this.srcIn.packetsSync(), as.index);
+      check(Option.set(this.fmt.getNative(), 'movflags', '+faststart+use_metadata_tags', AV_OPT_SEARCH_CHILDREN), 'movflags');
+      check(this.fmt.writeHeaderSync(null), 'mp4 header');
+      this.headerWritten = true;
+      this.pkt.alloc();
+    } catch (e) {
+      this.close();
+      throw e;
     }
   }
 
   /** Appends one frame (RGB24, the writer's size), with the source frame's pts. */
   write(rgb: Buffer | Uint8Array, pts: bigint): void {
     const buf = Buffer.isBuffer(rgb) ? rgb : Buffer.from(rgb.buffer, rgb.byteOffset, rgb.byteLength);
-    // RGB → YUV 4:2:0 by swscale here: the encoder's own autoFormat conversion garbled the
-    // chroma planes (measured: colour ghosts), and 4:2:0 is what every player decodes.
+    // RGB → YUV 4:2:0 by swscale: 4:2:0 is what every player decodes.
     const rgbFrame = Frame.fromVideoBuffer(buf, { width: this.width, height: this.height, format: AV_PIX_FMT_RGB24, pts, timeBase: this.videoTb });
     let f: Frame | null = null;
     try {
       const yuv = this.scaler.toBufferSync(rgbFrame, { format: 'yuv420p' });
-      f = Frame.fromVideoBuffer(yuv, { width: this.width, height: this.height, format: AV_PIX_FMT_YUV420P, pts, timeBase: this.videoTb });
-      this.enc.encodeSync(f);
+      // A frame with its own (FFmpeg-allocated) buffers: libx264 keeps frames for its lookahead,
+      // and a frame wrapping JavaScript memory crashed the process at exit when it was released then.
+      f = new Frame();
+      f.alloc();
+      f.width = this.width; f.height = this.height; f.format = AV_PIX_FMT_YUV420P;
+      check(f.getBuffer(0), 'frame buffer');
+      check(f.fromBuffer(yuv), 'frame copy');
+      f.pts = pts;
+      f.timeBase = this.videoTb;
+      f.duration = this.frameTicks;
+      check(this.enc.sendFrameSync(f), 'encode');
     } finally {
       rgbFrame.free();
       f?.free();
@@ -198,15 +244,16 @@ export class VideoWriter {
   }
 
   private drainVideo(): void {
-    for (;;) {
-      const p = this.enc.receiveSync();
-      if (!p || !(p as Packet).data) return;
-      try { this.out.writePacketSync(p as Packet, this.vIdx); } finally { (p as Packet).free(); }
+    while (this.enc.receivePacketSync(this.pkt) >= 0) {
+      this.pkt.rescaleTs(this.videoTb, this.vst.timeBase);
+      this.pkt.streamIndex = this.vst.index;
+      check(this.fmt.interleavedWriteFrameSync(this.pkt), 'write video');
+      this.pkt.unref();
     }
   }
 
   private writeAudioUntil(sec: number): void {
-    if (!this.audio || !this.audioTb) return;
+    if (!this.audio || !this.audioTb || !this.ast) return;
     for (;;) {
       if (!this.pendingAudio) {
         const n = this.audio.next();
@@ -214,8 +261,12 @@ export class VideoWriter {
         this.pendingAudio = n.value;
       }
       const p = this.pendingAudio;
-      if (sec !== Infinity && Number(p.pts) * this.audioTb.num / this.audioTb.den > sec) return;
-      try { this.out.writePacketSync(p, this.aIdx); } finally { p.free(); }
+      const at = Number(p.pts) * this.audioTb.num / this.audioTb.den;
+      if (at >= this.maxAudioSec) { p.free(); this.pendingAudio = null; this.audio.return(undefined); this.audio = null; return; }
+      if (sec !== Infinity && at > sec) return;
+      p.rescaleTs(this.audioTb, this.ast.timeBase);
+      p.streamIndex = this.ast.index;
+      try { check(this.fmt.interleavedWriteFrameSync(p), 'write audio'); } finally { p.free(); }
       this.pendingAudio = null;
     }
   }
@@ -225,9 +276,10 @@ export class VideoWriter {
   /** Flushes the encoder, writes the remaining audio and the trailer. */
   finish(): void {
     if (this.closed) return;
-    this.enc.flushSync();
+    check(this.enc.sendFrameSync(null), 'flush');
     this.drainVideo();
     this.writeAudioUntil(Infinity);
+    check(this.fmt.writeTrailerSync(), 'mp4 trailer');
     this.close();
   }
 
@@ -235,9 +287,17 @@ export class VideoWriter {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    try { this.out.closeSync(); } catch { /* already failed */ }
-    this.enc.close();
+    this.pendingAudio?.free();
+    this.audio?.return(undefined);
+    try { this.fmt.closeOutputSync(); } catch { /* already failed */ }
+    this.fmt.freeContext();
+    this.enc.freeContext();
+    this.pkt.free();
     this.scaler.close();
     this.srcIn.closeSync();
   }
+}
+
+function check(ret: number, what: string): void {
+  if (ret < 0) throw new MediaError('codec', `${what} failed (FFmpeg error ${ret})`);
 }
