@@ -221,6 +221,15 @@ export class DeletionService {
     c.FusionResults += results.length;
     c.Objects += results.length;
     c.FusionLogRecords += await this.d.repo.deleteFusionLog(appId, { endUserId, requestIds });
+    // Video jobs for the end user (queued ones included: a runner finds the row gone and stops),
+    // with their photos, template copies and results.
+    if (endUserId !== undefined) {
+      const v = await this.d.repo.videoJobsOf(appId, endUserId);
+      for (const k of v.blobKeys) await this.d.blobs.delete(k);
+      await this.d.repo.deleteVideoJobs(appId, v.jobIds, v.blobKeys);
+      c.FusionResults += v.jobIds.length;
+      c.Objects += v.blobKeys.length;
+    }
     await save();
 
     // 3. Error log: records of this AppId (or of no AppId: failed authentication) that name the

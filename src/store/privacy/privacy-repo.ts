@@ -182,6 +182,21 @@ export class PrivacyRepo {
     }
   }
 
+  /** Video jobs submitted for this end user, with every object they own (inputs and result). */
+  async videoJobsOf(appId: number, endUserId: string): Promise<{ jobIds: string[]; blobKeys: string[] }> {
+    const jobs = (await this.db.kysely.selectFrom('video_jobs').select('job_id').where('app_id', '=', appId).where('end_user_id', '=', endUserId).execute()).map((r) => r.job_id);
+    if (!jobs.length) return { jobIds: [], blobKeys: [] };
+    const keys = (await this.db.kysely.selectFrom('blobs').select('key').where('app_id', '=', appId).where('owner_ref', 'in', jobs).execute()).map((r) => r.key);
+    return { jobIds: jobs, blobKeys: keys };
+  }
+
+  async deleteVideoJobs(appId: number, jobIds: string[], blobKeys: string[]): Promise<void> {
+    await this.db.kysely.transaction().execute(async (tx) => {
+      if (jobIds.length) await tx.deleteFrom('video_jobs').where('app_id', '=', appId).where('job_id', 'in', jobIds).execute();
+      if (blobKeys.length) await tx.deleteFrom('blobs').where('app_id', '=', appId).where('key', 'in', blobKeys).execute();
+    });
+  }
+
   async deleteFusionLog(appId: number, o: { endUserId?: string; requestIds: string[] }): Promise<number> {
     let n = 0;
     if (o.endUserId !== undefined) {
