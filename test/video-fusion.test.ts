@@ -188,6 +188,33 @@ describe.skipIf(!hasTestdata)(`video face fusion${hasTestdata ? '' : ` (skipped:
     expect((await ff.request('QueryVideoFaceFusionJob', { JobId: s.JobId })).JobStatusCode).toBe(5);
   }, 30_000);
 
+  /** Every table's rows and every object key, searched for the needles. */
+  async function scan(needles: string[]): Promise<string[]> {
+    const app = t.run.app;
+    const db = app.db.kysely;
+    const hits: string[] = [];
+    for (const table of (await db.introspection.getTables()).map((x) => x.name)) {
+      const text = JSON.stringify(await db.selectFrom(table as never).selectAll().execute());
+      for (const n of needles) if (text.includes(n)) hits.push(`${n} in ${table}`);
+    }
+    for (const k of await app.blobs.list('')) for (const n of needles) if (k.includes(n)) hits.push(`${n} in object ${k}`);
+    return hits;
+  }
+
+  it('a deletion request by EndUserId removes that end user\'s video jobs (queued too) with their photos and template copies', async () => {
+    await queue().stop();
+    await queue().idle();
+    const v = t.vclm();
+    const s = await t.common('vclm').request('SubmitVideoFaceFusionJob', { VideoUrl: `${filesUrl}/clip.mp4`, MergeInfos: [{ MergeFaceImage: { Url: `${filesUrl}/user.jpg` } }], EndUserId: 'eu-video-7q' });
+    expect((await v.DescribeVideoFaceFusionJob({ JobId: s.JobId })).Status).toBe('WAIT');
+    expect((await scan([s.JobId])).some((h) => h.includes('object'))).toBe(true);
+    const r = (await t.common('iai').request('CreateDeletionRequest', { EndUserId: 'eu-video-7q' })).DeletionRequest;
+    expect(r.Status).toBe('DONE');
+    expect(await scan([s.JobId, 'eu-video-7q'])).toEqual([]);
+    expect(await errorCode(v.DescribeVideoFaceFusionJob({ JobId: s.JobId }))).toBe('FailedOperation.JobNotFound');
+    await queue().start();
+  }, 30_000);
+
   it('DeleteMaterial removes the video, its tracks, its jobs (queued ones too) and their results: no row or object left', async () => {
     const app = t.run.app;
     const ff = t.common('facefusion');
@@ -198,18 +225,8 @@ describe.skipIf(!hasTestdata)(`video face fusion${hasTestdata ? '' : ` (skipped:
     jobs.push(queued.JobId);
     expect(jobs.length).toBeGreaterThanOrEqual(3);
     await ff.request('DeleteMaterial', { MaterialId: materialId });
-    const needles = [materialId, ...jobs];
-    // Every table, every row, as text.
-    const db = app.db.kysely;
-    const tables = (await db.introspection.getTables()).map((x) => x.name);
-    const hits: string[] = [];
-    for (const table of tables) {
-      const rows = await db.selectFrom(table as never).selectAll().execute();
-      const text = JSON.stringify(rows);
-      for (const n of needles) if (text.includes(n)) hits.push(`${n} in ${table}`);
-    }
-    for (const k of await app.blobs.list('')) for (const n of needles) if (k.includes(n)) hits.push(`${n} in object ${k}`);
-    expect(hits).toEqual([]);
+    // Every table, every row, as text; every object key.
+    expect(await scan([materialId, ...jobs])).toEqual([]);
     await queue().start();
   }, 30_000);
 });
