@@ -8,7 +8,7 @@ import { m003_fusion } from './003-fusion.ts';
 import { m005_privacy } from './005-privacy.ts';
 import { m004_audit_log } from './004-audit-log.ts';
 import { m006_model_upgrades } from './006-model-upgrades.ts';
-import { m007_video } from './007-video.ts';
+import { m009_video } from './009-video.ts';
 
 export interface DialectMigration {
   up(db: Kysely<any>, dialect: Dialect): Promise<void>;
@@ -21,6 +21,6 @@ export const migrations: Record<string, DialectMigration> = {
   '005-privacy': m005_privacy,
   '004-audit-log': m004_audit_log,
   '006-model-upgrades': m006_model_upgrades,
-  '007-video': m007_video,
+  '009-video': m009_video,
 };
 

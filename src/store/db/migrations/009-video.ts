@@ -4,7 +4,7 @@
 import type { Kysely } from 'kysely';
 import type { Dialect } from '../dialect.ts';
 
-export const m007_video = {
+export const m009_video = {
   async up(db: Kysely<any>, _d: Dialect) {
     await db.schema.createTable('video_materials')
       .addColumn('material_id', 'text', (c) => c.primaryKey())
