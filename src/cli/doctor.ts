@@ -27,7 +27,7 @@ export function doctorReport(config: Config): DoctorReport {
     }
   } catch (e) { models.push({ version: '?', description: '', ok: false, problem: (e as Error).message }); }
   // Credentials never appear: only the kind and where (host/database or path).
-  const database = config.databaseUrl ? `PostgreSQL ${redactUrl(config.databaseUrl)}` : `SQLite ${config.dataDir}/facevault.db${fs.existsSync(config.dataDir) ? '' : ' (not created yet)'}`;
+  const database = config.databaseUrl ? `PostgreSQL ${redactUrl(config.databaseUrl)}` : `SQLite ${config.dataDir}/facevault.sqlite${fs.existsSync(config.dataDir) ? '' : ' (not created yet)'}`;
   const o = config.objectStore;
   const objectStore = o.kind === 'local' ? `local directory ${o.dir}` : `S3 bucket ${o.bucket}${o.prefix ? `/${o.prefix}` : ''}${o.endpoint ? ` at ${redactUrl(o.endpoint)}` : ''}`;
   const queue = config.databaseUrl ? 'video jobs: database rows, shared with `facevault worker` processes through pg-boss' : 'video jobs: database rows, run in process (embedded)';
