@@ -36,6 +36,10 @@ import { scoreScale } from './vision/calibration.ts';
 import { createPrivacyModule, createPrivacyPolicy, type PrivacyModule } from './services/privacy/privacy-module.ts';
 import { reEraseRestoredApps } from './services/privacy/key-store-restore.ts';
 import { createRetention, type RetentionModule } from './jobs/retention.ts';
+import { createVideoMaterials, createVideoModule, type VideoModule } from './services/video/video-module.ts';
+import { EmbeddedVideoQueue, PgBossVideoQueue, type VideoQueueRunner } from './jobs/video-queue.ts';
+import { fetchImage, sendToUrl } from './services/media/image-input.ts';
+import { videoResultRoutes } from './api/routes/video-results.ts';
 import { ActionRegistry } from './api/actions/registry.ts';
 import { allActions } from './api/handlers/index.ts';
 import { resultRoutes } from './api/routes/results.ts';
@@ -69,6 +73,10 @@ export interface App {
   library: LibraryModule;
   /** Face fusion: activities, materials, FuseFace/FuseFaceUltra, result links. */
   fusion: FusionModule;
+  /** Video face fusion: video materials (tracking), jobs of both dialects, result links. */
+  video: VideoModule;
+  /** Who runs video jobs: this process from the rows (embedded) or pg-boss. */
+  videoQueue: VideoQueueRunner;
   /** Privacy: per-AppId consent/age/inactivity policy and deletion requests (docs/PRIVACY.md). */
   privacy: PrivacyModule;
   usage: UsageService;
@@ -92,6 +100,10 @@ export interface AppOptions {
   vision?: VisionEngine;
   /** The built web console (default: console/dist of this package). */
   consoleDir?: string;
+  /** `facevault worker`: take video jobs even when the server leaves them to workers (FACEVAULT_VIDEO_RUN_JOBS=0). */
+  videoWorker?: boolean;
+  /** Do not take video jobs in this process (CLI commands that only read or write records). */
+  noVideoJobs?: boolean;
 }
 
 export async function createApp(config: Config, opts: AppOptions = {}): Promise<App> {
@@ -137,15 +149,34 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   // One calibration for CompareFace, Verify* and Search* (`facevault calibrate` writes it).
   const scales = activeScoreScales(config.dataDir);
   const library = createLibraryModule({ db, repo: libraryRepo, keyring, keyStore, blobs, clock, vision, policy: privacyPolicy.policy, report: (e) => report('library', e) }, { scale: scoreScale(scales.calibration) });
+  // Video materials before fusion: CreateMaterial hands mp4 uploads to them.
+  const videoDeps = {
+    db, blobs, clock, finder: { analyze: vision.analyze.bind(vision) }, dataDir: config.dataDir, publicUrl: config.publicUrl,
+    resultKey: keyring.deriveKey('video-result-url'), callbackKey: keyring.deriveKey('video-callback'), leaseMs: config.video.leaseMs,
+    fetchUrl: (url: string, field: string, maxBytes: number) => fetchImage(url, { ...vision.urlPolicy, maxBytes, timeoutMs: 120_000 }, field),
+    sendUrl: (url: string, o: { method: 'PUT' | 'POST'; body: Buffer; headers: Record<string, string> }, field: string) => sendToUrl(url, vision.urlPolicy, o, field),
+    report: (e: Error) => report('video', e),
+  };
+  const videoMaterials = createVideoMaterials(videoDeps);
   const fusion = createFusionModule({
+    video: videoMaterials.materials,
     db, blobs, clock, vision, settings: config.fusion, imageTaskTimeoutMs: config.imageTaskTimeoutMs, retention: retentionRules, resultKey: keyring.deriveKey('fusion-result-url'),
     publicUrl: config.publicUrl, redisUrl: config.redisUrl, deploymentId, report, policy: privacyPolicy.policy,
   });
   closers.push(() => fusion.close());
+  const video = createVideoModule(videoDeps, videoMaterials, fusion.pool, fusion.readImage);
+  const takeJobs = !opts.noVideoJobs && (config.video.runJobs || !!opts.videoWorker);
+  const videoQueue: VideoQueueRunner = config.video.queue === 'pg-boss'
+    ? new PgBossVideoQueue(video.jobs, { connectionString: config.databaseUrl!, schema: `${db.pgSchema ?? 'public'}_pgboss`, expireInSeconds: Math.max(10, Math.ceil((2 * config.video.leaseMs) / 1000)), retryLimit: 3, work: takeJobs, report: (e) => report('video-queue', e) })
+    : new EmbeddedVideoQueue(video.jobs, { report: (e) => report('video-queue', e) });
+  video.jobs.useQueue(videoQueue);
+  if (config.video.queue === 'pg-boss' || takeJobs) await videoQueue.start();
+  closers.push(() => videoQueue.stop());
+  closers.push(() => video.materials.idle());
   // Deletion erases each table through its owner: library, fusion, running log, blobs registry, accounts.
   const privacy = createPrivacyModule({
     base: privacyPolicy, db, blobs, blobRecords: new BlobRecords(db), errorLog, keyring, keyStore, clock, audit,
-    library, fusion, runningLog, accounts: accountsRepo, report: (e) => report('deletion', e),
+    library, fusion, video: video.repo, runningLog, accounts: accountsRepo, report: (e) => report('deletion', e),
   });
   const usage = new UsageService(new UsageRepo(db));
 
@@ -157,9 +188,10 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   retention.sweeper.addTask('inactive_persons', async () => [...(await privacy.purgeRetiredPersons()).values()].reduce((a, b) => a + b, 0));
 
   // The API surface.
-  const registry = new ActionRegistry(allActions({ clock, region: config.region, retention: retentionRules, vision, library, fusion, privacy, usage, scales, accounts, audit, tokens }));
+  const registry = new ActionRegistry(allActions({ clock, region: config.region, retention: retentionRules, vision, library, fusion, privacy, usage, scales, accounts, audit, tokens, video }));
   const httpRoutes: HttpRoutes[] = [
     (server) => resultRoutes(server, fusion.results),
+    (server) => videoResultRoutes(server, video.results),
     // The console calls the same registry with the same policy and logs as POST / (api/protocol/call.ts).
     consoleRoutes({ config, clock, accounts, registry, runningLog, errorLog, sessions: consoleSessions, assetsDir: opts.consoleDir ?? defaultConsoleDir() }),
   ];
@@ -173,8 +205,10 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   await reEraseRestoredApps({ privacy, keyStoreKind: keyStore.kind, note: (message) => errorLog.append({ time: clock.now(), requestId: '-', code: 'KeyStore', message }) }, keyReport);
   // Deletion requests interrupted by a stop finish now, in the background.
   void privacy.resume();
+  // Tracking passes of video materials interrupted by a stop run again.
+  if (!opts.noVideoJobs) void video.materials.resume().catch((e: Error) => report('video', e));
   return {
-    config, clock, db, blobs, keyring, keyStore, accounts, consoleSessions, tokens, nonces, audit, runningLog, errorLog, retentionRules, vision, library, fusion, privacy, usage,
+    config, clock, db, blobs, keyring, keyStore, accounts, consoleSessions, tokens, nonces, audit, runningLog, errorLog, retentionRules, vision, library, fusion, video, videoQueue, privacy, usage,
     retention, registry, httpRoutes,
     onClose: (fn) => { closers.push(fn); },
     async close() {

@@ -32,6 +32,8 @@ export interface Config {
   inferenceThreads: number;
   fusion: { threads: number; draftQps: number; publishedQps: number; cacheBytes: number };
   livenessModelDir: string | null; // operator anti-spoofing model (FACEVAULT_LIVENESS_MODEL)
+  /** Video fusion jobs (docs/ARCHITECTURE.md): queue kind, whether this process runs jobs, the job lease. */
+  video: { queue: 'embedded' | 'pg-boss'; runJobs: boolean; leaseMs: number };
   modelSetDirs: string[]; // extra model sets, each a directory with a manifest.json
   /** Retention per data class and the sweep interval (FACEVAULT_RETAIN_*, docs/PRIVACY.md). */
   retention: RetentionSettings;
@@ -80,6 +82,9 @@ export const CONFIG_VARS: ConfigVar[] = [
   { name: 'FACEVAULT_FUSION_THREADS', default: '(same as FACEVAULT_INFERENCE_THREADS)', description: 'Worker threads doing the fusion pixel work' },
   { name: 'FACEVAULT_FUSION_DRAFT_QPS', default: '1', description: 'FuseFace/FuseFaceUltra requests per second allowed per draft activity' },
   { name: 'FACEVAULT_FUSION_PUBLISHED_QPS', default: '50', description: 'Requests per second allowed per published activity' },
+  { name: 'FACEVAULT_VIDEO_QUEUE', default: 'embedded', description: 'Who shares out video fusion jobs: embedded (this process runs them from the database rows) or pg-boss (PostgreSQL only; `facevault worker` processes take them)' },
+  { name: 'FACEVAULT_VIDEO_RUN_JOBS', default: '1', description: 'Whether the server runs video jobs itself (0: only `facevault worker` processes do; pg-boss queue)' },
+  { name: 'FACEVAULT_VIDEO_LEASE_SECONDS', default: '60', description: 'A running video job\'s lease, renewed with its progress; a job whose process died is taken over when it runs out' },
   { name: 'FACEVAULT_FUSION_CACHE_MB', default: '256', description: 'Memory for decoded templates kept between fusion requests' },
   { name: 'FACEVAULT_IMAGE_TASK_TIMEOUT_MS', default: '30000', description: 'Deadline of one image task in a worker (decode and analysis, or one fusion); past it the request fails with FailedOperation.RequestTimeout and the worker is replaced' },
   { name: 'FACEVAULT_LIVENESS_MODEL', default: '(none)', description: 'Directory with manifest.json + an ONNX anti-spoofing model (MiniFASNet interface, docs/MODELS.md); without it DetectLiveFaceAccurate answers UnsupportedOperation' },
@@ -92,6 +97,16 @@ export const CONFIG_VARS: ConfigVar[] = [
   { name: 'FACEVAULT_CONSOLE_IDLE_TIMEOUT', default: '1800', description: 'Seconds without use after which a web console session ends' },
   ...RETENTION_CONFIG_VARS,
 ];
+
+function videoSettings(env: NodeJS.ProcessEnv, databaseUrl: string | null): Config['video'] {
+  const q = str(env, 'FACEVAULT_VIDEO_QUEUE') ?? 'embedded';
+  if (q !== 'embedded' && q !== 'pg-boss') throw new ConfigError('FACEVAULT_VIDEO_QUEUE', `must be embedded or pg-boss, got "${q}"`);
+  if (q === 'pg-boss' && !databaseUrl) throw new ConfigError('FACEVAULT_VIDEO_QUEUE', 'pg-boss needs FACEVAULT_DATABASE_URL (PostgreSQL)');
+  const run = str(env, 'FACEVAULT_VIDEO_RUN_JOBS') ?? '1';
+  if (run !== '0' && run !== '1') throw new ConfigError('FACEVAULT_VIDEO_RUN_JOBS', `must be 0 or 1, got "${run}"`);
+  if (run === '0' && q !== 'pg-boss') throw new ConfigError('FACEVAULT_VIDEO_RUN_JOBS', '0 needs FACEVAULT_VIDEO_QUEUE=pg-boss (else no process would run the jobs)');
+  return { queue: q, runJobs: run === '1', leaseMs: intVar(env, 'FACEVAULT_VIDEO_LEASE_SECONDS', 60, 1, 3600) * 1000 };
+}
 
 function intVar(env: NodeJS.ProcessEnv, name: string, def: number, min: number, max: number): number {
   const raw = env[name];
@@ -200,6 +215,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cpuCount = 2): 
       cacheBytes: intVar(env, 'FACEVAULT_FUSION_CACHE_MB', 256, 0, 1_000_000) * 1024 * 1024,
     },
     livenessModelDir: str(env, 'FACEVAULT_LIVENESS_MODEL') ? path.resolve(str(env, 'FACEVAULT_LIVENESS_MODEL')!) : null,
+    video: videoSettings(env, databaseUrl),
     modelSetDirs: (str(env, 'FACEVAULT_MODEL_SETS') ?? '').split(',').map((s) => s.trim()).filter(Boolean).map((d) => path.resolve(d)),
     retention: parseRetention(env),
     errorLogMaxBytes: intVar(env, 'FACEVAULT_ERROR_LOG_MAX_BYTES', 2 * 1024 ** 3, 1024 * 1024, 2 ** 50),

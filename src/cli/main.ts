@@ -31,6 +31,12 @@ Usage:
   facevault calibrate <dir> [--dry-run]    refit the Score scale on labelled photos (<dir>/<person>/<photos>),
                                            print FAR/TAR at Score 40/50/60, store it as a new active version
   facevault calibrate --revert             go back to the previous calibration (or the shipped one)
+  facevault fuse-video --template clip.mp4 --face me.jpg [--face-for 1=other.jpg ...] -o out.mp4 [--no-label]
+                                           fuse faces into a local mp4 (offline) with a progress bar; prints JSON
+  facevault worker                         run video fusion jobs (pg-boss queue, FACEVAULT_VIDEO_QUEUE=pg-boss)
+                                           until SIGTERM; a job whose worker dies is taken over by another
+  facevault doctor [--json]                what this installation uses: media library and FFmpeg version,
+                                           model sets, database, object store, job queue
 `;
 
 function serveHelp(): string {
@@ -76,6 +82,25 @@ export async function main(argv: string[]): Promise<number> {
       console.log(JSON.stringify(out, null, 2));
       return 0;
     }
+    if (cmd === 'fuse-video') {
+      const faceFor = new Map<string, string>();
+      let output: string | undefined;
+      for (let i = 1; i < argv.length; i++) {
+        if (argv[i] === '--face-for' && argv[i + 1]) {
+          const m = /^(\d+)=(.+)$/.exec(argv[++i]);
+          if (!m) throw new UsageError('--face-for takes FACEID=photo.jpg');
+          faceFor.set(m[1], m[2]);
+        } else if ((argv[i] === '-o' || argv[i] === '--output') && argv[i + 1]) output = argv[++i];
+      }
+      const template = requireFlag(flags, 'template');
+      const face = typeof flags.face === 'string' ? flags.face : '';
+      if (!face && !faceFor.size) throw new UsageError('fuse-video needs --face (or --face-for)');
+      if (!output) throw new UsageError('fuse-video needs -o out.mp4');
+      const { fuseVideoCommand } = await import('./video-commands.ts');
+      const out = await fuseVideoCommand({ template, face, faceFor, output, noLabel: !!flags['no-label'], threads: Math.max(1, cpuCount()) });
+      console.log(JSON.stringify(out, null, 2));
+      return 0;
+    }
     const config = loadConfig(process.env, cpuCount());
     const print = (v: unknown) => console.log(JSON.stringify(v, null, 2));
     const appId = () => {
@@ -96,6 +121,22 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     switch (`${cmd} ${sub ?? ''}`.trim()) {
+      case 'worker': {
+        if (config.video.queue !== 'pg-boss') throw new UsageError('facevault worker needs FACEVAULT_VIDEO_QUEUE=pg-boss (and FACEVAULT_DATABASE_URL); the embedded queue runs jobs in the server');
+        const { createApp } = await import('../app.ts');
+        const app = await createApp(config, { videoWorker: true, warmVision: true });
+        console.error(`facevault worker: taking video jobs (pg-boss on ${config.databaseUrl ? new URL(config.databaseUrl).host : '?'})`);
+        const stop = () => { void app.close().then(() => process.exit(0)); };
+        process.once('SIGTERM', stop);
+        process.once('SIGINT', stop);
+        return -1; // keep running
+      }
+      case 'doctor': {
+        const { doctorReport, formatDoctor } = await import('./doctor.ts');
+        const r = doctorReport(config);
+        console.log(flags.json ? JSON.stringify(r, null, 2) : formatDoctor(r));
+        return 'error' in r.media || r.models.some((m) => !m.ok) ? 1 : 0;
+      }
       case 'serve': {
         const { VisionEngine } = await import('../services/media/vision-engine.ts');
         const vision = VisionEngine.fromConfig(config);

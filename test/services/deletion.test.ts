@@ -14,6 +14,7 @@ import { ErrorLog } from '../../src/store/logs/error-log.ts';
 import { RunningLogRepo } from '../../src/store/logs/running-log-repo.ts';
 import { PrivacyRepo } from '../../src/store/privacy/privacy-repo.ts';
 import { code, library, newGroup, newPerson, openFixture, searchInput, type Fixture, type Library } from './fixture.ts';
+import { VideoRepo } from '../../src/store/video/video-repo.ts';
 
 const noFaces: FaceFinder = { analyze: async () => ({ width: 0, height: 0, faces: [] }) };
 
@@ -42,7 +43,7 @@ describe('DeletionService erases one tenant only', () => {
     accountsRepo = new AccountsRepo(fx.db);
     const fusion = new FusionRepo(fx.db);
     del = new DeletionService({
-      db: fx.db, repo: privacyRepo, blobs: fx.blobs, blobRecords: new BlobRecords(fx.db), runningLog, fusion, accounts: accountsRepo,
+      db: fx.db, repo: privacyRepo, blobs: fx.blobs, blobRecords: new BlobRecords(fx.db), runningLog, fusion, video: new VideoRepo(fx.db), accounts: accountsRepo,
       errorLog: new ErrorLog({ dir: path.join(fx.dir, 'errors'), maxBytes: 1 << 20 }), keyring: fx.keyring, keys: fx.keyStore, clock: fx.clock, audit: fx.audit,
       library: { repo: L.repo, index: L.index, crypto: L.crypto },
       materials: new FusionMaterials(fusion, fx.blobs, fx.clock, noFaces, { draftQps: 1, publishedQps: 1, materialMaxSide: 4096, cacheBytes: 0 }),

@@ -13,7 +13,7 @@ type P = Record<string, unknown>;
 const absent = (v: unknown) => v === undefined || v === null;
 
 /** A string member of a nested object; '' counts as absent. */
-function text(o: P, k: string, field: string, opts: { required?: boolean; max?: number } = {}): string | undefined {
+export function text(o: P, k: string, field: string, opts: { required?: boolean; max?: number } = {}): string | undefined {
   const v = o[k];
   if (absent(v) || v === '') {
     if (opts.required) throw Errors.missing(field);
@@ -24,13 +24,13 @@ function text(o: P, k: string, field: string, opts: { required?: boolean; max?: 
   return v;
 }
 
-function object(v: unknown, field: string): P | undefined {
+export function object(v: unknown, field: string): P | undefined {
   if (absent(v)) return undefined;
   if (typeof v !== 'object' || Array.isArray(v)) throw Errors.invalidParameter(field, 'must be an object');
   return v as P;
 }
 
-function array(v: unknown, field: string): unknown[] | undefined {
+export function array(v: unknown, field: string): unknown[] | undefined {
   if (absent(v)) return undefined;
   if (!Array.isArray(v)) throw Errors.invalidParameter(field, 'must be an array');
   return v;
@@ -39,7 +39,7 @@ function array(v: unknown, field: string): unknown[] | undefined {
 const RECT_CODE = 'InvalidParameterValue.FaceRectParameterValueError';
 
 /** A FaceRect (X, Y, Width, Height); LogoRect allows negative X/Y (from the right/bottom edge). */
-function rect(v: unknown, field: string, minSide: number, maxSide = 100_000, allowNegative = false): Rect | undefined {
+export function rect(v: unknown, field: string, minSide: number, maxSide = 100_000, allowNegative = false): Rect | undefined {
   const p = object(v, field);
   if (!p) return undefined;
   onlyKeys(p, field, ['X', 'Y', 'Width', 'Height']);
@@ -57,7 +57,7 @@ function rect(v: unknown, field: string, minSide: number, maxSide = 100_000, all
 }
 
 /** A nested Image/Url pair: one is required, the URL wins. */
-function image(o: P, imageKey: string, urlKey: string, field: string): ImageInput {
+export function image(o: P, imageKey: string, urlKey: string, field: string): ImageInput {
   return requireImage({ url: text(o, urlKey, `${field}.${urlKey}`), image: text(o, imageKey, `${field}.${imageKey}`) }, field, imageKey, urlKey);
 }
 

@@ -11,6 +11,7 @@ import type { UsageService } from '../../services/usage/usage.ts';
 import type { ScoreScales } from '../../services/recognition/active-calibration.ts';
 import type { AccountsService } from '../../services/accounts/accounts.ts';
 import type { AuditLog } from '../../services/accounts/audit.ts';
+import type { VideoModule } from '../../services/video/video-module.ts';
 import type { ActionDef } from '../actions/define.ts';
 import { privacyActions } from './privacy.ts';
 import { fusionActions } from './fusion.ts';
@@ -22,6 +23,7 @@ import { stsActions } from './sts.ts';
 import { iai2018Actions } from './iai-2018.ts';
 import { facefusion2018Actions } from './facefusion-2018.ts';
 import type { FederationTokens } from '../../services/accounts/federation.ts';
+import { videoActions } from './video.ts';
 
 export interface ActionDeps {
   clock: Clock;
@@ -38,12 +40,14 @@ export interface ActionDeps {
   audit: AuditLog;
   /** Temporary credentials (sts GetFederationToken); without it sts answers UnsupportedOperation. */
   tokens?: Pick<FederationTokens, 'mint'>;
+  video: VideoModule;
 }
 
 export function allActions(d: ActionDeps): ActionDef<any>[] {
   return [
     ...privacyActions({ privacy: d.privacy, usage: d.usage, clock: d.clock, region: d.region, retention: d.retention }),
     ...fusionActions({ fusion: d.fusion }),
+    ...videoActions({ video: d.video }),
     ...analysisActions({ vision: d.vision }),
     ...libraryActions({ library: d.library }),
     ...recognitionActions({ vision: d.vision, scales: d.scales }),

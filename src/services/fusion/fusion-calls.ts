@@ -4,7 +4,7 @@
 // refused call cheap.
 import type { Caller } from '../../domain/call.ts';
 import { TcError } from '../../domain/errors.ts';
-import type { FusionMaterials } from './fusion-materials.ts';
+import type { FusionMaterials, MaterialRow } from './fusion-materials.ts';
 import type { FuseOptions, FuseOutcome, FusionService, ImageInput, ImageReader } from './fusion.ts';
 import { imageUrls, type FusionCallInfo, type FusionLog } from './fusion-log.ts';
 
@@ -41,6 +41,13 @@ export interface FuseFaceUltraCall extends Common {
   ratios: UltraRatios;
 }
 
+/** Where CreateMaterial hands a video (services/video/video-materials.ts). */
+export interface VideoIntake {
+  maxBytes: number;
+  isVideo(bytes: Buffer): boolean;
+  create(caller: Caller, activityId: string, name: string, bytes: Buffer): Promise<{ row: MaterialRow }>;
+}
+
 const MATERIAL_LIMITS = { maxBase64Bytes: 10 * 1024 * 1024, maxUrlBytes: 20 * 1024 * 1024 };
 
 /** One of a base64 image and a URL (the URL wins when both are sent). */
@@ -57,6 +64,8 @@ export class FusionCalls {
     private readonly readImage: ImageReader,
     /** Without it no minimum age applies (deployments and tests without the privacy capability). */
     private readonly policy?: AgePolicy,
+    /** Video materials (services/video): an mp4 given to CreateMaterial goes there. */
+    private readonly video?: VideoIntake,
   ) {}
 
   async fuseFace(call: FusionCallInfo, r: FuseFaceCall): Promise<FuseOutcome> {
@@ -86,7 +95,14 @@ export class FusionCalls {
   async createMaterial(caller: Caller, activityId: string, name: string, source: Buffer | ImageInput) {
     const input = Buffer.isBuffer(source) ? null : requireImage(source, 'Material', 'Image', 'Url');
     await this.materials.activity(caller, activityId);
-    const bytes = input ? await this.readImage(input, input.url ? 'Url' : 'Image', MATERIAL_LIMITS) : (source as Buffer);
+    // A Url may name a video (up to the video limit); an image over its own limit is refused below.
+    const limits = this.video ? { ...MATERIAL_LIMITS, maxUrlBytes: Math.max(MATERIAL_LIMITS.maxUrlBytes, this.video.maxBytes) } : MATERIAL_LIMITS;
+    const bytes = input ? await this.readImage(input, input.url ? 'Url' : 'Image', limits) : (source as Buffer);
+    if (this.video && this.video.isVideo(bytes)) {
+      const { row } = await this.video.create(caller, activityId, name, bytes);
+      return { row, faces: [] };
+    }
+    if (input?.url && bytes.length > MATERIAL_LIMITS.maxUrlBytes) throw new TcError('FailedOperation.ImageSizeExceed', `Url: the image is ${bytes.length} bytes; at most ${MATERIAL_LIMITS.maxUrlBytes} bytes are accepted`);
     return this.materials.createMaterial(caller, activityId, name, bytes);
   }
 

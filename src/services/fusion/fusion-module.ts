@@ -11,7 +11,7 @@ import { FusionPool } from '../../vision/fusion/pool.ts';
 import { FusionMaterials, type FusionLimits } from './fusion-materials.ts';
 import { FusionResults } from './fusion-results.ts';
 import { FusionService, type ImageReader } from './fusion.ts';
-import { FusionCalls, type AgePolicy } from './fusion-calls.ts';
+import { FusionCalls, type AgePolicy, type VideoIntake } from './fusion-calls.ts';
 import { FusionLog } from './fusion-log.ts';
 import type { FaceFinder } from './fusion-vision.ts';
 import { decodeBase64Image, fetchImage } from '../media/image-input.ts';
@@ -52,6 +52,8 @@ export interface FusionDeps {
   deploymentId: string;
   /** The privacy policy's minimum age for user faces (docs/PRIVACY.md); without it none applies. */
   policy: AgePolicy;
+  /** Video materials (services/video): CreateMaterial hands mp4 uploads to them. */
+  video?: VideoIntake;
   report(stage: string, e: Error): void;
 }
 
@@ -92,7 +94,7 @@ export function createFusionModule(d: FusionDeps, opts: { finder?: FaceFinder; f
     fusedMs: retentionFor(d.retention, 'fused_result')!, ultraMs: retentionFor(d.retention, 'fused_result_ultra')!,
   });
   const logRetainMs = retentionFor(d.retention, 'fusion_log')!;
-  const calls = new FusionCalls(service, materials, new FusionLog(repo, d.clock, logRetainMs), readImage, d.policy);
+  const calls = new FusionCalls(service, materials, new FusionLog(repo, d.clock, logRetainMs), readImage, d.policy, d.video);
   return {
     repo, materials, results, service, calls, readImage, logRetainMs, pool,
     async close() {

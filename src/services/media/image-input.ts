@@ -126,31 +126,7 @@ export async function fetchImage(rawUrl: string, policy: UrlPolicy, field = 'Url
   const maxBytes = policy.maxBytes ?? MAX_URL_BYTES;
   let current = rawUrl;
   for (let hop = 0; hop <= (policy.maxRedirects ?? 3); hop++) {
-    let u: URL;
-    try {
-      u = new URL(current);
-    } catch {
-      throw new TcError('InvalidParameterValue.UrlIllegal', `${field}: "${redactUrl(current).slice(0, 200)}" is not a valid URL`);
-    }
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new TcError('InvalidParameterValue.UrlIllegal', `${field}: only http and https URLs are accepted`);
-    if (u.username || u.password) throw new TcError('InvalidParameterValue.UrlIllegal', `${field}: URLs with credentials are not accepted`);
-    const host = u.hostname.replace(/^\[|\]$/g, '');
-    const port = u.port ? Number(u.port) : u.protocol === 'https:' ? 443 : 80;
-    let addrs: { address: string; family: number }[];
-    try {
-      addrs = net.isIP(host) ? [{ address: host, family: net.isIP(host) }] : await dns.lookup(host, { all: true, verbatim: true });
-    } catch (e) {
-      throw downloadError(field, `host ${host} could not be resolved (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
-    }
-    if (!addrs.length) throw downloadError(field, `host ${host} has no address`);
-    // Every address must pass: otherwise a host with one public and one private record could be
-    // steered to the private one.
-    for (const a of addrs) {
-      if (!isPublicAddress(a.address) && !isAllowListed(policy.allowList, host, port, a.address)) {
-        throw downloadError(field, `host ${host} is or resolves to an address that is not public (private, loopback, link-local, reserved or a tunnel), which is refused (allow it with FACEVAULT_URL_ALLOWLIST)`);
-      }
-    }
-    const target = addrs[0];
+    const { u, target } = await checkedTarget(current, policy, field);
     const res = await request(u, target, deadline, maxBytes, field);
     if (res.status >= 300 && res.status < 400 && res.location) {
       current = new URL(res.location, u).href;
@@ -161,6 +137,60 @@ export async function fetchImage(rawUrl: string, policy: UrlPolicy, field = 'Url
     return res.body;
   }
   throw downloadError(field, 'too many redirects');
+}
+
+/** Parses and checks a URL for an outgoing request: http(s), no credentials, every address public (or allow-listed). */
+async function checkedTarget(current: string, policy: UrlPolicy, field: string): Promise<{ u: URL; target: { address: string; family: number } }> {
+  let u: URL;
+  try {
+    u = new URL(current);
+  } catch {
+    throw new TcError('InvalidParameterValue.UrlIllegal', `${field}: "${redactUrl(current).slice(0, 200)}" is not a valid URL`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new TcError('InvalidParameterValue.UrlIllegal', `${field}: only http and https URLs are accepted`);
+  if (u.username || u.password) throw new TcError('InvalidParameterValue.UrlIllegal', `${field}: URLs with credentials are not accepted`);
+  const host = u.hostname.replace(/^\[|\]$/g, '');
+  const port = u.port ? Number(u.port) : u.protocol === 'https:' ? 443 : 80;
+  let addrs: { address: string; family: number }[];
+  try {
+    addrs = net.isIP(host) ? [{ address: host, family: net.isIP(host) }] : await dns.lookup(host, { all: true, verbatim: true });
+  } catch (e) {
+    throw downloadError(field, `host ${host} could not be resolved (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  if (!addrs.length) throw downloadError(field, `host ${host} has no address`);
+  // Every address must pass: otherwise a host with one public and one private record could be
+  // steered to the private one.
+  for (const a of addrs) {
+    if (!isPublicAddress(a.address) && !isAllowListed(policy.allowList, host, port, a.address)) {
+      throw downloadError(field, `host ${host} is or resolves to an address that is not public (private, loopback, link-local, reserved or a tunnel), which is refused (allow it with FACEVAULT_URL_ALLOWLIST)`);
+    }
+  }
+  return { u, target: addrs[0] };
+}
+
+/**
+ * Sends a body (PUT a result to a caller's pre-signed URL, POST a job callback) through the same
+ * address checks as fetchImage. Redirects are not followed (a pre-signed PUT never redirects, and a
+ * redirected POST would resend the body elsewhere). Resolves with the HTTP status.
+ */
+export async function sendToUrl(rawUrl: string, policy: UrlPolicy, o: { method: 'PUT' | 'POST'; body: Buffer; headers: Record<string, string> }, field: string): Promise<number> {
+  const { u, target } = await checkedTarget(rawUrl, policy, field);
+  return new Promise((resolve, reject) => {
+    const mod = u.protocol === 'https:' ? https : http;
+    const req = mod.request(u, {
+      method: o.method,
+      headers: { 'user-agent': 'facevault', 'content-length': String(o.body.length), ...o.headers },
+      lookup: ((_h: string, opts: { all?: boolean }, cb: (...a: unknown[]) => void) => {
+        if (opts?.all) cb(null, [{ address: target.address, family: target.family }]);
+        else cb(null, target.address, target.family);
+      }) as unknown as net.LookupFunction,
+      agent: false,
+    }, (res) => { res.resume(); res.on('end', () => resolve(res.statusCode ?? 0)); res.on('error', (e) => reject(downloadError(field, connectionFailure(e)))); });
+    const timer = setTimeout(() => { req.destroy(); reject(downloadError(field, 'timed out')); }, policy.timeoutMs ?? 60_000);
+    req.on('close', () => clearTimeout(timer));
+    req.on('error', (e) => reject(downloadError(field, connectionFailure(e))));
+    req.end(o.body);
+  });
 }
 
 function request(u: URL, target: { address: string; family: number }, deadline: number, maxBytes: number, field: string): Promise<{ status: number; location?: string; body: Buffer }> {

@@ -31,6 +31,7 @@ import type { AuditLog } from '../accounts/audit.ts';
 import { auditActor } from '../accounts/audit.ts';
 import type { Clock } from '../../domain/clock.ts';
 import type { FusionMaterials } from '../fusion/fusion-materials.ts';
+import type { VideoRepo } from '../../store/video/video-repo.ts';
 
 export type DeletionSubject = { kind: 'person'; personId: string } | { kind: 'end_user'; endUserId: string } | { kind: 'app' };
 
@@ -44,6 +45,8 @@ export interface DeletionDeps {
   blobRecords: BlobRecords;
   runningLog: RunningLogRepo;
   fusion: FusionRepo;
+  /** Video materials' derivative rows and video jobs. */
+  video: VideoRepo;
   /** Apps, users and API keys. */
   accounts: AccountsRepo;
   errorLog: ErrorLog;
@@ -212,11 +215,12 @@ export class DeletionService {
     const d = this.d;
     const library = await inTransaction(d.db, async (tx) => ({ ...(await d.library.repo.eraseApp(tx, appId)), consents: await d.repo.eraseConsents(tx, appId) }));
     const running_log = await inTransaction(d.db, (tx) => d.runningLog.eraseApp(tx, appId));
+    const video = await inTransaction(d.db, (tx) => d.video.eraseApp(tx, appId));
     const fusion = await inTransaction(d.db, (tx) => d.fusion.eraseApp(tx, appId));
     const blobs = await inTransaction(d.db, (tx) => d.blobRecords.eraseApp(tx, appId));
     const privacy_policies = await inTransaction(d.db, (tx) => d.repo.erasePolicy(tx, appId));
     const accounts = await inTransaction(d.db, (tx) => d.accounts.eraseApp(tx, appId));
-    return { ...library, running_log, ...fusion, blobs, privacy_policies, ...accounts };
+    return { ...library, running_log, ...video, ...fusion, blobs, privacy_policies, ...accounts };
   }
 
   /** A PersonId or an end user: persons with their faces and consents, their calls, results and logs. */
@@ -266,6 +270,16 @@ export class DeletionService {
     c.FusionResults += results.length;
     c.Objects += results.length;
     c.FusionLogRecords += await this.d.fusion.eraseLogFor(appId, { endUserId, requestIds });
+    // Video jobs for the end user (queued ones included: a runner finds the row gone and stops),
+    // with their photos, template copies and results.
+    if (endUserId !== undefined) {
+      const jobIds = (await this.d.video.jobsOfEndUser(appId, endUserId)).map((j) => j.job_id);
+      const keys = await this.d.video.blobKeysOwnedBy(appId, jobIds);
+      for (const k of keys) await this.d.blobs.delete(k);
+      await this.d.video.deleteJobs(appId, jobIds, keys);
+      c.FusionResults += jobIds.length;
+      c.Objects += keys.length;
+    }
     await save();
 
     // 3. Error log: records of this AppId (or of no AppId: failed authentication) that name the
@@ -307,6 +321,7 @@ export class DeletionService {
     // Every other object the app owns (results, enrolment images), recorded or not.
     const keys = new Set(await this.d.blobRecords.keysOf(appId));
     for (const k of await this.d.blobs.list(`fusion/${appId}/`)) keys.add(k);
+    for (const k of await this.d.blobs.list(`video/${appId}/`)) keys.add(k);
     for (const k of keys) await this.d.blobs.delete(k);
     c.Objects += keys.size;
     await save();

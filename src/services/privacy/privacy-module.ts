@@ -18,6 +18,7 @@ import type { FusionMaterials } from '../fusion/fusion-materials.ts';
 import type { LibraryModule } from '../library/library-module.ts';
 import { DeletionService } from './deletion.ts';
 import { PrivacyService, purgeRetiredPersons, type PersonUse, type PrivacyDefaults } from './privacy.ts';
+import type { VideoRepo } from '../../store/video/video-repo.ts';
 
 export interface PrivacyPolicyModule {
   repo: PrivacyRepo;
@@ -50,6 +51,8 @@ export interface PrivacyDeps {
   library: LibraryModule;
   /** Fusion rows (results, log, activities) and the material service that deletes activities with their objects. */
   fusion: { repo: FusionRepo; materials: FusionMaterials };
+  /** Video materials' rows and video jobs (store/video). */
+  video: VideoRepo;
   runningLog: RunningLogRepo;
   accounts: AccountsRepo;
   blobRecords: BlobRecords;
@@ -60,7 +63,7 @@ export function createPrivacyModule(d: PrivacyDeps): PrivacyModule {
   const { repo, policy } = d.base;
   const deletions = new DeletionService({
     db: d.db, repo, blobs: d.blobs, blobRecords: d.blobRecords, errorLog: d.errorLog, keyring: d.keyring, keys: d.keyStore, clock: d.clock, audit: d.audit,
-    library: d.library, fusion: d.fusion.repo, materials: d.fusion.materials, runningLog: d.runningLog, accounts: d.accounts,
+    library: d.library, fusion: d.fusion.repo, video: d.video, materials: d.fusion.materials, runningLog: d.runningLog, accounts: d.accounts,
   });
   return {
     repo, policy, deletions,

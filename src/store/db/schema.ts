@@ -316,6 +316,47 @@ export interface FederationTokensTable {
   expires_at: number;
 }
 
+export interface VideoMaterialsTable {
+  material_id: string;
+  app_id: number;
+  activity_id: string;
+  state: string; // tracking | ready | failed
+  info: string;
+  tracks_key: string | null;
+  error: string | null;
+  tracking_ms: number | null;
+  created_at: number;
+  data_class: string;
+  expires_at: number | null;
+}
+
+export interface VideoJobsTable {
+  job_id: string;
+  app_id: number;
+  dialect: string; // facefusion | vclm
+  activity_id: string | null;
+  material_id: string | null;
+  status: string; // queued | running | failed | done | cancelled
+  params: string;
+  input_keys: string;
+  attempts: number;
+  lease_owner: string | null;
+  lease_until: number | null;
+  frames_done: number;
+  frames_total: number;
+  error_code: string | null;
+  error_message: string | null;
+  result_key: string | null;
+  result: string | null;
+  callback_url: string | null;
+  end_user_id: string | null;
+  created_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+  data_class: string;
+  expires_at: number | null;
+}
+
 export interface DB {
   apps: AppsTable;
   users: UsersTable;
@@ -341,4 +382,6 @@ export interface DB {
   face_alt_features: FaceAltFeaturesTable;
   console_sessions: ConsoleSessionsTable;
   federation_tokens: FederationTokensTable;
+  video_materials: VideoMaterialsTable;
+  video_jobs: VideoJobsTable;
 }

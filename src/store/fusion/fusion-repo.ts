@@ -87,7 +87,12 @@ export class FusionRepo {
     if (!materialIds.length) return [];
     const m = await this.db.kysely.selectFrom('fusion_materials').select('blob_key').where('app_id', '=', appId).where('material_id', 'in', materialIds).execute();
     const r = await this.db.kysely.selectFrom('fusion_results').select('blob_key').where('app_id', '=', appId).where('material_id', 'in', materialIds).execute();
-    return [...m.map((x) => x.blob_key), ...r.map((x) => x.blob_key)];
+    // A video material's tracks, and its video jobs' inputs and results, are recorded as owned by
+    // the material or the job.
+    const jobs = await this.db.kysely.selectFrom('video_jobs').select('job_id').where('app_id', '=', appId).where('material_id', 'in', materialIds).execute();
+    const owners = [...materialIds, ...jobs.map((j) => j.job_id)];
+    const owned = await this.db.kysely.selectFrom('blobs').select('key').where('app_id', '=', appId).where('owner_ref', 'in', owners).execute();
+    return [...new Set([...m.map((x) => x.blob_key), ...r.map((x) => x.blob_key), ...owned.map((x) => x.key)])];
   }
 
   /** Removes materials with their faces, result links and blob records (and optionally their activity). */
@@ -96,6 +101,9 @@ export class FusionRepo {
       if (materialIds.length) {
         await tx.deleteFrom('fusion_material_faces').where('app_id', '=', appId).where('material_id', 'in', materialIds).execute();
         await tx.deleteFrom('fusion_results').where('app_id', '=', appId).where('material_id', 'in', materialIds).execute();
+        // Video materials' derivative rows and their jobs (queued ones included: they never run).
+        await tx.deleteFrom('video_jobs').where('app_id', '=', appId).where('material_id', 'in', materialIds).execute();
+        await tx.deleteFrom('video_materials').where('app_id', '=', appId).where('material_id', 'in', materialIds).execute();
         await tx.deleteFrom('fusion_materials').where('app_id', '=', appId).where('material_id', 'in', materialIds).execute();
       }
       await forgetBlobs(tx, appId, blobKeys);

@@ -10,6 +10,7 @@ import { m004_audit_log } from './004-audit-log.ts';
 import { m006_model_upgrades } from './006-model-upgrades.ts';
 import { m007_console_sessions } from './007-console-sessions.ts';
 import { m008_federation_tokens } from './008-federation-tokens.ts';
+import { m009_video } from './009-video.ts';
 
 export interface DialectMigration {
   up(db: Kysely<any>, dialect: Dialect): Promise<void>;
@@ -24,5 +25,6 @@ export const migrations: Record<string, DialectMigration> = {
   '006-model-upgrades': m006_model_upgrades,
   '007-console-sessions': m007_console_sessions,
   '008-federation-tokens': m008_federation_tokens,
+  '009-video': m009_video,
 };
 

@@ -1,0 +1,45 @@
+// Fused videos handed out by URL: GET /video-results/<token>.mp4?Expires=<unix s>&Signature=<hex>,
+// an HMAC under a key derived from the master key; the link dies with the result (1 day).
+import crypto from 'node:crypto';
+import type { BlobStore } from '../../store/blobs/blob-store.ts';
+import type { VideoRepo } from '../../store/video/video-repo.ts';
+import type { Clock } from '../../domain/clock.ts';
+
+export class VideoResults {
+  private baseUrl: () => string;
+
+  constructor(private readonly repo: VideoRepo, private readonly blobs: BlobStore, private readonly clock: Clock, private readonly key: Buffer, private readonly publicUrl: string | null) {
+    this.baseUrl = () => publicUrl ?? 'http://127.0.0.1';
+  }
+
+  private sign(name: string, expires: number): string {
+    return crypto.createHmac('sha256', this.key).update(`GET\n/video-results/${name}\n${expires}`).digest('hex');
+  }
+
+  /** The signed link to a job's result (the job id is the token: unguessable, 32 url-safe characters). */
+  url(jobId: string, expiresAt: number): string {
+    const exp = Math.floor(expiresAt / 1000);
+    const name = `${jobId}.mp4`;
+    return `${this.baseUrl()}/video-results/${name}?Expires=${exp}&Signature=${this.sign(name, exp)}`;
+  }
+
+  /** Links point at FACEVAULT_PUBLIC_URL, or else at the address the server listens on. */
+  useListenAddress(base: () => string): void {
+    if (!this.publicUrl) this.baseUrl = base;
+  }
+
+  async open(name: string, expires: string | undefined, signature: string | undefined): Promise<{ data: Buffer } | { refused: 'malformed' | 'forbidden' | 'gone'; why: string }> {
+    const m = /^([A-Za-z0-9_-]{16,64})\.mp4$/.exec(name);
+    if (!m) return { refused: 'malformed', why: 'not found' };
+    if (!expires || !/^\d{1,12}$/.test(expires) || !signature || !/^[0-9a-f]{64}$/.test(signature)) return { refused: 'forbidden', why: 'missing or malformed signature' };
+    const expected = Buffer.from(this.sign(name, Number(expires)), 'hex');
+    if (!crypto.timingSafeEqual(expected, Buffer.from(signature, 'hex'))) return { refused: 'forbidden', why: 'signature does not match' };
+    const now = this.clock.now();
+    if (Number(expires) * 1000 <= now) return { refused: 'forbidden', why: 'the link has expired' };
+    const row = await this.repo.jobById(m[1]);
+    if (!row || row.status !== 'done' || !row.result_key || (row.expires_at !== null && row.expires_at <= now)) return { refused: 'gone', why: 'not found' };
+    const data = await this.blobs.get(row.result_key);
+    if (!data) return { refused: 'gone', why: 'not found' };
+    return { data };
+  }
+}

@@ -1,0 +1,303 @@
+// The media library boundary: every FFmpeg call (node-av's bindings) is in this file, so the
+// rest of the video code speaks frames (RGB buffers) and metadata only. The synchronous
+// node-av calls are used: the async ones need Promise.withResolvers (Node ≥ 22) and add an
+// AsyncWorker round trip per packet; the pipeline overlaps work through the fusion workers
+// and libx264's own threads instead (src/vision/video/pipeline.ts).
+import { Demuxer, Decoder, Scaler } from 'node-av/api';
+import { AV_CODEC_FLAG_GLOBAL_HEADER, AV_LOG_ERROR, AV_PIX_FMT_RGB24, AV_PIX_FMT_YUV420P, AV_OPT_SEARCH_CHILDREN, AVFMT_GLOBALHEADER, FF_ENCODER_LIBX264 } from 'node-av/constants';
+import { Codec, CodecContext, Dictionary, FormatContext, Frame, Log, Option, Packet, Rational } from 'node-av/lib';
+import type { Stream } from 'node-av/lib';
+import { ffmpegVersion } from './media-version.ts';
+
+// FFmpeg's info lines (libx264's statistics) would go to stderr on every encode.
+Log.setLevel(AV_LOG_ERROR);
+
+export class MediaError extends Error {
+  constructor(readonly kind: 'unreadable' | 'no-video' | 'codec', message: string) { super(message); }
+}
+
+export interface AudioInfo { codec: string; channels: number; sampleRate: number; bitrate: number }
+
+export interface VideoInfo {
+  container: string;
+  codec: string;
+  width: number;
+  height: number;
+  /** Average frame rate as a fraction, and as a number. */
+  fpsNum: number;
+  fpsDen: number;
+  fps: number;
+  durationSec: number;
+  /** Container bit rate, bits per second. */
+  bitrate: number;
+  /** Frames the container declares (0 when it does not say; the decoder's count is authoritative). */
+  frames: number;
+  audio: AudioInfo | null;
+  /** Container metadata (title, comment, our mark on our own output). */
+  tags: Record<string, string>;
+}
+
+export const mediaLibrary = () => ({ name: 'node-av', ffmpeg: ffmpegVersion() });
+
+function openInput(path: string): Demuxer {
+  try {
+    return Demuxer.openSync(path);
+  } catch (e) {
+    throw new MediaError('unreadable', `the file is not a readable video (${(e as Error).message.split('\n')[0]})`);
+  }
+}
+
+const codecName = (s: { codecpar: { codecId: number } }, dec?: Decoder) => {
+  try { return dec?.getCodec().name ?? String(s.codecpar.codecId); } catch { return String(s.codecpar.codecId); }
+};
+
+/** Container, video and audio metadata (ffprobe's essentials). */
+export function probeVideo(path: string): VideoInfo {
+  const input = openInput(path);
+  try {
+    const vs = input.video();
+    if (!vs) throw new MediaError('no-video', 'the file has no video stream');
+    const as = input.audio();
+    const fr = vs.avgFrameRate.num > 0 ? vs.avgFrameRate : vs.rFrameRate;
+    const fmt = input.getFormatContext();
+    const tags = fmt.metadata?.getAll() ?? {};
+    let vcodec = String(vs.codecpar.codecId), acodec = '';
+    try { const d = Decoder.createSync(vs); vcodec = d.getCodec().name ?? vcodec; d.close(); } catch { /* unknown codec: the id stays */ }
+    if (as) { try { const d = Decoder.createSync(as); acodec = d.getCodec().name ?? String(as.codecpar.codecId); d.close(); } catch { acodec = String(as.codecpar.codecId); } }
+    return {
+      container: fmt.iformat?.name ?? '',
+      codec: vcodec,
+      width: vs.codecpar.width, height: vs.codecpar.height,
+      fpsNum: fr.num, fpsDen: fr.den, fps: fr.den ? fr.num / fr.den : 0,
+      durationSec: Number(input.duration ?? 0),
+      bitrate: Number(fmt.bitRate ?? 0n),
+      frames: Number(vs.nbFrames ?? 0n),
+      audio: as ? { codec: acodec, channels: as.codecpar.channels ?? as.codecpar.channelLayout?.nbChannels ?? 0, sampleRate: as.codecpar.sampleRate, bitrate: Number(as.codecpar.bitRate ?? 0n) } : null,
+      tags,
+    };
+  } finally {
+    input.closeSync();
+  }
+}
+
+export interface DecodedFrame { index: number; width: number; height: number; rgb: Buffer; pts: bigint }
+
+/**
+ * Streams the video's frames as RGB24, in presentation order, one at a time: only the
+ * decoder's own reference frames and the one returned are alive (bounded memory).
+ */
+export function* decodeFrames(path: string): Generator<DecodedFrame> {
+  const input = openInput(path);
+  const vs = input.video();
+  if (!vs) { input.closeSync(); throw new MediaError('no-video', 'the file has no video stream'); }
+  let dec: Decoder;
+  try { dec = Decoder.createSync(vs); } catch (e) { input.closeSync(); throw new MediaError('codec', `the video codec cannot be decoded (${(e as Error).message})`); }
+  const scaler = new Scaler();
+  let index = 0;
+  try {
+    for (const fr of dec.framesSync(onlyStream(input.packetsSync(), vs.index))) {
+      if (!fr) break;
+      try {
+        // A copy: the scaler may reuse its output buffer for the next frame.
+        const rgb = Buffer.from(scaler.toBufferSync(fr, { format: 'rgb' }));
+        yield { index: index++, width: fr.width, height: fr.height, rgb, pts: fr.pts };
+      } finally {
+        fr.free();
+      }
+    }
+  } finally {
+    scaler.close();
+    dec.close();
+    input.closeSync();
+  }
+}
+
+function* onlyStream(packets: Generator<Packet | null>, index: number): Generator<Packet | null> {
+  for (const p of packets) {
+    if (p === null) { yield null; return; }
+    if (p.streamIndex === index) yield p;
+    else p.free();
+  }
+}
+
+export interface EncodeOptions {
+  /** Container metadata to write (the AI-generated mark goes here). */
+  tags: Record<string, string>;
+  /** libx264 constant rate factor (lower is better); default 20. */
+  crf?: number;
+  /** libx264 preset; default "veryfast" (measured: the encoder keeps pace with 2 fusion workers). */
+  preset?: string;
+  /** Encoder threads; 0 = FFmpeg decides. */
+  threads?: number;
+  /** Frame rate to declare (default the source's). */
+  frameRate?: { num: number; den: number };
+  /** Copy the source's audio only up to this time (seconds); default all of it. */
+  maxAudioSec?: number;
+}
+
+/**
+ * Writes H.264 mp4 frames given in RGB24, with the audio stream of `source` copied packet by
+ * packet beside them (in sync: each audio packet is written once the video has reached its
+ * time, so the muxer's interleaving queue stays a few packets long).
+ *
+ * On node-av's low-level API (CodecContext, FormatContext): its high-level Encoder with libx264
+ * crashes Node 20 when the environment that used it shuts down (measured: a one-frame encode
+ * then a normal exit gave SIGSEGV, in the main thread and in worker threads; the same encode
+ * through CodecContext exits cleanly).
+ */
+export class VideoWriter {
+  private readonly fmt = new FormatContext();
+  private readonly enc = new CodecContext();
+  private readonly pkt = new Packet();
+  private readonly srcIn: Demuxer;
+  private readonly vst: Stream;
+  private ast: Stream | null = null;
+  private audio: Generator<Packet | null> | null = null;
+  private pendingAudio: Packet | null = null;
+  private readonly audioTb: Rational | null = null;
+  private readonly videoTb: Rational;
+  private frames = 0;
+  private closed = false;
+  private headerWritten = false;
+  private readonly scaler = new Scaler();
+  private readonly maxAudioSec: number;
+  /** One frame's duration in the video time base (so the last frame counts in the duration and the frame rate). */
+  private readonly frameTicks: bigint;
+
+  constructor(readonly path: string, source: string, private readonly width: number, private readonly height: number, o: EncodeOptions) {
+    this.maxAudioSec = o.maxAudioSec ?? Infinity;
+    this.srcIn = openInput(source);
+    const vs = this.srcIn.video();
+    if (!vs) { this.srcIn.closeSync(); throw new MediaError('no-video', 'the template has no video stream'); }
+    this.videoTb = new Rational(vs.timeBase.num, vs.timeBase.den);
+    const fr = o.frameRate ?? (vs.avgFrameRate.num > 0 ? vs.avgFrameRate : vs.rFrameRate);
+    this.frameTicks = BigInt(Math.max(1, Math.round((vs.timeBase.den * fr.den) / (vs.timeBase.num * fr.num))));
+    try {
+      check(this.fmt.allocOutputContext2(null, 'mp4', path), 'mp4 output');
+      const codec = Codec.findEncoderByName(FF_ENCODER_LIBX264);
+      if (!codec) throw new MediaError('codec', 'this FFmpeg build has no libx264 encoder');
+      this.enc.allocContext3(codec);
+      this.enc.width = width; this.enc.height = height;
+      this.enc.pixelFormat = AV_PIX_FMT_YUV420P;
+      this.enc.timeBase = this.videoTb;
+      this.enc.framerate = new Rational(fr.num, fr.den);
+      this.enc.threadCount = o.threads ?? 0;
+      if ((this.fmt.oformat?.flags ?? 0) & AVFMT_GLOBALHEADER) this.enc.flags = (this.enc.flags | AV_CODEC_FLAG_GLOBAL_HEADER) as never;
+      // Private options by av_opt_set, not an options dictionary: avcodec_open2 consumes the
+      // dictionary it is given and node-av's wrapper freed it again at exit (SIGSEGV, measured).
+      check(Option.set(this.enc.getNative(), 'preset', o.preset ?? 'veryfast', AV_OPT_SEARCH_CHILDREN), 'preset');
+      check(Option.set(this.enc.getNative(), 'crf', String(o.crf ?? 20), AV_OPT_SEARCH_CHILDREN), 'crf');
+      check(this.enc.open2Sync(codec, null), 'libx264');
+      this.vst = this.fmt.newStream(null);
+      check(this.vst.codecpar.fromContext(this.enc), 'video stream');
+      this.vst.timeBase = this.videoTb;
+      this.vst.avgFrameRate = new Rational(fr.num, fr.den);
+      const as = this.srcIn.audio();
+      if (as) {
+        this.ast = this.fmt.newStream(null);
+        check(as.codecpar.copy(this.ast.codecpar), 'audio stream');
+        this.ast.codecpar.codecTag = 0;
+        this.ast.timeBase = new Rational(as.timeBase.num, as.timeBase.den);
+        this.audioTb = new Rational(as.timeBase.num, as.timeBase.den);
+        this.audio = onlyStream(this.srcIn.packetsSync(), as.index);
+      }
+      this.fmt.metadata = Dictionary.fromObject(o.tags);
+      check(this.fmt.openOutputSync(), 'output file');
+      // faststart: the moov atom goes first so the result plays while it downloads;
+      // use_metadata_tags: our own keys (aigc) survive in the container metadata.
+      check(Option.set(this.fmt.getNative(), 'movflags', '+faststart+use_metadata_tags', AV_OPT_SEARCH_CHILDREN), 'movflags');
+      check(this.fmt.writeHeaderSync(null), 'mp4 header');
+      this.headerWritten = true;
+      this.pkt.alloc();
+    } catch (e) {
+      this.close();
+      throw e;
+    }
+  }
+
+  /** Appends one frame (RGB24, the writer's size), with the source frame's pts. */
+  write(rgb: Buffer | Uint8Array, pts: bigint): void {
+    const buf = Buffer.isBuffer(rgb) ? rgb : Buffer.from(rgb.buffer, rgb.byteOffset, rgb.byteLength);
+    // RGB → YUV 4:2:0 by swscale: 4:2:0 is what every player decodes.
+    const rgbFrame = Frame.fromVideoBuffer(buf, { width: this.width, height: this.height, format: AV_PIX_FMT_RGB24, pts, timeBase: this.videoTb });
+    let f: Frame | null = null;
+    try {
+      const yuv = this.scaler.toBufferSync(rgbFrame, { format: 'yuv420p' });
+      // A frame with its own (FFmpeg-allocated) buffers: libx264 keeps frames for its lookahead,
+      // and a frame wrapping JavaScript memory crashed the process at exit when it was released then.
+      f = new Frame();
+      f.alloc();
+      f.width = this.width; f.height = this.height; f.format = AV_PIX_FMT_YUV420P;
+      check(f.getBuffer(0), 'frame buffer');
+      check(f.fromBuffer(yuv), 'frame copy');
+      f.pts = pts;
+      f.timeBase = this.videoTb;
+      f.duration = this.frameTicks;
+      check(this.enc.sendFrameSync(f), 'encode');
+    } finally {
+      rgbFrame.free();
+      f?.free();
+    }
+    this.drainVideo();
+    this.frames++;
+    this.writeAudioUntil(Number(pts) * this.videoTb.num / this.videoTb.den);
+  }
+
+  private drainVideo(): void {
+    while (this.enc.receivePacketSync(this.pkt) >= 0) {
+      this.pkt.rescaleTs(this.videoTb, this.vst.timeBase);
+      this.pkt.streamIndex = this.vst.index;
+      check(this.fmt.interleavedWriteFrameSync(this.pkt), 'write video');
+      this.pkt.unref();
+    }
+  }
+
+  private writeAudioUntil(sec: number): void {
+    if (!this.audio || !this.audioTb || !this.ast) return;
+    for (;;) {
+      if (!this.pendingAudio) {
+        const n = this.audio.next();
+        if (n.done || !n.value) { this.audio = null; return; }
+        this.pendingAudio = n.value;
+      }
+      const p = this.pendingAudio;
+      const at = Number(p.pts) * this.audioTb.num / this.audioTb.den;
+      if (at >= this.maxAudioSec) { p.free(); this.pendingAudio = null; this.audio.return(undefined); this.audio = null; return; }
+      if (sec !== Infinity && at > sec) return;
+      p.rescaleTs(this.audioTb, this.ast.timeBase);
+      p.streamIndex = this.ast.index;
+      try { check(this.fmt.interleavedWriteFrameSync(p), 'write audio'); } finally { p.free(); }
+      this.pendingAudio = null;
+    }
+  }
+
+  get framesWritten(): number { return this.frames; }
+
+  /** Flushes the encoder, writes the remaining audio and the trailer. */
+  finish(): void {
+    if (this.closed) return;
+    check(this.enc.sendFrameSync(null), 'flush');
+    this.drainVideo();
+    this.writeAudioUntil(Infinity);
+    check(this.fmt.writeTrailerSync(), 'mp4 trailer');
+    this.close();
+  }
+
+  /** Closes without finishing (the file is incomplete; the caller deletes it). */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.pendingAudio?.free();
+    this.audio?.return(undefined);
+    try { this.fmt.closeOutputSync(); } catch { /* already failed */ }
+    this.fmt.freeContext();
+    this.enc.freeContext();
+    this.pkt.free();
+    this.scaler.close();
+    this.srcIn.closeSync();
+  }
+}
+
+function check(ret: number, what: string): void {
+  if (ret < 0) throw new MediaError('codec', `${what} failed (FFmpeg error ${ret})`);
+}

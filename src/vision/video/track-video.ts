@@ -1,0 +1,31 @@
+// The material's tracking pass: every frame decoded, its faces found (by the caller's
+// detector: the shared inference pool), associated into stable tracks and smoothed. A few
+// frames are in flight so the inference workers stay busy while the next frame decodes.
+import type { RgbImage } from '../types.ts';
+import { decodeFrames, type VideoInfo } from './media.ts';
+import { FaceTracker, type FrameDetection, type Track, type TrackerOptions } from './tracker.ts';
+
+export type FrameDetector = (frame: RgbImage, index: number) => Promise<FrameDetection[]>;
+
+export interface TrackingResult { tracks: Track[]; frames: number; ms: number }
+
+export async function trackVideo(path: string, info: VideoInfo, detect: FrameDetector, o: TrackerOptions & { inFlight?: number; onProgress?: (done: number, total: number) => void; signal?: AbortSignal } = {}): Promise<TrackingResult> {
+  const t0 = performance.now();
+  const tracker = new FaceTracker(o);
+  const total = info.frames || Math.round(info.durationSec * info.fps);
+  const queue: Promise<FrameDetection[]>[] = [];
+  let next = 0;
+  const take = async () => { tracker.step(next++, await queue.shift()!); o.onProgress?.(next, Math.max(total, next)); };
+  try {
+    for (const f of decodeFrames(path)) {
+      if (o.signal?.aborted) throw new Error('tracking was cancelled');
+      queue.push(detect({ width: f.width, height: f.height, data: f.rgb }, f.index));
+      queue[queue.length - 1].catch(() => {});
+      while (queue.length >= (o.inFlight ?? 4)) await take();
+    }
+    while (queue.length) await take();
+  } finally {
+    await Promise.allSettled(queue);
+  }
+  return { tracks: tracker.finish(info.fps || 25), frames: next, ms: performance.now() - t0 };
+}

@@ -1,0 +1,178 @@
+// Face tracks through a video: per-frame detections associated by box overlap (IoU, greedy
+// best-first, with the embedding as a tie-breaker when given), a short miss bridged by
+// interpolation instead of starting a new face, and the dense mesh smoothed over time with a
+// One-Euro filter (Casiez et al. 2012: little lag on fast motion, little jitter when still).
+import type { Box } from '../types.ts';
+import { OneEuro } from './one-euro.ts';
+
+export const MESH_POINTS = 468;
+
+export interface FrameDetection {
+  box: Box;
+  score: number;
+  /** 468 points, x/y interleaved, frame coordinates. */
+  mesh: Float32Array | null;
+  embedding?: Float32Array;
+}
+
+/** One face's observation in one frame; `bridged` when filled in across a short miss. */
+export interface TrackPoint { frame: number; box: Box; mesh: Float32Array | null; bridged: boolean }
+
+export interface Track {
+  /** Stable identity: the TemplateFaceID ("0", "1", ... by first appearance, then size). */
+  id: number;
+  points: TrackPoint[];
+  /** The largest box seen (what DescribeMaterialList shows). */
+  bestBox: Box;
+  bestFrame: number;
+  /** Mean embedding over the track (picks a face by TemplateFaceImage). */
+  embedding: Float32Array | null;
+}
+
+export interface TrackerOptions {
+  /** Frames a face may be missing and still keep its identity (bridged); default 12 (≈0.5 s). */
+  maxMiss?: number;
+  /** Minimum IoU to continue a track; default 0.2. */
+  minIou?: number;
+  /** Tracks shorter than this many detected frames are noise; default 3 (a clip of ≤3 frames keeps all). */
+  minLength?: number;
+  /** One-Euro parameters for the mesh (in face-size units): default minCutoff 1.0 Hz, beta 0.3. */
+  minCutoff?: number;
+  beta?: number;
+}
+
+export function iou(a: Box, b: Box): number {
+  const x0 = Math.max(a.x, b.x), y0 = Math.max(a.y, b.y);
+  const x1 = Math.min(a.x + a.width, b.x + b.width), y1 = Math.min(a.y + a.height, b.y + b.height);
+  const inter = Math.max(0, x1 - x0) * Math.max(0, y1 - y0);
+  const u = a.width * a.height + b.width * b.height - inter;
+  return u > 0 ? inter / u : 0;
+}
+
+const cosine = (a: Float32Array, b: Float32Array) => { let s = 0; for (let i = 0; i < a.length; i++) s += a[i] * b[i]; return s; };
+
+interface Live { points: TrackPoint[]; last: TrackPoint; miss: number; emb: Float32Array | null; embN: number; detected: number }
+
+export class FaceTracker {
+  private live: Live[] = [];
+  private done: Live[] = [];
+  private readonly maxMiss: number;
+  private readonly minIou: number;
+
+  constructor(private readonly opts: TrackerOptions = {}) {
+    this.maxMiss = opts.maxMiss ?? 12;
+    this.minIou = opts.minIou ?? 0.2;
+  }
+
+  /** Feeds the detections of the next frame (frames must come in order, none skipped). */
+  step(frame: number, dets: FrameDetection[]): void {
+    const pairs: { t: number; d: number; s: number }[] = [];
+    this.live.forEach((t, ti) => dets.forEach((d, di) => {
+      const o = iou(t.last.box, d.box);
+      if (o < this.minIou) return;
+      const e = t.emb && d.embedding ? cosine(t.emb, d.embedding) / Math.max(1, t.embN) : 0;
+      pairs.push({ t: ti, d: di, s: o + 0.25 * e });
+    }));
+    pairs.sort((a, b) => b.s - a.s);
+    const usedT = new Set<number>(), usedD = new Set<number>();
+    for (const p of pairs) {
+      if (usedT.has(p.t) || usedD.has(p.d)) continue;
+      usedT.add(p.t); usedD.add(p.d);
+      const t = this.live[p.t], d = dets[p.d];
+      const pt: TrackPoint = { frame, box: d.box, mesh: d.mesh, bridged: false };
+      t.points.push(pt); t.last = pt; t.miss = 0; t.detected++;
+      if (d.embedding) addEmb(t, d.embedding);
+    }
+    for (let ti = 0; ti < this.live.length; ti++) if (!usedT.has(ti)) this.live[ti].miss++;
+    const still: Live[] = [];
+    for (const t of this.live) (t.miss > this.maxMiss ? this.done : still).push(t);
+    this.live = still;
+    dets.forEach((d, di) => {
+      if (usedD.has(di)) return;
+      const pt: TrackPoint = { frame, box: d.box, mesh: d.mesh, bridged: false };
+      const t: Live = { points: [pt], last: pt, miss: 0, emb: null, embN: 0, detected: 1 };
+      if (d.embedding) addEmb(t, d.embedding);
+      this.live.push(t);
+    });
+  }
+
+  /** Ends tracking: bridges short misses, smooths the meshes, numbers the tracks. */
+  finish(fps: number): Track[] {
+    const all = [...this.done, ...this.live];
+    this.live = []; this.done = [];
+    const longest = Math.max(0, ...all.map((t) => t.detected));
+    const minLen = Math.min(this.opts.minLength ?? 3, longest);
+    const kept = all.filter((t) => t.detected >= minLen);
+    kept.sort((a, b) => a.points[0].frame - b.points[0].frame || area(b.points[0].box) - area(a.points[0].box));
+    return kept.map((t, id) => {
+      const points = bridge(t.points);
+      smoothMeshes(points, fps, this.opts.minCutoff ?? 1.0, this.opts.beta ?? 0.3);
+      let best = points[0];
+      for (const p of points) if (!p.bridged && area(p.box) > area(best.box)) best = p;
+      let emb: Float32Array | null = null;
+      if (t.emb) { emb = new Float32Array(t.emb); let n = 0; for (const v of emb) n += v * v; n = Math.sqrt(n) || 1; for (let i = 0; i < emb.length; i++) emb[i] /= n; }
+      return { id, points, bestBox: best.box, bestFrame: best.frame, embedding: emb };
+    });
+  }
+}
+
+const area = (b: Box) => b.width * b.height;
+
+function addEmb(t: Live, e: Float32Array): void {
+  if (!t.emb) t.emb = new Float32Array(e.length);
+  for (let i = 0; i < e.length; i++) t.emb[i] += e[i];
+  t.embN++;
+}
+
+/** Fills the frames between two observations of a track by linear interpolation (box and mesh). */
+function bridge(points: TrackPoint[]): TrackPoint[] {
+  const out: TrackPoint[] = [];
+  for (let i = 0; i < points.length; i++) {
+    const a = points[i];
+    out.push(a);
+    const b = points[i + 1];
+    if (!b) break;
+    for (let f = a.frame + 1; f < b.frame; f++) {
+      const t = (f - a.frame) / (b.frame - a.frame);
+      const lerp = (x: number, y: number) => x + (y - x) * t;
+      const box = { x: lerp(a.box.x, b.box.x), y: lerp(a.box.y, b.box.y), width: lerp(a.box.width, b.box.width), height: lerp(a.box.height, b.box.height) };
+      let mesh: Float32Array | null = null;
+      if (a.mesh && b.mesh) { mesh = new Float32Array(a.mesh.length); for (let k = 0; k < mesh.length; k++) mesh[k] = lerp(a.mesh[k], b.mesh[k]); }
+      out.push({ frame: f, box, mesh, bridged: true });
+    }
+  }
+  return out;
+}
+
+/** One-Euro on every mesh coordinate, run forward then backward (offline: no lag either way). */
+function smoothMeshes(points: TrackPoint[], fps: number, minCutoff: number, beta: number): void {
+  const runs: TrackPoint[][] = [];
+  let cur: TrackPoint[] = [];
+  for (const p of points) {
+    if (p.mesh) cur.push(p);
+    else if (cur.length) { runs.push(cur); cur = []; }
+  }
+  if (cur.length) runs.push(cur);
+  for (const run of runs) {
+    // The filter works in face-size units so its parameters hold at any resolution.
+    const size = run.reduce((s, p) => s + Math.max(p.box.width, p.box.height), 0) / run.length || 1;
+    const n = run[0].mesh!.length;
+    for (const dir of [1, -1]) {
+      const f = Array.from({ length: n }, () => new OneEuro(fps, minCutoff, beta));
+      const order = dir === 1 ? run : [...run].reverse();
+      for (const p of order) {
+        const m = p.mesh!;
+        const out = new Float32Array(n);
+        for (let k = 0; k < n; k++) out[k] = f[k].filter(m[k] / size) * size;
+        p.mesh = out;
+      }
+    }
+  }
+}
+
+/** The track's observation at a frame, if it has one. */
+export function pointAt(t: Track, frame: number): TrackPoint | undefined {
+  const i = frame - t.points[0].frame;
+  const p = t.points[i];
+  return p && p.frame === frame ? p : t.points.find((q) => q.frame === frame);
+}

@@ -1,0 +1,37 @@
+// Short clips for video tests, made from the test data (never stored in the repository).
+import fs from 'node:fs';
+import path from 'node:path';
+import { decodeFrames, probeVideo, VideoWriter } from '../../src/vision/video/index.ts';
+import { TESTDATA } from './testdata.ts';
+
+export const HAMILTON = path.join(TESTDATA, 'video', 'short_hamilton_clip.mp4');
+
+/** `count` frames of the Hamilton clip from frame `first` (one face, frontal), re-timed from 0, with the matching audio. */
+export function cutHamilton(out: string, first = 100, count = 24): string {
+  const info = probeVideo(HAMILTON);
+  const w = new VideoWriter(out, HAMILTON, info.width, info.height, { tags: {}, maxAudioSec: count / info.fps, preset: 'ultrafast' });
+  let pts0: bigint | null = null;
+  for (const f of decodeFrames(HAMILTON)) {
+    if (f.index < first) continue;
+    if (f.index >= first + count) break;
+    pts0 ??= f.pts;
+    w.write(f.rgb, f.pts - pts0);
+  }
+  w.finish();
+  return out;
+}
+
+/** A plain grey clip (no audio) of any size, frame rate and length (for the limits). */
+export function solidClip(out: string, o: { width: number; height: number; fps: number; frames: number }): string {
+  // VideoWriter needs a source for its time base and audio: the face-api clip has no audio; its
+  // time base (1/24000) is fine for any rate; pts are spaced for the wanted rate.
+  const src = path.join(TESTDATA, 'video', 'face_api_test_clip.mp4');
+  const w = new VideoWriter(out, src, o.width, o.height, { tags: {}, preset: 'ultrafast', frameRate: { num: o.fps, den: 1 } });
+  const buf = Buffer.alloc(o.width * o.height * 3, 128);
+  const tb = 24000;
+  for (let i = 0; i < o.frames; i++) w.write(buf, BigInt(Math.round((i * tb) / o.fps)));
+  w.finish();
+  return out;
+}
+
+export const readClip = (p: string) => fs.readFileSync(p);
