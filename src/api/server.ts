@@ -21,6 +21,9 @@ import type { ErrorLog, RunningLog } from '../services/logs/call-logs.ts';
 import type { AccountsService, Authenticated } from '../services/accounts/accounts.ts';
 import type { VisionEngine } from '../services/media/vision-engine.ts';
 import { workerReadiness, type WorkerPools } from '../services/media/worker-readiness.ts';
+import { Metrics, type MetricSources } from './observability/metrics.ts';
+import { createRequestLogger, safeMessage, type LogLevel } from './observability/request-log.ts';
+import { metricsRoute } from './routes/metrics.ts';
 
 /** A capability's plain-HTTP routes (signed result links), added next to the API. */
 export type HttpRoutes = (server: FastifyInstance) => void | Promise<void>;
@@ -37,8 +40,24 @@ export interface ServerDeps {
   blobs: { ping(): Promise<unknown> };
   vision: Pick<VisionEngine, 'status' | 'health'>;
   fusion?: WorkerPools['fusion'];
+  /** Index sizes for /metrics. */
+  library?: { index: NonNullable<MetricSources['index']> };
+  /** The last sweep's report for /metrics. */
+  retention?: MetricSources['retention'];
+  /** Probed by /readyz and /metrics (a read of AppId 0, which never exists). */
+  keyStore?: { get(appId: number): Promise<unknown> };
   httpRoutes: HttpRoutes[];
 }
+
+export interface ServerOptions {
+  listener?: Partial<ListenerLimits>;
+  /** Where the JSON request log goes (default stdout) and its level (default config.logLevel). */
+  log?: { stream?: NodeJS.WritableStream; level?: LogLevel };
+}
+
+/** What a request became, for its log line and its metrics (set as the envelope goes out). */
+interface CallNote { service: string; action: string; code: string; appId?: number }
+const notes = new WeakMap<object, CallNote>();
 
 function header(req: FastifyRequest, name: string): string | undefined {
   const v = req.headers[name.toLowerCase()];
@@ -46,6 +65,11 @@ function header(req: FastifyRequest, name: string): string | undefined {
 }
 
 function sendEnvelope(reply: FastifyReply, body: Record<string, unknown>, traceId: string | undefined) {
+  const req = reply.request;
+  const error = body.Error as { Code?: string } | undefined;
+  const note = notes.get(req) ?? { service: VERSIONS[header(req, 'x-tc-version') ?? ''] ?? '', action: header(req, 'x-tc-action') ?? '', code: '' };
+  note.code = error?.Code ?? 'OK';
+  notes.set(req, note);
   if (traceId) reply.header('X-TC-TraceId', traceId);
   // Exactly application/json: the Python SDK only parses errors for that content type.
   // Sent as a Buffer so Fastify does not append "; charset=utf-8".
@@ -65,10 +89,15 @@ interface Attempt {
   ctx: CallContext | null;
 }
 
-export async function buildServer(app: ServerDeps, opts: { listener?: Partial<ListenerLimits> } = {}): Promise<FastifyInstance> {
+export async function buildServer(app: ServerDeps, opts: ServerOptions = {}): Promise<FastifyInstance> {
   const listener = listenerLimits(opts.listener);
   const server = Fastify({
-    logger: false,
+    loggerInstance: createRequestLogger(opts.log?.level ?? app.config.logLevel, opts.log?.stream),
+    // One id per request: the envelope's RequestId, the running/error logs' and every log line's.
+    genReqId: () => crypto.randomUUID(),
+    requestIdLogLabel: 'RequestId',
+    requestIdHeader: false, // never taken from the client: it must be unique
+    disableRequestLogging: true, // one line per request, written in onResponse below
     bodyLimit: app.config.bodyLimitBytes,
     trustProxy: false,
     forceCloseConnections: 'idle',
@@ -78,6 +107,19 @@ export async function buildServer(app: ServerDeps, opts: { listener?: Partial<Li
   dropSilentConnections(server.server, listener.headersTimeoutMs);
   const failures = new AuthFailureLog(app.errorLog, () => app.clock.now());
   const gate = createRequestGate(app, failures, sendEnvelope);
+  const probes: Record<string, () => Promise<unknown>> = { database: () => app.db.ping(), objectStore: () => app.blobs.ping() };
+  if (app.keyStore) { const ks = app.keyStore; probes.keyStore = () => ks.get(0); }
+  const metrics = new Metrics({ vision: app.vision, fusion: app.fusion, index: app.library?.index, retention: app.retention, dependencies: probes });
+
+  // The request's one log line and its metrics, once the reply is out.
+  server.addHook('onResponse', async (req, reply) => {
+    const note = notes.get(req);
+    const ms = reply.elapsedTime;
+    if (note) metrics.observe(note.service, note.action, note.code, ms / 1000);
+    const line = { req, statusCode: reply.statusCode, ms: Math.round(ms * 10) / 10, ...(note ? { service: note.service, action: note.action, code: note.code, appId: note.appId } : {}) };
+    if (note?.code === 'InternalError') req.log.error(line, 'call failed');
+    else req.log.info(line, note ? 'call' : 'request');
+  });
 
   // While shutting down, tell keep-alive clients to go away after their
   // reply; otherwise close() would wait for their idle sockets to time out.
@@ -130,7 +172,7 @@ export async function buildServer(app: ServerDeps, opts: { listener?: Partial<Li
 
   server.setErrorHandler((err: Error & { code?: string; statusCode?: number }, req, reply) => {
     const traceId = header(req, 'x-tc-traceid');
-    const requestId = crypto.randomUUID();
+    const requestId = req.id;
     let code = 'InternalError';
     let message = 'internal error';
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
@@ -155,10 +197,11 @@ export async function buildServer(app: ServerDeps, opts: { listener?: Partial<Li
   });
 
   server.get('/healthz', async () => ({ status: 'ok' }));
+  metricsRoute(server, app.config.metrics, metrics);
   server.get('/readyz', async (_req, reply) => {
     const checks: Record<string, string> = {};
     let ok = true;
-    for (const [name, fn] of [['database', () => app.db.ping()], ['objectStore', () => app.blobs.ping()]] as const) {
+    for (const [name, fn] of Object.entries(probes)) {
       try {
         await fn();
         checks[name] = 'ok';
@@ -182,7 +225,7 @@ export async function buildServer(app: ServerDeps, opts: { listener?: Partial<Li
   server.post('/', { onRequest: gate.onRequest }, async (req, reply) => {
     const traceId = header(req, 'x-tc-traceid');
     const a: Attempt = {
-      requestId: crypto.randomUUID(), started: performance.now(), service: '', action: header(req, 'x-tc-action') ?? '',
+      requestId: req.id, started: performance.now(), service: '', action: header(req, 'x-tc-action') ?? '',
       region: header(req, 'x-tc-region') || app.config.region, auth: null, key: null, params: undefined, ctx: null,
     };
     try {
@@ -195,6 +238,8 @@ export async function buildServer(app: ServerDeps, opts: { listener?: Partial<Li
       const err = e instanceof TcError ? e : null;
       const code = err ? err.code : 'InternalError';
       const message = err ? err.message : 'an internal error occurred; the request changed nothing';
+      // The stack goes to the error log only; stdout gets the message, URLs redacted.
+      if (!err) req.log.error({ err: { type: (e as Error)?.name, message: safeMessage(String((e as Error)?.message ?? e)) } }, 'internal error');
       await record(app, failures, req, a, { code, message, stack: err ? undefined : (e as Error)?.stack });
       sendEnvelope(reply, { Error: { Code: code, Message: message }, RequestId: a.requestId }, traceId);
     }
@@ -211,6 +256,7 @@ async function handle(app: ServerDeps, req: FastifyRequest, a: Attempt, pre: Pre
   const service = pre.service;
   a.service = service;
   a.auth = verifySignature(req, pre);
+  notes.set(req, { service, action: a.action, code: '', appId: a.auth.caller.appId });
   if (a.region !== app.config.region) throw new TcError('UnsupportedRegion', `region ${a.region} is not served here; this deployment serves ${app.config.region} only`);
   app.accounts.authorize(a.auth, ownerOf(service, a.action), a.action);
 

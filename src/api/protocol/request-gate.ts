@@ -112,7 +112,7 @@ export function createRequestGate(app: GateDeps, failures: AuthFailureLog, send:
         const err = e instanceof TcError ? e : null;
         const code = err ? err.code : 'InternalError';
         const message = err ? err.message : 'an internal error occurred; the request changed nothing';
-        const requestId = crypto.randomUUID();
+        const requestId = req.id; // the same id as the request's log line
         failures.record({ requestId, code, message: err ? message : `${message}: ${(e as Error)?.message}`, clientIp: req.ip, stage: 'authentication', ...seen });
         if (largeBodyPending(req)) reply.header('connection', 'close');
         send(reply, { Error: { Code: code, Message: message }, RequestId: requestId }, header(req, 'x-tc-traceid'));

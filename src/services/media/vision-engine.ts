@@ -21,6 +21,8 @@ export interface VisionOptions {
   tasks?: TaskName[];
   /** Deadline of one analysis in a worker (default 30 s). */
   taskTimeoutMs?: number;
+  /** Tasks waiting per pool before RequestLimitExceeded (absent: unbounded). */
+  maxQueue?: number;
 }
 
 export interface EngineAnalyzeOptions extends PoolAnalyzeOptions {
@@ -40,8 +42,8 @@ export class VisionEngine {
     this.urlPolicy = urlPolicy;
   }
 
-  static fromConfig(config: { inferenceThreads: number; modelSetDirs: string[]; urlAllowList: string[]; imageTaskTimeoutMs: number }): VisionEngine {
-    return new VisionEngine({ threads: config.inferenceThreads, modelSetDirs: config.modelSetDirs, taskTimeoutMs: config.imageTaskTimeoutMs }, { allowList: config.urlAllowList });
+  static fromConfig(config: { inferenceThreads: number; modelSetDirs: string[]; urlAllowList: string[]; imageTaskTimeoutMs: number; maxQueue?: number }): VisionEngine {
+    return new VisionEngine({ threads: config.inferenceThreads, modelSetDirs: config.modelSetDirs, taskTimeoutMs: config.imageTaskTimeoutMs, maxQueue: config.maxQueue }, { allowList: config.urlAllowList });
   }
 
   status(): VisionStatus {
@@ -64,7 +66,7 @@ export class VisionEngine {
     if (!this.pool) {
       const t0 = performance.now();
       this._status = { state: 'loading', sinceMs: Date.now() };
-      this.pool = InferencePool.start({ threads: this.opts.threads, extraModelSetDirs: this.opts.modelSetDirs, tasks: this.opts.tasks, taskTimeoutMs: this.opts.taskTimeoutMs }).then(
+      this.pool = InferencePool.start({ threads: this.opts.threads, extraModelSetDirs: this.opts.modelSetDirs, tasks: this.opts.tasks, taskTimeoutMs: this.opts.taskTimeoutMs, maxQueue: this.opts.maxQueue }).then(
         (p) => {
           this.started.add(p);
           const st: VisionStatus = { state: 'ready', loadMs: Math.round(performance.now() - t0), threads: p.size, tasks: p.available, version: p.version, allLoaded: false };
@@ -110,7 +112,7 @@ export class VisionEngine {
     let p = this.extraPools.get(version);
     if (!p) {
       if (!this.modelVersions().includes(version)) return Promise.reject(new Error(`model set "${version}" is not installed`));
-      p = InferencePool.start({ threads: this.opts.threads, modelSet: version, extraModelSetDirs: this.opts.modelSetDirs, tasks: this.opts.tasks, taskTimeoutMs: this.opts.taskTimeoutMs });
+      p = InferencePool.start({ threads: this.opts.threads, modelSet: version, extraModelSetDirs: this.opts.modelSetDirs, tasks: this.opts.tasks, taskTimeoutMs: this.opts.taskTimeoutMs, maxQueue: this.opts.maxQueue });
       p.then((x) => this.started.add(x), () => {});
       p.catch(() => this.extraPools.delete(version));
       this.extraPools.set(version, p);
