@@ -4,7 +4,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Config } from '../config.ts';
 import type { Clock } from '../domain/clock.ts';
 import type { CallContext, ServiceName } from '../domain/call.ts';
@@ -95,9 +95,9 @@ export async function buildServer(app: ServerDeps, opts: ServerOptions = {}): Pr
     loggerInstance: createRequestLogger(opts.log?.level ?? app.config.logLevel, opts.log?.stream),
     // One id per request: the envelope's RequestId, the running/error logs' and every log line's.
     genReqId: () => crypto.randomUUID(),
-    requestIdLogLabel: 'RequestId',
     requestIdHeader: false, // never taken from the client: it must be unique
-    disableRequestLogging: true, // one line per request, written in onResponse below
+    // One line per request, written in onResponse below.
+    logController: new LogController({ requestIdLogLabel: 'RequestId', disableRequestLogging: true }),
     bodyLimit: app.config.bodyLimitBytes,
     trustProxy: false,
     forceCloseConnections: 'idle',
