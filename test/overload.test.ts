@@ -49,7 +49,9 @@ describe.skipIf(!hasTestdata)('overload', () => {
     console.log(`overload: ${ok.length} served (last at ${lastOk.toFixed(0)} ms), ${refused.length} refused (slowest refusal ${Math.max(...refused.map((d) => d.at)).toFixed(0)} ms), /healthz ${healthMs.toFixed(1)} ms`);
 
     const m = await (await fetch(`${t.url}/metrics`)).text();
-    expect(m).toMatch(new RegExp(`facevault_pool_refused\\{pool="inference"\\} ${refused.length}\\b`));
+    // Refused by the pool, or from the headers once the queue was seen full (body never read).
+    const byPool = Number(/facevault_pool_refused\{pool="inference"\} (\d+)/.exec(m)?.[1]);
+    expect(byPool).toBeLessThanOrEqual(refused.length);
     expect(m).toMatch(new RegExp(`facevault_requests_total\\{service="iai",action="DetectFace",code="RequestLimitExceeded"\\} ${refused.length}\\b`));
   }, 120_000);
 

@@ -106,7 +106,7 @@ export async function buildServer(app: ServerDeps, opts: ServerOptions = {}): Pr
   });
   dropSilentConnections(server.server, listener.headersTimeoutMs);
   const failures = new AuthFailureLog(app.errorLog, () => app.clock.now());
-  const gate = createRequestGate(app, failures, sendEnvelope);
+  const gate = createRequestGate({ ...pick(app), overloaded: overloadCheck(app) }, failures, sendEnvelope);
   const probes: Record<string, () => Promise<unknown>> = { database: () => app.db.ping(), objectStore: () => app.blobs.ping() };
   if (app.keyStore) { const ks = app.keyStore; probes.keyStore = () => ks.get(0); }
   const metrics = new Metrics({ vision: app.vision, fusion: app.fusion, index: app.library?.index, retention: app.retention, dependencies: probes });
@@ -249,6 +249,35 @@ export async function buildServer(app: ServerDeps, opts: ServerOptions = {}): Pr
   // Capabilities that serve plain HTTP (signed result URLs, uploads) add their routes.
   for (const routes of app.httpRoutes) await routes(server);
   return server;
+}
+
+function pick(app: ServerDeps) {
+  return { config: app.config, clock: app.clock, accounts: app.accounts, registry: app.registry };
+}
+
+// Fields that carry an image into the inference pool.
+const IMAGE_FIELD = /^(Image|Url)[AB]?$|^(Model|Input)(Image|Url)$|^MergeInfos$|^Images$|^Urls$/;
+
+/**
+ * Past the knee, image requests are refused from their headers: once the inference queue is
+ * full, reading, hashing and decoding a multi-megabyte body only to refuse it would spend the
+ * event loop that management calls and /healthz need. (Requests that pass here may still be
+ * refused by the pool itself when it fills in the meantime.)
+ */
+function overloadCheck(app: ServerDeps): (service: ServiceName, action: string) => string | null {
+  const usesImages = new Map<string, boolean>();
+  return (service, action) => {
+    const k = `${service}:${action}`;
+    let uses = usesImages.get(k);
+    if (uses === undefined) {
+      uses = Object.keys(app.registry.get(service, action)?.params ?? {}).some((f) => IMAGE_FIELD.test(f));
+      usesImages.set(k, uses);
+    }
+    if (!uses) return null;
+    const h = app.vision.health()[0];
+    if (!h || h.maxQueue === null || h.queued < h.maxQueue) return null;
+    return `the server is at capacity (${h.queued} image analysis task(s) already waiting); retry later with backoff`;
+  };
 }
 
 async function handle(app: ServerDeps, req: FastifyRequest, a: Attempt, pre: Preauth): Promise<Record<string, unknown>> {

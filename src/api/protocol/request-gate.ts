@@ -25,6 +25,12 @@ export interface GateDeps {
   clock: Clock;
   accounts: Pick<AccountsService, 'authenticate'>;
   registry: Pick<ActionRegistry, 'get' | 'declarations'>;
+  /**
+   * Overload shed before the body is read: a refusal message when this action's image work
+   * could not even queue now (the inference queue is at FACEVAULT_MAX_QUEUE), else null. The
+   * body of a refused request is then never hashed, parsed or decoded.
+   */
+  overloaded?(service: ServiceName, action: string): string | null;
 }
 /** Up to this much of a refused body is read and discarded so the connection can be kept; more, and it is closed. */
 const DRAIN_BYTES = 64 * 1024;
@@ -99,6 +105,8 @@ export function createRequestGate(app: GateDeps, failures: AuthFailureLog, send:
 
     const key = await app.accounts.authenticate(auth.secretId);
     seen.appId = key.caller.appId;
+    const busy = app.overloaded?.(service, action);
+    if (busy) throw new TcError('RequestLimitExceeded', busy);
     return { service, action, auth, timestamp: ts, key };
   }
 
@@ -113,7 +121,8 @@ export function createRequestGate(app: GateDeps, failures: AuthFailureLog, send:
         const code = err ? err.code : 'InternalError';
         const message = err ? err.message : 'an internal error occurred; the request changed nothing';
         const requestId = req.id; // the same id as the request's log line
-        failures.record({ requestId, code, message: err ? message : `${message}: ${(e as Error)?.message}`, clientIp: req.ip, stage: 'authentication', ...seen });
+        // Shed load is not an authentication failure (it is counted in /metrics instead).
+        if (code !== 'RequestLimitExceeded') failures.record({ requestId, code, message: err ? message : `${message}: ${(e as Error)?.message}`, clientIp: req.ip, stage: 'authentication', ...seen });
         if (largeBodyPending(req)) reply.header('connection', 'close');
         send(reply, { Error: { Code: code, Message: message }, RequestId: requestId }, header(req, 'x-tc-traceid'));
         return reply;
