@@ -39,6 +39,10 @@ describe.skipIf(!hasTestdata)(`backup and restore (embedded)${hasTestdata ? '' :
     const writing = t.iai().CreatePerson({ GroupId: 'g1', PersonId: 'a-raj', PersonName: 'Raj', Image: img('raj', fs.readdirSync(path.join(process.env.FACEVAULT_TESTDATA ?? '', 'faces/identities/raj'))[0]) });
     const m = await backupCommand(config, dir, {});
     await writing;
+    const dirK = path.join(path.dirname(dir), 'with-keys');
+    const mk = await backupCommand(config, dirK, { includeKeys: true });
+    expect(mk.keyStore).toEqual({ file: 'keys.sqlite', kind: 'sqlite' });
+    expect(mk.masterKey).toBe('included');
     expect(m.mode).toBe('sqlite');
     expect(m.keyStore).toBe('excluded');
     expect(m.masterKey).toBe('excluded');
@@ -76,6 +80,15 @@ describe.skipIf(!hasTestdata)(`backup and restore (embedded)${hasTestdata ? '' :
     expect(persons.filter((p) => Number(p.app_id) === b.AppId)).toEqual([]);
     expect(await errorCode(t.iai(b).GetGroupList({}))).toBe('AuthFailure.SecretIdNotFound');
     expect(await t.run.app.keyStore.get(b.AppId)).toMatchObject({ state: 'erased' });
+    await t.stop();
+
+    // What --include-keys means (docs/PRIVACY.md): restoring its keys undoes the erasure.
+    await expect(restoreCommand(config, dir, { restoreKeys: true })).rejects.toThrow(/holds no key store/);
+    const rk = await restoreCommand(config, dirK, { restoreKeys: true });
+    expect(rk).toMatchObject({ keysRestored: true, reErased: [] });
+    t = await startTestServer(env);
+    cleanups.push(() => t.stop());
+    expect((await t.iai(b).SearchFaces({ GroupIds: ['g1'], Image: img('amy', 'amy2.png') })).Results[0].Candidates[0].PersonId).toBe('b-amy');
   }, 240_000);
 });
 
@@ -129,5 +142,42 @@ describe.skipIf(pgSkip !== null)(`migrate SQLite -> PostgreSQL + S3${pgSkip ? ` 
     const after = (await t.iai(creds).SearchFaces(probe)).Results[0].Candidates;
     expect(after.map((x: any) => [x.PersonId, x.Score])).toEqual(before.map((x: any) => [x.PersonId, x.Score]));
     expect(after[0].PersonId).toBe('p-amy');
+  }, 240_000);
+});
+
+const pgBackupSkip = !hasTestdata ? testdataSkipReason : !PG_URL ? pgSkipReason : null;
+describe.skipIf(pgBackupSkip !== null)(`backup and restore (PostgreSQL, pg_dump)${pgBackupSkip ? ` (skipped: ${pgBackupSkip})` : ''}`, () => {
+  it('restores the pg_dump backup and erases again the tenant erased since', async () => {
+    const dataDir = tempDir();
+    const dir = path.join(tempDir(), 'backup');
+    const schema = freshPgSchema();
+    cleanups.push(async () => {
+      fs.rmSync(dataDir, { recursive: true, force: true });
+      fs.rmSync(path.dirname(dir), { recursive: true, force: true });
+      const cl = new pg.Client({ connectionString: PG_URL });
+      await cl.connect();
+      try { for (const s of [schema, `${schema}_keys`]) await cl.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`); } finally { await cl.end(); }
+    });
+    const env = { FACEVAULT_DATA_DIR: dataDir, FACEVAULT_FUSION_THREADS: '0', FACEVAULT_INFERENCE_THREADS: '1', FACEVAULT_DATABASE_URL: PG_URL };
+    let t = await startTestServer(env, { pgSchema: schema });
+    const a = t.creds;
+    const b = await t.run.app.accounts.createAccount('tenant-b');
+    for (const c of [a, b]) await t.iai(c).CreateGroup({ GroupId: 'g1', GroupName: 'G1', KeepEnrolmentImages: 1 });
+    await t.iai(a).CreatePerson({ GroupId: 'g1', PersonId: 'a-penny', PersonName: 'Penny', Image: img('penny', 'penny1.png') });
+    await t.iai(b).CreatePerson({ GroupId: 'g1', PersonId: 'b-amy', PersonName: 'Amy', Image: img('amy', 'amy1.png') });
+    const config = loadConfig({ ...env, FACEVAULT_LOG_LEVEL: 'silent' });
+    const m = await backupCommand(config, dir, {}, { pgSchema: schema });
+    expect(m).toMatchObject({ mode: 'postgres', keyStore: 'excluded', database: { file: 'database.dump' } });
+    expect(m.objects.count).toBe(2);
+    expect((await t.common('iai', b).request('CreateDeletionRequest', { AppId: b.AppId })).DeletionRequest.Status).toBe('DONE');
+    await t.stop();
+
+    const rr = await restoreCommand(config, dir, {}, { pgSchema: schema });
+    expect(rr.reErased).toEqual([b.AppId]);
+    t = await startTestServer(env, { pgSchema: schema });
+    cleanups.push(() => t.stop());
+    expect((await t.iai(a).SearchFaces({ GroupIds: ['g1'], Image: img('penny', 'penny2.png') })).Results[0].Candidates[0].PersonId).toBe('a-penny');
+    expect(await errorCode(t.iai(b).GetGroupList({}))).toBe('AuthFailure.SecretIdNotFound');
+    expect((await t.run.app.db.kysely.selectFrom('persons').select('person_id').where('app_id', '=', b.AppId).execute())).toEqual([]);
   }, 240_000);
 });
