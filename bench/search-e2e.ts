@@ -38,7 +38,7 @@ const med = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1];
 const p95 = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length * 0.95)];
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'facevault-e2e-'));
-const config = loadConfig({ FACEVAULT_PORT: '0', FACEVAULT_DATA_DIR: dataDir, FACEVAULT_INFERENCE_THREADS: '2' }, 2);
+const config = loadConfig({ FACEVAULT_PORT: '0', FACEVAULT_DATA_DIR: dataDir, FACEVAULT_INFERENCE_THREADS: '2', FACEVAULT_LOG_LEVEL: 'silent' }, 2);
 const run = await startServer(config, () => {});
 try {
   const app = run.app;

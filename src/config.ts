@@ -30,10 +30,16 @@ export interface Config {
   trustedProxies: string[];
   urlAllowList: string[]; // host[:port] or CIDR entries allowed for Url fetching despite being private
   inferenceThreads: number;
-  fusion: { threads: number; draftQps: number; publishedQps: number; cacheBytes: number };
+  /** FACEVAULT_MAX_QUEUE: image tasks that may wait per worker pool before requests get RequestLimitExceeded. */
+  maxQueue: number;
+  fusion: { threads: number; draftQps: number; publishedQps: number; cacheBytes: number; maxQueue: number };
   livenessModelDir: string | null; // operator anti-spoofing model (FACEVAULT_LIVENESS_MODEL)
   /** Video fusion jobs (docs/ARCHITECTURE.md): queue kind, whether this process runs jobs, the job lease. */
   video: { queue: 'embedded' | 'pg-boss'; runJobs: boolean; leaseMs: number };
+  /** GET /metrics: off (default), on (anyone who reaches the port), or a bearer token. */
+  metrics: { mode: 'off' } | { mode: 'on' } | { mode: 'token'; token: string };
+  /** pino level of the JSON request log on stdout (silent = none). */
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   modelSetDirs: string[]; // extra model sets, each a directory with a manifest.json
   /** Retention per data class and the sweep interval (FACEVAULT_RETAIN_*, docs/PRIVACY.md). */
   retention: RetentionSettings;
@@ -79,6 +85,7 @@ export const CONFIG_VARS: ConfigVar[] = [
   { name: 'FACEVAULT_TRUSTED_PROXIES', default: '(none)', description: 'Comma-separated IPs/CIDRs of reverse proxies: only from these peers are X-Forwarded-For/-Host/-Proto used (client IP, and the Host signatures are checked against)' },
   { name: 'FACEVAULT_URL_ALLOWLIST', default: '(none)', description: 'Comma-separated host[:port] or CIDR entries that Url inputs may reach even though they are private/loopback' },
   { name: 'FACEVAULT_INFERENCE_THREADS', default: '(number of cores)', description: 'Worker threads running the models (one ONNX intra-op thread each)' },
+  { name: 'FACEVAULT_MAX_QUEUE', default: '(16 per inference thread)', description: 'Image tasks that may wait for a worker in each pool (inference, fusion); past it requests get RequestLimitExceeded at once instead of queueing (docs/OPERATIONS.md)' },
   { name: 'FACEVAULT_FUSION_THREADS', default: '(same as FACEVAULT_INFERENCE_THREADS)', description: 'Worker threads doing the fusion pixel work' },
   { name: 'FACEVAULT_FUSION_DRAFT_QPS', default: '1', description: 'FuseFace/FuseFaceUltra requests per second allowed per draft activity' },
   { name: 'FACEVAULT_FUSION_PUBLISHED_QPS', default: '50', description: 'Requests per second allowed per published activity' },
@@ -92,6 +99,8 @@ export const CONFIG_VARS: ConfigVar[] = [
   { name: 'FACEVAULT_REQUIRE_CONSENT', default: '0', description: 'Default for AppIds without a privacy policy: 1 = CreatePerson/CreateFace need a Consent record (docs/PRIVACY.md)' },
   { name: 'FACEVAULT_MIN_AGE', default: '0', description: 'Default minimum estimated age for enrolment and fusion (0 = no limit); the age estimate is rough (docs/MODELS.md)' },
   { name: 'FACEVAULT_PERSON_INACTIVE_DAYS', default: '1095', description: 'Persons not matched or changed for this many days are purged by the retention sweeper (0 = never; BIPA: 3 years)' },
+  { name: 'FACEVAULT_METRICS', default: 'off', description: 'GET /metrics (Prometheus): off, on (anyone who can reach the port: bind to a private network), or token:<secret> (Authorization: Bearer <secret>)' },
+  { name: 'FACEVAULT_LOG_LEVEL', default: 'info', description: 'JSON request log on stdout (pino): fatal, error, warn, info, debug, trace or silent. Lines carry the RequestId; never images, secrets or signed URLs' },
   { name: 'FACEVAULT_ERROR_LOG_MAX_BYTES', default: '2147483648', description: 'Size cap of the error log; oldest segments are deleted first' },
   { name: 'FACEVAULT_CONSOLE_SESSION_TTL', default: '28800', description: 'Seconds a web console sign-in lasts at most (then the user signs in again)' },
   { name: 'FACEVAULT_CONSOLE_IDLE_TIMEOUT', default: '1800', description: 'Seconds without use after which a web console session ends' },
@@ -197,6 +206,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cpuCount = 2): 
   const allow = str(env, 'FACEVAULT_URL_ALLOWLIST');
   const urlAllowList = allow === null ? [] : allow.split(',').map((s) => s.trim()).filter(Boolean);
 
+  const threads = intVar(env, 'FACEVAULT_INFERENCE_THREADS', Math.max(1, cpuCount), 1, 256);
+  const maxQueue = intVar(env, 'FACEVAULT_MAX_QUEUE', 16 * threads, 1, 1_000_000);
+  const m = str(env, 'FACEVAULT_METRICS') ?? 'off';
+  let metrics: Config['metrics'];
+  if (m === 'off' || m === 'on') metrics = { mode: m };
+  else if (m.startsWith('token:') && m.length >= 'token:'.length + 16) metrics = { mode: 'token', token: m.slice('token:'.length) };
+  else throw new ConfigError('FACEVAULT_METRICS', 'must be off, on, or token:<secret> with a secret of at least 16 characters');
+  const logLevel = (str(env, 'FACEVAULT_LOG_LEVEL') ?? 'info').toLowerCase();
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) throw new ConfigError('FACEVAULT_LOG_LEVEL', `must be fatal, error, warn, info, debug, trace or silent, got "${logLevel}"`);
+
   return {
     port, host, dataDir, databaseUrl, objectStore, redisUrl, region, masterKey, keyStoreUrl,
     bodyLimitBytes: intVar(env, 'FACEVAULT_BODY_LIMIT', 10 * 1024 * 1024, 1024, 512 * 1024 * 1024),
@@ -206,8 +225,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cpuCount = 2): 
     publicUrl: publicUrl?.replace(/\/+$/, '') ?? null,
     tls, trustedProxies,
     urlAllowList,
-    inferenceThreads: intVar(env, 'FACEVAULT_INFERENCE_THREADS', Math.max(1, cpuCount), 1, 256),
+    inferenceThreads: threads,
+    maxQueue, metrics, logLevel: logLevel as Config['logLevel'],
     fusion: {
+      maxQueue,
       // 0 fusion threads = fuse on the main thread (tests); default: one per core.
       threads: intVar(env, 'FACEVAULT_FUSION_THREADS', intVar(env, 'FACEVAULT_INFERENCE_THREADS', Math.max(1, cpuCount), 1, 256), 0, 256),
       draftQps: intVar(env, 'FACEVAULT_FUSION_DRAFT_QPS', 1, 1, 100_000),

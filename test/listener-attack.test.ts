@@ -19,7 +19,7 @@ let server: FastifyInstance;
 let port: number;
 let secretId: string;
 beforeAll(async () => {
-  app = await createApp(loadConfig({ FACEVAULT_PORT: '0', FACEVAULT_DATA_DIR: tempDir(), FACEVAULT_INFERENCE_THREADS: '1' }, 1));
+  app = await createApp(loadConfig({ FACEVAULT_PORT: '0', FACEVAULT_DATA_DIR: tempDir(), FACEVAULT_INFERENCE_THREADS: '1', FACEVAULT_LOG_LEVEL: 'silent' }, 1));
   secretId = (await app.accounts.createAccount('listener')).SecretId;
   server = await buildServer(app, { listener: LIMITS });
   await server.listen({ port: 0, host: '127.0.0.1' });

@@ -4,10 +4,12 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Config } from '../config.ts';
 import type { Clock } from '../domain/clock.ts';
 import { TcError } from '../domain/errors.ts';
+import type { ServiceName } from '../domain/call.ts';
+import { VERSIONS } from './actions/table.ts';
 import type { ActionRegistry } from './actions/registry.ts';
 import { multipartBoundary, parseMultipart } from './protocol/multipart.ts';
 import { isSpooled, spoolUpload, uploadTooLarge, UploadError } from './protocol/upload-spool.ts';
@@ -22,6 +24,9 @@ import type { ErrorLog, RunningLog } from '../services/logs/call-logs.ts';
 import type { AccountsService } from '../services/accounts/accounts.ts';
 import type { VisionEngine } from '../services/media/vision-engine.ts';
 import { workerReadiness, type WorkerPools } from '../services/media/worker-readiness.ts';
+import { Metrics, type MetricSources } from './observability/metrics.ts';
+import { createRequestLogger, safeMessage, type LogLevel } from './observability/request-log.ts';
+import { metricsRoute } from './routes/metrics.ts';
 
 /** A capability's plain-HTTP routes (signed result links), added next to the API. */
 export type HttpRoutes = (server: FastifyInstance) => void | Promise<void>;
@@ -42,8 +47,24 @@ export interface ServerDeps {
   blobs: { ping(): Promise<unknown> };
   vision: Pick<VisionEngine, 'status' | 'health'>;
   fusion?: WorkerPools['fusion'];
+  /** Index sizes for /metrics. */
+  library?: { index: NonNullable<MetricSources['index']> };
+  /** The last sweep's report for /metrics. */
+  retention?: MetricSources['retention'];
+  /** Probed by /readyz and /metrics (a read of AppId 0, which never exists). */
+  keyStore?: { get(appId: number): Promise<unknown> };
   httpRoutes: HttpRoutes[];
 }
+
+export interface ServerOptions {
+  listener?: Partial<ListenerLimits>;
+  /** Where the JSON request log goes (default stdout) and its level (default config.logLevel). */
+  log?: { stream?: NodeJS.WritableStream; level?: LogLevel };
+}
+
+/** What a request became, for its log line and its metrics (set as the envelope goes out). */
+interface CallNote { service: string; action: string; code: string; appId?: number }
+const notes = new WeakMap<object, CallNote>();
 
 function header(req: FastifyRequest, name: string): string | undefined {
   const v = req.headers[name.toLowerCase()];
@@ -51,13 +72,18 @@ function header(req: FastifyRequest, name: string): string | undefined {
 }
 
 function sendEnvelope(reply: FastifyReply, body: Record<string, unknown>, traceId: string | undefined) {
+  const req = reply.request;
+  const error = body.Error as { Code?: string } | undefined;
+  const note = notes.get(req) ?? { service: VERSIONS[header(req, 'x-tc-version') ?? ''] ?? '', action: header(req, 'x-tc-action') ?? '', code: '' };
+  note.code = error?.Code ?? 'OK';
+  notes.set(req, note);
   if (traceId) reply.header('X-TC-TraceId', traceId);
   // Exactly application/json: the Python SDK only parses errors for that content type.
   // Sent as a Buffer so Fastify does not append "; charset=utf-8".
   reply.code(200).header('content-type', 'application/json').send(Buffer.from(JSON.stringify({ Response: body }), 'utf8'));
 }
 
-export async function buildServer(app: ServerDeps, opts: { listener?: Partial<ListenerLimits> } = {}): Promise<FastifyInstance> {
+export async function buildServer(app: ServerDeps, opts: ServerOptions = {}): Promise<FastifyInstance> {
   const listener = listenerLimits(opts.listener);
   // Slow clients must not hold a connection forever (listener-limits.ts); the request line may
   // carry a GET query up to Tencent's 32 KB (Node's default header limit is 16 KiB).
@@ -67,7 +93,12 @@ export async function buildServer(app: ServerDeps, opts: { listener?: Partial<Li
   const tls = app.config.tls ? { https: { cert: fs.readFileSync(app.config.tls.certFile), key: fs.readFileSync(app.config.tls.keyFile), ...nodeServer } } : {};
   const trusted = app.config.trustedProxies;
   const server = Fastify({
-    logger: false,
+    loggerInstance: createRequestLogger(opts.log?.level ?? app.config.logLevel, opts.log?.stream),
+    // One id per request: the envelope's RequestId, the running/error logs' and every log line's.
+    genReqId: () => crypto.randomUUID(),
+    requestIdHeader: false, // never taken from the client: it must be unique
+    // One line per request, written in onResponse below.
+    logController: new LogController({ requestIdLogLabel: 'RequestId', disableRequestLogging: true }),
     bodyLimit: app.config.bodyLimitBytes,
     // Forwarded client IP, Host and proto only from the listed proxies (FACEVAULT_TRUSTED_PROXIES);
     // from anyone else X-Forwarded-* is ignored, so a client cannot pick the Host it is verified against.
@@ -80,10 +111,24 @@ export async function buildServer(app: ServerDeps, opts: { listener?: Partial<Li
   dropSilentConnections(server.server, listener.headersTimeoutMs);
   const failures = new AuthFailureLog(app.errorLog, () => app.clock.now());
   const gate = createRequestGate({
-    ...app,
+    config: app.config, clock: app.clock, accounts: app.accounts, registry: app.registry, nonces: app.nonces,
+    overloaded: overloadCheck(app),
     // Fastify's req.host is X-Forwarded-Host only when the peer is a trusted proxy.
     trustedHost: trusted.length ? (req) => (req.headers['x-forwarded-host'] ? req.host : undefined) : undefined,
   }, failures, sendEnvelope);
+  const probes: Record<string, () => Promise<unknown>> = { database: () => app.db.ping(), objectStore: () => app.blobs.ping() };
+  if (app.keyStore) { const ks = app.keyStore; probes.keyStore = () => ks.get(0); }
+  const metrics = new Metrics({ vision: app.vision, fusion: app.fusion, index: app.library?.index, retention: app.retention, dependencies: probes });
+
+  // The request's one log line and its metrics, once the reply is out.
+  server.addHook('onResponse', async (req, reply) => {
+    const note = notes.get(req);
+    const ms = reply.elapsedTime;
+    if (note) metrics.observe(note.service, note.action, note.code, ms / 1000);
+    const line = { req, statusCode: reply.statusCode, ms: Math.round(ms * 10) / 10, ...(note ? { service: note.service, action: note.action, code: note.code, appId: note.appId } : {}) };
+    if (note?.code === 'InternalError') req.log.error(line, 'call failed');
+    else req.log.info(line, note ? 'call' : 'request');
+  });
 
   // While shutting down, tell keep-alive clients to go away after their
   // reply; otherwise close() would wait for their idle sockets to time out.
@@ -136,7 +181,7 @@ export async function buildServer(app: ServerDeps, opts: { listener?: Partial<Li
 
   server.setErrorHandler((err: Error & { code?: string; statusCode?: number }, req, reply) => {
     const traceId = header(req, 'x-tc-traceid');
-    const requestId = crypto.randomUUID();
+    const requestId = req.id;
     let code = 'InternalError';
     let message = 'internal error';
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
@@ -161,10 +206,11 @@ export async function buildServer(app: ServerDeps, opts: { listener?: Partial<Li
   });
 
   server.get('/healthz', async () => ({ status: 'ok' }));
+  metricsRoute(server, app.config.metrics, metrics);
   server.get('/readyz', async (_req, reply) => {
     const checks: Record<string, string> = {};
     let ok = true;
-    for (const [name, fn] of [['database', () => app.db.ping()], ['objectStore', () => app.blobs.ping()]] as const) {
+    for (const [name, fn] of Object.entries(probes)) {
       try {
         await fn();
         checks[name] = 'ok';
@@ -189,7 +235,7 @@ export async function buildServer(app: ServerDeps, opts: { listener?: Partial<Li
   const api = async (req: FastifyRequest, reply: FastifyReply) => {
     const traceId = header(req, 'x-tc-traceid');
     const a: Attempt = {
-      requestId: crypto.randomUUID(), started: performance.now(), service: '', action: header(req, 'x-tc-action') ?? '',
+      requestId: req.id, started: performance.now(), service: '', action: header(req, 'x-tc-action') ?? '',
       region: header(req, 'x-tc-region') || app.config.region, auth: null, key: null, params: undefined, ctx: null,
     };
     try {
@@ -204,6 +250,8 @@ export async function buildServer(app: ServerDeps, opts: { listener?: Partial<Li
       const err = e instanceof TcError ? e : null;
       const code = err ? err.code : 'InternalError';
       const message = err ? err.message : 'an internal error occurred; the request changed nothing';
+      // The stack goes to the error log only; stdout gets the message, URLs redacted.
+      if (!err) req.log.error({ err: { type: (e as Error)?.name, message: safeMessage(String((e as Error)?.message ?? e)) } }, 'internal error');
       await recordCall(app, failures, req, a, { code, message, stack: err ? undefined : (e as Error)?.stack });
       sendEnvelope(reply, { Error: { Code: code, Message: message }, RequestId: a.requestId }, traceId);
     }
@@ -218,10 +266,37 @@ export async function buildServer(app: ServerDeps, opts: { listener?: Partial<Li
   return server;
 }
 
+// Fields that carry an image into the inference pool.
+const IMAGE_FIELD = /^(Image|Url)[AB]?$|^(Model|Input)(Image|Url)$|^MergeInfos$|^Images$|^Urls$/;
+
+/**
+ * Past the knee, image requests are refused from their headers: once the inference queue is
+ * full, reading, hashing and decoding a multi-megabyte body only to refuse it would spend the
+ * event loop that management calls and /healthz need. (Requests that pass here may still be
+ * refused by the pool itself when it fills in the meantime.)
+ */
+function overloadCheck(app: ServerDeps): (service: ServiceName, action: string) => string | null {
+  const usesImages = new Map<string, boolean>();
+  return (service, action) => {
+    const k = `${service}:${action}`;
+    let uses = usesImages.get(k);
+    if (uses === undefined) {
+      uses = Object.keys(app.registry.get(service, action)?.params ?? {}).some((f) => IMAGE_FIELD.test(f));
+      usesImages.set(k, uses);
+    }
+    if (!uses) return null;
+    const h = app.vision.health()[0];
+    if (!h || h.maxQueue === null || h.queued < h.maxQueue) return null;
+    return `the server is at capacity (${h.queued} image analysis task(s) already waiting); retry later with backoff`;
+  };
+}
+
 async function handle(app: ServerDeps, gate: RequestGate, req: FastifyRequest, a: Attempt, pre: Preauth): Promise<Record<string, unknown>> {
   // Action, version, Authorization, timestamp and SecretId were checked before the body was read (request-gate.ts).
   a.service = pre.service;
-  const def = authorizeCall(app, a, await gate.verify(req, pre), pre.service, pre.version);
+  const auth = await gate.verify(req, pre);
+  notes.set(req, { service: pre.service, action: a.action, code: '', appId: auth.caller.appId });
+  const def = authorizeCall(app, a, auth, pre.service, pre.version);
 
   const body = req.body;
   let params: unknown = {};

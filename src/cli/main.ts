@@ -37,6 +37,14 @@ Usage:
                                            until SIGTERM; a job whose worker dies is taken over by another
   facevault doctor [--json]                what this installation uses: media library and FFmpeg version,
                                            model sets, database, object store, job queue
+  facevault backup <dir> [--include-keys]  consistent copy of the database and objects while serving, with a
+                                           manifest of checksums; the key store and master key only with
+                                           --include-keys (docs/PRIVACY.md "Key store", docs/OPERATIONS.md)
+  facevault restore <dir> [--restore-keys] put a backup in place (server stopped), verify it, then erase again
+                                           every tenant the key store has erased since; prints JSON
+  facevault migrate --to postgres://... [--objects s3://bucket/prefix] [--keystore URL]
+                                           copy this embedded deployment into PostgreSQL (+ S3) and compare
+                                           counts and checksums; prints JSON, exit 1 when anything differs
 `;
 
 function serveHelp(): string {
@@ -119,6 +127,21 @@ export async function main(argv: string[]): Promise<number> {
       if (!dir || positional.length !== 2) throw new UsageError('calibrate needs one directory of person folders, or --revert');
       console.log((await calibrateCommand(dir, { dataDir: config.dataDir, dryRun: !!flags['dry-run'], modelVersion: version })).text);
       return 0;
+    }
+    if (cmd === 'backup' || cmd === 'restore') {
+      const dir = positional[1];
+      if (!dir || positional.length !== 2) throw new UsageError(`${cmd} needs one directory`);
+      const { backupCommand, restoreCommand } = await import('./backup-command.ts');
+      print(cmd === 'backup' ? await backupCommand(config, dir, { includeKeys: !!flags['include-keys'] }) : await restoreCommand(config, dir, { restoreKeys: !!flags['restore-keys'] }));
+      return 0;
+    }
+    if (cmd === 'migrate') {
+      const { migrateCommand } = await import('./backup-command.ts');
+      const opt = (n: string) => (typeof flags[n] === 'string' ? flags[n] as string : undefined);
+      const r = await migrateCommand(config, { to: requireFlag(flags, 'to'), objects: opt('objects'), keystore: opt('keystore') }, process.env);
+      print(r);
+      if (!r.ok) console.error('facevault: the target differs from the source (see "equal": false above)');
+      return r.ok ? 0 : 1;
     }
     switch (`${cmd} ${sub ?? ''}`.trim()) {
       case 'worker': {

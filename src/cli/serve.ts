@@ -1,6 +1,6 @@
 // `facevault serve`: start the API, bootstrap the first account, stop gracefully on SIGTERM.
 import { createApp, cpuCount, type App, type AppOptions } from '../app.ts';
-import { buildServer } from '../api/server.ts';
+import { buildServer, type ServerOptions } from '../api/server.ts';
 import type { Config } from '../config.ts';
 import type { FastifyInstance } from 'fastify';
 import { auditRetentionPolicy } from '../jobs/retention.ts';
@@ -8,13 +8,13 @@ import type { VisionEngine } from '../services/media/vision-engine.ts';
 
 export interface Running { app: App; server: FastifyInstance; url: string; stop(): Promise<void> }
 
-export async function startServer(config: Config, log: (s: string) => void = console.log, opts: AppOptions = {}): Promise<Running> {
+export async function startServer(config: Config, log: (s: string) => void = console.log, opts: AppOptions = {}, serverOpts: ServerOptions = {}): Promise<Running> {
   const app = await createApp(config, opts);
   try {
     await bootstrap(app, log);
     await auditRetentionPolicy(app.audit, app.retentionRules, config.retention.sweepIntervalMs);
     app.retention.scheduler.start();
-    const server = await buildServer(app);
+    const server = await buildServer(app, serverOpts);
     await server.listen({ port: config.port, host: config.host });
     const addr = server.server.address();
     const port = typeof addr === 'object' && addr ? addr.port : config.port;

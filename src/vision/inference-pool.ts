@@ -9,7 +9,7 @@ import { DEFAULT_MODEL_VERSION } from './model-set.ts';
 import { deserializeError, type WorkerInit, type WorkerReply, type WorkerRequest } from './inference-protocol.ts';
 import { ImageError } from './types.ts';
 import { newStopFlags, requestStop, type StopFlags } from './worker-stop.ts';
-import { DEFAULT_TASK_TIMEOUT_MS, type PoolHealth } from './pool-health.ts';
+import { DEFAULT_TASK_TIMEOUT_MS, queueFull, type PoolHealth } from './pool-health.ts';
 import { tsWorker } from '../domain/ts-worker.ts';
 
 export interface PoolOptions {
@@ -24,6 +24,8 @@ export interface PoolOptions {
   taskTimeoutMs?: number;
   /** Worker entry (tests: a worker that hangs); default the inference worker. */
   entry?: URL;
+  /** Tasks that may wait for a worker; past it analyze() refuses at once (overload, see pool-health.ts). */
+  maxQueue?: number;
 }
 
 export interface PoolAnalyzeOptions extends AnalyzeOptions {
@@ -69,6 +71,8 @@ export class InferencePool {
   /** Workers taken out of rotation at a deadline and not yet exited. */
   private readonly stuck = new Set<Worker>();
   private timeouts = 0;
+  /** Tasks refused because the queue was full, since start. */
+  private refused = 0;
   private resolveComplete!: () => void;
   private rejectComplete!: (e: Error) => void;
   /** Resolves when every worker has also loaded the optional task models. */
@@ -102,7 +106,7 @@ export class InferencePool {
 
   /** For /readyz: not healthy while a worker is stuck or its replacement is loading. */
   health(): PoolHealth {
-    return { workers: this.slots.length, busy: this.slots.filter((s) => s.job).length, queued: this.queue.length, stuck: this.stuck.size, replacing: this.respawning, timeouts: this.timeouts };
+    return { workers: this.slots.length, busy: this.slots.filter((s) => s.job).length, queued: this.queue.length, stuck: this.stuck.size, replacing: this.respawning, timeouts: this.timeouts, refused: this.refused, maxQueue: this.opts.maxQueue ?? null };
   }
 
   private spawn(): Promise<void> {
@@ -231,6 +235,12 @@ export class InferencePool {
   /** Decodes (bytes) or takes an RGB image, then detects and runs the requested task models. */
   analyze(input: Uint8Array | RgbImage, opts: PoolAnalyzeOptions = {}): Promise<PoolAnalysis> {
     if (this.closed) return Promise.reject(new Error('the inference pool is closed'));
+    // Past the knee a longer queue only makes every caller wait longer: refuse now, cheaply.
+    const max = this.opts.maxQueue;
+    if (max !== undefined && this.queue.length >= max) {
+      this.refused++;
+      return Promise.reject(queueFull('image analysis', this.queue.length));
+    }
     const { limits, returnImage, ...analyzeOpts } = opts;
     const req: WorkerRequest = { id: this.nextId++, opts: analyzeOpts, limits, returnImage };
     if (input instanceof Uint8Array) req.bytes = input; // structured clone copies it

@@ -8,6 +8,7 @@ import { loadConfig, type Config } from '../../src/config.ts';
 import { startServer, type Running } from '../../src/cli/serve.ts';
 import type { Credentials } from '../../src/services/accounts/accounts.ts';
 import type { AppOptions } from '../../src/app.ts';
+import type { ServerOptions } from '../../src/api/server.ts';
 
 const require = createRequire(import.meta.url);
 // CommonJS package; required so that the exact published client code runs.
@@ -33,11 +34,11 @@ export function tempDir(prefix = 'facevault-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
-export async function startTestServer(env: Record<string, string> = {}, opts: AppOptions = {}): Promise<TestServer> {
+export async function startTestServer(env: Record<string, string> = {}, opts: AppOptions = {}, serverOpts: ServerOptions = {}): Promise<TestServer> {
   const dataDir = env.FACEVAULT_DATA_DIR ?? tempDir();
-  const config: Config = loadConfig({ FACEVAULT_PORT: '0', FACEVAULT_DATA_DIR: dataDir, FACEVAULT_INFERENCE_THREADS: '2', ...env }, 2);
+  const config: Config = loadConfig({ FACEVAULT_PORT: '0', FACEVAULT_DATA_DIR: dataDir, FACEVAULT_INFERENCE_THREADS: '2', FACEVAULT_LOG_LEVEL: 'silent', ...env }, 2);
   const lines: string[] = [];
-  const run = await startServer(config, (s) => lines.push(s), opts);
+  const run = await startServer(config, (s) => lines.push(s), opts, serverOpts);
   const creds = await run.app.accounts.createAccount('test');
   const endpoint = run.url.replace('http://', '');
   const profile = { httpProfile: { endpoint, protocol: 'http://', reqTimeout: 120 } };

@@ -37,6 +37,12 @@ export interface GateDeps {
   /** Temporary credentials (X-TC-Token / v1 Token); without it a token is refused. */
   tokens?: Pick<FederationTokens, 'authenticate'>;
   registry: Pick<ActionRegistry, 'get' | 'declarations'>;
+  /**
+   * Overload shed before the body is read: a refusal message when this action's image work
+   * could not even queue now (the inference queue is at FACEVAULT_MAX_QUEUE), else null. The
+   * body of a refused request is then never hashed, parsed or decoded.
+   */
+  overloaded?(service: ServiceName, action: string): string | null;
   /** v1 nonces seen within the window (default: in this process's memory). */
   nonces?: NonceStore;
   /** The Host a trusted proxy forwarded (X-Forwarded-Host), if any (FACEVAULT_TRUSTED_PROXIES). */
@@ -168,6 +174,7 @@ export function createRequestGate(app: GateDeps, failures: AuthFailureLog, send:
     const ts = timestampCheck(header(req, 'x-tc-timestamp'), 'the X-TC-Timestamp header');
     if (auth.date !== utcDate(ts)) throw new TcError('AuthFailure.SignatureFailure', `the credential scope date ${auth.date} is not the UTC date of X-TC-Timestamp`);
     const key = await keyFor(auth.secretId, header(req, 'x-tc-token') || undefined, seen);
+    shed(service, seen.action);
     const formParams = method === 'GET' ? unflatten(formFields(rawQuery(req))) : null;
     return { service, version: version!, action, method, signing: { kind: 'tc3', auth }, secretId: auth.secretId, timestamp: ts, region: header(req, 'x-tc-region') ?? '', formParams, key };
   }
@@ -185,6 +192,7 @@ export function createRequestGate(app: GateDeps, failures: AuthFailureLog, send:
     if (!fields.Nonce || !/^\d{1,20}$/.test(fields.Nonce)) throw new TcError('MissingParameter', 'the Nonce parameter is required (a positive integer)');
     const ts = timestampCheck(fields.Timestamp, 'the Timestamp parameter');
     const key = await keyFor(fields.SecretId, fields.Token || undefined, seen);
+    shed(service, fields.Action!);
     const params: Record<string, string> = Object.create(null);
     for (const [k, v] of Object.entries(fields)) if (!V1_COMMON_FIELDS.has(k)) params[k] = v;
     return {
@@ -197,12 +205,18 @@ export function createRequestGate(app: GateDeps, failures: AuthFailureLog, send:
   const v1Query = (req: FastifyRequest) => req.method === 'GET' && !header(req, 'authorization') && /(^|&)Signature=/.test(rawQuery(req));
   const v1Form = (req: FastifyRequest) => req.method === 'POST' && !header(req, 'authorization') && isForm(req);
 
+  function shed(service: ServiceName, action: string): void {
+    const busy = app.overloaded?.(service, action);
+    if (busy) throw new TcError('RequestLimitExceeded', busy);
+  }
+
   function refuse(req: FastifyRequest, reply: FastifyReply, e: unknown, seen: Seen): FastifyReply {
     const err = e instanceof TcError ? e : null;
     const code = err ? err.code : 'InternalError';
     const message = err ? err.message : 'an internal error occurred; the request changed nothing';
-    const requestId = crypto.randomUUID();
-    failures.record({ requestId, code, message: err ? message : `${message}: ${(e as Error)?.message}`, clientIp: req.ip, stage: 'authentication', ...seen });
+    const requestId = req.id; // the same id as the request's log line
+    // Shed load is not an authentication failure (it is counted in /metrics instead).
+    if (code !== 'RequestLimitExceeded') failures.record({ requestId, code, message: err ? message : `${message}: ${(e as Error)?.message}`, clientIp: req.ip, stage: 'authentication', ...seen });
     if (largeBodyPending(req)) reply.header('connection', 'close');
     send(reply, { Error: { Code: code, Message: message }, RequestId: requestId }, header(req, 'x-tc-traceid'));
     return reply;

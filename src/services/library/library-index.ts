@@ -55,6 +55,16 @@ export class LibraryIndex {
     return this.apps.get(appId)?.groups.get(groupId);
   }
 
+  /** For /metrics: how much the in-memory index holds (totals: per-group labels would be unbounded). */
+  stats(): { apps: number; groups: number; faces: number; persons: number } {
+    let groups = 0, faces = 0, persons = 0;
+    for (const a of this.apps.values()) {
+      groups += a.groups.size;
+      for (const g of a.groups.values()) { faces += g.faces.size; persons += g.persons.size; }
+    }
+    return { apps: this.apps.size, groups, faces, persons };
+  }
+
   /** For tests and metrics: what the index holds for a group. */
   snapshot(appId: number, groupId: string): { faces: Map<string, string>; persons: Set<string> } | undefined {
     const g = this.group(appId, groupId);

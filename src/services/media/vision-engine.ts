@@ -23,6 +23,8 @@ export interface VisionOptions {
   livenessModelDir?: string;
   /** Deadline of one analysis in a worker (default 30 s). */
   taskTimeoutMs?: number;
+  /** Tasks waiting per pool before RequestLimitExceeded (absent: unbounded). */
+  maxQueue?: number;
 }
 
 export interface EngineAnalyzeOptions extends PoolAnalyzeOptions {
@@ -42,8 +44,8 @@ export class VisionEngine {
     this.urlPolicy = urlPolicy;
   }
 
-  static fromConfig(config: { inferenceThreads: number; modelSetDirs: string[]; urlAllowList: string[]; imageTaskTimeoutMs: number; livenessModelDir?: string | null }): VisionEngine {
-    return new VisionEngine({ threads: config.inferenceThreads, modelSetDirs: config.modelSetDirs, taskTimeoutMs: config.imageTaskTimeoutMs, livenessModelDir: config.livenessModelDir ?? undefined }, { allowList: config.urlAllowList });
+  static fromConfig(config: { inferenceThreads: number; modelSetDirs: string[]; urlAllowList: string[]; imageTaskTimeoutMs: number; livenessModelDir?: string | null; maxQueue?: number }): VisionEngine {
+    return new VisionEngine({ threads: config.inferenceThreads, modelSetDirs: config.modelSetDirs, taskTimeoutMs: config.imageTaskTimeoutMs, livenessModelDir: config.livenessModelDir ?? undefined, maxQueue: config.maxQueue }, { allowList: config.urlAllowList });
   }
 
   status(): VisionStatus {
@@ -66,7 +68,7 @@ export class VisionEngine {
     if (!this.pool) {
       const t0 = performance.now();
       this._status = { state: 'loading', sinceMs: Date.now() };
-      this.pool = InferencePool.start({ threads: this.opts.threads, extraModelSetDirs: this.opts.modelSetDirs, tasks: this.opts.tasks, livenessModelDir: this.opts.livenessModelDir, taskTimeoutMs: this.opts.taskTimeoutMs }).then(
+      this.pool = InferencePool.start({ threads: this.opts.threads, extraModelSetDirs: this.opts.modelSetDirs, tasks: this.opts.tasks, livenessModelDir: this.opts.livenessModelDir, maxQueue: this.opts.maxQueue, taskTimeoutMs: this.opts.taskTimeoutMs }).then(
         (p) => {
           this.started.add(p);
           const st: VisionStatus = { state: 'ready', loadMs: Math.round(performance.now() - t0), threads: p.size, tasks: p.available, version: p.version, allLoaded: false };
@@ -112,7 +114,7 @@ export class VisionEngine {
     let p = this.extraPools.get(version);
     if (!p) {
       if (!this.modelVersions().includes(version)) return Promise.reject(new Error(`model set "${version}" is not installed`));
-      p = InferencePool.start({ threads: this.opts.threads, modelSet: version, extraModelSetDirs: this.opts.modelSetDirs, tasks: this.opts.tasks, livenessModelDir: this.opts.livenessModelDir, taskTimeoutMs: this.opts.taskTimeoutMs });
+      p = InferencePool.start({ threads: this.opts.threads, modelSet: version, extraModelSetDirs: this.opts.modelSetDirs, tasks: this.opts.tasks, livenessModelDir: this.opts.livenessModelDir, maxQueue: this.opts.maxQueue, taskTimeoutMs: this.opts.taskTimeoutMs });
       p.then((x) => this.started.add(x), () => {});
       p.catch(() => this.extraPools.delete(version));
       this.extraPools.set(version, p);

@@ -2,6 +2,8 @@
 // starting, means image requests may queue or fail, so the instance reports not ready.
 import { poolReady, type PoolHealth } from '../../vision/pool-health.ts';
 
+export type { PoolHealth };
+
 /** The pools /readyz looks at: the inference engine's, and the fusion pool when it has workers. */
 export interface WorkerPools {
   vision: { health(): PoolHealth[] };

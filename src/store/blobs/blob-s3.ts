@@ -2,6 +2,7 @@
 // endpoint is configured, since most self-hosted servers need it.
 import { S3Client, PutObjectCommand, GetObjectCommand, HeadObjectCommand, DeleteObjectCommand, ListObjectsV2Command, HeadBucketCommand } from '@aws-sdk/client-s3';
 import { assertKey, type BlobStore } from './blob-store.ts';
+import { DependencyUnavailable, isConnectionError } from '../../domain/errors.ts';
 
 export interface S3Options {
   bucket: string;
@@ -24,7 +25,15 @@ export class S3BlobStore implements BlobStore {
       endpoint: opts.endpoint,
       forcePathStyle: opts.forcePathStyle,
       credentials: opts.accessKeyId && opts.secretAccessKey ? { accessKeyId: opts.accessKeyId, secretAccessKey: opts.secretAccessKey } : undefined,
+      // Fail fast when the store is down: two attempts, short connection timeout.
+      maxAttempts: 2,
+      requestHandler: { connectionTimeout: 3000, requestTimeout: 30_000 },
     });
+    // Unreachable store -> ServiceUnavailable.ObjectStore (not an InternalError); answers such as
+    // NoSuchKey pass through as before.
+    const send = this.client.send.bind(this.client) as (c: unknown) => Promise<unknown>;
+    (this.client as unknown as { send: (c: unknown) => Promise<unknown> }).send = (c: unknown) =>
+      send(c).catch((e: unknown) => { throw isConnectionError(e) || is5xx(e) ? new DependencyUnavailable('ObjectStore', e) : e; });
     this.prefix = opts.prefix ? opts.prefix.replace(/\/+$/, '') + '/' : '';
   }
 
@@ -85,4 +94,9 @@ export class S3BlobStore implements BlobStore {
 function isNotFound(e: unknown): boolean {
   const err = e as { name?: string; $metadata?: { httpStatusCode?: number } };
   return err.name === 'NoSuchKey' || err.name === 'NotFound' || err.$metadata?.httpStatusCode === 404;
+}
+
+function is5xx(e: unknown): boolean {
+  const s = (e as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
+  return typeof s === 'number' && s >= 500;
 }

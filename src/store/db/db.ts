@@ -7,6 +7,7 @@ import { sql, Kysely, SqliteDialect, PostgresDialect, Migrator, type Migration, 
 import Database from 'better-sqlite3';
 import type { DB } from './schema.ts';
 import { migrations } from './migrations/index.ts';
+import { CONNECT_TIMEOUT_MS, guardPool } from './pg-guard.ts';
 
 import type { Dialect } from './dialect.ts';
 export type { Dialect };
@@ -49,7 +50,7 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
     }
     // search_path as a startup option: every pooled connection has it before its first query
     // (a 'connect' handler raced with the first queries and missed the schema-creating client).
-    const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: 10, ...(schema ? { options: `-c search_path="${schema}"` } : {}) });
+    const pool = guardPool(new pg.Pool({ connectionString: opts.databaseUrl, max: 10, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, ...(schema ? { options: `-c search_path="${schema}"` } : {}) }), 'Database');
     kysely = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
   } else {
     dialect = 'sqlite';

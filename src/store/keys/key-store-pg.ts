@@ -4,6 +4,7 @@
 // PostgreSQL keeps an updated row's old version until VACUUM reclaims it; erase() vacuums the
 // table at once (best effort) so the erased key's tuple does not wait for autovacuum.
 import { KeyStoreRefusal, type KeyStore, type StoredKey } from './key-store.ts';
+import { CONNECT_TIMEOUT_MS, guardPool } from '../db/pg-guard.ts';
 
 type Pool = import('pg').Pool;
 
@@ -17,7 +18,7 @@ export class PgKeyStore implements KeyStore {
   static async open(url: string, schema: string): Promise<PgKeyStore> {
     if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(schema)) throw new Error(`key store schema name "${schema}" is not a plain identifier`);
     const pg = (await import('pg')).default;
-    const pool = new pg.Pool({ connectionString: url, max: 2 });
+    const pool = guardPool(new pg.Pool({ connectionString: url, max: 2, connectionTimeoutMillis: CONNECT_TIMEOUT_MS }), 'KeyStore');
     const table = `"${schema}".data_keys`;
     await pool.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
     await pool.query(`CREATE TABLE IF NOT EXISTS ${table} (app_id bigint PRIMARY KEY, wrapped bytea, created_at bigint NOT NULL, erased_at bigint)`);

@@ -5,7 +5,7 @@ import type { FuseFaceJob, Patch } from './fuse.ts';
 import { fuseIntoTemplate, jobWindow } from './fuse.ts';
 import type { Raster } from './warp.ts';
 import { ImageError } from '../types.ts';
-import { DEFAULT_TASK_TIMEOUT_MS, type PoolHealth } from '../pool-health.ts';
+import { DEFAULT_TASK_TIMEOUT_MS, queueFull, type PoolHealth } from '../pool-health.ts';
 import { tsWorker } from '../../domain/ts-worker.ts';
 
 interface Pending { resolve(p: Patch): void; reject(e: Error): void; slot: Slot; timer: NodeJS.Timeout }
@@ -16,6 +16,8 @@ export interface FusionPoolOptions {
   taskTimeoutMs?: number;
   /** Worker entry (tests: a worker that hangs); default the fusion worker. */
   entry?: URL;
+  /** Tasks that may wait beyond one per worker; past it run() refuses at once (overload). */
+  maxQueue?: number;
 }
 
 export class FusionPool {
@@ -26,6 +28,7 @@ export class FusionPool {
   /** Workers terminated at a deadline that have not exited yet. */
   private stopping = 0;
   private timeouts = 0;
+  private refused = 0;
 
   /** size 0 runs fusion inline (tests, tiny deployments). */
   constructor(readonly size: number, private readonly opts: FusionPoolOptions = {}) {
@@ -35,8 +38,9 @@ export class FusionPool {
   /** For /readyz: a worker stopped at a deadline, or its replacement not yet running, is not ready. */
   health(): PoolHealth {
     return {
-      workers: this.workers.length, busy: this.workers.filter((s) => s.busy > 0).length, queued: 0,
+      workers: this.workers.length, busy: this.workers.filter((s) => s.busy > 0).length, queued: this.waiting(),
       stuck: this.stopping, replacing: this.workers.filter((s) => !s.online).length, timeouts: this.timeouts,
+      refused: this.refused, maxQueue: this.opts.maxQueue ?? null,
     };
   }
 
@@ -93,8 +97,19 @@ export class FusionPool {
   run(template: Raster, jobs: FuseFaceJob[]): Promise<Patch[]> {
     if (this.closed) return Promise.reject(new Error('fusion pool is closed'));
     if (!this.workers.length) return Promise.resolve().then(() => [fuseIntoTemplate(template, jobs)]);
+    // Tasks wait in the workers' message queues; past the depth, refuse before posting any.
+    const max = this.opts.maxQueue;
+    if (max !== undefined && this.waiting() >= max) {
+      this.refused++;
+      return Promise.reject(queueFull('fusion', this.waiting()));
+    }
     const groups = this.workers.length > 1 ? independentGroups(template, jobs) : [jobs];
     return Promise.all(groups.map((g) => this.runOne(template, g)));
+  }
+
+  /** Tasks posted beyond the one each worker is running. */
+  private waiting(): number {
+    return this.workers.reduce((n, s) => n + Math.max(0, s.busy - 1), 0);
   }
 
   private runOne(template: Raster, jobs: FuseFaceJob[]): Promise<Patch> {
