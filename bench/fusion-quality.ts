@@ -1,0 +1,288 @@
+// Fusion quality on a panel nobody tuned on. `npm run bench -- fusion-quality [--quick]`
+// Templates: every identities photo (one person each), the single-person crowd photos, Yale
+// (a few subjects, centre and side light), plus synthetic variants of six base templates:
+// in-plane rotation ±20°, a shear, a skin-coloured hand, a dark glasses bar, a microphone bar
+// and hair strands pasted on. Users: each person's first photo (U′ = their second photo).
+// Pairs: each template with USERS_PER_TEMPLATE users of other people (rotating, so every user
+// appears), degree 0/0. Per pair: Score(result, U′) (CompareFace scale), Score(result, T),
+// seam (boundary gradient ÷ template's band gradient), tear (p99 gradient in the face ÷ the
+// sources'), holes (blobs of pixels darker than both sources by 40 levels), colour difference
+// (RGB distance of forehead/cheeks/chin means, result vs template) and, on occluded
+// templates, how much the occluder changed. Writes bench/results/fusion-quality.json and the
+// worst 10 pairs as docs/fusion-quality-worst.png.
+import fs from 'node:fs';
+import path from 'node:path';
+import sharp, { type OverlayOptions } from 'sharp';
+import { InferencePool } from '../src/vision/inference-pool.ts';
+import { decodeImage } from '../src/vision/image-decode.ts';
+import * as engine from '../src/vision/fusion/fuse.ts';
+import { fuseIntoTemplate, targetMesh, type FuseFaceJob } from '../src/vision/fusion/fuse.ts';
+import { headPoseFromMesh } from '../src/vision/mesh/head-pose.ts';
+import { bounds, faceSize, ring } from '../src/vision/fusion/geometry.ts';
+import { fillPolygon } from '../src/vision/fusion/raster.ts';
+import { cosineToScore } from '../src/vision/calibration.ts';
+import type { Face, RgbImage } from '../src/vision/types.ts';
+import { meshArray } from '../src/services/fusion/fusion-materials.ts';
+import { TESTDATA } from '../test/helpers/testdata.ts';
+import { median, percentile, table, writeResult } from './lib.ts';
+import { pasteOccluder, type OccluderKind } from '../test/helpers/occluders.ts';
+
+const quick = process.argv.includes('--quick');
+const FACES = path.join(TESTDATA, 'faces');
+const USERS_PER_TEMPLATE = quick ? 2 : 4;
+const YALE = ['subject01', 'subject02', 'subject05', 'subject07', 'subject10', 'subject14'];
+
+interface Analysed { name: string; person: string; img: RgbImage; face: Face; mesh: Float64Array; z: Float64Array; emb: Float32Array; yaw: number; pitch: number }
+interface Template extends Analysed { kind: string; baseEmb: Float32Array; occluder?: Float32Array }
+
+const largest = (faces: Face[]) => faces.reduce((a, b) => (b.box.width * b.box.height > a.box.width * a.box.height ? b : a));
+const cos = (a: Float32Array, b: Float32Array) => { let s = 0; for (let i = 0; i < a.length; i++) s += a[i] * b[i]; return s; };
+// The engine's pose rule and fused mesh when it has them (this bench also runs against older engines for before/after).
+const api = engine as unknown as { jobProblem?: (j: FuseFaceJob) => string | null; fusedMesh?: (j: FuseFaceJob) => Float64Array };
+const jobProblem = (j: FuseFaceJob) => api.jobProblem?.(j) ?? null;
+const fusedMesh = (j: FuseFaceJob) => api.fusedMesh?.(j) ?? targetMesh(j.templateMesh, j.userMesh, j.profile);
+const poseOf = (mesh: Float64Array, z: Float64Array) => headPoseFromMesh(Array.from({ length: 468 }, (_, i) => ({ x: mesh[2 * i], y: mesh[2 * i + 1] })), Array.from(z));
+const lumAt = (img: RgbImage, p: number) => 0.299 * img.data[p * 3] + 0.587 * img.data[p * 3 + 1] + 0.114 * img.data[p * 3 + 2];
+
+async function main() {
+  const t0 = performance.now();
+  const pool = await InferencePool.start({ threads: 2 });
+  const analyse = async (name: string, person: string, img: RgbImage): Promise<Analysed | null> => {
+    const r = await pool.analyze(img, { mesh: true, embedding: true, meshIris: false });
+    if (!r.faces.length) return null;
+    const face = largest(r.faces);
+    if (!face.mesh || !face.meshZ || !face.embedding) return null;
+    const mesh = meshArray(face.mesh), z = Float64Array.from(face.meshZ.slice(0, 468));
+    const p = poseOf(mesh, z);
+    return { name, person, img, face, mesh, z, emb: face.embedding, yaw: p.yaw, pitch: p.pitch };
+  };
+  const load = async (rel: string) => decodeImage(fs.readFileSync(path.join(FACES, rel)));
+
+  // People: identities (skipping obama's resolution copies), single-person crowd photos, Yale.
+  const photos: { rel: string; person: string }[] = [];
+  for (const person of fs.readdirSync(path.join(FACES, 'identities')).sort()) {
+    for (const f of fs.readdirSync(path.join(FACES, 'identities', person)).sort()) {
+      if (/obama-(240|480|720|1080)p|obama_small/.test(f)) continue;
+      photos.push({ rel: `identities/${person}/${f}`, person });
+    }
+  }
+  for (const f of fs.readdirSync(path.join(FACES, 'crowds')).filter((x) => x.startsWith('person-')).sort()) photos.push({ rel: `crowds/${f}`, person: f.replace(/\.jpg$/, '') });
+  for (const s of YALE) for (const v of ['normal', 'centerlight', 'leftlight', 'glasses']) {
+    const f = `yale/${s}/${s}.${v}.jpg`;
+    if (fs.existsSync(path.join(FACES, f))) photos.push({ rel: f, person: s });
+  }
+  const analysed: Analysed[] = [];
+  for (const p of photos) { const a = await analyse(p.rel, p.person, await load(p.rel)); if (a) analysed.push(a); }
+  const byPerson = new Map<string, Analysed[]>();
+  for (const a of analysed) { const l = byPerson.get(a.person) ?? []; l.push(a); byPerson.set(a.person, l); }
+  // Users: people with two photos (the first is pasted, the second is U′).
+  const users = [...byPerson.values()].filter((l) => l.length >= 2).map((l) => ({ U: l[0], U2: l[1] }));
+  // Templates: every analysed photo; synthetic variants of six base templates.
+  const templates: Template[] = analysed.map((a) => ({ ...a, kind: Math.abs(a.yaw) > 15 ? 'turned' : a.name.startsWith('yale') ? 'yale' : 'photo', baseEmb: a.emb }));
+  const bases = ['identities/obama/obama.jpg', 'identities/biden/biden2.jpg', 'identities/rose_leslie/img1.jpg', 'identities/alex_lacamoire/img1.jpg', 'identities/kit_harington/john3.jpg', 'crowds/person-lexi.jpg'];
+  for (const rel of bases) {
+    const base = analysed.find((a) => a.name === rel);
+    if (!base) continue;
+    for (const angle of [-20, 20]) {
+      const img = await rotate(base.img, angle);
+      const a = await analyse(`${rel}@rot${angle}`, base.person, img);
+      if (a) templates.push({ ...a, kind: 'rotated', baseEmb: base.emb });
+    }
+    const sheared = await shear(base.img, 0.18);
+    const sa = await analyse(`${rel}@shear`, base.person, sheared);
+    if (sa) templates.push({ ...sa, kind: 'sheared', baseEmb: base.emb });
+    for (const kind of ['hand', 'glasses-bar', 'microphone', 'hair'] as OccluderKind[]) {
+      const { img, mask } = pasteOccluder(base.img, base.mesh, kind);
+      const a = await analyse(`${rel}@${kind}`, base.person, img);
+      if (a) templates.push({ ...a, kind: `occluded:${kind}`, baseEmb: base.emb, occluder: mask });
+    }
+  }
+  console.log(`panel: ${templates.length} templates (${count(templates.map((t) => t.kind))}), ${users.length} users; analysed in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+
+  const rows: Row[] = [];
+  const results = new Map<string, RgbImage>();
+  let k = 0;
+  for (const T of templates) {
+    const cands = users.filter((u) => u.U.person !== T.person);
+    for (let j = 0; j < USERS_PER_TEMPLATE && cands.length; j++) {
+      const { U, U2 } = cands[(k++) % cands.length];
+      const job: FuseFaceJob = { templateMesh: T.mesh, templateMeshZ: T.z, user: U.img, userMesh: U.mesh, userMeshZ: U.z, profile: 0, appearance: 0 };
+      const key = `${T.name} <- ${U.name}`;
+      const problem = jobProblem(job);
+      if (problem) { rows.push({ pair: key, kind: T.kind, yaw: T.yaw, refused: problem } as Row); continue; }
+      const s = performance.now();
+      const patch = fuseIntoTemplate(T.img, [job]);
+      const ms = performance.now() - s;
+      const out = Buffer.from(T.img.data);
+      for (let y = 0; y < patch.height; y++) out.set(patch.data.subarray(y * patch.width * 3, (y + 1) * patch.width * 3), ((y + patch.y) * T.img.width + patch.x) * 3);
+      const R: RgbImage = { width: T.img.width, height: T.img.height, data: out };
+      const r = await pool.analyze(R, { embedding: true });
+      const e = overlapping(r.faces, T.face.box)?.embedding ?? null;
+      const P = fusedMesh(job);
+      const m = measure(R, T, U, P);
+      rows.push({
+        pair: key, kind: T.kind, yaw: T.yaw, ms, found: !!e,
+        sU2: e ? cosineToScore(cos(e, U2.emb)) : 0, sT: e ? cosineToScore(cos(e, T.baseEmb)) : 100,
+        ...m,
+      });
+      results.set(key, R);
+    }
+  }
+  await pool.close();
+
+  const done = rows.filter((r) => r.refused === undefined);
+  const summary = (label: string, rs: Row[]) => ({
+    templates: label, pairs: rs.length,
+    'S(R,U′)≥50': `${rs.filter((r) => r.sU2 >= 50).length}/${rs.length}`, 'S(R,U′) p10 / median': `${fmt(percentile(rs.map((r) => r.sU2), 10))} / ${fmt(median(rs.map((r) => r.sU2)))}`,
+    'S(R,T)<50': `${rs.filter((r) => r.sT < 50).length}/${rs.length}`,
+    'holes>0': rs.filter((r) => r.holes > 0).length, 'tear>1.5': rs.filter((r) => r.tear > 1.5).length,
+    'tear median / max': `${fmt(median(rs.map((r) => r.tear)))} / ${fmt(Math.max(...rs.map((r) => r.tear)))}`,
+    'seam median': fmt(median(rs.map((r) => r.seam))), 'colour Δ median / p90': `${fmt(median(rs.map((r) => r.colour)))} / ${fmt(percentile(rs.map((r) => r.colour), 90))}`,
+    'occluder Δ median': rs.some((r) => r.occluderDelta !== undefined) ? fmt(median(rs.filter((r) => r.occluderDelta !== undefined).map((r) => r.occluderDelta!))) : '-',
+  });
+  const kinds = [...new Set(done.map((r) => r.kind.split(':')[0]))];
+  const sum = [summary('all', done), ...kinds.map((kd) => summary(kd, done.filter((r) => r.kind.split(':')[0] === kd)))];
+  console.log('\nFusion quality at degree 0/0 (Score: CompareFace scale, same person ≥ 50)');
+  console.log(table(sum));
+  const refused = rows.filter((r) => r.refused !== undefined);
+  if (refused.length) console.log(`refused (pose outside the supported range): ${refused.length} — ${[...new Set(refused.map((r) => r.pair.split(' <- ')[0]))].join(', ')}`);
+  console.log(`fusion median ${fmt(median(done.map((r) => r.ms)))} ms per pair; whole run ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+
+  // Worst 10: holes, then tears, then the lowest user Score.
+  const worst = [...done].sort((a, b) => (b.holes - a.holes) || (Number(b.tear > 1.5) - Number(a.tear > 1.5)) || (a.sU2 - b.sU2)).slice(0, 10);
+  console.log(table(worst.map((r) => ({ pair: r.pair, kind: r.kind, yaw: fmt(r.yaw), 'S(R,U′)': fmt(r.sU2), 'S(R,T)': fmt(r.sT), holes: r.holes, tear: fmt(r.tear), colour: fmt(r.colour) }))));
+  const tiles: OverlayOptions[] = [];
+  for (const [i, r] of worst.entries()) {
+    const [tn, un] = r.pair.split(' <- ');
+    const T = templates.find((t) => t.name === tn)!, U = users.find((u) => u.U.name === un)!.U;
+    const R = results.get(r.pair)!;
+    for (const [c, [img, face]] of ([[T.img, T.face], [U.img, U.face], [R, T.face]] as const).entries()) tiles.push({ input: await crop(img, face.box), left: c * 196 + 2, top: i * 196 + 2 });
+    tiles.push({ input: Buffer.from(`<svg width="300" height="192"><text x="4" y="20" font-size="13" fill="#eee" font-family="sans-serif">${esc(tn)}</text><text x="4" y="38" font-size="13" fill="#eee" font-family="sans-serif">&lt;- ${esc(un)}</text><text x="4" y="62" font-size="13" fill="#ff8" font-family="sans-serif">S(R,U′) ${fmt(r.sU2)}  S(R,T) ${fmt(r.sT)}</text><text x="4" y="80" font-size="13" fill="#ff8" font-family="sans-serif">holes ${r.holes}  tear ${fmt(r.tear)}  colour ${fmt(r.colour)}</text></svg>`), left: 3 * 196 + 2, top: i * 196 + 2 });
+  }
+  const sheet = path.resolve('docs/fusion-quality-worst.png');
+  await sharp({ create: { width: 3 * 196 + 304, height: worst.length * 196 + 4, channels: 3, background: '#202020' } }).composite(tiles).png({ compressionLevel: 9 }).toFile(sheet);
+  console.log(`worst 10: ${sheet} (template, user, result)`);
+  writeResult('fusion-quality', { usersPerTemplate: USERS_PER_TEMPLATE, summary: sum, refused: refused.length, rows });
+}
+
+interface Row { pair: string; kind: string; yaw: number; ms: number; found: boolean; sU2: number; sT: number; seam: number; tear: number; holes: number; colour: number; occluderDelta?: number; refused?: string }
+
+/** Seam, tear, holes and colour difference of result R (template T, user U, fused mesh P). */
+function measure(R: RgbImage, T: Template, U: Analysed, P: Float64Array) {
+  const W = R.width, H = R.height;
+  const fs = faceSize(P);
+  const face = fillPolygon(ring(P, 0.95), W, H);
+  const inner = fillPolygon(ring(P, 0.85), W, H);
+  const b = bounds(ring(P, 1.0));
+  const X0 = Math.max(1, Math.floor(b.x0)), Y0 = Math.max(1, Math.floor(b.y0)), X1 = Math.min(W - 1, Math.ceil(b.x1)), Y1 = Math.min(H - 1, Math.ceil(b.y1));
+  // Holes: darker than the template at that pixel AND than the user's darkest 2% of face skin, by 40 levels.
+  const uFace = fillPolygon(ring(U.mesh, 0.85), U.img.width, U.img.height);
+  const uLum: number[] = [];
+  for (let p = 0; p < uFace.length; p += 3) if (uFace[p]) uLum.push(lumAt(U.img, p));
+  const uDark = percentile(uLum, 2);
+  const hole = new Uint8Array(W * H);
+  for (let y = Y0; y < Y1; y++) for (let x = X0; x < X1; x++) {
+    const p = y * W + x;
+    if (!face[p]) continue;
+    const l = lumAt(R, p);
+    if (l < Math.min(lumAt(T.img, p), uDark) - 40) hole[p] = 1;
+  }
+  const holes = blobs(hole, W, H, X0, Y0, X1, Y1, Math.max(4, Math.round((0.02 * fs) ** 2)));
+  // Tear: strong artificial edges: p99 gradient in the face vs the template's and the user's.
+  const g = (img: RgbImage, p: number, w: number) => Math.hypot(lumAt(img, p + 1) - lumAt(img, p - 1), lumAt(img, p + w) - lumAt(img, p - w)) / 2;
+  const gr: number[] = [], gt: number[] = [];
+  for (let y = Y0; y < Y1; y++) for (let x = X0; x < X1; x++) { const p = y * W + x; if (inner[p]) { gr.push(g(R, p, W)); gt.push(g(T.img, p, W)); } }
+  const gu: number[] = [];
+  const ub = bounds(ring(U.mesh, 0.85));
+  for (let y = Math.max(1, Math.floor(ub.y0)); y < Math.min(U.img.height - 1, ub.y1); y++) for (let x = Math.max(1, Math.floor(ub.x0)); x < Math.min(U.img.width - 1, ub.x1); x++) { const p = y * U.img.width + x; if (uFace[p]) gu.push(g(U.img, p, U.img.width)); }
+  // The user's gradients are in the user's scale: rescale to the result's.
+  const su = fs / faceSize(U.mesh);
+  const tear = percentile(gr, 99) / Math.max(1, percentile(gt, 99), percentile(gu, 99) / Math.max(1, su));
+  // Seam: gradient along the mask boundary vs the template's band around its face.
+  const band = (img: RgbImage) => { const a = fillPolygon(ring(T.mesh, 1.15), W, H), c = fillPolygon(ring(T.mesh, 0.85), W, H); let s = 0, n = 0; for (let y = Y0; y < Y1; y++) for (let x = X0; x < X1; x++) { const p = y * W + x; if (a[p] && !c[p]) { s += g(img, p, W); n++; } } return s / Math.max(1, n); };
+  const poly = ring(P, 0.95);
+  let sAlong = 0, nAlong = 0;
+  for (let i = 0; i < poly.length; i += 2) {
+    const j = (i + 2) % poly.length, len = Math.hypot(poly[j] - poly[i], poly[j + 1] - poly[i + 1]);
+    for (let t = 0; t < len; t++) {
+      const x = Math.round(poly[i] + ((poly[j] - poly[i]) * t) / len), y = Math.round(poly[i + 1] + ((poly[j + 1] - poly[i + 1]) * t) / len);
+      if (x < 1 || y < 1 || x >= W - 1 || y >= H - 1) continue;
+      sAlong += g(R, y * W + x, W); nAlong++;
+    }
+  }
+  const seam = sAlong / Math.max(1, nAlong) / Math.max(1e-6, band(T.img));
+  // Colour: forehead / cheeks / chin thirds of the inner face, RGB distance of means (result vs template), skin only (occluder excluded).
+  const thirds = [0, 1, 2].map(() => ({ r: [0, 0, 0], t: [0, 0, 0], n: 0 }));
+  const ib = bounds(ring(P, 0.85));
+  for (let y = Y0; y < Y1; y++) for (let x = X0; x < X1; x++) {
+    const p = y * W + x;
+    if (!inner[p] || (T.occluder && T.occluder[p] > 0)) continue;
+    const k = Math.min(2, Math.max(0, Math.floor(((y - ib.y0) / Math.max(1, ib.y1 - ib.y0)) * 3)));
+    for (let c = 0; c < 3; c++) { thirds[k].r[c] += R.data[p * 3 + c]; thirds[k].t[c] += T.img.data[p * 3 + c]; }
+    thirds[k].n++;
+  }
+  const colour = thirds.filter((t) => t.n).map((t) => Math.hypot(...[0, 1, 2].map((c) => (t.r[c] - t.t[c]) / t.n))).reduce((a, v, _, l) => a + v / l.length, 0);
+  // Occluder kept: mean absolute change under the pasted occluder.
+  let occluderDelta: number | undefined;
+  if (T.occluder) {
+    let s = 0, n = 0;
+    for (let p = 0; p < W * H; p++) if (T.occluder[p] > 0.5 && face[p]) { for (let c = 0; c < 3; c++) s += Math.abs(R.data[p * 3 + c] - T.img.data[p * 3 + c]) / 3; n++; }
+    occluderDelta = n ? s / n : 0;
+  }
+  return { seam, tear, holes, colour, occluderDelta };
+}
+
+/** Connected blobs (4-neighbour) of at least minArea pixels. */
+function blobs(m: Uint8Array, W: number, _H: number, X0: number, Y0: number, X1: number, Y1: number, minArea: number): number {
+  const seen = new Uint8Array(m.length);
+  let n = 0;
+  for (let y = Y0; y < Y1; y++) for (let x = X0; x < X1; x++) {
+    const p0 = y * W + x;
+    if (!m[p0] || seen[p0]) continue;
+    let area = 0;
+    const stack = [p0];
+    seen[p0] = 1;
+    while (stack.length) {
+      const p = stack.pop()!;
+      area++;
+      const px = p % W, py = (p - px) / W;
+      for (const q of [p - 1, p + 1, p - W, p + W]) {
+        const qx = q % W, qy = (q - qx) / W;
+        if (qx < X0 || qx >= X1 || qy < Y0 || qy >= Y1 || Math.abs(qx - px) > 1 || seen[q] || !m[q]) continue;
+        seen[q] = 1; stack.push(q);
+      }
+    }
+    if (area >= minArea) n++;
+  }
+  return n;
+}
+
+function overlapping(faces: Face[], box: Face['box']): Face | null {
+  let best: Face | null = null, bestO = 0;
+  for (const f of faces) {
+    const w = Math.min(f.box.x + f.box.width, box.x + box.width) - Math.max(f.box.x, box.x), h = Math.min(f.box.y + f.box.height, box.y + box.height) - Math.max(f.box.y, box.y);
+    const o = w > 0 && h > 0 ? w * h : 0;
+    if (o > bestO) { best = f; bestO = o; }
+  }
+  return best;
+}
+
+async function rotate(img: RgbImage, angle: number): Promise<RgbImage> {
+  const { data, info } = await sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } }).rotate(angle, { background: '#808080' }).raw().toBuffer({ resolveWithObject: true });
+  return { width: info.width, height: info.height, data };
+}
+async function shear(img: RgbImage, k: number): Promise<RgbImage> {
+  const { data, info } = await sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } }).affine([1, k, 0, 1], { background: '#808080' }).raw().toBuffer({ resolveWithObject: true });
+  return { width: info.width, height: info.height, data };
+}
+async function crop(img: RgbImage, b: Face['box']): Promise<Buffer> {
+  const s = Math.max(b.width, b.height) * 1.6;
+  const left = Math.max(0, Math.round(b.x + b.width / 2 - s / 2)), top = Math.max(0, Math.round(b.y + b.height / 2 - s / 2));
+  const w = Math.min(Math.round(s), img.width - left), h = Math.min(Math.round(s), img.height - top);
+  return sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } }).extract({ left, top, width: w, height: h }).resize(192, 192, { fit: 'contain', background: '#000' }).png().toBuffer();
+}
+const fmt = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : '-');
+const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
+const count = (v: string[]) => Object.entries(v.reduce<Record<string, number>>((a, x) => { a[x] = (a[x] ?? 0) + 1; return a; }, {})).map(([k, n]) => `${k} ${n}`).join(', ');
+
+await main();
