@@ -25,7 +25,7 @@ export interface Config {
   publicUrl: string | null;
   urlAllowList: string[]; // host[:port] or CIDR entries allowed for Url fetching despite being private
   inferenceThreads: number;
-  fusion: { threads: number; draftQps: number; publishedQps: number; cacheBytes: number };
+  fusion: { threads: number; draftQps: number; publishedQps: number; cacheBytes: number; swapModelDir: string | null };
   modelSetDirs: string[]; // extra model sets, each a directory with a manifest.json
   /** Retention per data class and the sweep interval (FACEVAULT_RETAIN_*, docs/PRIVACY.md). */
   retention: RetentionSettings;
@@ -71,6 +71,7 @@ export const CONFIG_VARS: ConfigVar[] = [
   { name: 'FACEVAULT_FUSION_PUBLISHED_QPS', default: '50', description: 'Requests per second allowed per published activity' },
   { name: 'FACEVAULT_FUSION_CACHE_MB', default: '256', description: 'Memory for decoded templates kept between fusion requests' },
   { name: 'FACEVAULT_IMAGE_TASK_TIMEOUT_MS', default: '30000', description: 'Deadline of one image task in a worker (decode and analysis, or one fusion); past it the request fails with FailedOperation.RequestTimeout and the worker is replaced' },
+  { name: 'FACEVAULT_SWAP_MODEL', default: '(none)', description: 'Directory with manifest.json + model.onnx of a learned face-swap model you hold a licence for; FuseFace/FuseFaceUltra then swap with it inside the classical engine (docs/MODELS.md). None is shipped' },
   { name: 'FACEVAULT_MODEL_SETS', default: '(none)', description: 'Comma-separated directories, each with a manifest.json naming ONNX files: extra FaceModelVersions (docs/MODELS.md)' },
   { name: 'FACEVAULT_REQUIRE_CONSENT', default: '0', description: 'Default for AppIds without a privacy policy: 1 = CreatePerson/CreateFace need a Consent record (docs/PRIVACY.md)' },
   { name: 'FACEVAULT_MIN_AGE', default: '0', description: 'Default minimum estimated age for enrolment and fusion (0 = no limit); the age estimate is rough (docs/MODELS.md)' },
@@ -171,6 +172,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cpuCount = 2): 
       draftQps: intVar(env, 'FACEVAULT_FUSION_DRAFT_QPS', 1, 1, 100_000),
       publishedQps: intVar(env, 'FACEVAULT_FUSION_PUBLISHED_QPS', 50, 1, 100_000),
       cacheBytes: intVar(env, 'FACEVAULT_FUSION_CACHE_MB', 256, 0, 1_000_000) * 1024 * 1024,
+      swapModelDir: str(env, 'FACEVAULT_SWAP_MODEL') ? path.resolve(str(env, 'FACEVAULT_SWAP_MODEL')!) : null,
     },
     modelSetDirs: (str(env, 'FACEVAULT_MODEL_SETS') ?? '').split(',').map((s) => s.trim()).filter(Boolean).map((d) => path.resolve(d)),
     retention: parseRetention(env),

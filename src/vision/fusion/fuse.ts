@@ -29,6 +29,8 @@ export interface FuseFaceJob {
   userMeshZ?: ArrayLike<number>;
   /** The user's own occluders (fringe, glasses frames, beard): 'drop' (default) shows the template's face there; 'keep' carries them over. */
   userOccluders?: 'drop' | 'keep';
+  /** The user's identity embedding; with a swap model installed (FACEVAULT_SWAP_MODEL) the swapped crop replaces the user's photo. */
+  userEmbedding?: Float32Array;
 }
 
 export interface Patch {
