@@ -11,12 +11,13 @@
 // templates, how much the occluder changed. Writes bench/results/fusion-quality.json and the
 // worst 10 pairs as docs/fusion-quality-worst.png.
 import fs from 'node:fs';
+import os from 'node:os';
+import { pathToFileURL } from 'node:url';
 import path from 'node:path';
 import sharp, { type OverlayOptions } from 'sharp';
 import { InferencePool } from '../src/vision/inference-pool.ts';
 import { decodeImage } from '../src/vision/image-decode.ts';
-import * as engine from '../src/vision/fusion/fuse.ts';
-import { fuseIntoTemplate, targetMesh, type FuseFaceJob } from '../src/vision/fusion/fuse.ts';
+import { fuseIntoTemplate, fusedMesh, jobProblem, targetMesh, type FuseFaceJob, type FusionTuning } from '../src/vision/fusion/fuse.ts';
 import { headPoseFromMesh } from '../src/vision/mesh/head-pose.ts';
 import { bounds, faceSize, ring } from '../src/vision/fusion/geometry.ts';
 import { fillPolygon } from '../src/vision/fusion/raster.ts';
@@ -37,23 +38,27 @@ interface Template extends Analysed { kind: string; baseEmb: Float32Array; occlu
 
 const largest = (faces: Face[]) => faces.reduce((a, b) => (b.box.width * b.box.height > a.box.width * a.box.height ? b : a));
 const cos = (a: Float32Array, b: Float32Array) => { let s = 0; for (let i = 0; i < a.length; i++) s += a[i] * b[i]; return s; };
-// The engine's pose rule and fused mesh when it has them (this bench also runs against older engines for before/after).
-const api = engine as unknown as { jobProblem?: (j: FuseFaceJob) => string | null; fusedMesh?: (j: FuseFaceJob) => Float64Array };
-const jobProblem = (j: FuseFaceJob) => api.jobProblem?.(j) ?? null;
-const fusedMesh = (j: FuseFaceJob) => api.fusedMesh?.(j) ?? targetMesh(j.templateMesh, j.userMesh, j.profile);
 const poseOf = (mesh: Float64Array, z: Float64Array) => headPoseFromMesh(Array.from({ length: 468 }, (_, i) => ({ x: mesh[2 * i], y: mesh[2 * i + 1] })), Array.from(z));
 const lumAt = (img: RgbImage, p: number) => 0.299 * img.data[p * 3] + 0.587 * img.data[p * 3 + 1] + 0.114 * img.data[p * 3 + 2];
 
 async function main() {
   const t0 = performance.now();
   const pool = await InferencePool.start({ threads: 2 });
+  // The panel's own analyses do not depend on the engine: kept between runs (ablations rerun only the fusions).
+  const cache = readCache();
   const analyse = async (name: string, person: string, img: RgbImage): Promise<Analysed | null> => {
+    const key = `${name}|${img.width}x${img.height}`;
+    if (key in cache) {
+      const c = cache[key];
+      if (!c) return null;
+      return { name, person, img, face: { box: c.box } as Face, mesh: Float64Array.from(c.mesh), z: Float64Array.from(c.z), emb: Float32Array.from(c.emb), yaw: c.yaw, pitch: c.pitch };
+    }
     const r = await pool.analyze(img, { mesh: true, embedding: true, meshIris: false });
-    if (!r.faces.length) return null;
-    const face = largest(r.faces);
-    if (!face.mesh || !face.meshZ || !face.embedding) return null;
+    const face = r.faces.length ? largest(r.faces) : null;
+    if (!face || !face.mesh || !face.meshZ || !face.embedding) { cache[key] = null; return null; }
     const mesh = meshArray(face.mesh), z = Float64Array.from(face.meshZ.slice(0, 468));
     const p = poseOf(mesh, z);
+    cache[key] = { box: face.box, mesh: Array.from(mesh), z: Array.from(z), emb: Array.from(face.embedding), yaw: p.yaw, pitch: p.pitch };
     return { name, person, img, face, mesh, z, emb: face.embedding, yaw: p.yaw, pitch: p.pitch };
   };
   const load = async (rel: string) => decodeImage(fs.readFileSync(path.join(FACES, rel)));
@@ -97,28 +102,39 @@ async function main() {
       if (a) templates.push({ ...a, kind: `occluded:${kind}`, baseEmb: base.emb, occluder: mask });
     }
   }
+  writeCache(cache);
   console.log(`panel: ${templates.length} templates (${count(templates.map((t) => t.kind))}), ${users.length} users; analysed in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
 
-  const rows: Row[] = [];
-  const results = new Map<string, RgbImage>();
+  const variants = variantArg();
+  const engines: Record<string, Engine> = {};
+  for (const v of variants) engines[v] = v === 'main' ? await loadEngine(mainEngine()) : { fuseIntoTemplate, jobProblem, fusedMesh, tuning: VARIANTS[v] };
+  const pairs: { T: Template; U: Analysed; U2: Analysed }[] = [];
   let k = 0;
   for (const T of templates) {
     const cands = users.filter((u) => u.U.person !== T.person);
-    for (let j = 0; j < USERS_PER_TEMPLATE && cands.length; j++) {
-      const { U, U2 } = cands[(k++) % cands.length];
-      const job: FuseFaceJob = { templateMesh: T.mesh, templateMeshZ: T.z, user: U.img, userMesh: U.mesh, userMeshZ: U.z, profile: 0, appearance: 0 };
+    for (let j = 0; j < USERS_PER_TEMPLATE && cands.length; j++) { const { U, U2 } = cands[(k++) % cands.length]; pairs.push({ T, U, U2 }); }
+  }
+  const every = Number(argValue('--every') ?? 1);
+  const chosen = pairs.filter((_, i) => i % every === 0);
+  const runs: Record<string, { rows: Row[]; results: Map<string, RgbImage>; sum: Record<string, unknown>[] }> = {};
+  for (const v of variants) runs[v] = { rows: [], results: new Map(), sum: [] };
+  // Variants interleaved per pair, so machine load hits them alike.
+  for (const { T, U, U2 } of chosen) {
+    for (const v of variants) {
+      const eng = engines[v], { rows, results } = runs[v];
+      const job: FuseFaceJob = { templateMesh: T.mesh, templateMeshZ: T.z, user: U.img, userMesh: U.mesh, userMeshZ: U.z, profile: 0, appearance: 0, ...(eng.tuning ? { tuning: eng.tuning } : {}) };
       const key = `${T.name} <- ${U.name}`;
-      const problem = jobProblem(job);
+      const problem = eng.jobProblem(job);
       if (problem) { rows.push({ pair: key, kind: T.kind, yaw: T.yaw, refused: problem } as Row); continue; }
       const s = performance.now();
-      const patch = fuseIntoTemplate(T.img, [job]);
+      const patch = eng.fuseIntoTemplate(T.img, [job]);
       const ms = performance.now() - s;
       const out = Buffer.from(T.img.data);
       for (let y = 0; y < patch.height; y++) out.set(patch.data.subarray(y * patch.width * 3, (y + 1) * patch.width * 3), ((y + patch.y) * T.img.width + patch.x) * 3);
       const R: RgbImage = { width: T.img.width, height: T.img.height, data: out };
       const r = await pool.analyze(R, { embedding: true });
       const e = overlapping(r.faces, T.face.box)?.embedding ?? null;
-      const P = fusedMesh(job);
+      const P = eng.fusedMesh(job);
       const m = measure(R, T, U, P);
       rows.push({
         pair: key, kind: T.kind, yaw: T.yaw, ms, found: !!e,
@@ -130,42 +146,84 @@ async function main() {
   }
   await pool.close();
 
-  const done = rows.filter((r) => r.refused === undefined);
   const summary = (label: string, rs: Row[]) => ({
     templates: label, pairs: rs.length,
     'S(R,U′)≥50': `${rs.filter((r) => r.sU2 >= 50).length}/${rs.length}`, 'S(R,U′) p10 / median': `${fmt(percentile(rs.map((r) => r.sU2), 10))} / ${fmt(median(rs.map((r) => r.sU2)))}`,
+    'no face': rs.filter((r) => !r.found).length,
     'S(R,T)<50': `${rs.filter((r) => r.sT < 50).length}/${rs.length}`,
-    'holes>0': rs.filter((r) => r.holes > 0).length, 'tear>1.5': rs.filter((r) => r.tear > 1.5).length,
+    'holes>0': rs.filter((r) => r.holes > 0).length, 'tear>1.5': rs.filter((r) => r.tear > 1.5).length, 'smear>0': rs.filter((r) => r.smears > 0).length,
     'tear median / max': `${fmt(median(rs.map((r) => r.tear)))} / ${fmt(Math.max(...rs.map((r) => r.tear)))}`,
     'seam median': fmt(median(rs.map((r) => r.seam))), 'colour Δ median / p90': `${fmt(median(rs.map((r) => r.colour)))} / ${fmt(percentile(rs.map((r) => r.colour), 90))}`,
     'occluder Δ median': rs.some((r) => r.occluderDelta !== undefined) ? fmt(median(rs.filter((r) => r.occluderDelta !== undefined).map((r) => r.occluderDelta!))) : '-',
+    'ms median': fmt(median(rs.map((r) => r.ms))),
   });
-  const kinds = [...new Set(done.map((r) => r.kind.split(':')[0]))];
-  const sum = [summary('all', done), ...kinds.map((kd) => summary(kd, done.filter((r) => r.kind.split(':')[0] === kd)))];
-  console.log('\nFusion quality at degree 0/0 (Score: CompareFace scale, same person ≥ 50)');
-  console.log(table(sum));
+  console.log(`\nFusion quality at degree 0/0 (Score: CompareFace scale, same person ≥ 50); ${chosen.length} pairs${every > 1 ? ` (every ${every}th)` : ''}`);
+  const overall: Record<string, unknown>[] = [];
+  for (const v of variants) {
+    const done = runs[v].rows.filter((r) => r.refused === undefined);
+    const kinds = [...new Set(done.map((r) => r.kind.split(':')[0]))];
+    runs[v].sum = [summary('all', done), ...kinds.map((kd) => summary(kd, done.filter((r) => r.kind.split(':')[0] === kd)))];
+    overall.push({ variant: v, ...runs[v].sum[0], refused: runs[v].rows.length - done.length });
+    if (variants.length === 1 || process.argv.includes('--by-kind')) { console.log(`\n[${v}]`); console.log(table(runs[v].sum)); }
+  }
+  console.log(table(overall));
+  const v0 = variants[variants.length - 1];
+  const { rows, results } = runs[v0];
+  const done = rows.filter((r) => r.refused === undefined);
   const refused = rows.filter((r) => r.refused !== undefined);
   if (refused.length) console.log(`refused (pose outside the supported range): ${refused.length} — ${[...new Set(refused.map((r) => r.pair.split(' <- ')[0]))].join(', ')}`);
-  console.log(`fusion median ${fmt(median(done.map((r) => r.ms)))} ms per pair; whole run ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+  console.log(`whole run ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+  const sum = runs[v0].sum;
 
   // Worst 10: holes, then tears, then the lowest user Score.
-  const worst = [...done].sort((a, b) => (b.holes - a.holes) || (Number(b.tear > 1.5) - Number(a.tear > 1.5)) || (a.sU2 - b.sU2)).slice(0, 10);
-  console.log(table(worst.map((r) => ({ pair: r.pair, kind: r.kind, yaw: fmt(r.yaw), 'S(R,U′)': fmt(r.sU2), 'S(R,T)': fmt(r.sT), holes: r.holes, tear: fmt(r.tear), colour: fmt(r.colour) }))));
+  const worst = [...done].sort((a, b) => (b.holes - a.holes) || (b.smears - a.smears) || (Number(b.tear > 1.5) - Number(a.tear > 1.5)) || (a.sU2 - b.sU2)).slice(0, 10);
+  console.log(table(worst.map((r) => ({ pair: r.pair, kind: r.kind, yaw: fmt(r.yaw), 'S(R,U′)': fmt(r.sU2), 'S(R,T)': fmt(r.sT), holes: r.holes, smears: r.smears, tear: fmt(r.tear), colour: fmt(r.colour) }))));
   const tiles: OverlayOptions[] = [];
   for (const [i, r] of worst.entries()) {
     const [tn, un] = r.pair.split(' <- ');
     const T = templates.find((t) => t.name === tn)!, U = users.find((u) => u.U.name === un)!.U;
     const R = results.get(r.pair)!;
     for (const [c, [img, face]] of ([[T.img, T.face], [U.img, U.face], [R, T.face]] as const).entries()) tiles.push({ input: await crop(img, face.box), left: c * 196 + 2, top: i * 196 + 2 });
-    tiles.push({ input: Buffer.from(`<svg width="300" height="192"><text x="4" y="20" font-size="13" fill="#eee" font-family="sans-serif">${esc(tn)}</text><text x="4" y="38" font-size="13" fill="#eee" font-family="sans-serif">&lt;- ${esc(un)}</text><text x="4" y="62" font-size="13" fill="#ff8" font-family="sans-serif">S(R,U′) ${fmt(r.sU2)}  S(R,T) ${fmt(r.sT)}</text><text x="4" y="80" font-size="13" fill="#ff8" font-family="sans-serif">holes ${r.holes}  tear ${fmt(r.tear)}  colour ${fmt(r.colour)}</text></svg>`), left: 3 * 196 + 2, top: i * 196 + 2 });
+    tiles.push({ input: Buffer.from(`<svg width="300" height="192"><text x="4" y="20" font-size="13" fill="#eee" font-family="sans-serif">${esc(tn)}</text><text x="4" y="38" font-size="13" fill="#eee" font-family="sans-serif">&lt;- ${esc(un)}</text><text x="4" y="62" font-size="13" fill="#ff8" font-family="sans-serif">S(R,U′) ${fmt(r.sU2)}  S(R,T) ${fmt(r.sT)}</text><text x="4" y="80" font-size="13" fill="#ff8" font-family="sans-serif">holes ${r.holes}  smears ${r.smears}  tear ${fmt(r.tear)}  colour ${fmt(r.colour)}</text></svg>`), left: 3 * 196 + 2, top: i * 196 + 2 });
   }
   const sheet = path.resolve('docs/fusion-quality-worst.png');
   await sharp({ create: { width: 3 * 196 + 304, height: worst.length * 196 + 4, channels: 3, background: '#202020' } }).composite(tiles).png({ compressionLevel: 9 }).toFile(sheet);
-  console.log(`worst 10: ${sheet} (template, user, result)`);
-  writeResult('fusion-quality', { usersPerTemplate: USERS_PER_TEMPLATE, summary: sum, refused: refused.length, rows });
+  console.log(`worst 10 of ${v0}: ${sheet} (template, user, result)`);
+  writeResult('fusion-quality', { usersPerTemplate: USERS_PER_TEMPLATE, every, variants: Object.fromEntries(variants.map((v) => [v, { summary: runs[v].sum, rows: runs[v].rows }])), summary: sum, refused: refused.length, rows });
 }
 
-interface Row { pair: string; kind: string; yaw: number; ms: number; found: boolean; sU2: number; sT: number; seam: number; tear: number; holes: number; colour: number; occluderDelta?: number; refused?: string }
+/** The engine's tunings compared by `--variants` (`main` = the engine of a checkout of main, `--main-engine` or ../h8-mainref). */
+const VARIANTS: Record<string, Partial<FusionTuning> | undefined> = {
+  default: undefined,
+  plain: { pose: false, visibility: false, occlusion: 'off' },
+  'no-pose': { pose: false },
+  'no-visibility': { visibility: false },
+  'no-occlusion': { occlusion: 'off' },
+  'template-occlusion': { occlusion: 'template' },
+  'pose-only': { pose: true, visibility: false, occlusion: 'off' },
+  'visibility-only': { pose: false, visibility: true, occlusion: 'off' },
+  'occlusion-only': { pose: false, visibility: false, occlusion: 'template' },
+  'no-pose-template-occlusion': { pose: false, occlusion: 'template' },
+  'all-on': { pose: true, visibility: true, occlusion: 'both' },
+};
+interface Engine { fuseIntoTemplate: typeof fuseIntoTemplate; jobProblem: (j: FuseFaceJob) => string | null; fusedMesh: (j: FuseFaceJob) => Float64Array; tuning?: Partial<FusionTuning> }
+const argValue = (name: string) => { const i = process.argv.indexOf(name); return i >= 0 ? process.argv[i + 1] : undefined; };
+function variantArg(): string[] {
+  const v = (argValue('--variants') ?? 'default').split(',').map((x) => x.trim()).filter(Boolean);
+  for (const x of v) if (x !== 'main' && !(x in VARIANTS)) throw new Error(`unknown variant ${x}; known: main, ${Object.keys(VARIANTS).join(', ')}`);
+  return v;
+}
+const mainEngine = () => path.resolve(argValue('--main-engine') ?? path.join(process.cwd(), '..', 'h8-mainref', 'src/vision/fusion/fuse.ts'));
+async function loadEngine(file: string): Promise<Engine> {
+  const m = (await import(pathToFileURL(file).href)) as { fuseIntoTemplate: typeof fuseIntoTemplate; targetMesh: typeof targetMesh; jobProblem?: Engine['jobProblem']; fusedMesh?: Engine['fusedMesh'] };
+  return { fuseIntoTemplate: m.fuseIntoTemplate, jobProblem: m.jobProblem ?? (() => null), fusedMesh: m.fusedMesh ?? ((j) => m.targetMesh(j.templateMesh, j.userMesh, j.profile)) };
+}
+type Cached = { box: Face['box']; mesh: number[]; z: number[]; emb: number[]; yaw: number; pitch: number } | null;
+const CACHE = path.join(os.tmpdir(), 'facevault-fusion-quality-panel.json');
+function readCache(): Record<string, Cached> { try { return JSON.parse(fs.readFileSync(CACHE, 'utf8')) as Record<string, Cached>; } catch { return {}; } }
+function writeCache(c: Record<string, Cached>) { fs.writeFileSync(CACHE, JSON.stringify(c)); }
+
+interface Row { pair: string; kind: string; yaw: number; ms: number; found: boolean; sU2: number; sT: number; seam: number; tear: number; holes: number; smears: number; colour: number; occluderDelta?: number; refused?: string }
 
 /** Seam, tear, holes and colour difference of result R (template T, user U, fused mesh P). */
 function measure(R: RgbImage, T: Template, U: Analysed, P: Float64Array) {
@@ -229,7 +287,7 @@ function measure(R: RgbImage, T: Template, U: Analysed, P: Float64Array) {
     for (let p = 0; p < W * H; p++) if (T.occluder[p] > 0.5 && face[p]) { for (let c = 0; c < 3; c++) s += Math.abs(R.data[p * 3 + c] - T.img.data[p * 3 + c]) / 3; n++; }
     occluderDelta = n ? s / n : 0;
   }
-  return { seam, tear, holes, colour, occluderDelta };
+  return { seam, tear, holes, smears: 0, colour, occluderDelta };
 }
 
 /** Connected blobs (4-neighbour) of at least minArea pixels. */

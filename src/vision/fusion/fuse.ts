@@ -31,7 +31,27 @@ export interface FuseFaceJob {
   userOccluders?: 'drop' | 'keep';
   /** The user's identity embedding; with a swap model installed (FACEVAULT_SWAP_MODEL) the swapped crop replaces the user's photo. */
   userEmbedding?: Float32Array;
+  /** Which of the pose-aware passes run (defaults: DEFAULT_TUNING). */
+  tuning?: Partial<FusionTuning>;
 }
+
+/**
+ * The engine's optional passes. Each was measured against the plain engine on the
+ * fusion-quality panel (docs/PERFORMANCE.md); one that did not beat it stays off by default.
+ */
+export interface FusionTuning {
+  /** Turn the user's face into the template's head pose (3D similarity of the meshes) instead of a 2D similarity. */
+  pose: boolean;
+  /** Keep the template's face where the user's photo shows a triangle edge-on or from behind. */
+  visibility: boolean;
+  /** Keep the template's occluders (hands, microphones, hair) / also drop the user's (fringe, glasses frames). */
+  occlusion: 'off' | 'template' | 'both';
+}
+// Measured (docs/PERFORMANCE.md, fusion-quality panel): the 3D pose warp cost identity on turned
+// and sheared templates (p10 71 → 37), dropping the user's occluders cost it on plain photos
+// (p10 80 → 75); both stay off by default. Visibility changes nothing unless the pose warp is on.
+export const DEFAULT_TUNING: FusionTuning = { pose: false, visibility: true, occlusion: 'template' };
+const tuningOf = (j: FuseFaceJob): FusionTuning => ({ ...DEFAULT_TUNING, ...j.tuning });
 
 export interface Patch {
   x: number; y: number; width: number; height: number; data: Uint8Array;
@@ -120,18 +140,19 @@ export function targetMesh(templateMesh: ArrayLike<number>, userMesh: ArrayLike<
 /** The fused face's mesh in template coordinates for a job, as fuseIntoTemplate builds it (pose-aware). */
 export function fusedMesh(job: FuseFaceJob): Pts {
   const t = meshOf(job.templateMesh), u = meshOf(job.userMesh);
-  const aligned = job.userMeshZ && job.templateMeshZ ? posedUserMesh(u, job.userMeshZ, t, job.templateMeshZ) : applySim(umeyama(u, t), u);
+  const aligned = job.userMeshZ && job.templateMeshZ && tuningOf(job).pose ? posedUserMesh(u, job.userMeshZ, t, job.templateMeshZ) : applySim(umeyama(u, t), u);
   return lerpPts(aligned, t, clamp01(job.profile));
 }
 
 /** One face, in place on `canvas` (RGB), whose coordinates `tMesh` uses. */
 function fuseOne(canvas: Raster, tMesh: Pts, job: FuseFaceJob, clock: (stage: string) => void = () => {}): void {
   const p = clamp01(job.profile), f = clamp01(job.appearance);
+  const tune = tuningOf(job);
   const uMesh = meshOf(job.userMesh);
   const sim = umeyama(uMesh, tMesh);
   // With depth for both faces the user's face takes the template's head pose (3D similarity);
   // otherwise a 2D similarity, which is right only for like poses.
-  const uAligned = job.userMeshZ && job.templateMeshZ ? posedUserMesh(uMesh, job.userMeshZ, tMesh, job.templateMeshZ) : applySim(sim, uMesh);
+  const uAligned = job.userMeshZ && job.templateMeshZ && tune.pose ? posedUserMesh(uMesh, job.userMeshZ, tMesh, job.templateMeshZ) : applySim(sim, uMesh);
   const P = lerpPts(uAligned, tMesh, p);
   const tPin = ring(tMesh, RING_PIN);
   const target = concat(P, ring(P, RING_BLEND), tPin);
@@ -144,7 +165,7 @@ function fuseOne(canvas: Raster, tMesh: Pts, job: FuseFaceJob, clock: (stage: st
   if (w < 4 || h < 4) return;
 
   const tri = new Delaunator(target).triangles;
-  const triVis = triangleVisibility(target, uSource, tri, sim.a * sim.a + sim.b * sim.b);
+  const triVis = tune.visibility ? triangleVisibility(target, uSource, tri, sim.a * sim.a + sim.b * sim.b) : undefined;
   clock('geometry');
   const { out: [Uw, Tw], valid: [validU], covered, value: vis } = warpPiecewise(target, tri, [{ img: job.user, pts: uSource, maxPoint: MESH_POINTS + 36 }, { img: canvas, pts: tSource, clampEdges: true }], ox, oy, w, h, triVis);
   // Outside the triangulation the template stays as it is.
@@ -173,28 +194,11 @@ function fuseOne(canvas: Raster, tMesh: Pts, job: FuseFaceJob, clock: (stage: st
 
   // Where the user's texture may be used: the user's photo shows the triangle (not its far side,
   // not edge-on), nothing covers the template's face there, and (by default) nothing covers the user's.
-  const Pl = local(P);
-  const occBox = { x0: rb.x0, y0: rb.y0, x1: rb.x1, y1: rb.y1 };
-  const browY = (Pl[2 * 105 + 1] + Pl[2 * 334 + 1]) / 2, eyeY = (Pl[2 * 159 + 1] + Pl[2 * 386 + 1]) / 2;
-  const upright = Math.abs(Pl[2 * 152 + 1] - Pl[2 * 10 + 1]) > Math.abs(Pl[2 * 152] - Pl[2 * 10]);
-  // Below the nose a template's beard is dark too: only strong deviations (a microphone, a hand) count there.
-  const noseY = Pl[2 * 2 + 1];
-  const occT = occlusionMask({ img: Tw, w, h, mesh: Pl, region, skin, faceSize: fs, box: occBox, weight: (_x, y) => (upright && y > noseY ? 0.5 : 1) });
-  // The user's occluders: above the brows (fringe, hat brims) never carried over; around the eyes
-  // (glasses frames) they are part of the user's look at FuseFaceDegree < 50, and dropped from 50.
-  const eyeBand = f >= 0.5 ? 1 : 0;
-  const userWeight = (_x: number, y: number) => (!upright ? eyeBand : y < browY ? 1 : y < eyeY + (eyeY - browY) * 1.5 ? eyeBand : 0);
-  const occU = job.userOccluders === 'keep' ? null : occlusionMask({ img: Uw, w, h, mesh: Pl, region, skin, valid: validU, faceSize: fs, box: occBox, weight: userWeight });
-  const use = vis!;
-  blurBox(use, w, h, occBox, 0.02 * fs);
-  for (let q = 0; q < use.length; q++) use[q] = Math.min(1, use[q]) * (1 - occT[q]) * (occU ? 1 - occU[q] : 1);
-  const skinUse = new Float32Array(skin.length);
-  for (let q = 0; q < skin.length; q++) skinUse[q] = skin[q] * use[q];
-
+  const use = usableMask(tune, vis, Tw, Uw, validU, local(P), region, skin, w, h, fs, rb, f, job.userOccluders);
   clock('masks');
   // A greyscale template gets a greyscale face: the ratio transfer fixes only low-frequency colour.
   if (isGrey(Tw, covered)) toGrey(Uw);
-  if (f < 1) localColourTransfer(Uw, Tw, skinUse, validU, region, w, h, 0.1 * fs, bounds(skinPoly), rb);
+  if (f < 1) localColourTransfer(Uw, Tw, use ? skinWhere(skin, use) : skin, validU, region, w, h, 0.1 * fs, bounds(skinPoly), rb);
   if (job.detail) adjustDetail(Uw, region, w, h, 0.008 * fs, job.detail);
 
   clock('colour');
@@ -203,13 +207,13 @@ function fuseOne(canvas: Raster, tMesh: Pts, job: FuseFaceJob, clock: (stage: st
     for (let x = 0; x < bw; x++) {
       const q = (y + by0) * w + x + bx0;
       if (region[q] <= 0 || !validU[q]) continue;
-      const i = q * 3, o = (y * bw + x) * 3, k = (1 - f) * use[q];
+      const i = q * 3, o = (y * bw + x) * 3, k = use ? (1 - f) * use[q] : 1 - f;
       subDelta[o] = k * (Uw[i] - Tw[i]);
       subDelta[o + 1] = k * (Uw[i + 1] - Tw[i + 1]);
       subDelta[o + 2] = k * (Uw[i + 2] - Tw[i + 2]);
     }
   }
-  for (let y = 0; y < bh; y++) for (let x = 0; x < bw; x++) subMask[y * bw + x] *= use[(y + by0) * w + x + bx0];
+  if (use) for (let y = 0; y < bh; y++) for (let x = 0; x < bw; x++) subMask[y * bw + x] *= use[(y + by0) * w + x + bx0];
   clock('delta');
   const R = multibandDelta(subDelta, subMask, bw, bh);
   clock('blend');
@@ -226,6 +230,37 @@ function fuseOne(canvas: Raster, tMesh: Pts, job: FuseFaceJob, clock: (stage: st
     for (let i = 0; i < w * 3; i++) dst[d0 + i] = Tw[q0 + i];
   }
   clock('write');
+}
+
+type Box = { x0: number; y0: number; x1: number; y1: number };
+
+/**
+ * Per pixel of the window, how much of the user's texture may be used (null = all of it):
+ * triangle visibility × (1 − template occluders) × (1 − user occluders), as `tune` asks.
+ */
+function usableMask(tune: FusionTuning, vis: Float32Array | undefined, Tw: Float32Array, Uw: Float32Array, validU: Uint8Array, Pl: Pts, region: Float32Array, skin: Float32Array, w: number, h: number, fs: number, rb: Box, f: number, userOccluders: FuseFaceJob['userOccluders']): Float32Array | null {
+  if (!vis && tune.occlusion === 'off') return null;
+  const occBox = { x0: rb.x0, y0: rb.y0, x1: rb.x1, y1: rb.y1 };
+  const browY = (Pl[2 * 105 + 1] + Pl[2 * 334 + 1]) / 2, eyeY = (Pl[2 * 159 + 1] + Pl[2 * 386 + 1]) / 2;
+  const upright = Math.abs(Pl[2 * 152 + 1] - Pl[2 * 10 + 1]) > Math.abs(Pl[2 * 152] - Pl[2 * 10]);
+  // Below the nose a template's beard is dark too: only strong deviations (a microphone, a hand) count there.
+  const noseY = Pl[2 * 2 + 1];
+  const occT = tune.occlusion === 'off' ? null : occlusionMask({ img: Tw, w, h, mesh: Pl, region, skin, faceSize: fs, box: occBox, weight: (_x, y) => (upright && y > noseY ? 0.5 : 1) });
+  // The user's occluders: above the brows (fringe, hat brims) never carried over; around the eyes
+  // (glasses frames) they are part of the user's look at FuseFaceDegree < 50, and dropped from 50.
+  const eyeBand = f >= 0.5 ? 1 : 0;
+  const userWeight = (_x: number, y: number) => (!upright ? eyeBand : y < browY ? 1 : y < eyeY + (eyeY - browY) * 1.5 ? eyeBand : 0);
+  const occU = tune.occlusion !== 'both' || userOccluders === 'keep' ? null : occlusionMask({ img: Uw, w, h, mesh: Pl, region, skin, valid: validU, faceSize: fs, box: occBox, weight: userWeight });
+  let use: Float32Array;
+  if (vis) { use = vis; blurBox(use, w, h, occBox, 0.02 * fs); } else use = new Float32Array(w * h).fill(1);
+  for (let q = 0; q < use.length; q++) use[q] = Math.min(1, use[q]) * (occT ? 1 - occT[q] : 1) * (occU ? 1 - occU[q] : 1);
+  return use;
+}
+
+function skinWhere(skin: Float32Array, use: Float32Array): Float32Array {
+  const out = new Float32Array(skin.length);
+  for (let q = 0; q < skin.length; q++) out[q] = skin[q] * use[q];
+  return out;
 }
 
 /** Accumulates the time since the previous call under each stage name (bench/fusion-stages). */
