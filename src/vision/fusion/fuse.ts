@@ -165,7 +165,10 @@ function fuseOne(canvas: Raster, tMesh: Pts, job: FuseFaceJob, clock: (stage: st
   if (w < 4 || h < 4) return;
 
   const tri = new Delaunator(target).triangles;
-  const triVis = tune.visibility ? triangleVisibility(target, uSource, tri, sim.a * sim.a + sim.b * sim.b) : undefined;
+  // Only when some triangle is foreshortened in the user's photo (never on like poses) is the
+  // per-pixel visibility raster built: it is a third of the warp's time.
+  const triVisAll = tune.visibility ? triangleVisibility(target, uSource, tri, sim.a * sim.a + sim.b * sim.b) : undefined;
+  const triVis = triVisAll && triVisAll.some((v) => v < 0.999) ? triVisAll : undefined;
   clock('geometry');
   const { out: [Uw, Tw], valid: [validU], covered, value: vis } = warpPiecewise(target, tri, [{ img: job.user, pts: uSource, maxPoint: MESH_POINTS + 36 }, { img: canvas, pts: tSource, clampEdges: true }], ox, oy, w, h, triVis);
   // Outside the triangulation the template stays as it is.
@@ -253,7 +256,9 @@ function usableMask(tune: FusionTuning, vis: Float32Array | undefined, Tw: Float
   const occU = tune.occlusion !== 'both' || userOccluders === 'keep' ? null : occlusionMask({ img: Uw, w, h, mesh: Pl, region, skin, valid: validU, faceSize: fs, box: occBox, weight: userWeight });
   let use: Float32Array;
   if (vis) { use = vis; blurBox(use, w, h, occBox, 0.02 * fs); } else use = new Float32Array(w * h).fill(1);
-  for (let q = 0; q < use.length; q++) use[q] = Math.min(1, use[q]) * (occT ? 1 - occT[q] : 1) * (occU ? 1 - occU[q] : 1);
+  // The occlusion masks are zero outside the box (the visibility, a blur of values in [0,1], needs no clamp).
+  const bx0 = Math.max(0, Math.floor(occBox.x0)), by0 = Math.max(0, Math.floor(occBox.y0)), bx1 = Math.min(w, Math.ceil(occBox.x1)), by1 = Math.min(h, Math.ceil(occBox.y1));
+  if (occT || occU) for (let y = by0; y < by1; y++) for (let q = y * w + bx0; q < y * w + bx1; q++) use[q] *= (occT ? 1 - occT[q] : 1) * (occU ? 1 - occU[q] : 1);
   return use;
 }
 

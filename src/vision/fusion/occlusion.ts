@@ -4,8 +4,8 @@
 // face, eyes/brows/lips excluded), and luminance against a smooth local skin estimate (so hard
 // side light is not mistaken for an occluder). Eyes, brows, lips and nostrils are dark or red by
 // nature; they count as covered only when the skin around them is covered.
-import { bounds, type Pts } from './geometry.ts';
-import { blur, blurBox, fillPolygon } from './raster.ts';
+import type { Pts } from './geometry.ts';
+import { blur, fillPolygon } from './raster.ts';
 
 /** MediaPipe FaceMesh index sets of the features that are not skin (their convex hulls are used). */
 const FEATURES = [
@@ -37,88 +37,85 @@ export interface OcclusionInput {
   box: { x0: number; y0: number; x1: number; y1: number };
 }
 
-/** Per pixel in [0,1]: 1 = something other than this face's skin covers it. */
+/**
+ * Per pixel in [0,1]: 1 = something other than this face's skin covers it.
+ * Decided on a grid of about 64 cells across the face, then interpolated: an occluder is large,
+ * and deciding per pixel cost more than the rest of a 1080p fusion.
+ */
 export function occlusionMask(o: OcclusionInput): Float32Array {
   const { img, w, h, region, skin, valid, faceSize: fs } = o;
   const x0 = Math.max(0, Math.floor(o.box.x0)), y0 = Math.max(0, Math.floor(o.box.y0));
   const x1 = Math.min(w, Math.ceil(o.box.x1)), y1 = Math.min(h, Math.ceil(o.box.y1));
   const occ = new Float32Array(w * h);
   if (x1 - x0 < 4 || y1 - y0 < 4) return occ;
+  const d = Math.max(1, Math.round(fs / 64));
+  const gw = Math.ceil((x1 - x0) / d), gh = Math.ceil((y1 - y0) / d), n = gw * gh;
+  // Grid cell (i, j) stands for the pixel at its centre; polygons map to grid units.
+  const toGrid = (p: Pts) => { const r = new Float64Array(p.length); for (let i = 0; i < r.length; i += 2) { r[i] = (p[i] - x0) / d; r[i + 1] = (p[i + 1] - y0) / d; } return r; };
   const features = FEATURES.map((idx) => hull(idx, o.mesh));
-  const feat = new Float32Array(w * h);
-  for (const f of features) fillPolygon(scalePoly(f, FEATURE_GROW), w, h, feat);
-
-  // YCbCr per pixel of the box.
-  const bw = x1 - x0, bh = y1 - y0;
-  const Y = new Float32Array(bw * bh), Cb = new Float32Array(bw * bh), Cr = new Float32Array(bw * bh);
-  for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) {
-    const p = y * w + x, i = p * 3, b = (y - y0) * bw + (x - x0);
-    const r = img[i], g = img[i + 1], bl = img[i + 2];
-    Y[b] = 0.299 * r + 0.587 * g + 0.114 * bl;
-    Cb[b] = 128 - 0.168736 * r - 0.331264 * g + 0.5 * bl;
-    Cr[b] = 128 + 0.5 * r - 0.418688 * g - 0.081312 * bl;
+  const feat = new Float32Array(n);
+  for (const f of features) fillPolygon(toGrid(scalePoly(f, FEATURE_GROW)), gw, gh, feat);
+  const Y = new Float32Array(n), Cb = new Float32Array(n), Cr = new Float32Array(n);
+  const reg = new Uint8Array(n), sample = new Uint8Array(n), wgt = new Float32Array(n);
+  for (let j = 0; j < gh; j++) {
+    const y = Math.min(y1 - 1, y0 + Math.floor((j + 0.5) * d));
+    for (let i = 0; i < gw; i++) {
+      const x = Math.min(x1 - 1, x0 + Math.floor((i + 0.5) * d)), p = y * w + x, c = p * 3, g = j * gw + i;
+      const r = img[c], gr = img[c + 1], bl = img[c + 2];
+      Y[g] = 0.299 * r + 0.587 * gr + 0.114 * bl;
+      Cb[g] = 128 - 0.168736 * r - 0.331264 * gr + 0.5 * bl;
+      Cr[g] = 128 + 0.5 * r - 0.418688 * gr - 0.081312 * bl;
+      reg[g] = region[p] > 0 ? 1 : 0;
+      sample[g] = skin[p] > 0 && feat[g] === 0 && (!valid || valid[p] === 1) ? 1 : 0;
+      wgt[g] = o.weight ? o.weight(x, y) : 1;
+    }
   }
-  const isSample = (x: number, y: number) => { const p = y * w + x; return skin[p] > 0 && feat[p] === 0 && (!valid || valid[p] === 1); };
   const cbs: number[] = [], crs: number[] = [];
-  for (let y = y0; y < y1; y += 2) for (let x = x0; x < x1; x += 2) {
-    if (!isSample(x, y)) continue;
-    const b = (y - y0) * bw + (x - x0);
-    cbs.push(Cb[b]); crs.push(Cr[b]);
-  }
+  for (let g = 0; g < n; g++) if (sample[g]) { cbs.push(Cb[g]); crs.push(Cr[g]); }
   if (cbs.length < 50) return occ;
   const [mCb, sCb] = robust(cbs, 3), [mCr, sCr] = robust(crs, 3);
-  const chroma = (b: number) => Math.hypot((Cb[b] - mCb) / sCb, (Cr[b] - mCr) / sCr);
+  const chroma = (g: number) => Math.hypot((Cb[g] - mCb) / sCb, (Cr[g] - mCr) / sCr);
 
   // Smooth local skin luminance: normalised convolution over chroma-consistent skin samples.
-  const k = Math.max(1, Math.floor(0.04 * fs));
-  const gw = Math.ceil(bw / k), gh = Math.ceil(bh / k);
-  const sum = new Float32Array(gw * gh), wt = new Float32Array(gw * gh);
-  for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) {
-    if (!isSample(x, y)) continue;
-    const b = (y - y0) * bw + (x - x0);
-    if (chroma(b) > 3) continue;
-    const g = (((y - y0) / k) | 0) * gw + (((x - x0) / k) | 0);
-    sum[g] += Y[b]; wt[g] += 1;
-  }
-  blur(sum, gw, gh, (0.12 * fs) / k); blur(wt, gw, gh, (0.12 * fs) / k);
-  const local = (x: number, y: number) => { const g = (((y - y0) / k) | 0) * gw + (((x - x0) / k) | 0); return wt[g] > 1e-3 ? sum[g] / wt[g] : NaN; };
+  const sum = new Float32Array(n), wt = new Float32Array(n);
+  for (let g = 0; g < n; g++) if (sample[g] && chroma(g) <= 3) { sum[g] = Y[g]; wt[g] = 1; }
+  blur(sum, gw, gh, (0.12 * fs) / d); blur(wt, gw, gh, (0.12 * fs) / d);
+  const local = (g: number) => (wt[g] > 1e-3 ? sum[g] / wt[g] : NaN);
   const dev: number[] = [];
-  for (let y = y0; y < y1; y += 2) for (let x = x0; x < x1; x += 2) {
-    if (!isSample(x, y)) continue;
-    const l = local(x, y);
-    if (!Number.isNaN(l)) dev.push(Y[(y - y0) * bw + (x - x0)] - l);
-  }
+  for (let g = 0; g < n; g++) { if (!sample[g]) continue; const l = local(g); if (!Number.isNaN(l)) dev.push(Y[g] - l); }
   const [, sL] = robust(dev, 8);
   const dFrom = o.darkFrom ?? 4, cFrom = o.chromaFrom ?? 3.5;
 
-  for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) {
-    const p = y * w + x;
-    if (region[p] <= 0 || feat[p] > 0) continue;
-    const b = (y - y0) * bw + (x - x0);
-    const l = local(x, y);
-    const dark = Number.isNaN(l) ? 0 : (l - Y[b]) / sL, bright = Number.isNaN(l) ? 0 : (Y[b] - l) / sL;
-    const s = Math.max((chroma(b) - cFrom) / 2, (dark - dFrom) / 1.5, (bright - dFrom - 1) / 2) * (o.weight ? o.weight(x, y) : 1);
-    occ[p] = s <= 0 ? 0 : s >= 1 ? 1 : s;
+  const occG = new Float32Array(n);
+  for (let g = 0; g < n; g++) {
+    if (!reg[g] || feat[g] > 0) continue;
+    const l = local(g);
+    const dark = Number.isNaN(l) ? 0 : (l - Y[g]) / sL, bright = Number.isNaN(l) ? 0 : (Y[g] - l) / sL;
+    const s = Math.max((chroma(g) - cFrom) / 2, (dark - dFrom) / 1.5, (bright - dFrom - 1) / 2) * wgt[g];
+    occG[g] = s <= 0 ? 0 : s >= 1 ? 1 : s;
   }
   // A feature counts as covered when most of the skin around it is.
   for (const f of features) {
-    const op = scalePoly(f, 2.2), fb = bounds(op);
-    const fx0 = Math.max(0, Math.floor(fb.x0)), fy0 = Math.max(0, Math.floor(fb.y0));
-    const fw = Math.min(w, Math.ceil(fb.x1)) - fx0, fh = Math.min(h, Math.ceil(fb.y1)) - fy0;
-    if (fw <= 0 || fh <= 0) continue;
-    const shift = (q: Pts) => { const r = new Float64Array(q); for (let i = 0; i < r.length; i += 2) { r[i] -= fx0; r[i + 1] -= fy0; } return r; };
-    const inner = fillPolygon(shift(scalePoly(f, FEATURE_GROW)), fw, fh), outer = fillPolygon(shift(op), fw, fh);
-    let n = 0, c = 0;
-    for (let y = 0; y < fh; y++) for (let x = 0; x < fw; x++) {
-      const l = y * fw + x, p = (y + fy0) * w + x + fx0;
-      if (!outer[l] || inner[l] || feat[p] || region[p] <= 0) continue;
-      n++; c += occ[p] > 0.5 ? 1 : 0;
-    }
-    if (n > 0 && c / n > 0.45) for (let y = 0; y < fh; y++) for (let x = 0; x < fw; x++) { const p = (y + fy0) * w + x + fx0; if (inner[y * fw + x] && region[p] > 0) occ[p] = 1; }
+    const inner = fillPolygon(toGrid(scalePoly(f, FEATURE_GROW)), gw, gh), outer = fillPolygon(toGrid(scalePoly(f, 2.2)), gw, gh);
+    let m = 0, c = 0;
+    for (let g = 0; g < n; g++) { if (!outer[g] || inner[g] || feat[g] || !reg[g]) continue; m++; c += occG[g] > 0.5 ? 1 : 0; }
+    if (m > 0 && c / m > 0.45) for (let g = 0; g < n; g++) if (inner[g] && reg[g]) occG[g] = 1;
   }
   // Grow a little and feather: an occluder's own soft edge must not be blended over either.
-  blurBox(occ, w, h, { x0, y0, x1, y1 }, 0.015 * fs);
-  for (let p = 0; p < occ.length; p++) occ[p] = Math.min(1, occ[p] * 2);
+  blur(occG, gw, gh, Math.max(0.5, (0.015 * fs) / d));
+  for (let g = 0; g < n; g++) occG[g] = Math.min(1, occG[g] * 2);
+  // Back to pixels (bilinear), inside the face region.
+  for (let y = y0; y < y1; y++) {
+    const fy = Math.min(gh - 1, Math.max(0, (y + 0.5 - y0) / d - 0.5)), j0 = Math.floor(fy), j1 = Math.min(gh - 1, j0 + 1), ty = fy - j0;
+    for (let x = x0; x < x1; x++) {
+      const p = y * w + x;
+      if (region[p] <= 0) continue;
+      const fx = Math.min(gw - 1, Math.max(0, (x + 0.5 - x0) / d - 0.5)), i0 = Math.floor(fx), i1 = Math.min(gw - 1, i0 + 1), tx = fx - i0;
+      const a = occG[j0 * gw + i0], b = occG[j0 * gw + i1], c = occG[j1 * gw + i0], e = occG[j1 * gw + i1];
+      if (a === 0 && b === 0 && c === 0 && e === 0) continue;
+      occ[p] = (a * (1 - tx) + b * tx) * (1 - ty) + (c * (1 - tx) + e * tx) * ty;
+    }
+  }
   return occ;
 }
 
