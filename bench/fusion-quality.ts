@@ -15,6 +15,9 @@ import os from 'node:os';
 import { pathToFileURL } from 'node:url';
 import path from 'node:path';
 import sharp, { type OverlayOptions } from 'sharp';
+import Delaunator from 'delaunator';
+import { warpPiecewise } from '../src/vision/fusion/warp.ts';
+import { localColourTransfer } from '../src/vision/fusion/colour.ts';
 import { InferencePool } from '../src/vision/inference-pool.ts';
 import { decodeImage } from '../src/vision/image-decode.ts';
 import { fuseIntoTemplate, fusedMesh, jobProblem, targetMesh, type FuseFaceJob, type FusionTuning } from '../src/vision/fusion/fuse.ts';
@@ -115,7 +118,8 @@ async function main() {
     for (let j = 0; j < USERS_PER_TEMPLATE && cands.length; j++) { const { U, U2 } = cands[(k++) % cands.length]; pairs.push({ T, U, U2 }); }
   }
   const every = Number(argValue('--every') ?? 1);
-  const chosen = pairs.filter((_, i) => i % every === 0);
+  const only = argValue('--only');
+  const chosen = pairs.filter((pr, i) => (only ? only.split("|").some((o) => `${pr.T.name} <- ${pr.U.name}`.includes(o)) : i % every === 0));
   const runs: Record<string, { rows: Row[]; results: Map<string, RgbImage>; sum: Record<string, unknown>[] }> = {};
   for (const v of variants) runs[v] = { rows: [], results: new Map(), sum: [] };
   // Variants interleaved per pair, so machine load hits them alike.
@@ -233,29 +237,66 @@ function measure(R: RgbImage, T: Template, U: Analysed, P: Float64Array) {
   const inner = fillPolygon(ring(P, 0.85), W, H);
   const b = bounds(ring(P, 1.0));
   const X0 = Math.max(1, Math.floor(b.x0)), Y0 = Math.max(1, Math.floor(b.y0)), X1 = Math.min(W - 1, Math.ceil(b.x1)), Y1 = Math.min(H - 1, Math.ceil(b.y1));
-  // Holes: darker than the template at that pixel AND than the user's darkest 2% of face skin, by 40 levels.
-  const uFace = fillPolygon(ring(U.mesh, 0.85), U.img.width, U.img.height);
-  const uLum: number[] = [];
-  for (let p = 0; p < uFace.length; p += 3) if (uFace[p]) uLum.push(lumAt(U.img, p));
-  const uDark = percentile(uLum, 2);
-  const hole = new Uint8Array(W * H);
+  // Holes and smears: blobs darker (brighter) than everything near that pixel in BOTH sources —
+  // the template and the user's photo warped onto the fused mesh — by 40 levels. Dark eyes,
+  // brows or beards the user brings are in the warped user photo, so they do not count.
+  const tri = new Delaunator(P).triangles;
+  const { out: [Uw], valid: [Uv] } = warpPiecewise(P, tri, [{ img: U.img, pts: U.mesh }], X0, Y0, X1 - X0, Y1 - Y0);
+  const ww = X1 - X0, wh = Y1 - Y0;
+  const lT = new Float32Array(ww * wh), lU = new Float32Array(ww * wh);
+  for (let y = 0; y < wh; y++) for (let x = 0; x < ww; x++) {
+    const q = y * ww + x;
+    lT[q] = lumAt(T.img, (y + Y0) * W + x + X0);
+    lU[q] = Uv[q] ? 0.299 * Uw[q * 3] + 0.587 * Uw[q * 3 + 1] + 0.114 * Uw[q * 3 + 2] : NaN;
+  }
+  const r = Math.max(2, Math.round(0.03 * fs));
+  const [minT] = minMax(lT, ww, wh, r), [minU] = minMax(lU, ww, wh, r);
+  // Smears: patches of the template's own skin showing through inside the user's face (at degree
+  // 0 the inner face is all user): the result equals the template there while the user's photo,
+  // colour-matched to the template as the engine does, differs from it. The template's pasted
+  // occluders, which should show, are left out.
+  const Uc = new Float32Array(Uw), Tl = new Float32Array(ww * wh * 3), innerW = new Float32Array(ww * wh);
+  for (let y = 0; y < wh; y++) for (let x = 0; x < ww; x++) {
+    const q = y * ww + x, p = (y + Y0) * W + x + X0;
+    for (let c = 0; c < 3; c++) Tl[q * 3 + c] = T.img.data[p * 3 + c];
+    innerW[q] = inner[p] ? 1 : 0;
+  }
+  localColourTransfer(Uc, Tl, innerW, Uv, innerW, ww, wh, 0.1 * fs);
+  const hole = new Uint8Array(W * H), smear = new Uint8Array(W * H);
   for (let y = Y0; y < Y1; y++) for (let x = X0; x < X1; x++) {
-    const p = y * W + x;
+    const p = y * W + x, q = (y - Y0) * ww + (x - X0);
     if (!face[p]) continue;
     const l = lumAt(R, p);
-    if (l < Math.min(lumAt(T.img, p), uDark) - 40) hole[p] = 1;
+    const lo = Number.isNaN(minU[q]) ? minT[q] : Math.min(minT[q], minU[q]);
+    if (l < lo - 40) hole[p] = 1;
+    if (!inner[p] || !Uv[q] || (T.occluder && T.occluder[p] > 0.2)) continue;
+    let dT = 0, dU = 0;
+    for (let c = 0; c < 3; c++) { dT += Math.abs(R.data[p * 3 + c] - T.img.data[p * 3 + c]) / 3; dU += Math.abs(Uc[q * 3 + c] - T.img.data[p * 3 + c]) / 3; }
+    if (dT < 4 && dU > 25) smear[p] = 1;
   }
+  const smears = blobs(smear, W, H, X0, Y0, X1, Y1, Math.max(9, Math.round((0.03 * fs) ** 2)));
   const holes = blobs(hole, W, H, X0, Y0, X1, Y1, Math.max(4, Math.round((0.02 * fs) ** 2)));
-  // Tear: strong artificial edges: p99 gradient in the face vs the template's and the user's.
+  // Tear: edges the result has and neither source has near that pixel (a torn mesh, a patchwork of
+  // template and user skin where a mask flickers): per inner-face pixel, the result's gradient ÷
+  // (the larger of the template's and the warped user's local maximum gradient, the user's ×1.5
+  // for the colour transfer's gain, + 8 levels); tear = the 99th percentile of that ratio.
+  const grad = (l: Float32Array) => {
+    const o = new Float32Array(ww * wh).fill(NaN);
+    for (let y = 1; y < wh - 1; y++) for (let x = 1; x < ww - 1; x++) { const q = y * ww + x; o[q] = Math.hypot(l[q + 1] - l[q - 1], l[q + ww] - l[q - ww]) / 2; }
+    return o;
+  };
+  const lR = new Float32Array(ww * wh);
+  for (let y = 0; y < wh; y++) for (let x = 0; x < ww; x++) lR[y * ww + x] = lumAt(R, (y + Y0) * W + x + X0);
+  const gR = grad(lR), [, gTmax] = minMax(grad(lT), ww, wh, r), [, gUmax] = minMax(grad(lU), ww, wh, r);
+  const ratios: number[] = [];
+  for (let y = 1; y < wh - 1; y++) for (let x = 1; x < ww - 1; x++) {
+    const q = y * ww + x;
+    if (!inner[(y + Y0) * W + x + X0] || Number.isNaN(gR[q])) continue;
+    const ref = Math.max(Number.isNaN(gTmax[q]) ? 0 : gTmax[q], Number.isNaN(gUmax[q]) ? 0 : 1.5 * gUmax[q]);
+    ratios.push(gR[q] / (ref + 8));
+  }
+  const tear = percentile(ratios, 99);
   const g = (img: RgbImage, p: number, w: number) => Math.hypot(lumAt(img, p + 1) - lumAt(img, p - 1), lumAt(img, p + w) - lumAt(img, p - w)) / 2;
-  const gr: number[] = [], gt: number[] = [];
-  for (let y = Y0; y < Y1; y++) for (let x = X0; x < X1; x++) { const p = y * W + x; if (inner[p]) { gr.push(g(R, p, W)); gt.push(g(T.img, p, W)); } }
-  const gu: number[] = [];
-  const ub = bounds(ring(U.mesh, 0.85));
-  for (let y = Math.max(1, Math.floor(ub.y0)); y < Math.min(U.img.height - 1, ub.y1); y++) for (let x = Math.max(1, Math.floor(ub.x0)); x < Math.min(U.img.width - 1, ub.x1); x++) { const p = y * U.img.width + x; if (uFace[p]) gu.push(g(U.img, p, U.img.width)); }
-  // The user's gradients are in the user's scale: rescale to the result's.
-  const su = fs / faceSize(U.mesh);
-  const tear = percentile(gr, 99) / Math.max(1, percentile(gt, 99), percentile(gu, 99) / Math.max(1, su));
   // Seam: gradient along the mask boundary vs the template's band around its face.
   const band = (img: RgbImage) => { const a = fillPolygon(ring(T.mesh, 1.15), W, H), c = fillPolygon(ring(T.mesh, 0.85), W, H); let s = 0, n = 0; for (let y = Y0; y < Y1; y++) for (let x = X0; x < X1; x++) { const p = y * W + x; if (a[p] && !c[p]) { s += g(img, p, W); n++; } } return s / Math.max(1, n); };
   const poly = ring(P, 0.95);
@@ -287,7 +328,26 @@ function measure(R: RgbImage, T: Template, U: Analysed, P: Float64Array) {
     for (let p = 0; p < W * H; p++) if (T.occluder[p] > 0.5 && face[p]) { for (let c = 0; c < 3; c++) s += Math.abs(R.data[p * 3 + c] - T.img.data[p * 3 + c]) / 3; n++; }
     occluderDelta = n ? s / n : 0;
   }
-  return { seam, tear, holes, smears: 0, colour, occluderDelta };
+  return { seam, tear, holes, smears, colour, occluderDelta };
+}
+
+/** Per pixel, the min and max of `v` over a (2r+1)² square (NaN = no sample; all-NaN squares give NaN). */
+function minMax(v: Float32Array, w: number, h: number, r: number): [Float32Array, Float32Array] {
+  const pass = (src: Float32Array, f: (a: number, b: number) => number, horizontal: boolean) => {
+    const out = new Float32Array(w * h);
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
+      let m = NaN;
+      for (let k = -r; k <= r; k++) {
+        const xx = horizontal ? x + k : x, yy = horizontal ? y : y + k;
+        if (xx < 0 || yy < 0 || xx >= w || yy >= h) continue;
+        const s = src[yy * w + xx];
+        if (!Number.isNaN(s)) m = Number.isNaN(m) ? s : f(m, s);
+      }
+      out[y * w + x] = m;
+    }
+    return out;
+  };
+  return [pass(pass(v, Math.min, true), Math.min, false), pass(pass(v, Math.max, true), Math.max, false)];
 }
 
 /** Connected blobs (4-neighbour) of at least minArea pixels. */
