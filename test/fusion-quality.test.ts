@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasTestdata, testdataSkipReason, td } from './helpers/testdata.ts';
 import { pasteOccluder } from './helpers/occluders.ts';
 import { tinySwapOnnx } from './helpers/tiny-onnx.ts';
+import { startTestServer } from './helpers/server.ts';
 import { InferencePool } from '../src/vision/inference-pool.ts';
 import { decodeImage } from '../src/vision/image-decode.ts';
 import { fuseIntoTemplate, fusedMesh, jobProblem, type FuseFaceJob, type Patch } from '../src/vision/fusion/fuse.ts';
@@ -106,4 +107,28 @@ describe.skipIf(!hasTestdata)(`fusion on hard templates${hasTestdata ? '' : ` (s
       fs.rmSync(dir, { recursive: true, force: true });
     }
   }, 30_000);
+
+  it('uses the swap model named by FACEVAULT_SWAP_MODEL in an HTTP FuseFaceUltra call (fusion workers)', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'swap-'));
+    fs.writeFileSync(path.join(dir, 'model.onnx'), tinySwapOnnx(128, 512, 0));
+    fs.writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify({ name: 'tiny', file: 'model.onnx', size: 128, inputs: { target: 'target', source: 'source' }, output: 'output', embeddingLength: 512 }));
+    const jpeg = (f: string[], width: number) => sharp(fs.readFileSync(td(...f))).resize({ width }).jpeg({ quality: 92 }).toBuffer();
+    const tBytes = await jpeg(['faces', 'identities', 'obama', 'obama.jpg'], 640), uBytes = await jpeg(['faces', 'identities', 'biden', 'biden2.jpg'], 480);
+    const server = await startTestServer({ FACEVAULT_SWAP_MODEL: dir, FACEVAULT_FUSION_THREADS: '1' });
+    try {
+      const r = await server.facefusion().FuseFaceUltra({ RspImgType: 'base64', ModelImage: tBytes.toString('base64'), MergeInfos: [{ Image: uBytes.toString('base64') }] });
+      const R = await decodeImage(Buffer.from(r.FusedImage, 'base64'));
+      const T = await analyse(await decodeImage(tBytes)), U = await analyse(await decodeImage(uBytes));
+      const classical = apply(T.img, fuseIntoTemplate(T.img, [{ templateMesh: T.mesh, user: U.img, userMesh: U.mesh, profile: 0, appearance: 0 }]));
+      const inner = fillPolygon(ring(T.mesh, 0.8), T.img.width, T.img.height);
+      // This model hands back the template's crop: through HTTP the face stays the template's (up to
+      // the 128-px crop's softness and JPEG), where the classical engine puts the user's face there.
+      const dSwap = change(R, T.img, (p) => inner[p] > 0), dClassical = change(classical, T.img, (p) => inner[p] > 0);
+      expect(dSwap).toBeLessThan(10);
+      expect(dClassical).toBeGreaterThan(2 * dSwap);
+    } finally {
+      await server.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

@@ -201,7 +201,9 @@ function fuseOne(canvas: Raster, tMesh: Pts, job: FuseFaceJob, clock: (stage: st
   clock('masks');
   // A greyscale template gets a greyscale face: the ratio transfer fixes only low-frequency colour.
   if (isGrey(Tw, covered)) toGrey(Uw);
-  if (f < 1) localColourTransfer(Uw, Tw, use ? skinWhere(skin, use) : skin, validU, region, w, h, 0.1 * fs, bounds(skinPoly), rb);
+  // The colour transfer keeps the whole skin (as before the occlusion masks): weighting it by the
+  // usable mask left cells with a few samples whose ratio blew up into white patches.
+  if (f < 1) localColourTransfer(Uw, Tw, skin, validU, region, w, h, 0.1 * fs, bounds(skinPoly), rb);
   if (job.detail) adjustDetail(Uw, region, w, h, 0.008 * fs, job.detail);
 
   clock('colour');
@@ -262,11 +264,6 @@ function usableMask(tune: FusionTuning, vis: Float32Array | undefined, Tw: Float
   return use;
 }
 
-function skinWhere(skin: Float32Array, use: Float32Array): Float32Array {
-  const out = new Float32Array(skin.length);
-  for (let q = 0; q < skin.length; q++) out[q] = skin[q] * use[q];
-  return out;
-}
 
 /** Accumulates the time since the previous call under each stage name (bench/fusion-stages). */
 function stopwatch(into?: Record<string, number>): (stage: string) => void {
