@@ -47,10 +47,13 @@ export interface FusionTuning {
   /** Keep the template's occluders (hands, microphones, hair) / also drop the user's (fringe, glasses frames). */
   occlusion: 'off' | 'template' | 'both';
 }
-// Measured (docs/PERFORMANCE.md, fusion-quality panel): the 3D pose warp cost identity on turned
-// and sheared templates (p10 71 → 37), dropping the user's occluders cost it on plain photos
-// (p10 80 → 75); both stay off by default. Visibility changes nothing unless the pose warp is on.
-export const DEFAULT_TUNING: FusionTuning = { pose: false, visibility: true, occlusion: 'template' };
+// Measured on the fusion-quality panel (docs/PERFORMANCE.md), each against the plain engine:
+// the 3D pose warp cost identity on turned and sheared templates (Score p10 71 → 37); dropping the
+// user's occluders cost it on plain photos (p10 80 → 75); keeping the template's occluders keeps
+// them (change under them 58.7 → 41.7) but cost identity (≥ 50: 238 → 227 of 242, p10 72 → 58)
+// and added holes/smears at the mask's edges. None beat the plain engine, so all are off by
+// default; visibility changes nothing unless the pose warp is on (and costs nothing then).
+export const DEFAULT_TUNING: FusionTuning = { pose: false, visibility: true, occlusion: 'off' };
 const tuningOf = (j: FuseFaceJob): FusionTuning => ({ ...DEFAULT_TUNING, ...j.tuning });
 
 export interface Patch {
