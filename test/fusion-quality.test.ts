@@ -47,13 +47,14 @@ describe.skipIf(!hasTestdata)(`fusion on hard templates${hasTestdata ? '' : ` (s
   }, 120_000);
   afterAll(async () => { await pool?.close(); });
 
-  it('keeps a glasses bar over a rotated template in front and leaves no hole or tear', async () => {
+  it('with template occlusion on, keeps a glasses bar over a rotated template in front and leaves no hole or tear', async () => {
     const base = await decodeImage(fs.readFileSync(td('faces', 'identities', 'obama', 'obama.jpg')));
     const { data, info } = await sharp(base.data, { raw: { width: base.width, height: base.height, channels: 3 } }).rotate(18, { background: '#808080' }).raw().toBuffer({ resolveWithObject: true });
     const rotated = await analyse({ width: info.width, height: info.height, data });
     const { img, mask } = pasteOccluder(rotated.img, rotated.mesh, 'glasses-bar');
     const T = await analyse(img);
-    const job: FuseFaceJob = { templateMesh: T.mesh, templateMeshZ: T.z, user: user.img, userMesh: user.mesh, userMeshZ: user.z, profile: 0, appearance: 0 };
+    // The template-occlusion pass is an option (off by default: it cost identity on the panel).
+    const job: FuseFaceJob = { templateMesh: T.mesh, templateMeshZ: T.z, user: user.img, userMesh: user.mesh, userMeshZ: user.z, profile: 0, appearance: 0, tuning: { occlusion: 'template' } };
     expect(jobProblem(job)).toBeNull();
     const R = apply(T.img, fuseIntoTemplate(T.img, [job]));
     const P = fusedMesh(job);
