@@ -1,7 +1,9 @@
 // Where the time of one in-process fusion goes (1080p template, one face), and the cost of the
-// output encode variants. `npm run bench -- fusion-stages`
+// output encode variants. `npm run bench -- fusion-stages [--vs ../h8-mainref/src/vision/fusion/fuse.ts]`
+// (--vs: another checkout's engine timed interleaved with this one, same inputs, ratio printed).
 import fs from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import sharp, { type Sharp } from 'sharp';
 import { InferencePool } from '../src/vision/inference-pool.ts';
 import { decodeImage } from '../src/vision/image-decode.ts';
@@ -20,25 +22,35 @@ const load = async (f: string, width?: number) => {
   if (width) bytes = await sharp(bytes).resize({ width }).jpeg({ quality: 90 }).toBuffer();
   const img = await decodeImage(bytes);
   const face = largest((await pool.analyze(img, { mesh: true })).faces);
-  return { img, mesh: meshArray(face.mesh!) };
+  return { img, mesh: meshArray(face.mesh!), meshZ: face.meshZ?.slice(0, 468) };
 };
 const T = await load('obama/obama-1080p.jpg');
 const users = await Promise.all(['biden/biden2.jpg', 'rose_leslie/img1.jpg', 'alex_lacamoire/img1.jpg'].map((f) => load(f, 640)));
 await pool.close();
 
 const N = Number(process.env.N ?? 30);
-const stages: Record<string, number[]> = {};
+const vsAt = process.argv.indexOf('--vs');
+const other = vsAt >= 0 ? ((await import(pathToFileURL(path.resolve(process.argv[vsAt + 1])).href)) as { fuseIntoTemplate: typeof fuseIntoTemplate }).fuseIntoTemplate : null;
+const engines: [string, typeof fuseIntoTemplate][] = [['this', fuseIntoTemplate], ...(other ? [['vs', other] as [string, typeof fuseIntoTemplate]] : [])];
+const stages: Record<string, Record<string, number[]>> = {};
 for (let i = 0; i < N + 5; i++) {
   const u = users[i % users.length];
-  const times: Record<string, number> = {};
-  const s = performance.now();
-  fuseIntoTemplate(T.img, [{ templateMesh: T.mesh, user: u.img, userMesh: u.mesh, profile: 0, appearance: 0 }], times);
-  times.total = performance.now() - s;
-  if (i >= 5) for (const [k, v] of Object.entries(times)) (stages[k] ??= []).push(v);
+  // Interleaved, so load on the machine hits both engines alike.
+  for (const [name, fuse] of engines) {
+    const times: Record<string, number> = {};
+    const s = performance.now();
+    fuse(T.img, [{ templateMesh: T.mesh, templateMeshZ: T.meshZ, user: u.img, userMesh: u.mesh, userMeshZ: u.meshZ, profile: 0, appearance: 0 }], times);
+    times.total = performance.now() - s;
+    if (i >= 5) for (const [k, v] of Object.entries(times)) ((stages[name] ??= {})[k] ??= []).push(v);
+  }
 }
-const fuseRow = Object.fromEntries(Object.entries(stages).map(([k, v]) => [k, median(v)]));
+const rows = engines.map(([name]) => ({ engine: name, ...Object.fromEntries(Object.entries(stages[name]).map(([k, v]) => [k, median(v)])) }));
+const fuseRow = rows[0];
 console.log('fuseIntoTemplate stages, median ms (1080p, one face, users 640 px)');
-console.log(table([fuseRow]));
+console.log(table(rows));
+// On a loaded machine the minimum is the least disturbed figure; both are printed.
+console.log(table(engines.map(([name]) => ({ engine: name, ...Object.fromEntries(Object.entries(stages[name]).map(([k, v]) => [`${k} min`, Math.min(...v)])) }))));
+if (other) console.log(`total ratio this / vs: median ${(median(stages.this.total) / median(stages.vs.total)).toFixed(2)}, min ${(Math.min(...stages.this.total) / Math.min(...stages.vs.total)).toFixed(2)}`);
 
 const frame: RgbImage = T.img;
 const enc: Record<string, number[]> = {};

@@ -32,7 +32,7 @@ export interface Config {
   inferenceThreads: number;
   /** FACEVAULT_MAX_QUEUE: image tasks that may wait per worker pool before requests get RequestLimitExceeded. */
   maxQueue: number;
-  fusion: { threads: number; draftQps: number; publishedQps: number; cacheBytes: number; maxQueue: number };
+  fusion: { threads: number; draftQps: number; publishedQps: number; cacheBytes: number; maxQueue: number; swapModelDir: string | null };
   livenessModelDir: string | null; // operator anti-spoofing model (FACEVAULT_LIVENESS_MODEL)
   /** Video fusion jobs (docs/ARCHITECTURE.md): queue kind, whether this process runs jobs, the job lease. */
   video: { queue: 'embedded' | 'pg-boss'; runJobs: boolean; leaseMs: number };
@@ -95,6 +95,7 @@ export const CONFIG_VARS: ConfigVar[] = [
   { name: 'FACEVAULT_FUSION_CACHE_MB', default: '256', description: 'Memory for decoded templates kept between fusion requests' },
   { name: 'FACEVAULT_IMAGE_TASK_TIMEOUT_MS', default: '30000', description: 'Deadline of one image task in a worker (decode and analysis, or one fusion); past it the request fails with FailedOperation.RequestTimeout and the worker is replaced' },
   { name: 'FACEVAULT_LIVENESS_MODEL', default: '(none)', description: 'Directory with manifest.json + an ONNX anti-spoofing model (MiniFASNet interface, docs/MODELS.md); without it DetectLiveFaceAccurate answers UnsupportedOperation' },
+  { name: 'FACEVAULT_SWAP_MODEL', default: '(none)', description: 'Directory with manifest.json + model.onnx of a learned face-swap model you hold a licence for; FuseFace/FuseFaceUltra then swap with it inside the classical engine (docs/MODELS.md). None is shipped' },
   { name: 'FACEVAULT_MODEL_SETS', default: '(none)', description: 'Comma-separated directories, each with a manifest.json naming ONNX files: extra FaceModelVersions (docs/MODELS.md)' },
   { name: 'FACEVAULT_REQUIRE_CONSENT', default: '0', description: 'Default for AppIds without a privacy policy: 1 = CreatePerson/CreateFace need a Consent record (docs/PRIVACY.md)' },
   { name: 'FACEVAULT_MIN_AGE', default: '0', description: 'Default minimum estimated age for enrolment and fusion (0 = no limit); the age estimate is rough (docs/MODELS.md)' },
@@ -234,6 +235,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cpuCount = 2): 
       draftQps: intVar(env, 'FACEVAULT_FUSION_DRAFT_QPS', 1, 1, 100_000),
       publishedQps: intVar(env, 'FACEVAULT_FUSION_PUBLISHED_QPS', 50, 1, 100_000),
       cacheBytes: intVar(env, 'FACEVAULT_FUSION_CACHE_MB', 256, 0, 1_000_000) * 1024 * 1024,
+      swapModelDir: str(env, 'FACEVAULT_SWAP_MODEL') ? path.resolve(str(env, 'FACEVAULT_SWAP_MODEL')!) : null,
     },
     livenessModelDir: str(env, 'FACEVAULT_LIVENESS_MODEL') ? path.resolve(str(env, 'FACEVAULT_LIVENESS_MODEL')!) : null,
     video: videoSettings(env, databaseUrl),

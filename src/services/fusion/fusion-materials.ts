@@ -21,7 +21,7 @@ export type { ActivityRow, MaterialFaceRow, MaterialRow };
 export const MATERIAL_STATUS_MACHINE_APPROVED = 21;
 export const MIN_FACE = 34;
 
-export interface MaterialFace { index: number; box: Box; kps: Point[]; mesh: Float64Array; stats: SkinStats }
+export interface MaterialFace { index: number; box: Box; kps: Point[]; mesh: Float64Array; stats: SkinStats; /** Mesh depth (materials stored before depth was kept have none). */ meshZ?: Float64Array }
 
 /** A decoded template ready for fusion; pixels in shared memory so workers read them without a copy. */
 export interface LoadedMaterial { appId: number; materialId: string; activityId: string; image: RgbImage & { data: Uint8Array }; faces: MaterialFace[] }
@@ -67,17 +67,20 @@ class MaterialCache {
   has(id: string) { return this.map.has(id); }
 }
 
-export function encodeGeometry(kps: Point[], mesh: ArrayLike<number>): Buffer {
-  const f = new Float32Array(10 + MESH_POINTS * 2);
+/** 5 points, the mesh's x/y, then (when known) its depth: older rows end after the mesh. */
+export function encodeGeometry(kps: Point[], mesh: ArrayLike<number>, meshZ?: ArrayLike<number>): Buffer {
+  const f = new Float32Array(10 + MESH_POINTS * 2 + (meshZ ? MESH_POINTS : 0));
   kps.slice(0, 5).forEach((p, i) => { f[2 * i] = p.x; f[2 * i + 1] = p.y; });
   for (let i = 0; i < MESH_POINTS * 2; i++) f[10 + i] = mesh[i];
+  if (meshZ) for (let i = 0; i < MESH_POINTS; i++) f[10 + MESH_POINTS * 2 + i] = meshZ[i];
   return Buffer.from(f.buffer);
 }
 
-function decodeGeometry(b: Buffer): { kps: Point[]; mesh: Float64Array } {
+function decodeGeometry(b: Buffer): { kps: Point[]; mesh: Float64Array; meshZ?: Float64Array } {
   const f = new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
   const kps = [0, 1, 2, 3, 4].map((i) => ({ x: f[2 * i], y: f[2 * i + 1] }));
-  return { kps, mesh: Float64Array.from(f.subarray(10, 10 + MESH_POINTS * 2)) };
+  const zAt = 10 + MESH_POINTS * 2;
+  return { kps, mesh: Float64Array.from(f.subarray(10, zAt)), meshZ: f.length >= zAt + MESH_POINTS ? Float64Array.from(f.subarray(zAt, zAt + MESH_POINTS)) : undefined };
 }
 
 export function meshArray(points: Point[]): Float64Array {
@@ -167,7 +170,7 @@ export class FusionMaterials {
     usable.sort((a, b) => a.box.x - b.box.x);
     const faces: MaterialFace[] = usable.map((f, index) => {
       const mesh = meshArray(f.mesh!);
-      return { index, box: f.box, kps: f.kps, mesh, stats: faceSkinStats(img, mesh) };
+      return { index, box: f.box, kps: f.kps, mesh, meshZ: f.meshZ ? Float64Array.from(f.meshZ.slice(0, MESH_POINTS)) : undefined, stats: faceSkinStats(img, mesh) };
     });
     const now = this.clock.now();
     const materialId = newMaterialId();
@@ -179,7 +182,7 @@ export class FusionMaterials {
     const faceRows: MaterialFaceRow[] = faces.map((f) => ({
       material_id: materialId, face_index: f.index, app_id: caller.appId,
       x: Math.round(f.box.x), y: Math.round(f.box.y), width: Math.round(f.box.width), height: Math.round(f.box.height),
-      geometry: encodeGeometry(f.kps, f.mesh), stats: JSON.stringify(f.stats), data_class: 'material_derivative', expires_at: null,
+      geometry: encodeGeometry(f.kps, f.mesh, f.meshZ), stats: JSON.stringify(f.stats), data_class: 'material_derivative', expires_at: null,
     }));
     await this.blobs.put(blobKey, bytes, format === 'png' ? 'image/png' : 'image/jpeg');
     try {
@@ -249,7 +252,7 @@ export class FusionMaterials {
     const img = await decodeImage(bytes);
     const faces = (await this.repo.materialFaces(caller.appId, [materialId])).map((r) => {
       const g = decodeGeometry(r.geometry);
-      return { index: r.face_index, box: { x: r.x, y: r.y, width: r.width, height: r.height }, kps: g.kps, mesh: g.mesh, stats: JSON.parse(r.stats) as SkinStats };
+      return { index: r.face_index, box: { x: r.x, y: r.y, width: r.width, height: r.height }, kps: g.kps, mesh: g.mesh, meshZ: g.meshZ, stats: JSON.parse(r.stats) as SkinStats };
     });
     const loaded: LoadedMaterial = { appId: caller.appId, materialId, activityId, image: shared(img), faces };
     // Only cache what still exists (a concurrent delete must not be undone by this load).

@@ -32,7 +32,7 @@ export interface FusionModule {
   close(): Promise<void>;
 }
 
-export interface FusionSettings { threads: number; draftQps: number; publishedQps: number; cacheBytes: number; /** Waiting fusion tasks before RequestLimitExceeded (absent: unbounded). */ maxQueue?: number }
+export interface FusionSettings { threads: number; draftQps: number; publishedQps: number; cacheBytes: number; /** Waiting fusion tasks before RequestLimitExceeded (absent: unbounded). */ maxQueue?: number; swapModelDir?: string | null }
 
 export interface FusionDeps {
   /** Deadline of one unit of image work in the fusion workers (FACEVAULT_IMAGE_TASK_TIMEOUT_MS). */
@@ -85,7 +85,7 @@ export function createFusionModule(d: FusionDeps, opts: { finder?: FaceFinder; f
   const repo = new FusionRepo(d.db);
   const materials = new FusionMaterials(repo, d.blobs, d.clock, finder, limits);
   const results = new FusionResults(repo, d.blobs, d.clock, d.resultKey, d.publicUrl);
-  const pool = new FusionPool(d.settings.threads, { taskTimeoutMs: d.imageTaskTimeoutMs, maxQueue: d.settings.maxQueue });
+  const pool = new FusionPool(d.settings.threads, { taskTimeoutMs: d.imageTaskTimeoutMs, maxQueue: d.settings.maxQueue, swapModelDir: d.settings.swapModelDir ?? undefined });
   const readImage = base64Reader(fetchUrl);
   const limiter: RateLimiter = d.redisUrl
     ? new RedisRateLimiter(d.redisUrl, d.clock, `facevault:${d.deploymentId}`, (e) => d.report('fusion-rate-limit', new Error(`Redis rate limiting failed, limiting per process: ${e.message}`)))

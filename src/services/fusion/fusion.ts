@@ -5,7 +5,7 @@ import sharp, { type OverlayOptions } from 'sharp';
 import type { Caller } from '../../domain/call.ts';
 import { TcError } from '../../domain/errors.ts';
 import type { Face, RgbImage } from '../../vision/types.ts';
-import type { FuseFaceJob } from '../../vision/fusion/fuse.ts';
+import { jobProblem, type FuseFaceJob } from '../../vision/fusion/fuse.ts';
 import type { FusionPool } from '../../vision/fusion/pool.ts';
 import { drawLabel } from '../../vision/fusion/label.ts';
 import { fusionXmp } from '../../vision/fusion/xmp.ts';
@@ -91,7 +91,8 @@ export class FusionService {
       return free;
     });
     const users = await Promise.all(o.merges.map((m, i) => this.userFace(m, i, FUSE_LIMITS, o.ageGate)));
-    const jobs: FuseFaceJob[] = users.map((u, i) => ({ templateMesh: picks[i].mesh, user: u.img, userMesh: u.mesh, profile: o.profile, appearance: o.appearance, detail: o.detail }));
+    const jobs: FuseFaceJob[] = users.map((u, i) => ({ templateMesh: picks[i].mesh, templateMeshZ: picks[i].meshZ, user: u.img, userMesh: u.mesh, userMeshZ: u.meshZ, userEmbedding: u.embedding, profile: o.profile, appearance: o.appearance, detail: o.detail }));
+    checkPoses(jobs, (i) => `MergeInfos.${i}.TemplateFaceID`, (i) => `MergeInfos.${i}.Image`);
     const jpeg = await this.render(material.image, jobs, o, FUSE_LIMITS);
     return this.respond(caller, requestId, activityId, materialId, jpeg, o.rspImgType, this.retention.fusedMs, 'fused_result', jobs.length, o.endUserId);
   }
@@ -119,13 +120,14 @@ export class FusionService {
     });
     tFaces.forEach((f, i) => { if (!f.mesh) throw new TcError('FailedOperation.NoFaceDetected', `MergeInfos.${i}: the template face could not be measured`); });
     const users = await Promise.all(o.merges.map((m, i) => this.userFace(m, i, FUSE_LIMITS, o.ageGate)));
-    const jobs: FuseFaceJob[] = users.map((u, i) => ({ templateMesh: meshArray(tFaces[i].mesh!), user: u.img, userMesh: u.mesh, profile: o.profile, appearance: o.appearance, detail: o.detail }));
+    const jobs: FuseFaceJob[] = users.map((u, i) => ({ templateMesh: meshArray(tFaces[i].mesh!), templateMeshZ: tFaces[i].meshZ?.slice(0, 468), user: u.img, userMesh: u.mesh, userMeshZ: u.meshZ, userEmbedding: u.embedding, profile: o.profile, appearance: o.appearance, detail: o.detail }));
+    checkPoses(jobs, (i) => `MergeInfos.${i}.TemplateFaceRect`, (i) => `MergeInfos.${i}.Image`);
     const jpeg = await this.render(tpl, jobs, o, ULTRA_LIMITS);
     return this.respond(caller, requestId, null, null, jpeg, o.rspImgType, this.retention.ultraMs, 'fused_result_ultra', jobs.length, o.endUserId);
   }
 
   /** Decodes the user photo, picks the face (InputImageFaceRect or largest), meshes it, crops around it. */
-  private async userFace(m: MergeRequest, i: number, limits: typeof FUSE_LIMITS, ageGate?: FuseOptions['ageGate']): Promise<{ img: RgbImage; mesh: Float64Array }> {
+  private async userFace(m: MergeRequest, i: number, limits: typeof FUSE_LIMITS, ageGate?: FuseOptions['ageGate']): Promise<{ img: RgbImage; mesh: Float64Array; meshZ?: number[]; embedding?: Float32Array }> {
     const field = `MergeInfos.${i}.${m.input.url ? 'Url' : 'Image'}`;
     const bytes = await this.readImage(m.input, field, limits);
     // The face is picked before the task models run, so only it is meshed (and aged); fusion uses
@@ -133,7 +135,7 @@ export class FusionService {
     const pick = { rect: m.faceRect };
     let analysed;
     try {
-      analysed = await this.finder.analyze(bytes, { limits: { maxLongEdgeJpeg: limits.maxSide, maxLongEdge: limits.maxSide, minShortEdge: 64 }, returnImage: true, mesh: true, meshIris: false, enrichPick: pick, singleFace: !m.faceRect, ...(ageGate ? { attributes: true } : {}) });
+      analysed = await this.finder.analyze(bytes, { limits: { maxLongEdgeJpeg: limits.maxSide, maxLongEdge: limits.maxSide, minShortEdge: 64 }, returnImage: true, mesh: true, meshIris: false, enrichPick: pick, singleFace: !m.faceRect, ...(ageGate ? { attributes: true } : {}), ...(this.pool.swapping ? { embedding: true } : {}) });
     } catch (e) { mapImageError(e, field); }
     const img: RgbImage = analysed.image!;
     const faces = analysed.faces;
@@ -154,7 +156,7 @@ export class FusionService {
     const data = new Uint8Array(w * h * 3);
     for (let y = 0; y < h; y++) data.set(img.data.subarray(((y + y0) * img.width + x0) * 3, ((y + y0) * img.width + x0 + w) * 3), y * w * 3);
     for (let k = 0; k < mesh.length; k += 2) { mesh[k] -= x0; mesh[k + 1] -= y0; }
-    return { img: { width: w, height: h, data: data as unknown as Buffer }, mesh };
+    return { img: { width: w, height: h, data: data as unknown as Buffer }, mesh, meshZ: face.meshZ?.slice(0, 468), embedding: this.pool.swapping ? face.embedding : undefined };
   }
 
   private async render(template: RgbImage, jobs: FuseFaceJob[], o: FuseOptions, limits: typeof FUSE_LIMITS): Promise<Buffer> {
@@ -212,5 +214,18 @@ export class FusionService {
   }
 }
 
+
+/**
+ * The pose rule (docs/API.md): a template or user head turned more than 45° sideways or tilted
+ * more than 25° is refused with FailedOperation.FaceFusionError ("fusion failed, please use
+ * another image"), naming the field, rather than returning a torn face. The engine itself
+ * passes such a face through untouched (video uses that).
+ */
+function checkPoses(jobs: FuseFaceJob[], templateField: (i: number) => string, userField: (i: number) => string): void {
+  jobs.forEach((j, i) => {
+    const p = jobProblem(j);
+    if (p) throw new TcError('FailedOperation.FaceFusionError', `${p.startsWith('template') ? templateField(i) : userField(i)}: ${p}`);
+  });
+}
 
 const clampInt = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, Math.round(v)));

@@ -4,9 +4,13 @@
 import Delaunator from 'delaunator';
 import { applySim, bounds, concat, faceSize, invertSim, lerpPts, ring, umeyama, MESH_POINTS, type Pts } from './geometry.ts';
 import { warpPiecewise, type Raster } from './warp.ts';
-import { blur, fillPolygon } from './raster.ts';
+import { blur, blurBox, fillPolygon } from './raster.ts';
 import { localColourTransfer } from './colour.ts';
 import { multibandDelta } from './blend.ts';
+import { posedUserMesh, poseProblem, type Pose } from './pose.ts';
+import { triangleVisibility } from './visibility.ts';
+import { occlusionMask } from './occlusion.ts';
+import { headPoseFromMesh } from '../mesh/head-pose.ts';
 
 export interface FuseFaceJob {
   /** Template mesh (≥468 points, x/y interleaved) in template-frame coordinates. */
@@ -20,9 +24,56 @@ export interface FuseFaceJob {
   appearance: number;
   /** Detail gain of the pasted face, -1 (smooth skin) .. 1 (sharpen); 0 = as is. */
   detail?: number;
+  /** Depth of each template / user mesh point (Face.meshZ). With both, the user's face is turned into the template's head pose. */
+  templateMeshZ?: ArrayLike<number>;
+  userMeshZ?: ArrayLike<number>;
+  /** The user's own occluders (fringe, glasses frames, beard): 'drop' (default) shows the template's face there; 'keep' carries them over. */
+  userOccluders?: 'drop' | 'keep';
+  /** The user's identity embedding; with a swap model installed (FACEVAULT_SWAP_MODEL) the swapped crop replaces the user's photo. */
+  userEmbedding?: Float32Array;
+  /** Which of the pose-aware passes run (defaults: DEFAULT_TUNING). */
+  tuning?: Partial<FusionTuning>;
 }
 
-export interface Patch { x: number; y: number; width: number; height: number; data: Uint8Array }
+/**
+ * The engine's optional passes. Each was measured against the plain engine on the
+ * fusion-quality panel (docs/PERFORMANCE.md); one that did not beat it stays off by default.
+ */
+export interface FusionTuning {
+  /** Turn the user's face into the template's head pose (3D similarity of the meshes) instead of a 2D similarity. */
+  pose: boolean;
+  /** Keep the template's face where the user's photo shows a triangle edge-on or from behind. */
+  visibility: boolean;
+  /** Keep the template's occluders (hands, microphones, hair) / also drop the user's (fringe, glasses frames). */
+  occlusion: 'off' | 'template' | 'both';
+}
+// Measured on the fusion-quality panel (docs/PERFORMANCE.md), each against the plain engine:
+// the 3D pose warp cost identity on turned and sheared templates (Score p10 71 → 37); dropping the
+// user's occluders cost it on plain photos (p10 80 → 75); keeping the template's occluders keeps
+// them (change under them 58.7 → 41.7) but cost identity (≥ 50: 238 → 227 of 242, p10 72 → 58)
+// and added holes/smears at the mask's edges. None beat the plain engine, so all are off by
+// default; visibility changes nothing unless the pose warp is on (and costs nothing then).
+export const DEFAULT_TUNING: FusionTuning = { pose: false, visibility: true, occlusion: 'off' };
+const tuningOf = (j: FuseFaceJob): FusionTuning => ({ ...DEFAULT_TUNING, ...j.tuning });
+
+export interface Patch {
+  x: number; y: number; width: number; height: number; data: Uint8Array;
+  /** Indices of jobs left untouched because a head pose was outside the supported range (poseOf/poseProblem). */
+  skipped?: number[];
+}
+
+/** Head pose of a mesh with depth (degrees), as the pose rule uses it. */
+export function poseOf(mesh: ArrayLike<number>, z: ArrayLike<number>): Pose {
+  const pts = Array.from({ length: MESH_POINTS }, (_, i) => ({ x: mesh[2 * i], y: mesh[2 * i + 1] }));
+  return headPoseFromMesh(pts, Array.from(z).slice(0, MESH_POINTS));
+}
+
+/** Why a job cannot be fused (a head pose outside the supported range), or null. */
+export function jobProblem(j: FuseFaceJob): string | null {
+  if (j.templateMeshZ) { const p = poseProblem(poseOf(j.templateMesh, j.templateMeshZ)); if (p) return `template face: ${p}`; }
+  if (j.userMeshZ) { const p = poseProblem(poseOf(j.userMesh, j.userMeshZ)); if (p) return `user face: ${p}`; }
+  return null;
+}
 
 const RING_BLEND = 1.25; // follows the face; gives the blend room
 const RING_PIN = 1.7; // the template's, fixed: nothing moves beyond it
@@ -71,11 +122,15 @@ export function fuseIntoTemplate(template: Raster, jobs: FuseFaceJob[], timings?
   }
   const patch: Patch = { x: x0, y: y0, width: W, height: H, data };
   clock('copy');
-  for (const j of jobs) {
+  // Beyond the supported pose a face is passed through untouched (the services refuse it first).
+  const skipped: number[] = [];
+  for (const [k, j] of jobs.entries()) {
+    if (jobProblem(j)) { skipped.push(k); continue; }
     const mesh = meshOf(j.templateMesh);
     for (let i = 0; i < mesh.length; i += 2) { mesh[i] -= x0; mesh[i + 1] -= y0; }
     fuseOne({ width: W, height: H, data }, mesh, j, clock);
   }
+  if (skipped.length) patch.skipped = skipped;
   return patch;
 }
 
@@ -85,12 +140,22 @@ export function targetMesh(templateMesh: ArrayLike<number>, userMesh: ArrayLike<
   return lerpPts(applySim(umeyama(u, t), u), t, clamp01(profile));
 }
 
+/** The fused face's mesh in template coordinates for a job, as fuseIntoTemplate builds it (pose-aware). */
+export function fusedMesh(job: FuseFaceJob): Pts {
+  const t = meshOf(job.templateMesh), u = meshOf(job.userMesh);
+  const aligned = job.userMeshZ && job.templateMeshZ && tuningOf(job).pose ? posedUserMesh(u, job.userMeshZ, t, job.templateMeshZ) : applySim(umeyama(u, t), u);
+  return lerpPts(aligned, t, clamp01(job.profile));
+}
+
 /** One face, in place on `canvas` (RGB), whose coordinates `tMesh` uses. */
 function fuseOne(canvas: Raster, tMesh: Pts, job: FuseFaceJob, clock: (stage: string) => void = () => {}): void {
   const p = clamp01(job.profile), f = clamp01(job.appearance);
+  const tune = tuningOf(job);
   const uMesh = meshOf(job.userMesh);
   const sim = umeyama(uMesh, tMesh);
-  const uAligned = applySim(sim, uMesh);
+  // With depth for both faces the user's face takes the template's head pose (3D similarity);
+  // otherwise a 2D similarity, which is right only for like poses.
+  const uAligned = job.userMeshZ && job.templateMeshZ && tune.pose ? posedUserMesh(uMesh, job.userMeshZ, tMesh, job.templateMeshZ) : applySim(sim, uMesh);
   const P = lerpPts(uAligned, tMesh, p);
   const tPin = ring(tMesh, RING_PIN);
   const target = concat(P, ring(P, RING_BLEND), tPin);
@@ -103,8 +168,12 @@ function fuseOne(canvas: Raster, tMesh: Pts, job: FuseFaceJob, clock: (stage: st
   if (w < 4 || h < 4) return;
 
   const tri = new Delaunator(target).triangles;
+  // Only when some triangle is foreshortened in the user's photo (never on like poses) is the
+  // per-pixel visibility raster built: it is a third of the warp's time.
+  const triVisAll = tune.visibility ? triangleVisibility(target, uSource, tri, sim.a * sim.a + sim.b * sim.b) : undefined;
+  const triVis = triVisAll && triVisAll.some((v) => v < 0.999) ? triVisAll : undefined;
   clock('geometry');
-  const { out: [Uw, Tw], valid: [validU], covered } = warpPiecewise(target, tri, [{ img: job.user, pts: uSource, maxPoint: MESH_POINTS + 36 }, { img: canvas, pts: tSource, clampEdges: true }], ox, oy, w, h);
+  const { out: [Uw, Tw], valid: [validU], covered, value: vis } = warpPiecewise(target, tri, [{ img: job.user, pts: uSource, maxPoint: MESH_POINTS + 36 }, { img: canvas, pts: tSource, clampEdges: true }], ox, oy, w, h, triVis);
   // Outside the triangulation the template stays as it is.
   const cv = bytesOf(canvas.data);
   for (let y = 0; y < h; y++) {
@@ -129,9 +198,14 @@ function fuseOne(canvas: Raster, tMesh: Pts, job: FuseFaceJob, clock: (stage: st
   const bw = Math.min(w, Math.ceil(rb.x1) + pad) - bx0, bh = Math.min(h, Math.ceil(rb.y1) + pad) - by0;
   const subMask = featheredPolygon(local(ring(P, MASK_SCALE)), 0.04 * fs, bx0, by0, bw, bh);
 
+  // Where the user's texture may be used: the user's photo shows the triangle (not its far side,
+  // not edge-on), nothing covers the template's face there, and (by default) nothing covers the user's.
+  const use = usableMask(tune, vis, Tw, Uw, validU, local(P), region, skin, w, h, fs, rb, f, job.userOccluders);
   clock('masks');
   // A greyscale template gets a greyscale face: the ratio transfer fixes only low-frequency colour.
   if (isGrey(Tw, covered)) toGrey(Uw);
+  // The colour transfer keeps the whole skin (as before the occlusion masks): weighting it by the
+  // usable mask left cells with a few samples whose ratio blew up into white patches.
   if (f < 1) localColourTransfer(Uw, Tw, skin, validU, region, w, h, 0.1 * fs, bounds(skinPoly), rb);
   if (job.detail) adjustDetail(Uw, region, w, h, 0.008 * fs, job.detail);
 
@@ -141,12 +215,13 @@ function fuseOne(canvas: Raster, tMesh: Pts, job: FuseFaceJob, clock: (stage: st
     for (let x = 0; x < bw; x++) {
       const q = (y + by0) * w + x + bx0;
       if (region[q] <= 0 || !validU[q]) continue;
-      const i = q * 3, o = (y * bw + x) * 3;
-      subDelta[o] = (1 - f) * (Uw[i] - Tw[i]);
-      subDelta[o + 1] = (1 - f) * (Uw[i + 1] - Tw[i + 1]);
-      subDelta[o + 2] = (1 - f) * (Uw[i + 2] - Tw[i + 2]);
+      const i = q * 3, o = (y * bw + x) * 3, k = use ? (1 - f) * use[q] : 1 - f;
+      subDelta[o] = k * (Uw[i] - Tw[i]);
+      subDelta[o + 1] = k * (Uw[i + 1] - Tw[i + 1]);
+      subDelta[o + 2] = k * (Uw[i + 2] - Tw[i + 2]);
     }
   }
+  if (use) for (let y = 0; y < bh; y++) for (let x = 0; x < bw; x++) subMask[y * bw + x] *= use[(y + by0) * w + x + bx0];
   clock('delta');
   const R = multibandDelta(subDelta, subMask, bw, bh);
   clock('blend');
@@ -164,6 +239,34 @@ function fuseOne(canvas: Raster, tMesh: Pts, job: FuseFaceJob, clock: (stage: st
   }
   clock('write');
 }
+
+type Box = { x0: number; y0: number; x1: number; y1: number };
+
+/**
+ * Per pixel of the window, how much of the user's texture may be used (null = all of it):
+ * triangle visibility × (1 − template occluders) × (1 − user occluders), as `tune` asks.
+ */
+function usableMask(tune: FusionTuning, vis: Float32Array | undefined, Tw: Float32Array, Uw: Float32Array, validU: Uint8Array, Pl: Pts, region: Float32Array, skin: Float32Array, w: number, h: number, fs: number, rb: Box, f: number, userOccluders: FuseFaceJob['userOccluders']): Float32Array | null {
+  if (!vis && tune.occlusion === 'off') return null;
+  const occBox = { x0: rb.x0, y0: rb.y0, x1: rb.x1, y1: rb.y1 };
+  const browY = (Pl[2 * 105 + 1] + Pl[2 * 334 + 1]) / 2, eyeY = (Pl[2 * 159 + 1] + Pl[2 * 386 + 1]) / 2;
+  const upright = Math.abs(Pl[2 * 152 + 1] - Pl[2 * 10 + 1]) > Math.abs(Pl[2 * 152] - Pl[2 * 10]);
+  // Below the nose a template's beard is dark too: only strong deviations (a microphone, a hand) count there.
+  const noseY = Pl[2 * 2 + 1];
+  const occT = tune.occlusion === 'off' ? null : occlusionMask({ img: Tw, w, h, mesh: Pl, region, skin, faceSize: fs, box: occBox, weight: (_x, y) => (upright && y > noseY ? 0.5 : 1) });
+  // The user's occluders: above the brows (fringe, hat brims) never carried over; around the eyes
+  // (glasses frames) they are part of the user's look at FuseFaceDegree < 50, and dropped from 50.
+  const eyeBand = f >= 0.5 ? 1 : 0;
+  const userWeight = (_x: number, y: number) => (!upright ? eyeBand : y < browY ? 1 : y < eyeY + (eyeY - browY) * 1.5 ? eyeBand : 0);
+  const occU = tune.occlusion !== 'both' || userOccluders === 'keep' ? null : occlusionMask({ img: Uw, w, h, mesh: Pl, region, skin, valid: validU, faceSize: fs, box: occBox, weight: userWeight });
+  let use: Float32Array;
+  if (vis) { use = vis; blurBox(use, w, h, occBox, 0.02 * fs); } else use = new Float32Array(w * h).fill(1);
+  // The occlusion masks are zero outside the box (the visibility, a blur of values in [0,1], needs no clamp).
+  const bx0 = Math.max(0, Math.floor(occBox.x0)), by0 = Math.max(0, Math.floor(occBox.y0)), bx1 = Math.min(w, Math.ceil(occBox.x1)), by1 = Math.min(h, Math.ceil(occBox.y1));
+  if (occT || occU) for (let y = by0; y < by1; y++) for (let q = y * w + bx0; q < y * w + bx1; q++) use[q] *= (occT ? 1 - occT[q] : 1) * (occU ? 1 - occU[q] : 1);
+  return use;
+}
+
 
 /** Accumulates the time since the previous call under each stage name (bench/fusion-stages). */
 function stopwatch(into?: Record<string, number>): (stage: string) => void {

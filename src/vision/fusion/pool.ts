@@ -7,6 +7,7 @@ import type { Raster } from './warp.ts';
 import { ImageError } from '../types.ts';
 import { DEFAULT_TASK_TIMEOUT_MS, queueFull, type PoolHealth } from '../pool-health.ts';
 import { tsWorker } from '../../domain/ts-worker.ts';
+import { swapJobs } from './swap-jobs.ts';
 
 interface Pending { resolve(p: Patch): void; reject(e: Error): void; slot: Slot; timer: NodeJS.Timeout }
 interface Slot { w: Worker; busy: number; online: boolean }
@@ -18,6 +19,8 @@ export interface FusionPoolOptions {
   entry?: URL;
   /** Tasks that may wait beyond one per worker; past it run() refuses at once (overload). */
   maxQueue?: number;
+  /** A learned swap model's directory (FACEVAULT_SWAP_MODEL): jobs with a user embedding are swapped first. */
+  swapModelDir?: string;
 }
 
 export class FusionPool {
@@ -29,6 +32,9 @@ export class FusionPool {
   private stopping = 0;
   private timeouts = 0;
   private refused = 0;
+
+  /** Whether a learned swap model is installed (the service then asks for the user's embedding). */
+  get swapping(): boolean { return !!this.opts.swapModelDir; }
 
   /** size 0 runs fusion inline (tests, tiny deployments). */
   constructor(readonly size: number, private readonly opts: FusionPoolOptions = {}) {
@@ -45,7 +51,7 @@ export class FusionPool {
   }
 
   private spawn(): Slot {
-    const w = tsWorker(this.opts.entry ?? new URL('./worker.ts', import.meta.url));
+    const w = tsWorker(this.opts.entry ?? new URL('./worker.ts', import.meta.url), { workerData: { swapModelDir: this.opts.swapModelDir } });
     const slot: Slot = { w, busy: 0, online: false };
     w.once('online', () => { slot.online = true; });
     w.on('message', (m: { id: number; patch?: Patch; error?: string }) => {
@@ -96,7 +102,7 @@ export class FusionPool {
    */
   run(template: Raster, jobs: FuseFaceJob[]): Promise<Patch[]> {
     if (this.closed) return Promise.reject(new Error('fusion pool is closed'));
-    if (!this.workers.length) return Promise.resolve().then(() => [fuseIntoTemplate(template, jobs)]);
+    if (!this.workers.length) return swapJobs(template, jobs, this.opts.swapModelDir).then((j) => [fuseIntoTemplate(template, j)]);
     // Tasks wait in the workers' message queues; past the depth, refuse before posting any.
     const max = this.opts.maxQueue;
     if (max !== undefined && this.waiting() >= max) {

@@ -76,3 +76,17 @@ export function reduce(src: Float32Array, w: number, h: number, C: number): { da
   }
   return { data: out, w: w2, h: h2 };
 }
+
+/** blur() restricted to a box (padded by the blur's reach) of a w×h raster, in place: the rest is left as is. */
+export function blurBox(m: Float32Array, w: number, h: number, box: { x0: number; y0: number; x1: number; y1: number }, sigma: number): Float32Array {
+  const reach = 3 * Math.round((Math.sqrt(4 * sigma * sigma + 1) - 1) / 2) + 2;
+  const x0 = Math.max(0, Math.floor(box.x0) - reach), y0 = Math.max(0, Math.floor(box.y0) - reach);
+  const x1 = Math.min(w, Math.ceil(box.x1) + reach), y1 = Math.min(h, Math.ceil(box.y1) + reach);
+  const bw = x1 - x0, bh = y1 - y0;
+  if (bw <= 0 || bh <= 0) return m;
+  const sub = new Float32Array(bw * bh);
+  for (let y = 0; y < bh; y++) sub.set(m.subarray((y + y0) * w + x0, (y + y0) * w + x1), y * bw);
+  blur(sub, bw, bh, sigma);
+  for (let y = 0; y < bh; y++) m.set(sub.subarray(y * bw, (y + 1) * bw), (y + y0) * w + x0);
+  return m;
+}

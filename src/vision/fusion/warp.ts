@@ -21,13 +21,16 @@ export interface WarpResult {
   /** Per source: 1 where the sample fell inside the source frame. */
   valid: Uint8Array[];
   covered: Uint8Array;
+  /** Per pixel, the value of the triangle that covers it (when `triValue` is given). */
+  value?: Float32Array;
 }
 
 /**
  * Warps every source onto a w×h window whose origin is (ox, oy) in target coordinates.
  * `tri` indexes the target points three by three.
  */
-export function warpPiecewise(target: Pts, tri: Uint32Array, sources: WarpSource[], ox: number, oy: number, w: number, h: number): WarpResult {
+export function warpPiecewise(target: Pts, tri: Uint32Array, sources: WarpSource[], ox: number, oy: number, w: number, h: number, triValue?: Float32Array): WarpResult {
+  const value = triValue ? new Float32Array(w * h) : undefined;
   const out = sources.map(() => new Float32Array(w * h * 3));
   const valid = sources.map(() => new Uint8Array(w * h));
   const covered = new Uint8Array(w * h);
@@ -61,6 +64,7 @@ export function warpPiecewise(target: Pts, tri: Uint32Array, sources: WarpSource
     for (let s = 0; s < ns; s++) { const m = sources[s].maxPoint; skip[s] = m !== undefined && (i0 >= m || i1 >= m || i2 >= m) ? 1 : 0; }
     const by0 = Math.max(0, Math.floor(Math.min(y0, y1, y2))), by1 = Math.min(h - 1, Math.ceil(Math.max(y0, y1, y2)));
     const inv = 1 / det;
+    const tv = triValue ? triValue[t / 3] : 0;
     // Barycentric l1, l2 and 1-l1-l2 are linear in the pixel centre's x on a row: each bounds x
     // on one side, so a row's covered pixels are one span (a little slack; `covered` dedups).
     const eps = -1e-6;
@@ -84,6 +88,7 @@ export function warpPiecewise(target: Pts, tri: Uint32Array, sources: WarpSource
         const idx = row + x;
         if (covered[idx]) continue;
         covered[idx] = 1;
+        if (value) value[idx] = tv;
         const cx = x + 0.5;
         for (let s = 0; s < ns; s++) {
           if (skip[s]) continue;
@@ -113,5 +118,5 @@ export function warpPiecewise(target: Pts, tri: Uint32Array, sources: WarpSource
       }
     }
   }
-  return { out, valid, covered };
+  return { out, valid, covered, value };
 }

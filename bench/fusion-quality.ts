@@ -1,0 +1,406 @@
+// Fusion quality on a panel nobody tuned on. `npm run bench -- fusion-quality [--quick]`
+// Templates: every identities photo (one person each), the single-person crowd photos, Yale
+// (a few subjects, centre and side light), plus synthetic variants of six base templates:
+// in-plane rotation ±20°, a shear, a skin-coloured hand, a dark glasses bar, a microphone bar
+// and hair strands pasted on. Users: each person's first photo (U′ = their second photo).
+// Pairs: each template with USERS_PER_TEMPLATE users of other people (rotating, so every user
+// appears), degree 0/0. Per pair: Score(result, U′) (CompareFace scale), Score(result, T),
+// seam (boundary gradient ÷ template's band gradient), tear (p99 gradient in the face ÷ the
+// sources'), holes (blobs of pixels darker than both sources by 40 levels), colour difference
+// (RGB distance of forehead/cheeks/chin means, result vs template) and, on occluded
+// templates, how much the occluder changed. Writes bench/results/fusion-quality.json and the
+// worst 10 pairs as docs/fusion-quality-worst.png.
+import fs from 'node:fs';
+import os from 'node:os';
+import { pathToFileURL } from 'node:url';
+import path from 'node:path';
+import sharp, { type OverlayOptions } from 'sharp';
+import Delaunator from 'delaunator';
+import { warpPiecewise } from '../src/vision/fusion/warp.ts';
+import { localColourTransfer } from '../src/vision/fusion/colour.ts';
+import { InferencePool } from '../src/vision/inference-pool.ts';
+import { decodeImage } from '../src/vision/image-decode.ts';
+import { fuseIntoTemplate, fusedMesh, jobProblem, targetMesh, type FuseFaceJob, type FusionTuning } from '../src/vision/fusion/fuse.ts';
+import { headPoseFromMesh } from '../src/vision/mesh/head-pose.ts';
+import { bounds, faceSize, ring } from '../src/vision/fusion/geometry.ts';
+import { fillPolygon } from '../src/vision/fusion/raster.ts';
+import { cosineToScore } from '../src/vision/calibration.ts';
+import type { Face, RgbImage } from '../src/vision/types.ts';
+import { meshArray } from '../src/services/fusion/fusion-materials.ts';
+import { TESTDATA } from '../test/helpers/testdata.ts';
+import { median, percentile, table, writeResult } from './lib.ts';
+import { pasteOccluder, type OccluderKind } from '../test/helpers/occluders.ts';
+
+const quick = process.argv.includes('--quick');
+const FACES = path.join(TESTDATA, 'faces');
+const USERS_PER_TEMPLATE = quick ? 2 : 4;
+const YALE = ['subject01', 'subject02', 'subject05', 'subject07', 'subject10', 'subject14'];
+
+interface Analysed { name: string; person: string; img: RgbImage; face: Face; mesh: Float64Array; z: Float64Array; emb: Float32Array; yaw: number; pitch: number }
+interface Template extends Analysed { kind: string; baseEmb: Float32Array; occluder?: Float32Array }
+
+const largest = (faces: Face[]) => faces.reduce((a, b) => (b.box.width * b.box.height > a.box.width * a.box.height ? b : a));
+const cos = (a: Float32Array, b: Float32Array) => { let s = 0; for (let i = 0; i < a.length; i++) s += a[i] * b[i]; return s; };
+const poseOf = (mesh: Float64Array, z: Float64Array) => headPoseFromMesh(Array.from({ length: 468 }, (_, i) => ({ x: mesh[2 * i], y: mesh[2 * i + 1] })), Array.from(z));
+const lumAt = (img: RgbImage, p: number) => 0.299 * img.data[p * 3] + 0.587 * img.data[p * 3 + 1] + 0.114 * img.data[p * 3 + 2];
+
+async function main() {
+  const t0 = performance.now();
+  const pool = await InferencePool.start({ threads: 2 });
+  // The panel's own analyses do not depend on the engine: kept between runs (ablations rerun only the fusions).
+  const cache = readCache();
+  const analyse = async (name: string, person: string, img: RgbImage): Promise<Analysed | null> => {
+    const key = `${name}|${img.width}x${img.height}`;
+    if (key in cache) {
+      const c = cache[key];
+      if (!c) return null;
+      return { name, person, img, face: { box: c.box } as Face, mesh: Float64Array.from(c.mesh), z: Float64Array.from(c.z), emb: Float32Array.from(c.emb), yaw: c.yaw, pitch: c.pitch };
+    }
+    const r = await pool.analyze(img, { mesh: true, embedding: true, meshIris: false });
+    const face = r.faces.length ? largest(r.faces) : null;
+    if (!face || !face.mesh || !face.meshZ || !face.embedding) { cache[key] = null; return null; }
+    const mesh = meshArray(face.mesh), z = Float64Array.from(face.meshZ.slice(0, 468));
+    const p = poseOf(mesh, z);
+    cache[key] = { box: face.box, mesh: Array.from(mesh), z: Array.from(z), emb: Array.from(face.embedding), yaw: p.yaw, pitch: p.pitch };
+    return { name, person, img, face, mesh, z, emb: face.embedding, yaw: p.yaw, pitch: p.pitch };
+  };
+  const load = async (rel: string) => decodeImage(fs.readFileSync(path.join(FACES, rel)));
+
+  // People: identities (skipping obama's resolution copies), single-person crowd photos, Yale.
+  const photos: { rel: string; person: string }[] = [];
+  for (const person of fs.readdirSync(path.join(FACES, 'identities')).sort()) {
+    for (const f of fs.readdirSync(path.join(FACES, 'identities', person)).sort()) {
+      if (/obama-(240|480|720|1080)p|obama_small/.test(f)) continue;
+      photos.push({ rel: `identities/${person}/${f}`, person });
+    }
+  }
+  for (const f of fs.readdirSync(path.join(FACES, 'crowds')).filter((x) => x.startsWith('person-')).sort()) photos.push({ rel: `crowds/${f}`, person: f.replace(/\.jpg$/, '') });
+  for (const s of YALE) for (const v of ['normal', 'centerlight', 'leftlight', 'glasses']) {
+    const f = `yale/${s}/${s}.${v}.jpg`;
+    if (fs.existsSync(path.join(FACES, f))) photos.push({ rel: f, person: s });
+  }
+  const analysed: Analysed[] = [];
+  for (const p of photos) { const a = await analyse(p.rel, p.person, await load(p.rel)); if (a) analysed.push(a); }
+  const byPerson = new Map<string, Analysed[]>();
+  for (const a of analysed) { const l = byPerson.get(a.person) ?? []; l.push(a); byPerson.set(a.person, l); }
+  // Users: people with two photos (the first is pasted, the second is U′).
+  const users = [...byPerson.values()].filter((l) => l.length >= 2).map((l) => ({ U: l[0], U2: l[1] }));
+  // Templates: every analysed photo; synthetic variants of six base templates.
+  const templates: Template[] = analysed.map((a) => ({ ...a, kind: Math.abs(a.yaw) > 15 ? 'turned' : a.name.startsWith('yale') ? 'yale' : 'photo', baseEmb: a.emb }));
+  const bases = ['identities/obama/obama.jpg', 'identities/biden/biden2.jpg', 'identities/rose_leslie/img1.jpg', 'identities/alex_lacamoire/img1.jpg', 'identities/kit_harington/john3.jpg', 'crowds/person-lexi.jpg'];
+  for (const rel of bases) {
+    const base = analysed.find((a) => a.name === rel);
+    if (!base) continue;
+    for (const angle of [-20, 20]) {
+      const img = await rotate(base.img, angle);
+      const a = await analyse(`${rel}@rot${angle}`, base.person, img);
+      if (a) templates.push({ ...a, kind: 'rotated', baseEmb: base.emb });
+    }
+    const sheared = await shear(base.img, 0.18);
+    const sa = await analyse(`${rel}@shear`, base.person, sheared);
+    if (sa) templates.push({ ...sa, kind: 'sheared', baseEmb: base.emb });
+    for (const kind of ['hand', 'glasses-bar', 'microphone', 'hair'] as OccluderKind[]) {
+      const { img, mask } = pasteOccluder(base.img, base.mesh, kind);
+      const a = await analyse(`${rel}@${kind}`, base.person, img);
+      if (a) templates.push({ ...a, kind: `occluded:${kind}`, baseEmb: base.emb, occluder: mask });
+    }
+  }
+  writeCache(cache);
+  console.log(`panel: ${templates.length} templates (${count(templates.map((t) => t.kind))}), ${users.length} users; analysed in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+
+  const variants = variantArg();
+  const engines: Record<string, Engine> = {};
+  for (const v of variants) engines[v] = v === 'main' ? await loadEngine(mainEngine()) : { fuseIntoTemplate, jobProblem, fusedMesh, tuning: VARIANTS[v] };
+  const pairs: { T: Template; U: Analysed; U2: Analysed }[] = [];
+  let k = 0;
+  for (const T of templates) {
+    const cands = users.filter((u) => u.U.person !== T.person);
+    for (let j = 0; j < USERS_PER_TEMPLATE && cands.length; j++) { const { U, U2 } = cands[(k++) % cands.length]; pairs.push({ T, U, U2 }); }
+  }
+  const every = Number(argValue('--every') ?? 1);
+  const only = argValue('--only');
+  const chosen = pairs.filter((pr, i) => (only ? only.split("|").some((o) => `${pr.T.name} <- ${pr.U.name}`.includes(o)) : i % every === 0));
+  const runs: Record<string, { rows: Row[]; results: Map<string, RgbImage>; sum: Record<string, unknown>[] }> = {};
+  for (const v of variants) runs[v] = { rows: [], results: new Map(), sum: [] };
+  // Variants interleaved per pair, so machine load hits them alike.
+  for (const { T, U, U2 } of chosen) {
+    for (const v of variants) {
+      const eng = engines[v], { rows, results } = runs[v];
+      const job: FuseFaceJob = { templateMesh: T.mesh, templateMeshZ: T.z, user: U.img, userMesh: U.mesh, userMeshZ: U.z, profile: 0, appearance: 0, ...(eng.tuning ? { tuning: eng.tuning } : {}) };
+      const key = `${T.name} <- ${U.name}`;
+      const problem = eng.jobProblem(job);
+      if (problem) { rows.push({ pair: key, kind: T.kind, yaw: T.yaw, refused: problem } as Row); continue; }
+      const s = performance.now();
+      const patch = eng.fuseIntoTemplate(T.img, [job]);
+      const ms = performance.now() - s;
+      const out = Buffer.from(T.img.data);
+      for (let y = 0; y < patch.height; y++) out.set(patch.data.subarray(y * patch.width * 3, (y + 1) * patch.width * 3), ((y + patch.y) * T.img.width + patch.x) * 3);
+      const R: RgbImage = { width: T.img.width, height: T.img.height, data: out };
+      const r = await pool.analyze(R, { embedding: true });
+      const e = overlapping(r.faces, T.face.box)?.embedding ?? null;
+      const P = eng.fusedMesh(job);
+      const m = measure(R, T, U, P);
+      rows.push({
+        pair: key, kind: T.kind, yaw: T.yaw, ms, found: !!e,
+        sU2: e ? cosineToScore(cos(e, U2.emb)) : 0, sT: e ? cosineToScore(cos(e, T.baseEmb)) : 100,
+        ...m,
+      });
+      results.set(key, R);
+    }
+  }
+  await pool.close();
+
+  const summary = (label: string, rs: Row[]) => ({
+    templates: label, pairs: rs.length,
+    'S(R,U′)≥50': `${rs.filter((r) => r.sU2 >= 50).length}/${rs.length}`, 'S(R,U′) p10 / median': `${fmt(percentile(rs.map((r) => r.sU2), 10))} / ${fmt(median(rs.map((r) => r.sU2)))}`,
+    'no face': rs.filter((r) => !r.found).length,
+    'S(R,T)<50': `${rs.filter((r) => r.sT < 50).length}/${rs.length}`,
+    'holes>0': rs.filter((r) => r.holes > 0).length, 'tear>1.5': rs.filter((r) => r.tear > 1.5).length, 'smear>0': rs.filter((r) => r.smears > 0).length,
+    'tear median / max': `${fmt(median(rs.map((r) => r.tear)))} / ${fmt(Math.max(...rs.map((r) => r.tear)))}`,
+    'seam median': fmt(median(rs.map((r) => r.seam))), 'colour Δ median / p90': `${fmt(median(rs.map((r) => r.colour)))} / ${fmt(percentile(rs.map((r) => r.colour), 90))}`,
+    'occluder Δ median': rs.some((r) => r.occluderDelta !== undefined) ? fmt(median(rs.filter((r) => r.occluderDelta !== undefined).map((r) => r.occluderDelta!))) : '-',
+    'ms median': fmt(median(rs.map((r) => r.ms))),
+  });
+  console.log(`\nFusion quality at degree 0/0 (Score: CompareFace scale, same person ≥ 50); ${chosen.length} pairs${every > 1 ? ` (every ${every}th)` : ''}`);
+  const overall: Record<string, unknown>[] = [];
+  for (const v of variants) {
+    const done = runs[v].rows.filter((r) => r.refused === undefined);
+    const kinds = [...new Set(done.map((r) => r.kind.split(':')[0]))];
+    runs[v].sum = [summary('all', done), ...kinds.map((kd) => summary(kd, done.filter((r) => r.kind.split(':')[0] === kd)))];
+    overall.push({ variant: v, ...runs[v].sum[0], refused: runs[v].rows.length - done.length });
+    if (variants.length === 1 || process.argv.includes('--by-kind')) { console.log(`\n[${v}]`); console.log(table(runs[v].sum)); }
+  }
+  console.log(table(overall));
+  const v0 = variants[variants.length - 1];
+  const { rows, results } = runs[v0];
+  const done = rows.filter((r) => r.refused === undefined);
+  const refused = rows.filter((r) => r.refused !== undefined);
+  if (refused.length) console.log(`refused (pose outside the supported range): ${refused.length} — ${[...new Set(refused.map((r) => r.pair.split(' <- ')[0]))].join(', ')}`);
+  console.log(`whole run ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+  const sum = runs[v0].sum;
+
+  // Worst 10: holes, then tears, then the lowest user Score.
+  const worst = [...done].sort((a, b) => (b.holes - a.holes) || (b.smears - a.smears) || (Number(b.tear > 1.5) - Number(a.tear > 1.5)) || (a.sU2 - b.sU2)).slice(0, 10);
+  console.log(table(worst.map((r) => ({ pair: r.pair, kind: r.kind, yaw: fmt(r.yaw), 'S(R,U′)': fmt(r.sU2), 'S(R,T)': fmt(r.sT), holes: r.holes, smears: r.smears, tear: fmt(r.tear), colour: fmt(r.colour) }))));
+  const tiles: OverlayOptions[] = [];
+  for (const [i, r] of worst.entries()) {
+    const [tn, un] = r.pair.split(' <- ');
+    const T = templates.find((t) => t.name === tn)!, U = users.find((u) => u.U.name === un)!.U;
+    const R = results.get(r.pair)!;
+    for (const [c, [img, face]] of ([[T.img, T.face], [U.img, U.face], [R, T.face]] as const).entries()) tiles.push({ input: await crop(img, face.box), left: c * 196 + 2, top: i * 196 + 2 });
+    tiles.push({ input: Buffer.from(`<svg width="300" height="192"><text x="4" y="20" font-size="13" fill="#eee" font-family="sans-serif">${esc(tn)}</text><text x="4" y="38" font-size="13" fill="#eee" font-family="sans-serif">&lt;- ${esc(un)}</text><text x="4" y="62" font-size="13" fill="#ff8" font-family="sans-serif">S(R,U′) ${fmt(r.sU2)}  S(R,T) ${fmt(r.sT)}</text><text x="4" y="80" font-size="13" fill="#ff8" font-family="sans-serif">holes ${r.holes}  smears ${r.smears}  tear ${fmt(r.tear)}  colour ${fmt(r.colour)}</text></svg>`), left: 3 * 196 + 2, top: i * 196 + 2 });
+  }
+  const sheet = path.resolve('docs/fusion-quality-worst.png');
+  await sharp({ create: { width: 3 * 196 + 304, height: worst.length * 196 + 4, channels: 3, background: '#202020' } }).composite(tiles).png({ compressionLevel: 9 }).toFile(sheet);
+  console.log(`worst 10 of ${v0}: ${sheet} (template, user, result)`);
+  writeResult('fusion-quality', { usersPerTemplate: USERS_PER_TEMPLATE, every, variants: Object.fromEntries(variants.map((v) => [v, { summary: runs[v].sum, rows: runs[v].rows }])), summary: sum, refused: refused.length, rows });
+}
+
+/** The engine's tunings compared by `--variants` (`main` = the engine of a checkout of main, `--main-engine` or ../h8-mainref). */
+const VARIANTS: Record<string, Partial<FusionTuning> | undefined> = {
+  default: undefined,
+  plain: { pose: false, visibility: false, occlusion: 'off' },
+  'no-pose': { pose: false },
+  'no-visibility': { visibility: false },
+  'no-occlusion': { occlusion: 'off' },
+  'template-occlusion': { occlusion: 'template' },
+  'pose-only': { pose: true, visibility: false, occlusion: 'off' },
+  'visibility-only': { pose: false, visibility: true, occlusion: 'off' },
+  'occlusion-only': { pose: false, visibility: false, occlusion: 'template' },
+  'no-pose-template-occlusion': { pose: false, occlusion: 'template' },
+  'all-on': { pose: true, visibility: true, occlusion: 'both' },
+};
+interface Engine { fuseIntoTemplate: typeof fuseIntoTemplate; jobProblem: (j: FuseFaceJob) => string | null; fusedMesh: (j: FuseFaceJob) => Float64Array; tuning?: Partial<FusionTuning> }
+const argValue = (name: string) => { const i = process.argv.indexOf(name); return i >= 0 ? process.argv[i + 1] : undefined; };
+function variantArg(): string[] {
+  const v = (argValue('--variants') ?? 'default').split(',').map((x) => x.trim()).filter(Boolean);
+  for (const x of v) if (x !== 'main' && !(x in VARIANTS)) throw new Error(`unknown variant ${x}; known: main, ${Object.keys(VARIANTS).join(', ')}`);
+  return v;
+}
+const mainEngine = () => path.resolve(argValue('--main-engine') ?? path.join(process.cwd(), '..', 'h8-mainref', 'src/vision/fusion/fuse.ts'));
+async function loadEngine(file: string): Promise<Engine> {
+  const m = (await import(pathToFileURL(file).href)) as { fuseIntoTemplate: typeof fuseIntoTemplate; targetMesh: typeof targetMesh; jobProblem?: Engine['jobProblem']; fusedMesh?: Engine['fusedMesh'] };
+  return { fuseIntoTemplate: m.fuseIntoTemplate, jobProblem: m.jobProblem ?? (() => null), fusedMesh: m.fusedMesh ?? ((j) => m.targetMesh(j.templateMesh, j.userMesh, j.profile)) };
+}
+type Cached = { box: Face['box']; mesh: number[]; z: number[]; emb: number[]; yaw: number; pitch: number } | null;
+const CACHE = path.join(os.tmpdir(), 'facevault-fusion-quality-panel.json');
+function readCache(): Record<string, Cached> { try { return JSON.parse(fs.readFileSync(CACHE, 'utf8')) as Record<string, Cached>; } catch { return {}; } }
+function writeCache(c: Record<string, Cached>) { fs.writeFileSync(CACHE, JSON.stringify(c)); }
+
+interface Row { pair: string; kind: string; yaw: number; ms: number; found: boolean; sU2: number; sT: number; seam: number; tear: number; holes: number; smears: number; colour: number; occluderDelta?: number; refused?: string }
+
+/** Seam, tear, holes and colour difference of result R (template T, user U, fused mesh P). */
+function measure(R: RgbImage, T: Template, U: Analysed, P: Float64Array) {
+  const W = R.width, H = R.height;
+  const fs = faceSize(P);
+  const face = fillPolygon(ring(P, 0.95), W, H);
+  const inner = fillPolygon(ring(P, 0.85), W, H);
+  const b = bounds(ring(P, 1.0));
+  const X0 = Math.max(1, Math.floor(b.x0)), Y0 = Math.max(1, Math.floor(b.y0)), X1 = Math.min(W - 1, Math.ceil(b.x1)), Y1 = Math.min(H - 1, Math.ceil(b.y1));
+  // Holes and smears: blobs darker (brighter) than everything near that pixel in BOTH sources —
+  // the template and the user's photo warped onto the fused mesh — by 40 levels. Dark eyes,
+  // brows or beards the user brings are in the warped user photo, so they do not count.
+  const tri = new Delaunator(P).triangles;
+  const { out: [Uw], valid: [Uv] } = warpPiecewise(P, tri, [{ img: U.img, pts: U.mesh }], X0, Y0, X1 - X0, Y1 - Y0);
+  const ww = X1 - X0, wh = Y1 - Y0;
+  const lT = new Float32Array(ww * wh), lU = new Float32Array(ww * wh);
+  for (let y = 0; y < wh; y++) for (let x = 0; x < ww; x++) {
+    const q = y * ww + x;
+    lT[q] = lumAt(T.img, (y + Y0) * W + x + X0);
+    lU[q] = Uv[q] ? 0.299 * Uw[q * 3] + 0.587 * Uw[q * 3 + 1] + 0.114 * Uw[q * 3 + 2] : NaN;
+  }
+  const r = Math.max(2, Math.round(0.03 * fs));
+  const [minT] = minMax(lT, ww, wh, r), [minU] = minMax(lU, ww, wh, r);
+  // Smears: patches of the template's own skin showing through inside the user's face (at degree
+  // 0 the inner face is all user): the result equals the template there while the user's photo,
+  // colour-matched to the template as the engine does, differs from it. The template's pasted
+  // occluders, which should show, are left out.
+  const Uc = new Float32Array(Uw), Tl = new Float32Array(ww * wh * 3), innerW = new Float32Array(ww * wh);
+  for (let y = 0; y < wh; y++) for (let x = 0; x < ww; x++) {
+    const q = y * ww + x, p = (y + Y0) * W + x + X0;
+    for (let c = 0; c < 3; c++) Tl[q * 3 + c] = T.img.data[p * 3 + c];
+    innerW[q] = inner[p] ? 1 : 0;
+  }
+  localColourTransfer(Uc, Tl, innerW, Uv, innerW, ww, wh, 0.1 * fs);
+  const hole = new Uint8Array(W * H), smear = new Uint8Array(W * H);
+  for (let y = Y0; y < Y1; y++) for (let x = X0; x < X1; x++) {
+    const p = y * W + x, q = (y - Y0) * ww + (x - X0);
+    if (!face[p]) continue;
+    const l = lumAt(R, p);
+    const lo = Number.isNaN(minU[q]) ? minT[q] : Math.min(minT[q], minU[q]);
+    if (l < lo - 40) hole[p] = 1;
+    if (!inner[p] || !Uv[q] || (T.occluder && T.occluder[p] > 0.2)) continue;
+    let dT = 0, dU = 0;
+    for (let c = 0; c < 3; c++) { dT += Math.abs(R.data[p * 3 + c] - T.img.data[p * 3 + c]) / 3; dU += Math.abs(Uc[q * 3 + c] - T.img.data[p * 3 + c]) / 3; }
+    if (dT < 4 && dU > 25) smear[p] = 1;
+  }
+  const smears = blobs(smear, W, H, X0, Y0, X1, Y1, Math.max(9, Math.round((0.03 * fs) ** 2)));
+  const holes = blobs(hole, W, H, X0, Y0, X1, Y1, Math.max(4, Math.round((0.02 * fs) ** 2)));
+  // Tear: edges the result has and neither source has near that pixel (a torn mesh, a patchwork of
+  // template and user skin where a mask flickers): per inner-face pixel, the result's gradient ÷
+  // (the larger of the template's and the warped user's local maximum gradient, the user's ×1.5
+  // for the colour transfer's gain, + 8 levels); tear = the 99th percentile of that ratio.
+  const grad = (l: Float32Array) => {
+    const o = new Float32Array(ww * wh).fill(NaN);
+    for (let y = 1; y < wh - 1; y++) for (let x = 1; x < ww - 1; x++) { const q = y * ww + x; o[q] = Math.hypot(l[q + 1] - l[q - 1], l[q + ww] - l[q - ww]) / 2; }
+    return o;
+  };
+  const lR = new Float32Array(ww * wh);
+  for (let y = 0; y < wh; y++) for (let x = 0; x < ww; x++) lR[y * ww + x] = lumAt(R, (y + Y0) * W + x + X0);
+  const gR = grad(lR), [, gTmax] = minMax(grad(lT), ww, wh, r), [, gUmax] = minMax(grad(lU), ww, wh, r);
+  const ratios: number[] = [];
+  for (let y = 1; y < wh - 1; y++) for (let x = 1; x < ww - 1; x++) {
+    const q = y * ww + x;
+    if (!inner[(y + Y0) * W + x + X0] || Number.isNaN(gR[q])) continue;
+    const ref = Math.max(Number.isNaN(gTmax[q]) ? 0 : gTmax[q], Number.isNaN(gUmax[q]) ? 0 : 1.5 * gUmax[q]);
+    ratios.push(gR[q] / (ref + 8));
+  }
+  const tear = percentile(ratios, 99);
+  const g = (img: RgbImage, p: number, w: number) => Math.hypot(lumAt(img, p + 1) - lumAt(img, p - 1), lumAt(img, p + w) - lumAt(img, p - w)) / 2;
+  // Seam: gradient along the mask boundary vs the template's band around its face.
+  const band = (img: RgbImage) => { const a = fillPolygon(ring(T.mesh, 1.15), W, H), c = fillPolygon(ring(T.mesh, 0.85), W, H); let s = 0, n = 0; for (let y = Y0; y < Y1; y++) for (let x = X0; x < X1; x++) { const p = y * W + x; if (a[p] && !c[p]) { s += g(img, p, W); n++; } } return s / Math.max(1, n); };
+  const poly = ring(P, 0.95);
+  let sAlong = 0, nAlong = 0;
+  for (let i = 0; i < poly.length; i += 2) {
+    const j = (i + 2) % poly.length, len = Math.hypot(poly[j] - poly[i], poly[j + 1] - poly[i + 1]);
+    for (let t = 0; t < len; t++) {
+      const x = Math.round(poly[i] + ((poly[j] - poly[i]) * t) / len), y = Math.round(poly[i + 1] + ((poly[j + 1] - poly[i + 1]) * t) / len);
+      if (x < 1 || y < 1 || x >= W - 1 || y >= H - 1) continue;
+      sAlong += g(R, y * W + x, W); nAlong++;
+    }
+  }
+  const seam = sAlong / Math.max(1, nAlong) / Math.max(1e-6, band(T.img));
+  // Colour: forehead / cheeks / chin thirds of the inner face, RGB distance of means (result vs template), skin only (occluder excluded).
+  const thirds = [0, 1, 2].map(() => ({ r: [0, 0, 0], t: [0, 0, 0], n: 0 }));
+  const ib = bounds(ring(P, 0.85));
+  for (let y = Y0; y < Y1; y++) for (let x = X0; x < X1; x++) {
+    const p = y * W + x;
+    if (!inner[p] || (T.occluder && T.occluder[p] > 0)) continue;
+    const k = Math.min(2, Math.max(0, Math.floor(((y - ib.y0) / Math.max(1, ib.y1 - ib.y0)) * 3)));
+    for (let c = 0; c < 3; c++) { thirds[k].r[c] += R.data[p * 3 + c]; thirds[k].t[c] += T.img.data[p * 3 + c]; }
+    thirds[k].n++;
+  }
+  const colour = thirds.filter((t) => t.n).map((t) => Math.hypot(...[0, 1, 2].map((c) => (t.r[c] - t.t[c]) / t.n))).reduce((a, v, _, l) => a + v / l.length, 0);
+  // Occluder kept: mean absolute change under the pasted occluder.
+  let occluderDelta: number | undefined;
+  if (T.occluder) {
+    let s = 0, n = 0;
+    for (let p = 0; p < W * H; p++) if (T.occluder[p] > 0.5 && face[p]) { for (let c = 0; c < 3; c++) s += Math.abs(R.data[p * 3 + c] - T.img.data[p * 3 + c]) / 3; n++; }
+    occluderDelta = n ? s / n : 0;
+  }
+  return { seam, tear, holes, smears, colour, occluderDelta };
+}
+
+/** Per pixel, the min and max of `v` over a (2r+1)² square (NaN = no sample; all-NaN squares give NaN). */
+function minMax(v: Float32Array, w: number, h: number, r: number): [Float32Array, Float32Array] {
+  const pass = (src: Float32Array, f: (a: number, b: number) => number, horizontal: boolean) => {
+    const out = new Float32Array(w * h);
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
+      let m = NaN;
+      for (let k = -r; k <= r; k++) {
+        const xx = horizontal ? x + k : x, yy = horizontal ? y : y + k;
+        if (xx < 0 || yy < 0 || xx >= w || yy >= h) continue;
+        const s = src[yy * w + xx];
+        if (!Number.isNaN(s)) m = Number.isNaN(m) ? s : f(m, s);
+      }
+      out[y * w + x] = m;
+    }
+    return out;
+  };
+  return [pass(pass(v, Math.min, true), Math.min, false), pass(pass(v, Math.max, true), Math.max, false)];
+}
+
+/** Connected blobs (4-neighbour) of at least minArea pixels. */
+function blobs(m: Uint8Array, W: number, _H: number, X0: number, Y0: number, X1: number, Y1: number, minArea: number): number {
+  const seen = new Uint8Array(m.length);
+  let n = 0;
+  for (let y = Y0; y < Y1; y++) for (let x = X0; x < X1; x++) {
+    const p0 = y * W + x;
+    if (!m[p0] || seen[p0]) continue;
+    let area = 0;
+    const stack = [p0];
+    seen[p0] = 1;
+    while (stack.length) {
+      const p = stack.pop()!;
+      area++;
+      const px = p % W, py = (p - px) / W;
+      for (const q of [p - 1, p + 1, p - W, p + W]) {
+        const qx = q % W, qy = (q - qx) / W;
+        if (qx < X0 || qx >= X1 || qy < Y0 || qy >= Y1 || Math.abs(qx - px) > 1 || seen[q] || !m[q]) continue;
+        seen[q] = 1; stack.push(q);
+      }
+    }
+    if (area >= minArea) n++;
+  }
+  return n;
+}
+
+function overlapping(faces: Face[], box: Face['box']): Face | null {
+  let best: Face | null = null, bestO = 0;
+  for (const f of faces) {
+    const w = Math.min(f.box.x + f.box.width, box.x + box.width) - Math.max(f.box.x, box.x), h = Math.min(f.box.y + f.box.height, box.y + box.height) - Math.max(f.box.y, box.y);
+    const o = w > 0 && h > 0 ? w * h : 0;
+    if (o > bestO) { best = f; bestO = o; }
+  }
+  return best;
+}
+
+async function rotate(img: RgbImage, angle: number): Promise<RgbImage> {
+  const { data, info } = await sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } }).rotate(angle, { background: '#808080' }).raw().toBuffer({ resolveWithObject: true });
+  return { width: info.width, height: info.height, data };
+}
+async function shear(img: RgbImage, k: number): Promise<RgbImage> {
+  const { data, info } = await sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } }).affine([1, k, 0, 1], { background: '#808080' }).raw().toBuffer({ resolveWithObject: true });
+  return { width: info.width, height: info.height, data };
+}
+async function crop(img: RgbImage, b: Face['box']): Promise<Buffer> {
+  const s = Math.max(b.width, b.height) * 1.6;
+  const left = Math.max(0, Math.round(b.x + b.width / 2 - s / 2)), top = Math.max(0, Math.round(b.y + b.height / 2 - s / 2));
+  const w = Math.min(Math.round(s), img.width - left), h = Math.min(Math.round(s), img.height - top);
+  return sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } }).extract({ left, top, width: w, height: h }).resize(192, 192, { fit: 'contain', background: '#000' }).png().toBuffer();
+}
+const fmt = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : '-');
+const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
+const count = (v: string[]) => Object.entries(v.reduce<Record<string, number>>((a, x) => { a[x] = (a[x] ?? 0) + 1; return a; }, {})).map(([k, n]) => `${k} ${n}`).join(', ');
+
+await main();

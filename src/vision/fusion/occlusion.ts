@@ -1,0 +1,149 @@
+// What covers a face (hands, hair, glasses, microphones): pixels of the face region that do
+// not look like this face's own skin. There is no face-parsing model in the stack, so the mask
+// is built from statistics of the face itself: skin chroma (robust median/MAD over the inner
+// face, eyes/brows/lips excluded), and luminance against a smooth local skin estimate (so hard
+// side light is not mistaken for an occluder). Eyes, brows, lips and nostrils are dark or red by
+// nature; they count as covered only when the skin around them is covered.
+import type { Pts } from './geometry.ts';
+import { blur, fillPolygon } from './raster.ts';
+
+/** MediaPipe FaceMesh index sets of the features that are not skin (their convex hulls are used). */
+const FEATURES = [
+  [33, 7, 163, 144, 145, 153, 154, 155, 133, 173, 157, 158, 159, 160, 161, 246], // eye
+  [263, 249, 390, 373, 374, 380, 381, 382, 362, 398, 384, 385, 386, 387, 388, 466], // eye
+  [70, 63, 105, 66, 107, 55, 65, 52, 53, 46], // brow
+  [300, 293, 334, 296, 336, 285, 295, 282, 283, 276], // brow
+  [61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291, 409, 270, 269, 267, 0, 37, 39, 40, 185], // lips
+  [1, 2, 98, 327, 64, 294, 240, 460, 97, 326], // nostrils
+];
+const FEATURE_GROW = 1.35;
+
+export interface OcclusionInput {
+  /** RGB floats, w*h*3, already in the target geometry. */
+  img: Float32Array;
+  w: number; h: number;
+  /** The face mesh (468 points) in window coordinates. */
+  mesh: Pts;
+  /** Where to decide (the face region) and where skin is sampled (the inner face). */
+  region: Float32Array;
+  skin: Float32Array;
+  /** Pixels to ignore (samples outside the source photo). */
+  valid?: Uint8Array;
+  /** Per pixel, how strongly a deviation counts (1 = fully; 0 = never an occluder). Default 1. */
+  weight?: (x: number, y: number) => number;
+  /** Deviation (in robust standard units) from which a pixel starts to count as covered. */
+  darkFrom?: number; chromaFrom?: number;
+  faceSize: number;
+  box: { x0: number; y0: number; x1: number; y1: number };
+}
+
+/**
+ * Per pixel in [0,1]: 1 = something other than this face's skin covers it.
+ * Decided on a grid of about 64 cells across the face, then interpolated: an occluder is large,
+ * and deciding per pixel cost more than the rest of a 1080p fusion.
+ */
+export function occlusionMask(o: OcclusionInput): Float32Array {
+  const { img, w, h, region, skin, valid, faceSize: fs } = o;
+  const x0 = Math.max(0, Math.floor(o.box.x0)), y0 = Math.max(0, Math.floor(o.box.y0));
+  const x1 = Math.min(w, Math.ceil(o.box.x1)), y1 = Math.min(h, Math.ceil(o.box.y1));
+  const occ = new Float32Array(w * h);
+  if (x1 - x0 < 4 || y1 - y0 < 4) return occ;
+  const d = Math.max(1, Math.round(fs / 64));
+  const gw = Math.ceil((x1 - x0) / d), gh = Math.ceil((y1 - y0) / d), n = gw * gh;
+  // Grid cell (i, j) stands for the pixel at its centre; polygons map to grid units.
+  const toGrid = (p: Pts) => { const r = new Float64Array(p.length); for (let i = 0; i < r.length; i += 2) { r[i] = (p[i] - x0) / d; r[i + 1] = (p[i + 1] - y0) / d; } return r; };
+  const features = FEATURES.map((idx) => hull(idx, o.mesh));
+  const feat = new Float32Array(n);
+  for (const f of features) fillPolygon(toGrid(scalePoly(f, FEATURE_GROW)), gw, gh, feat);
+  const Y = new Float32Array(n), Cb = new Float32Array(n), Cr = new Float32Array(n);
+  const reg = new Uint8Array(n), sample = new Uint8Array(n), wgt = new Float32Array(n);
+  for (let j = 0; j < gh; j++) {
+    const y = Math.min(y1 - 1, y0 + Math.floor((j + 0.5) * d));
+    for (let i = 0; i < gw; i++) {
+      const x = Math.min(x1 - 1, x0 + Math.floor((i + 0.5) * d)), p = y * w + x, c = p * 3, g = j * gw + i;
+      const r = img[c], gr = img[c + 1], bl = img[c + 2];
+      Y[g] = 0.299 * r + 0.587 * gr + 0.114 * bl;
+      Cb[g] = 128 - 0.168736 * r - 0.331264 * gr + 0.5 * bl;
+      Cr[g] = 128 + 0.5 * r - 0.418688 * gr - 0.081312 * bl;
+      reg[g] = region[p] > 0 ? 1 : 0;
+      sample[g] = skin[p] > 0 && feat[g] === 0 && (!valid || valid[p] === 1) ? 1 : 0;
+      wgt[g] = o.weight ? o.weight(x, y) : 1;
+    }
+  }
+  const cbs: number[] = [], crs: number[] = [];
+  for (let g = 0; g < n; g++) if (sample[g]) { cbs.push(Cb[g]); crs.push(Cr[g]); }
+  if (cbs.length < 50) return occ;
+  const [mCb, sCb] = robust(cbs, 3), [mCr, sCr] = robust(crs, 3);
+  const chroma = (g: number) => Math.hypot((Cb[g] - mCb) / sCb, (Cr[g] - mCr) / sCr);
+
+  // Smooth local skin luminance: normalised convolution over chroma-consistent skin samples.
+  const sum = new Float32Array(n), wt = new Float32Array(n);
+  for (let g = 0; g < n; g++) if (sample[g] && chroma(g) <= 3) { sum[g] = Y[g]; wt[g] = 1; }
+  blur(sum, gw, gh, (0.12 * fs) / d); blur(wt, gw, gh, (0.12 * fs) / d);
+  const local = (g: number) => (wt[g] > 1e-3 ? sum[g] / wt[g] : NaN);
+  const dev: number[] = [];
+  for (let g = 0; g < n; g++) { if (!sample[g]) continue; const l = local(g); if (!Number.isNaN(l)) dev.push(Y[g] - l); }
+  const [, sL] = robust(dev, 8);
+  const dFrom = o.darkFrom ?? 4, cFrom = o.chromaFrom ?? 3.5;
+
+  const occG = new Float32Array(n);
+  for (let g = 0; g < n; g++) {
+    if (!reg[g] || feat[g] > 0) continue;
+    const l = local(g);
+    const dark = Number.isNaN(l) ? 0 : (l - Y[g]) / sL, bright = Number.isNaN(l) ? 0 : (Y[g] - l) / sL;
+    const s = Math.max((chroma(g) - cFrom) / 2, (dark - dFrom) / 1.5, (bright - dFrom - 1) / 2) * wgt[g];
+    occG[g] = s <= 0 ? 0 : s >= 1 ? 1 : s;
+  }
+  // A feature counts as covered when most of the skin around it is.
+  for (const f of features) {
+    const inner = fillPolygon(toGrid(scalePoly(f, FEATURE_GROW)), gw, gh), outer = fillPolygon(toGrid(scalePoly(f, 2.2)), gw, gh);
+    let m = 0, c = 0;
+    for (let g = 0; g < n; g++) { if (!outer[g] || inner[g] || feat[g] || !reg[g]) continue; m++; c += occG[g] > 0.5 ? 1 : 0; }
+    if (m > 0 && c / m > 0.45) for (let g = 0; g < n; g++) if (inner[g] && reg[g]) occG[g] = 1;
+  }
+  // Grow a little and feather: an occluder's own soft edge must not be blended over either.
+  blur(occG, gw, gh, Math.max(0.5, (0.015 * fs) / d));
+  for (let g = 0; g < n; g++) occG[g] = Math.min(1, occG[g] * 2);
+  // Back to pixels (bilinear), inside the face region.
+  for (let y = y0; y < y1; y++) {
+    const fy = Math.min(gh - 1, Math.max(0, (y + 0.5 - y0) / d - 0.5)), j0 = Math.floor(fy), j1 = Math.min(gh - 1, j0 + 1), ty = fy - j0;
+    for (let x = x0; x < x1; x++) {
+      const p = y * w + x;
+      if (region[p] <= 0) continue;
+      const fx = Math.min(gw - 1, Math.max(0, (x + 0.5 - x0) / d - 0.5)), i0 = Math.floor(fx), i1 = Math.min(gw - 1, i0 + 1), tx = fx - i0;
+      const a = occG[j0 * gw + i0], b = occG[j0 * gw + i1], c = occG[j1 * gw + i0], e = occG[j1 * gw + i1];
+      if (a === 0 && b === 0 && c === 0 && e === 0) continue;
+      occ[p] = (a * (1 - tx) + b * tx) * (1 - ty) + (c * (1 - tx) + e * tx) * ty;
+    }
+  }
+  return occ;
+}
+
+/** [median, 1.4826·MAD] with a floor on the spread. */
+function robust(v: number[], floor: number): [number, number] {
+  if (!v.length) return [0, floor];
+  const s = Float64Array.from(v).sort();
+  const m = s[s.length >> 1];
+  const d = Float64Array.from(v, (x) => Math.abs(x - m)).sort();
+  return [m, Math.max(floor, 1.4826 * d[d.length >> 1])];
+}
+
+/** Convex hull (monotone chain) of the mesh points `idx`. */
+function hull(idx: number[], mesh: Pts): Pts {
+  const pts = idx.map((i) => [mesh[2 * i], mesh[2 * i + 1]] as [number, number]).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  const cross = (o: number[], a: number[], b: number[]) => (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0]);
+  const lower: [number, number][] = [], upper: [number, number][] = [];
+  for (const p of pts) { while (lower.length >= 2 && cross(lower[lower.length - 2], lower[lower.length - 1], p) <= 0) lower.pop(); lower.push(p); }
+  for (const p of [...pts].reverse()) { while (upper.length >= 2 && cross(upper[upper.length - 2], upper[upper.length - 1], p) <= 0) upper.pop(); upper.push(p); }
+  return Float64Array.from([...lower.slice(0, -1), ...upper.slice(0, -1)].flat());
+}
+
+function scalePoly(p: Pts, s: number): Pts {
+  let cx = 0, cy = 0;
+  const n = p.length / 2;
+  for (let i = 0; i < n; i++) { cx += p[2 * i]; cy += p[2 * i + 1]; }
+  cx /= n; cy /= n;
+  const out = new Float64Array(p.length);
+  for (let i = 0; i < n; i++) { out[2 * i] = cx + (p[2 * i] - cx) * s; out[2 * i + 1] = cy + (p[2 * i + 1] - cy) * s; }
+  return out;
+}
