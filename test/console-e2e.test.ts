@@ -86,13 +86,25 @@ describe.skipIf(skip)(`web console in chromium${skip ? ` (skipped: ${!hasChromiu
     await page.getByLabel('Material name').fill('hamilton');
     await page.locator('form.upload button[type=submit]').click();
     await expect.poll(() => page.locator('li.material').count(), { timeout: 120_000 }).toBe(2);
+    // A video material is stored at once (MaterialStatus 0) and tracked in the background; the
+    // playground offers a video job once it is ready (31). Wait for that through the same API.
+    const statusOf = () => page.evaluate(async () => {
+      const s: any = await (await fetch('/console/api/session')).json();
+      const call = async (action: string, params: object) => ((await (await fetch('/console/api/call', { method: 'POST', headers: { 'content-type': 'application/json', 'x-tc-action': action, 'x-tc-version': '2022-09-27', 'x-fv-csrf': s.CsrfToken }, body: JSON.stringify(params) })).json()) as any).Response;
+      for (const a of (await call('DescribeActivities', { Limit: 100 })).Activities ?? []) {
+        const m = ((await call('DescribeMaterialList', { ActivityId: a.ActivityId, Limit: 20 })).MaterialInfos ?? []).find((x: any) => x.MaterialName === 'hamilton');
+        if (m) return m.MaterialStatus as number;
+      }
+      return -1;
+    });
+    await expect.poll(statusOf, { timeout: 180_000, intervals: [2000] }).toBe(31);
     await page.goto(`${rig.t.url}/console/#/playground`);
     await page.getByLabel('Material').selectOption({ label: 'hamilton' });
     await page.locator('#video-photo').setInputFiles(td('faces', 'identities', 'biden', 'biden2.jpg'));
     await page.getByRole('button', { name: 'Submit video job' }).click();
     await page.getByTestId('video-result').waitFor({ timeout: 150_000 });
     expect(await page.getByTestId('video-job').getAttribute('data-status')).toBe('7');
-  }, 200_000);
+  }, 400_000); // tracking every frame of a 10 s clip, then the fusion job
 
   it('enrols a person from a photo and finds them with a 1:N search', async () => {
     await page.goto(`${rig.t.url}/console/#/library`);

@@ -72,6 +72,7 @@ export const en = {
   'act.analysing': 'Uploaded; finding faces…',
   'act.noMaterials': 'No materials yet. Upload a template image above: its faces are found and numbered, and each number is a TemplateFaceID for FuseFace.',
   'act.faces': 'Faces: {n}',
+  'act.processing': 'Processing (finding and tracking faces)…',
   'act.ready': 'Ready to fuse',
   'act.uploadSubmit': 'Upload',
   'act.faceN': 'Face {id}',

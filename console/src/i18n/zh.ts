@@ -73,6 +73,7 @@ export const zh: Record<MessageKey, string> = {
   'act.analysing': '已上传，正在检测人脸…',
   'act.noMaterials': '还没有素材。请在上方上传模板图：系统会检测并编号其中的人脸，编号即 FuseFace 的 TemplateFaceID。',
   'act.faces': '人脸：{n}',
+  'act.processing': '处理中（正在检测并跟踪人脸）…',
   'act.ready': '可用于融合',
   'act.uploadSubmit': '上传',
   'act.faceN': '人脸 {id}',

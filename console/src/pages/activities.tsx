@@ -160,7 +160,8 @@ export function useMaterialImage(materialId: string | null) {
   return img;
 }
 
-export const isVideo = (m: Material) => /video/i.test(m.MaterialType ?? '') || m.VideoInfo !== undefined;
+// Video materials are MaterialStatus 31 (ready) and 32 (failed), as Tencent numbers them.
+export const isVideo = (m: Material) => m.MaterialStatus === 31 || m.MaterialStatus === 32 || /video/i.test(m.MaterialType ?? '') || m.VideoInfo !== undefined;
 
 function MaterialCard({ m, onDelete }: { m: Material; onDelete: () => void }) {
   const img = useMaterialImage(isVideo(m) ? null : m.MaterialId);
@@ -173,7 +174,7 @@ function MaterialCard({ m, onDelete }: { m: Material; onDelete: () => void }) {
       <div class="material-body">
         <strong>{m.MaterialName || m.MaterialId}</strong>
         <div class="muted small mono">{m.MaterialId}</div>
-        <div class="small" data-testid="face-count">{t('act.faces', { n: faces.length })} · {m.MaterialStatus === 21 ? t('act.ready') : t('act.materialStatus', { status: m.MaterialStatus })}</div>
+        <div class="small" data-testid="face-count">{t('act.faces', { n: faces.length })} · {m.MaterialStatus === 21 || m.MaterialStatus === 31 ? t('act.ready') : m.MaterialStatus === 0 ? t('act.processing') : t('act.materialStatus', { status: m.MaterialStatus })}</div>
         <details class="small">
           <summary>{t('act.derived')}</summary>
           {img && <div>{t('act.size', { w: img.width, h: img.height })}</div>}

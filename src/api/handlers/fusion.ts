@@ -36,6 +36,8 @@ export const mapMaterial = (m: MaterialRow, faces: FaceBox[]) => ({
  */
 function auditResult(status: number, faceCount: number): string {
   if (status === MATERIAL_STATUS_MACHINE_APPROVED) return `machine review passed: ${faceCount} face(s) of at least ${MIN_FACE}x${MIN_FACE} px found`;
+  if (status === 31) return `video material ready: ${faceCount} face track(s)`;
+  if (status === 32) return 'video material failed: no usable face track, or the video could not be read';
   return `status ${status}`;
 }
 
