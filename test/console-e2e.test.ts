@@ -97,7 +97,7 @@ describe.skipIf(skip)(`web console in chromium${skip ? ` (skipped: ${!hasChromiu
       }
       return -1;
     });
-    await expect.poll(statusOf, { timeout: 180_000, intervals: [2000] }).toBe(31);
+    await expect.poll(statusOf, { timeout: 180_000, interval: 2000 }).toBe(31);
     await page.goto(`${rig.t.url}/console/#/playground`);
     await page.getByLabel('Material').selectOption({ label: 'hamilton' });
     await page.locator('#video-photo').setInputFiles(td('faces', 'identities', 'biden', 'biden2.jpg'));
