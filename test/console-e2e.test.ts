@@ -82,6 +82,8 @@ describe.skipIf(skip)(`web console in chromium${skip ? ` (skipped: ${!hasChromiu
       return;
     }
     await page.goto(`${rig.t.url}/console/#/activities`);
+    // Open the activity made above (its materials panel opens on creation only).
+    await page.getByRole('button', { name: 'Materials' }).first().click();
     await page.locator('#material-file').setInputFiles(td('video', 'short_hamilton_clip.mp4'));
     await page.getByLabel('Material name').fill('hamilton');
     await page.locator('form.upload button[type=submit]').click();
