@@ -9,7 +9,7 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { errorCode, startTestServer, tempDir } from './helpers/server.ts';
 import { PG_URL, freshPgSchema, pgSkipReason } from './helpers/backends.ts';
-import { hasTestdata, tdBase64, testdataSkipReason } from './helpers/testdata.ts';
+import { hasTestdata, tdBase64, testdataSkipReason, TESTDATA } from './helpers/testdata.ts';
 import { loadConfig } from '../src/config.ts';
 import { backupCommand, migrateCommand, restoreCommand } from '../src/cli/backup-command.ts';
 // @ts-expect-error s3rver ships no types
@@ -36,7 +36,7 @@ describe.skipIf(!hasTestdata)(`backup and restore (embedded)${hasTestdata ? '' :
 
     // The backup, while the server is serving and writing (an enrolment runs concurrently).
     const config = loadConfig({ ...env, FACEVAULT_LOG_LEVEL: 'silent' });
-    const writing = t.iai().CreatePerson({ GroupId: 'g1', PersonId: 'a-raj', PersonName: 'Raj', Image: img('raj', fs.readdirSync(path.join(process.env.FACEVAULT_TESTDATA ?? '', 'faces/identities/raj'))[0]) });
+    const writing = t.iai().CreatePerson({ GroupId: 'g1', PersonId: 'a-raj', PersonName: 'Raj', Image: img('raj', fs.readdirSync(path.join(TESTDATA, 'faces/identities/raj'))[0]) });
     const m = await backupCommand(config, dir, {});
     await writing;
     const dirK = path.join(path.dirname(dir), 'with-keys');
@@ -116,7 +116,7 @@ describe.skipIf(pgSkip !== null)(`migrate SQLite -> PostgreSQL + S3${pgSkip ? ` 
     let t = await startTestServer(env);
     const creds = t.creds;
     await t.iai().CreateGroup({ GroupId: 'g1', GroupName: 'G1', KeepEnrolmentImages: 1 });
-    for (const [who, f] of [['penny', 'penny1.png'], ['amy', 'amy1.png'], ['sheldon', fs.readdirSync(path.join(process.env.FACEVAULT_TESTDATA ?? '', 'faces/identities/sheldon'))[0]]]) {
+    for (const [who, f] of [['penny', 'penny1.png'], ['amy', 'amy1.png'], ['sheldon', fs.readdirSync(path.join(TESTDATA, 'faces/identities/sheldon'))[0]]]) {
       await t.iai().CreatePerson({ GroupId: 'g1', PersonId: `p-${who}`, PersonName: who, Image: img(who, f) });
     }
     const probe = { GroupIds: ['g1'], Image: img('amy', 'amy2.png'), MaxPersonNum: 3 };

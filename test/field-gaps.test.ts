@@ -102,7 +102,9 @@ describe.skipIf(!hasTestdata)(`SDK response types${hasTestdata ? '' : ` (skipped
     await call('CompareFace', { ImageA: OBAMA(), ImageB: OBAMA2() });
     await call('CompareMaskFace', { ImageA: OBAMA(), ImageB: OBAMA2() });
     await call('DetectFaceSimilarity', { ImageA: OBAMA(), ImageB: OBAMA2() });
-    await call('DetectLiveFaceAccurate', { Image: OBAMA() });
+    // DetectLiveFaceAccurate refuses without an operator anti-spoofing model (issue 11), so its
+    // response shape is not walked here.
+    expect(await errorCode(c.DetectLiveFaceAccurate({ Image: OBAMA() }))).toBe('UnsupportedOperation');
     await call('CreateGroup', { GroupId: 'r', GroupName: 'R', GroupExDescriptions: ['D'] });
     await call('CreatePerson', { GroupId: 'r', PersonId: 'o', PersonName: 'O', Image: OBAMA(), PersonExDescriptionInfos: [{ PersonExDescriptionIndex: 0, PersonExDescription: 'x' }] });
     await call('CreateFace', { PersonId: 'o', Images: [OBAMA2()] });

@@ -111,7 +111,7 @@ export async function buildServer(app: ServerDeps, opts: ServerOptions = {}): Pr
   dropSilentConnections(server.server, listener.headersTimeoutMs);
   const failures = new AuthFailureLog(app.errorLog, () => app.clock.now());
   const gate = createRequestGate({
-    config: app.config, clock: app.clock, accounts: app.accounts, registry: app.registry, nonces: app.nonces,
+    config: app.config, clock: app.clock, accounts: app.accounts, registry: app.registry, nonces: app.nonces, tokens: app.tokens,
     overloaded: overloadCheck(app),
     // Fastify's req.host is X-Forwarded-Host only when the peer is a trusted proxy.
     trustedHost: trusted.length ? (req) => (req.headers['x-forwarded-host'] ? req.host : undefined) : undefined,
