@@ -39,10 +39,14 @@ async function startServer(threads: number) {
   });
   const url = await new Promise<string>((resolve, reject) => {
     let buf = '';
+    let found = false;
+    // The server's stdout carries a JSON line per request: after the URL, drain it without
+    // keeping it (re-scanning a growing buffer would cost this process CPU the server needs).
     child.stdout!.on('data', (d) => {
+      if (found) return;
       buf += d;
       const m = /listening on (http:\/\/\S+)/.exec(buf);
-      if (m) resolve(m[1]);
+      if (m) { found = true; buf = ''; resolve(m[1]); }
     });
     child.on('exit', (c) => reject(new Error(`server exited with ${c}: ${buf}`)));
   });
