@@ -59,6 +59,7 @@ export async function serveCommand(config: Config, vision?: VisionEngine): Promi
   console.log(`facevault listening on ${r.url} (region ${config.region}, database ${config.databaseUrl ? 'PostgreSQL' : 'SQLite in ' + config.dataDir}, objects ${config.objectStore.kind === 'local' ? config.objectStore.dir : 's3://' + config.objectStore.bucket}, ${cpuCount()} cores)`);
   console.log(`Credentials: the first start printed a SecretId/SecretKey; create more with "npx facevault keys create --app-id <AppId>" or a new tenant with "npx facevault accounts create".`);
   console.log(`Point the Tencent Cloud SDK at it: profile.httpProfile = { endpoint: "${r.url.replace(/^https?:\/\//, '')}", protocol: "${config.tls ? 'https' : 'http'}://" }`);
+  console.log(`Web console: ${r.url}/console/ (sign in with a SecretId and SecretKey)`);
   let signalled = false;
   const onSignal = (sig: string) => {
     if (signalled) return;
