@@ -13,6 +13,7 @@ import { ExpiryRepo } from '../src/store/db/expiry.ts';
 import { BlobRecords } from '../src/store/blobs/blob-records.ts';
 import type { BlobStore } from '../src/store/blobs/blob-store.ts';
 import { PG_URL, freshPgSchema, pgSkipReason } from './helpers/backends.ts';
+import { schemaTables } from '../src/store/db/tables.ts';
 
 const DAY = 86_400_000;
 const TEMPLATE = ['faces', 'identities', 'obama', 'obama-720p.jpg'];
@@ -37,8 +38,7 @@ for (const b of backends) describe.skipIf(!hasTestdata)(`retention sweep on ${b.
   // Every row of every table (by a stable identity) and every object key.
   async function snapshot(): Promise<Snapshot> {
     const k = t.run.app.db.kysely;
-    const schema = t.run.app.db.pgSchema;
-    const tables = (await k.introspection.getTables()).filter((x) => !schema || x.schema === schema).map((x) => x.name).filter((n) => !n.startsWith('kysely_')).sort();
+    const tables = (await schemaTables(t.run.app.db)).map((x) => x.name).filter((n) => !n.startsWith('kysely_')).sort();
     const out: Snapshot = {};
     for (const name of tables) {
       const rows = (await sql<Record<string, unknown>>`select * from ${sql.table(name)}`.execute(k)).rows;

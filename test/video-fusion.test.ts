@@ -12,6 +12,7 @@ import { hasTestdata, testdataSkipReason, td } from './helpers/testdata.ts';
 import { cutHamilton, solidClip } from './helpers/video-clip.ts';
 import { decodeFrames, probeVideo } from '../src/vision/video/index.ts';
 import type { EmbeddedVideoQueue } from '../src/jobs/video-queue.ts';
+import { schemaTables } from '../src/store/db/tables.ts';
 
 const USER = td('faces', 'identities', 'obama', 'obama.jpg');
 
@@ -193,7 +194,7 @@ describe.skipIf(!hasTestdata)(`video face fusion${hasTestdata ? '' : ` (skipped:
     const app = t.run.app;
     const db = app.db.kysely;
     const hits: string[] = [];
-    for (const table of (await db.introspection.getTables()).map((x) => x.name)) {
+    for (const table of (await schemaTables(app.db)).map((x) => x.name)) {
       const text = JSON.stringify(await db.selectFrom(table as never).selectAll().execute());
       for (const n of needles) if (text.includes(n)) hits.push(`${n} in ${table}`);
     }

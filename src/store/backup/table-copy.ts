@@ -5,11 +5,12 @@
 import crypto from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { Db } from '../db/db.ts';
+import { schemaTables } from '../db/tables.ts';
 
 /** Tables of the data schema (the migrator's bookkeeping tables are each side's own). */
 export async function dataTables(db: Db): Promise<string[]> {
-  const tables = await db.kysely.introspection.getTables();
-  return tables.map((t) => t.name).filter((n) => !/^kysely_migration/.test(n)).sort();
+  // This schema's tables only (a PostgreSQL database may hold other deployments' schemas).
+  return (await schemaTables(db)).map((t) => t.name).filter((n) => !/^kysely_migration/.test(n)).sort();
 }
 
 const BATCH = 500;

@@ -5,6 +5,7 @@
 // because its objects must go before its rows.
 import { sql } from 'kysely';
 import type { Db } from './db.ts';
+import { schemaTables } from './tables.ts';
 
 export class ExpiryRepo {
   private tables: string[] | null = null;
@@ -14,12 +15,7 @@ export class ExpiryRepo {
   /** Tables (not views) of this database's schema with an `expires_at` column; found once per process. */
   async expiringTables(): Promise<string[]> {
     if (this.tables) return this.tables;
-    const schema = this.db.dialect === 'postgres' ? (this.db.pgSchema ?? 'public') : undefined;
-    const all = await this.db.kysely.introspection.getTables();
-    this.tables = all
-      .filter((t) => (schema === undefined || t.schema === schema) && !t.isView && t.columns.some((c) => c.name === 'expires_at'))
-      .map((t) => t.name)
-      .sort();
+    this.tables = (await schemaTables(this.db)).filter((t) => t.columns.includes('expires_at')).map((t) => t.name).sort();
     return this.tables;
   }
 
