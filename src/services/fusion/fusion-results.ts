@@ -5,6 +5,7 @@ import crypto from 'node:crypto';
 import type { BlobStore } from '../../store/blobs/blob-store.ts';
 import type { FusionRepo } from '../../store/fusion/fusion-repo.ts';
 import type { Clock } from '../../domain/clock.ts';
+import { checkSignedLink, type LinkRefusal } from '../media/signed-link.ts';
 
 export interface StoredResult { url: string; token: string; blobKey: string; expiresAt: number }
 
@@ -51,15 +52,11 @@ export class FusionResults {
    * The stored result behind a signed link, or why not: 'malformed' (404), 'forbidden' (bad,
    * missing or expired signature: 403) or 'gone' (404). The URL is the credential.
    */
-  async open(name: string, expires: string | undefined, signature: string | undefined): Promise<{ data: Buffer } | { refused: 'malformed' | 'forbidden' | 'gone'; why: string }> {
-    const m = /^([A-Za-z0-9_-]{32})\.jpg$/.exec(name);
-    if (!m) return { refused: 'malformed', why: 'not found' };
-    if (!expires || !/^\d{1,12}$/.test(expires) || !signature || !/^[0-9a-f]{64}$/.test(signature)) return { refused: 'forbidden', why: 'missing or malformed signature' };
-    const expected = Buffer.from(this.sign(name, Number(expires)), 'hex');
-    if (!crypto.timingSafeEqual(expected, Buffer.from(signature, 'hex'))) return { refused: 'forbidden', why: 'signature does not match' };
+  async open(name: string, expires: string | undefined, signature: string | undefined): Promise<{ data: Buffer } | LinkRefusal> {
     const now = this.clock.now();
-    if (Number(expires) * 1000 <= now) return { refused: 'forbidden', why: 'the link has expired' };
-    const row = await this.repo.resultByToken(m[1]);
+    const link = checkSignedLink({ name, pattern: /^([A-Za-z0-9_-]{32})\.jpg$/, expires, signature, sign: (n, e) => this.sign(n, e), now });
+    if ('refused' in link) return link;
+    const row = await this.repo.resultByToken(link.id);
     if (!row || (row.expires_at !== null && row.expires_at <= now)) return { refused: 'gone', why: 'not found' };
     const data = await this.blobs.get(row.blob_key);
     if (!data) return { refused: 'gone', why: 'not found' };

@@ -4,6 +4,7 @@ import crypto from 'node:crypto';
 import type { BlobStore } from '../../store/blobs/blob-store.ts';
 import type { VideoRepo } from '../../store/video/video-repo.ts';
 import type { Clock } from '../../domain/clock.ts';
+import { checkSignedLink, type LinkRefusal } from '../media/signed-link.ts';
 
 export class VideoResults {
   private baseUrl: () => string;
@@ -28,15 +29,11 @@ export class VideoResults {
     if (!this.publicUrl) this.baseUrl = base;
   }
 
-  async open(name: string, expires: string | undefined, signature: string | undefined): Promise<{ data: Buffer } | { refused: 'malformed' | 'forbidden' | 'gone'; why: string }> {
-    const m = /^([A-Za-z0-9_-]{16,64})\.mp4$/.exec(name);
-    if (!m) return { refused: 'malformed', why: 'not found' };
-    if (!expires || !/^\d{1,12}$/.test(expires) || !signature || !/^[0-9a-f]{64}$/.test(signature)) return { refused: 'forbidden', why: 'missing or malformed signature' };
-    const expected = Buffer.from(this.sign(name, Number(expires)), 'hex');
-    if (!crypto.timingSafeEqual(expected, Buffer.from(signature, 'hex'))) return { refused: 'forbidden', why: 'signature does not match' };
+  async open(name: string, expires: string | undefined, signature: string | undefined): Promise<{ data: Buffer } | LinkRefusal> {
     const now = this.clock.now();
-    if (Number(expires) * 1000 <= now) return { refused: 'forbidden', why: 'the link has expired' };
-    const row = await this.repo.jobById(m[1]);
+    const link = checkSignedLink({ name, pattern: /^([A-Za-z0-9_-]{16,64})\.mp4$/, expires, signature, sign: (n, e) => this.sign(n, e), now });
+    if ('refused' in link) return link;
+    const row = await this.repo.jobById(link.id);
     if (!row || row.status !== 'done' || !row.result_key || (row.expires_at !== null && row.expires_at <= now)) return { refused: 'gone', why: 'not found' };
     const data = await this.blobs.get(row.result_key);
     if (!data) return { refused: 'gone', why: 'not found' };
