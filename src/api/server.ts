@@ -11,7 +11,6 @@ import { TcError } from '../domain/errors.ts';
 import type { ServiceName } from '../domain/call.ts';
 import { VERSIONS } from './actions/table.ts';
 import type { ActionRegistry } from './actions/registry.ts';
-import { multipartBoundary, parseMultipart } from './protocol/multipart.ts';
 import { isSpooled, spoolUpload, uploadTooLarge, UploadError } from './protocol/upload-spool.ts';
 import { AuthFailureLog } from './protocol/auth-failure-log.ts';
 import { createRequestGate, GET_QUERY_LIMIT, type Preauth, type RequestGate } from './protocol/request-gate.ts';
@@ -19,7 +18,7 @@ import { formFields, parseFormParams, unflatten } from './protocol/form-params.t
 import type { NonceStore } from './protocol/nonce-cache.ts';
 import type { FederationTokens } from '../services/accounts/federation.ts';
 import { dropSilentConnections, listenerLimits, listenerOptions, type ListenerLimits } from './protocol/listener-limits.ts';
-import { authorizeCall, recordCall, runCall, type Attempt } from './protocol/call.ts';
+import { authorizeCall, bodyParams, recordCall, runCall, type Attempt } from './protocol/call.ts';
 import type { ErrorLog, RunningLog } from '../services/logs/call-logs.ts';
 import type { AccountsService } from '../services/accounts/accounts.ts';
 import type { VisionEngine } from '../services/media/vision-engine.ts';
@@ -299,7 +298,6 @@ async function handle(app: ServerDeps, gate: RequestGate, req: FastifyRequest, a
   const def = authorizeCall(app, a, auth, pre.service, pre.version);
 
   const body = req.body;
-  let params: unknown = {};
   if (pre.formParams) {
     // Query or form parameters: every value a string; the declaration decides which are numbers.
     return runCall(def, a, pre.formParams, req.ip, pre.secretId, (p) => parseFormParams(p, (x) => def.parse(x)));
@@ -309,22 +307,8 @@ async function handle(app: ServerDeps, gate: RequestGate, req: FastifyRequest, a
     const p = unflatten(formFields(body.toString('utf8')));
     return runCall(def, a, p, req.ip, pre.secretId, (q) => parseFormParams(q, (x) => def.parse(x)));
   }
-  if (isSpooled(body)) {
-    const boundary = multipartBoundary(header(req, 'content-type') ?? '');
-    if (!boundary) throw new TcError('InvalidParameter', 'the multipart/form-data Content-Type declares no boundary');
-    if (!def.upload && body.size > app.config.bodyLimitBytes) {
-      const uploads = app.registry.declarations().filter((d) => d.upload).map((d) => `${d.owner}:${d.name}`);
-      throw new TcError('RequestSizeLimitExceeded', `request body exceeds the limit of ${app.config.bodyLimitBytes} bytes (larger multipart uploads are for ${uploads.join(', ')})`);
-    }
-    // Authenticated now: read it back (the image is decoded in memory anyway).
-    params = parseMultipart(await fs.promises.readFile(body.path), boundary);
-  } else if (Buffer.isBuffer(body) && body.length > 0) {
-    try {
-      params = JSON.parse(body.toString('utf8'));
-    } catch (e) {
-      throw new TcError('InvalidParameter', `the request body is not valid JSON: ${(e as Error).message}`);
-    }
-  }
+  const uploads = () => app.registry.declarations().filter((d) => d.upload).map((d) => `${d.owner}:${d.name}`).join(', ');
+  const params = await bodyParams(req, def, app.config.bodyLimitBytes, isSpooled(body) && !def.upload ? ` (larger multipart uploads are for ${uploads()})` : '');
   return runCall(def, a, params, req.ip, pre.secretId);
 }
 

@@ -2,6 +2,7 @@
 // the running-log and error-log records. Shared by `POST /` (TC3-signed API calls) and the
 // console's /console/api/call (session-authenticated), so both authorise with the same policy
 // code, run the same declarations and land in the same logs.
+import fs from 'node:fs';
 import type { FastifyRequest } from 'fastify';
 import type { Config } from '../../config.ts';
 import type { Clock } from '../../domain/clock.ts';
@@ -15,6 +16,7 @@ import type { ActionRegistry } from '../actions/registry.ts';
 import type { CompiledAction } from '../actions/define.ts';
 import type { AuthFailureLog } from './auth-failure-log.ts';
 import { isSpooled } from './upload-spool.ts';
+import { multipartBoundary, parseMultipart } from './multipart.ts';
 
 export interface CallDeps {
   config: Pick<Config, 'region'>;
@@ -107,4 +109,28 @@ function bestEffortParams(body: unknown): unknown {
   } catch {
     return { unparsedBody: { bytes: body.length } };
   }
+}
+
+/**
+ * The request body as the action's parameters, once the caller is known: a spooled multipart
+ * upload read back (the image is decoded in memory anyway), or JSON; none is {}. `tooLargeHint`
+ * ends the message of a multipart body over the limit for an action that takes no uploads.
+ */
+export async function bodyParams(req: FastifyRequest, def: CompiledAction, bodyLimitBytes: number, tooLargeHint = ''): Promise<unknown> {
+  const body = req.body;
+  if (isSpooled(body)) {
+    const ct = req.headers['content-type'];
+    const boundary = multipartBoundary((Array.isArray(ct) ? ct[0] : ct) ?? '');
+    if (!boundary) throw new TcError('InvalidParameter', 'the multipart/form-data Content-Type declares no boundary');
+    if (!def.upload && body.size > bodyLimitBytes) throw new TcError('RequestSizeLimitExceeded', `request body exceeds the limit of ${bodyLimitBytes} bytes${tooLargeHint}`);
+    return parseMultipart(await fs.promises.readFile(body.path), boundary);
+  }
+  if (Buffer.isBuffer(body) && body.length > 0) {
+    try {
+      return JSON.parse(body.toString('utf8'));
+    } catch (e) {
+      throw new TcError('InvalidParameter', `the request body is not valid JSON: ${(e as Error).message}`);
+    }
+  }
+  return {};
 }

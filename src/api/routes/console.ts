@@ -13,9 +13,7 @@ import { ConsoleSessions, type LiveSession } from '../../services/accounts/conso
 import { ownerOf, VERSIONS } from '../actions/table.ts';
 import type { ActionRegistry } from '../actions/registry.ts';
 import { AuthFailureLog } from '../protocol/auth-failure-log.ts';
-import { authorizeCall, recordCall, runCall, type Attempt, type CallDeps } from '../protocol/call.ts';
-import { multipartBoundary, parseMultipart } from '../protocol/multipart.ts';
-import { isSpooled } from '../protocol/upload-spool.ts';
+import { authorizeCall, bodyParams, recordCall, runCall, type Attempt, type CallDeps } from '../protocol/call.ts';
 
 export interface ConsoleDeps extends CallDeps {
   sessions: ConsoleSessions;
@@ -226,20 +224,7 @@ export function consoleRoutes(deps: ConsoleDeps): (server: FastifyInstance) => P
           if (!a.action) throw new TcError('MissingParameter', 'the X-TC-Action header is required');
           if (!service) throw new TcError('InvalidParameterValue', `X-TC-Version: must be one of ${Object.keys(VERSIONS).join(', ')}`);
           const def = authorizeCall(deps, a, s.auth, service);
-          let params: unknown = {};
-          const body = req.body;
-          if (isSpooled(body)) {
-            const boundary = multipartBoundary(header(req, 'content-type') ?? '');
-            if (!boundary) throw new TcError('InvalidParameter', 'the multipart/form-data Content-Type declares no boundary');
-            if (!def.upload && body.size > deps.config.bodyLimitBytes) throw new TcError('RequestSizeLimitExceeded', `request body exceeds the limit of ${deps.config.bodyLimitBytes} bytes`);
-            params = parseMultipart(await fs.promises.readFile(body.path), boundary);
-          } else if (Buffer.isBuffer(body) && body.length > 0) {
-            try {
-              params = JSON.parse(body.toString('utf8'));
-            } catch (e) {
-              throw new TcError('InvalidParameter', `the request body is not valid JSON: ${(e as Error).message}`);
-            }
-          }
+          const params = await bodyParams(req, def, deps.config.bodyLimitBytes);
           const response = await runCall(def, a, params, req.ip);
           await recordCall(deps, failures, req, a, null);
           return reply.header('content-type', 'application/json').send(JSON.stringify({ Response: { ...response, RequestId: a.requestId } }));
