@@ -41,13 +41,6 @@ export function App() {
     return () => removeEventListener('hashchange', onHash);
   }, []);
 
-  useEffect(() => {
-    // On phones the sections scroll sideways: keep the current one in view (only the nav scrolls).
-    const nav = document.querySelector<HTMLElement>('nav.side');
-    const cur = nav?.querySelector<HTMLElement>('[aria-current="page"]');
-    if (nav && cur && nav.scrollWidth > nav.clientWidth) nav.scrollLeft = cur.offsetLeft - (nav.clientWidth - cur.offsetWidth) / 2;
-  }, [path, user]);
-
   const changeLang = (l: Lang) => { setLang(l); setLanguage(l); };
   const langSwitch = (
     <label class="lang">
