@@ -6,7 +6,7 @@
 // @vladmandic/human's package (like the mesh) and runs for every set that has an attributes
 // task. What is not measured stays undefined, never guessed.
 import type { TaskModel } from '../task-model.ts';
-import type { Face, RgbImage } from '../types.ts';
+import type { AnalyzeOptions, AttributeKind, Face, RgbImage } from '../types.ts';
 import type { ModelSet } from '../model-set.ts';
 import { createSession, type Session } from '../ort.ts';
 import { headPoseFromMesh } from '../mesh/head-pose.ts';
@@ -36,19 +36,20 @@ export class AttributesModel implements TaskModel {
     this.prepared = true;
   }
 
-  async run(img: RgbImage, face: Face): Promise<void> {
+  async run(img: RgbImage, face: Face, opts?: AnalyzeOptions): Promise<void> {
     if (!this.prepared) await this.prepare();
+    const want = (k: AttributeKind) => !opts?.attributeKinds || opts.attributeKinds.includes(k);
     const a = (face.attributes ??= {});
-    const age = this.sessions.get('age');
+    const age = want('age') ? this.sessions.get('age') : undefined;
     if (age) a.age = Math.max(0, Math.min(100, (await runSsr(age, ssrInput(img, face.box))) * 101));
-    if (this.faceres) a.gender = { male: Math.max(0, Math.min(1, (await this.faceres.predict(img, face)).male)) };
-    const expr = this.sessions.get('expression');
+    if (this.faceres && want('gender')) a.gender = { male: Math.max(0, Math.min(1, (await this.faceres.predict(img, face)).male)) };
+    const expr = want('expression') ? this.sessions.get('expression') : undefined;
     if (expr) {
       const probabilities = await runExpression(expr, img, face.box);
       const [label, probability] = Object.entries(probabilities).sort((x, y) => y[1] - x[1])[0];
       a.expression = { label: label as Expression, probability, probabilities };
     }
-    const eye = this.sessions.get('eye');
+    const eye = want('eye') ? this.sessions.get('eye') : undefined;
     if (eye && face.landmarks68?.length === 68) {
       const e = await runEyes(eye, img, face.landmarks68);
       if (e) a.eyesOpen = e;
