@@ -57,6 +57,10 @@ describe.skipIf(!hasTestdata)('attribute models on labelled photos', () => {
       expect(f, p.file).toBeDefined();
       scored.push({ sex: p.sex, male: f!.attributes!.gender!.male, file: p.file });
     }
+    // The age gates ask for age only: no gender model runs.
+    const ageOnly = (await an.analyze(await load('faces/identities/obama/obama.jpg'), { attributes: true, attributeKinds: ['age'], singleFace: true })).faces[0].attributes!;
+    expect(ageOnly.gender).toBeUndefined();
+    expect(ageOnly.age).toBeGreaterThan(15);
     const g = genderFigures(scored);
     const wrong = scored.filter((s) => (s.male >= 0.5 ? 'M' : 'F') !== s.sex).map((s) => s.file);
     console.log(`gender: ${g.correct}/${g.n} correct (men ${g.menCorrect}/${g.men}, women ${g.womenCorrect}/${g.women}), ` +
