@@ -8,9 +8,7 @@ import { decodeImage } from '../src/vision/image-decode.ts';
 import { computeQuality } from '../src/vision/quality.ts';
 import type { Face, RgbImage } from '../src/vision/types.ts';
 import { hasTestdata, td, testdataSkipReason } from './helpers/testdata.ts';
-
-const MALE = new Set(['kit_harington', 'obama', 'biden', 'howard', 'leonard', 'raj', 'sheldon', 'stuart', 'alex_lacamoire']);
-const FEMALE = new Set(['amy', 'bernadette', 'penny', 'rose_leslie']);
+import { genderFigures, labelledPhotos } from './helpers/gender-labels.ts';
 const ALL = { mesh: true, attributes: true, quality: true, liveness: true, landmarks: true, maxFaces: 1 };
 
 let an: FaceAnalyzer;
@@ -44,23 +42,37 @@ describe.skipIf(!hasTestdata)('attribute models on labelled photos', () => {
     }
   }, 300_000);
 
-  it('gender separates the labelled identities better than chance (weak model)', () => {
-    let ok = 0, okM = 0, okF = 0, nM = 0, nF = 0;
-    const male: number[] = [], female: number[] = [];
-    for (const { who, face: f } of identity) {
-      const m = f.attributes!.gender!.male;
-      if (MALE.has(who)) { nM++; male.push(m); if (m >= 0.5) { ok++; okM++; } }
-      if (FEMALE.has(who)) { nF++; female.push(m); if (m < 0.5) { ok++; okF++; } }
-    }
-    let auc = 0;
-    for (const a of male) for (const b of female) auc += a > b ? 1 : a === b ? 0.5 : 0;
-    auc /= male.length * female.length;
-    console.log(`gender: ${ok}/${nM + nF} correct (male ${okM}/${nM}, female ${okF}/${nF}), ROC AUC ${auc.toFixed(3)}`);
+  it('gender (faceres) on every gender-labelled photo: identities, Yale, portraits', async () => {
+    // Identity photos were analysed above with every task; the rest need gender only.
     expect(identity.length).toBeGreaterThanOrEqual(55);
-    // Measured 39/57 (68%), AUC 0.76; women mostly misread (docs/MODELS.md): weak but real.
-    expect(ok / (nM + nF)).toBeGreaterThan(0.6);
-    expect(auc).toBeGreaterThan(0.7);
-  });
+    const scored: { sex: 'M' | 'F'; male: number; file: string }[] = [];
+    for (const p of labelledPhotos()) {
+      if (!p.sex) continue;
+      let f = identity.find((i) => `faces/identities/${i.who}/${i.file}` === p.file)?.face;
+      if (!f) {
+        const r = await an.analyze(await load(p.file), { attributes: true, attributeKinds: ['gender'], singleFace: true });
+        f = [...r.faces].sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height)[0];
+        expect(f?.attributes?.age, 'attributeKinds [gender] runs no age model').toBeUndefined();
+      }
+      expect(f, p.file).toBeDefined();
+      scored.push({ sex: p.sex, male: f!.attributes!.gender!.male, file: p.file });
+    }
+    // The age gates ask for age only: no gender model runs.
+    const ageOnly = (await an.analyze(await load('faces/identities/obama/obama.jpg'), { attributes: true, attributeKinds: ['age'], singleFace: true })).faces[0].attributes!;
+    expect(ageOnly.gender).toBeUndefined();
+    expect(ageOnly.age).toBeGreaterThan(15);
+    const g = genderFigures(scored);
+    const wrong = scored.filter((s) => (s.male >= 0.5 ? 'M' : 'F') !== s.sex).map((s) => s.file);
+    console.log(`gender: ${g.correct}/${g.n} correct (men ${g.menCorrect}/${g.men}, women ${g.womenCorrect}/${g.women}), ` +
+      `Wilson 95% ${(g.ci95[0] * 100).toFixed(1)}-${(g.ci95[1] * 100).toFixed(1)}%, ROC AUC ${g.auc.toFixed(3)}; wrong: ${wrong.join(', ') || 'none'}`);
+    expect(g.n).toBe(216);
+    // Measured 215/216, women 33/34, AUC 0.998 (docs/MODELS.md). The floors sit well below that
+    // and above what fr_gender scored on the same photos (183/216, women 16/34, AUC 0.81).
+    expect(g.accuracy).toBeGreaterThan(0.95);
+    expect(g.womenCorrect).toBeGreaterThanOrEqual(30);
+    expect(g.menCorrect / g.men).toBeGreaterThan(0.95);
+    expect(g.auc).toBeGreaterThan(0.97);
+  }, 600_000);
 
   it('expression: happy and neutral are recognised; overall accuracy as measured', () => {
     const got = expr.map((e) => `${e.label}->${e.face.attributes!.expression!.label}`);
@@ -85,7 +97,7 @@ describe.skipIf(!hasTestdata)('attribute models on labelled photos', () => {
     console.log(`eyes: ${open}/${identity.length} identity photos read both-open`);
   });
 
-  it('age: adult estimates (no age labels: plausibility only)', () => {
+  it('age (fr_age): adult estimates (no age labels: plausibility only)', () => {
     const ages = identity.map((i) => i.face.attributes!.age!);
     const mean = ages.reduce((s, a) => s + a, 0) / ages.length;
     console.log(`age: min ${Math.min(...ages).toFixed(0)} mean ${mean.toFixed(1)} max ${Math.max(...ages).toFixed(0)}`);

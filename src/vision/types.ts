@@ -47,6 +47,8 @@ export interface Face {
   attributes?: FaceAttributes;
 }
 
+export type AttributeKind = 'age' | 'gender' | 'expression' | 'eye';
+
 export interface AnalyzeOptions {
   maxFaces?: number; // keep the best N faces by detector score (default all)
   minFaceSize?: number; // drop faces whose box is smaller (pixels, default 0)
@@ -55,6 +57,9 @@ export interface AnalyzeOptions {
   mesh?: boolean;
   quality?: boolean;
   attributes?: boolean;
+  /** With `attributes`: only these attribute models run (default all). Head pose needs none of
+   *  them (it comes from the mesh); gender (faceres) is the costly one. */
+  attributeKinds?: AttributeKind[];
   liveness?: boolean;
   /** Unless a sure upright face is found, also try the image turned by 90°, 270° and 180° (Tencent's
    *  NeedRotateDetection, for images whose EXIF orientation is missing). Coordinates stay in the

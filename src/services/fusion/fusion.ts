@@ -135,7 +135,7 @@ export class FusionService {
     const pick = { rect: m.faceRect };
     let analysed;
     try {
-      analysed = await this.finder.analyze(bytes, { limits: { maxLongEdgeJpeg: limits.maxSide, maxLongEdge: limits.maxSide, minShortEdge: 64 }, returnImage: true, mesh: true, meshIris: false, enrichPick: pick, singleFace: !m.faceRect, ...(ageGate ? { attributes: true } : {}), ...(this.pool.swapping ? { embedding: true } : {}) });
+      analysed = await this.finder.analyze(bytes, { limits: { maxLongEdgeJpeg: limits.maxSide, maxLongEdge: limits.maxSide, minShortEdge: 64 }, returnImage: true, mesh: true, meshIris: false, enrichPick: pick, singleFace: !m.faceRect, ...(ageGate ? { attributes: true, attributeKinds: ['age' as const] } : {}), ...(this.pool.swapping ? { embedding: true } : {}) });
     } catch (e) { mapImageError(e, field); }
     const img: RgbImage = analysed.image!;
     const faces = analysed.faces;

@@ -14,7 +14,7 @@ export function visionFaceSource(vision: VisionEngine): FaceSource {
       let r;
       try {
         r = await vision.analyze(src.bytes, {
-          embedding: true, singleFace: opts.maxFaces === 1, quality: !!opts.quality, ...(input.rotate ? { tryRotations: true } : {}), ...(opts.attributes ? { attributes: true } : {}), minFaceSize: opts.minFaceSize, modelVersion: opts.modelVersion, limits: TENCENT_IMAGE_LIMITS,
+          embedding: true, singleFace: opts.maxFaces === 1, quality: !!opts.quality, ...(input.rotate ? { tryRotations: true } : {}), ...(opts.attributes ? { attributes: true, attributeKinds: ['age' as const] } : {}), minFaceSize: opts.minFaceSize, modelVersion: opts.modelVersion, limits: TENCENT_IMAGE_LIMITS,
         });
       } catch (e) {
         throw imageErrorToTc(e, src.from === 'url' ? fields.url : fields.image);

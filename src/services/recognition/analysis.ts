@@ -7,7 +7,7 @@
 // (docs/API.md "Face attributes: measured or not").
 import type { Caller } from '../../domain/call.ts';
 import { TcError } from '../../domain/errors.ts';
-import type { AnalyzeOptions, Face } from '../../vision/types.ts';
+import type { AnalyzeOptions, AttributeKind, Face } from '../../vision/types.ts';
 import type { VisionEngine } from '../media/vision-engine.ts';
 import { DENSE_FACE_SHAPE, FACE_SHAPE_90, pick } from './face-shape-map.ts';
 
@@ -112,6 +112,16 @@ export function toDenseFaceShape(face: Face): Record<string, unknown> {
   return { ...faceRect(face), ...Object.fromEntries(Object.entries(DENSE_FACE_SHAPE).map(([k, idx]) => [k, pick(m, idx)])) };
 }
 
+/** The attribute models FaceAttributesType needs (head pose needs none: it comes from the mesh). */
+function attributeKinds(types: Set<AttributeType>): AttributeKind[] {
+  const k: AttributeKind[] = [];
+  if (types.has('age')) k.push('age');
+  if (types.has('gender')) k.push('gender');
+  if (types.has('emotion') || types.has('smile')) k.push('expression');
+  if (types.has('eye')) k.push('eye');
+  return k;
+}
+
 export interface AttributesRequest { params: ImageParams; maxFaceNum: number; types: Set<AttributeType>; rotate?: boolean }
 
 export class AnalysisService {
@@ -129,7 +139,7 @@ export class AnalysisService {
     const wanted = [...req.types].filter((t) => t !== 'none');
     const needAttrs = wanted.length > 0;
     const enrich = Math.min(req.maxFaceNum, ATTRIBUTE_FACES);
-    const { img, faces: all } = await this.faces(req.params, { attributes: needAttrs, mesh: req.types.has('headpose'), tryRotations: req.rotate }, enrich);
+    const { img, faces: all } = await this.faces(req.params, { attributes: needAttrs, attributeKinds: attributeKinds(req.types), mesh: req.types.has('headpose'), tryRotations: req.rotate }, enrich);
     const faces = all.slice(0, req.maxFaceNum);
     return {
       ImageWidth: img.width, ImageHeight: img.height,
