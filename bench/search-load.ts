@@ -8,13 +8,10 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Insertable } from 'kysely';
 import { createApp } from '../src/app.ts';
-import type { DB } from '../src/store/db/schema.ts';
 import { loadConfig } from '../src/config.ts';
-import { FeatureCrypto } from '../src/store/keys/feature-crypto.ts';
-import { combine } from '../src/store/keys/feature-crypto.ts';
-import { DIM, FACES_PER_PERSON, RESULTS, loadOrMake } from './search-data.ts';
+import { DIM, RESULTS } from './search-data.ts';
+import { bulkLoadGroup } from './search-bulk.ts';
 
 function arg(name: string, def: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -24,49 +21,22 @@ const n = Number(arg('n', '1000000'));
 const dir = path.join(RESULTS, `load-${n}`);
 const env = { FACEVAULT_DATA_DIR: dir, FACEVAULT_INFERENCE_THREADS: '1' };
 const log = (s: string) => console.log(s);
+const QUERIES = 300;
 
 async function setup(): Promise<void> {
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });
-  const ds = loadOrMake('clustered', n, 300, log);
   const app = await createApp(loadConfig(env, 2));
   const acct = await app.accounts.createAccount('load-bench');
   const appId = acct.AppId;
-  const crypto = new FeatureCrypto(app.keyStore, app.keyring);
-  const key = await crypto.dataKey(appId);
-  const t = performance.now();
-  await app.library.groups.create({ appId, uin: '', subUin: '' }, { groupId: 'G', groupName: 'G', exDescriptions: [], tag: '', faceModelVersion: '3.0', keepImages: false });
-  const k = app.db.kysely;
-  const persons = Math.ceil(n / FACES_PER_PERSON);
-  const B = 200;
-  for (let p0 = 0; p0 < persons; p0 += B) {
-    const pRows: Insertable<DB['persons']>[] = [], mRows: Insertable<DB['group_persons']>[] = [], fRows: Insertable<DB['faces']>[] = [];
-    for (let p = p0; p < Math.min(persons, p0 + B); p++) {
-      const pid = `p${p}`;
-      const vs: Float32Array[] = [];
-      for (let f = 0; f < FACES_PER_PERSON; f++) {
-        const i = p * FACES_PER_PERSON + f;
-        if (i >= n) break;
-        const v = ds.vectors.slice(i * DIM, (i + 1) * DIM);
-        vs.push(v);
-        const fid = '1' + String(i).padStart(18, '0');
-        fRows.push({ app_id: appId, face_id: fid, person_id: pid, feature: crypto.sealFace(key, appId, fid, v), face_rect: '{"X":0,"Y":0,"Width":100,"Height":100}', image_key: null, created_at: 0, data_class: 'face_feature', expires_at: null });
-      }
-      pRows.push({ app_id: appId, person_id: pid, name: pid, gender: 0, face_model_version: '3.0', combined_feature: crypto.sealPerson(key, appId, pid, combine(vs)), end_user_id: null, created_at: 0, updated_at: 0, last_used_at: 0, data_class: 'face_feature', expires_at: null });
-      mRows.push({ app_id: appId, group_id: 'G', person_id: pid, ex_descriptions: '[]', created_at: p, data_class: 'face_feature', expires_at: null });
-    }
-    await k.transaction().execute(async (tx) => {
-      await tx.insertInto('persons').values(pRows).execute();
-      await tx.insertInto('group_persons').values(mRows).execute();
-      for (let i = 0; i < fRows.length; i += 100) await tx.insertInto('faces').values(fRows.slice(i, i + 100)).execute();
-    });
-    if (p0 % 20000 === 0) process.stdout.write(`\r  setup: ${p0 * FACES_PER_PERSON} faces`);
-  }
-  // One ordinary write so the change log and seq are those of a live library.
-  await app.library.groups.modify({ appId, uin: '', subUin: '' }, { groupId: 'G', tag: 'loaded' });
+  const r = await bulkLoadGroup(app, appId, 'G', n, { queries: QUERIES, log });
   await app.close();
-  fs.writeFileSync(path.join(dir, 'ready.json'), JSON.stringify({ appId, n }));
-  log(`\n  setup: ${n} sealed faces written in ${((performance.now() - t) / 1000).toFixed(0)} s`);
+  // The query vectors (float32, never stored anywhere else) for the search timings below.
+  const qs = new Float32Array(r.queries.length * DIM);
+  r.queries.forEach((q, i) => qs.set(q, i * DIM));
+  fs.writeFileSync(path.join(dir, 'queries.f32'), new Uint8Array(qs.buffer));
+  fs.writeFileSync(path.join(dir, 'ready.json'), JSON.stringify({ appId, n, queryOwners: r.queryOwners }));
+  log(`\n  setup: ${n} sealed faces written in ${r.seconds.toFixed(0)} s`);
 }
 
 async function measure(): Promise<void> {
@@ -105,6 +75,7 @@ if (process.argv.includes('--measure')) {
   await measure();
 } else {
   if (!fs.existsSync(path.join(dir, 'ready.json'))) await setup();
+  if (process.argv.includes('--setup-only')) process.exit(0);
   log('| faces in db | faces indexed | persons indexed | load s (wall) | load s (CPU, all threads) | peak RSS delta MB | settled RSS delta MB | load avg |');
   log('|---|---|---|---|---|---|---|---|');
   const tsx = path.resolve(import.meta.dirname, '../node_modules/tsx/dist/cli.mjs');
