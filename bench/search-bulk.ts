@@ -54,6 +54,8 @@ export async function bulkLoadGroup(app: App, appId: number, groupId: string, n:
   const key = await crypto.dataKey(appId);
   const t = performance.now();
   const caller = { appId, uin: '', subUin: '' };
+  // Enrolled now and never matched yet, as a fresh enrolment would be (the retention sweep keys on these).
+  const now = Date.now();
   if (!(await app.library.repo.reader(appId).getGroup(groupId))) {
     await app.library.groups.create(caller, { groupId, groupName: groupId, exDescriptions: [], tag: '', faceModelVersion: '3.0', keepImages: false });
   }
@@ -79,10 +81,10 @@ export async function bulkLoadGroup(app: App, appId: number, groupId: string, n:
         const v = rng.around(centre, tmp);
         vs.push(v);
         const fid = String(idBase) + String(i).padStart(18, '0');
-        fRows.push({ app_id: appId, face_id: fid, person_id: pid, feature: crypto.sealFace(key, appId, fid, v), face_rect: '{"X":0,"Y":0,"Width":100,"Height":100}', image_key: null, created_at: 0, data_class: 'face_feature', expires_at: null });
+        fRows.push({ app_id: appId, face_id: fid, person_id: pid, feature: crypto.sealFace(key, appId, fid, v), face_rect: '{"X":0,"Y":0,"Width":100,"Height":100}', image_key: null, created_at: now, data_class: 'face_feature', expires_at: null });
       }
       if (want && p % every === 0 && queries.length < want) { queries.push(rng.around(centre, tmp)); queryOwners.push(pid); }
-      pRows.push({ app_id: appId, person_id: pid, name: pid, gender: 0, face_model_version: '3.0', combined_feature: crypto.sealPerson(key, appId, pid, combine(vs)), end_user_id: null, created_at: 0, updated_at: 0, last_used_at: 0, data_class: 'face_feature', expires_at: null });
+      pRows.push({ app_id: appId, person_id: pid, name: pid, gender: 0, face_model_version: '3.0', combined_feature: crypto.sealPerson(key, appId, pid, combine(vs)), end_user_id: null, created_at: now, updated_at: now, last_used_at: now, data_class: 'face_feature', expires_at: null });
       mRows.push({ app_id: appId, group_id: groupId, person_id: pid, ex_descriptions: '[]', created_at: p, data_class: 'face_feature', expires_at: null });
     }
     await k.transaction().execute(async (tx) => {

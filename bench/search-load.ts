@@ -12,6 +12,8 @@ import { createApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { DIM, RESULTS } from './search-data.ts';
 import { bulkLoadGroup } from './search-bulk.ts';
+import { percentile } from './lib.ts';
+import { SearchPool } from '../src/search/search-pool.ts';
 
 function arg(name: string, def: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -19,7 +21,8 @@ function arg(name: string, def: string): string {
 }
 const n = Number(arg('n', '1000000'));
 const dir = path.join(RESULTS, `load-${n}`);
-const env = { FACEVAULT_DATA_DIR: dir, FACEVAULT_INFERENCE_THREADS: '1' };
+// No inactivity purge: the bench's persons are never matched (a sweep would erase them).
+const env = { FACEVAULT_DATA_DIR: dir, FACEVAULT_INFERENCE_THREADS: '1', FACEVAULT_PERSON_INACTIVE_DAYS: '0' };
 const log = (s: string) => console.log(s);
 const QUERIES = 300;
 
@@ -63,10 +66,29 @@ async function measure(): Promise<void> {
   const q = new Float32Array(DIM);
   q[0] = 1;
   const hits = g.faces.search(q, 1);
+  // Search timings over the loaded index, k = 5, one query at a time: on the event loop, then
+  // with the scans in one search worker (the production path), interleaved query by query.
+  const { queryOwners } = JSON.parse(fs.readFileSync(path.join(dir, 'ready.json'), 'utf8')) as { queryOwners: string[] };
+  const qs = new Float32Array(new Uint8Array(fs.readFileSync(path.join(dir, 'queries.f32'))).buffer);
+  const pool = new SearchPool(1);
+  const onLoop: number[] = [], inWorker: number[] = [];
+  let right = 0;
+  for (let i = 0; i < queryOwners.length; i++) {
+    const v = qs.subarray(i * DIM, (i + 1) * DIM);
+    let t0 = performance.now();
+    const a = g.faces.search(v, 5);
+    onLoop.push(performance.now() - t0);
+    t0 = performance.now();
+    const b = await g.faces.searchAsync(v, 5, pool);
+    inWorker.push(performance.now() - t0);
+    if (a[0]?.owner === queryOwners[i] && b[0]?.owner === queryOwners[i]) right++;
+  }
+  await pool.close();
   log(`| ${n.toLocaleString('en')} | ${g.faces.size.toLocaleString('en')} | ${g.persons.size.toLocaleString('en')} | ${wall.toFixed(1)} | ${((c.user + c.system) / 1e6).toFixed(1)} | ${((peak - rss0) / 1e6).toFixed(0)} | ${((settled - rss0) / 1e6).toFixed(0)} | ${os.loadavg()[0].toFixed(1)} |`);
   const mu = process.memoryUsage();
   const bufMB = [...g.faces.buffers(), ...g.persons.buffers()].reduce((t, b) => t + b.byteLength, 0) / 1e6;
   log(`  settled: index buffers ${bufMB.toFixed(0)} MB, JS heap used ${(mu.heapUsed / 1e6).toFixed(0)} MB, ArrayBuffers ${(mu.arrayBuffers / 1e6).toFixed(0)} MB, RSS ${(mu.rss / 1e6).toFixed(0)} MB`);
+  log(`  search (${queryOwners.length} queries, k = 5, load avg ${os.loadavg()[0].toFixed(1)}): on the event loop p50 ${percentile(onLoop, 50).toFixed(2)} ms, p99 ${percentile(onLoop, 99).toFixed(2)} ms; scans in a worker p50 ${percentile(inWorker, 50).toFixed(2)} ms, p99 ${percentile(inWorker, 99).toFixed(2)} ms; top-1 person right (both) ${right}/${queryOwners.length}`);
   if (!hits.length) throw new Error('the loaded index returned nothing');
   await app.close();
 }
