@@ -4,6 +4,9 @@ import { threadId } from 'node:worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CASCADE, VectorIndex } from '../src/search/vector-index.ts';
 import { SearchPool } from '../src/search/search-pool.ts';
+import { LibraryIndex } from '../src/services/library/library-index.ts';
+import type { LibraryRepo } from '../src/store/library/library-repo.ts';
+import type { FeatureCrypto } from '../src/store/keys/feature-crypto.ts';
 import { unit } from './helpers/vectors.ts';
 
 // Small thresholds so a few thousand rows take the production path: stage 1 in WebAssembly over
@@ -54,6 +57,23 @@ describe('search off the event loop', () => {
     for (let i = N; i < N + 3000; i++) idx.upsert(`f${i}`, `p${i}`, unit(`v${i}`));
     const hits = await idx.searchAsync(unit(`v${N + 2500}`), 1, pool);
     expect(hits[0].id).toBe(`f${N + 2500}`);
+  });
+
+  it('is how the library searches (LibraryIndex.search, used by SearchFaces and CreatePerson)', async () => {
+    // The search path needs neither the repository nor the keys.
+    const li = new LibraryIndex({} as LibraryRepo, {} as FeatureCrypto, { threads: 1, minRows: 100 });
+    try {
+      expect((await li.search(idx, unit('v5'), 1))[0].id).toBe('f5');
+      const stats = li.searchWorkerStats();
+      expect([...stats.values()]).toEqual([1]);
+      expect([...stats.keys()][0]).not.toBe(threadId);
+    } finally {
+      await li.close();
+    }
+    // FACEVAULT_SEARCH_THREADS=0: no workers, the same answer on the event loop.
+    const onLoop = new LibraryIndex({} as LibraryRepo, {} as FeatureCrypto, { threads: 0 });
+    expect((await onLoop.search(idx, unit('v5'), 1))[0].id).toBe('f5');
+    expect(onLoop.searchWorkerStats().size).toBe(0);
   });
 
   it('falls back to the event loop when the pool is closed', async () => {
