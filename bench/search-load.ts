@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createApp } from '../src/app.ts';
+import { createApp, type App } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { DIM, RESULTS } from './search-data.ts';
 import { bulkLoadGroup } from './search-bulk.ts';
@@ -42,6 +42,36 @@ async function setup(): Promise<void> {
   log(`\n  setup: ${n} sealed faces written in ${r.seconds.toFixed(0)} s`);
 }
 
+/**
+ * The setup's query vectors; for a database whose setup was cut short (it keeps them to the end),
+ * the same kind of query made from the data: a fresh sample at cosine ~0.7 around the combined
+ * feature of persons spread over the group.
+ */
+async function queriesFor(app: App, appId: number, persons: number): Promise<{ queryOwners: string[]; qs: Float32Array }> {
+  const ready = JSON.parse(fs.readFileSync(path.join(dir, 'ready.json'), 'utf8')) as { queryOwners?: string[] };
+  if (ready.queryOwners) return { queryOwners: ready.queryOwners, qs: new Float32Array(new Uint8Array(fs.readFileSync(path.join(dir, 'queries.f32'))).buffer) };
+  const key = await app.library.crypto.dataKey(appId);
+  const r = app.library.repo.reader(appId);
+  const queryOwners: string[] = [];
+  const qs = new Float32Array(QUERIES * DIM);
+  let seed = 99;
+  const gauss = () => { seed = (seed * 1103515245 + 12345) >>> 0; const u = (seed + 0.5) / 4294967296; seed = (seed * 1103515245 + 12345) >>> 0; const v = (seed + 0.5) / 4294967296; return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v); };
+  for (let i = 0; i < QUERIES; i++) {
+    const pid = `p${Math.floor((i * persons) / QUERIES)}`;
+    const row = (await r.getPerson(pid))!;
+    const c = app.library.crypto.openPerson(key, appId, pid, row.combined_feature!);
+    const noise = new Float32Array(DIM);
+    let nn = 0, cn = 0;
+    for (let d = 0; d < DIM; d++) { noise[d] = gauss(); nn += noise[d] ** 2; cn += c[d] ** 2; }
+    let qn = 0;
+    const q = qs.subarray(i * DIM, (i + 1) * DIM);
+    for (let d = 0; d < DIM; d++) { q[d] = 0.7 * c[d] / Math.sqrt(cn) + 0.714 * noise[d] / Math.sqrt(nn); qn += q[d] ** 2; }
+    for (let d = 0; d < DIM; d++) q[d] /= Math.sqrt(qn);
+    queryOwners.push(pid);
+  }
+  return { queryOwners, qs };
+}
+
 async function measure(): Promise<void> {
   const { appId } = JSON.parse(fs.readFileSync(path.join(dir, 'ready.json'), 'utf8')) as { appId: number };
   // Baseline: the app's own module graph and stores, on an empty data dir.
@@ -68,8 +98,7 @@ async function measure(): Promise<void> {
   const hits = g.faces.search(q, 1);
   // Search timings over the loaded index, k = 5, one query at a time: on the event loop, then
   // with the scans in one search worker (the production path), interleaved query by query.
-  const { queryOwners } = JSON.parse(fs.readFileSync(path.join(dir, 'ready.json'), 'utf8')) as { queryOwners: string[] };
-  const qs = new Float32Array(new Uint8Array(fs.readFileSync(path.join(dir, 'queries.f32'))).buffer);
+  const { queryOwners, qs } = await queriesFor(app, appId, g.persons.size);
   const pool = new SearchPool(1);
   const onLoop: number[] = [], inWorker: number[] = [];
   let right = 0;
@@ -84,7 +113,7 @@ async function measure(): Promise<void> {
     if (a[0]?.owner === queryOwners[i] && b[0]?.owner === queryOwners[i]) right++;
   }
   await pool.close();
-  log(`| ${n.toLocaleString('en')} | ${g.faces.size.toLocaleString('en')} | ${g.persons.size.toLocaleString('en')} | ${wall.toFixed(1)} | ${((c.user + c.system) / 1e6).toFixed(1)} | ${((peak - rss0) / 1e6).toFixed(0)} | ${((settled - rss0) / 1e6).toFixed(0)} | ${os.loadavg()[0].toFixed(1)} |`);
+  log(`| ${Number((await app.db.kysely.selectFrom('faces').select((e) => e.fn.countAll().as('c')).executeTakeFirstOrThrow()).c).toLocaleString('en')} | ${g.faces.size.toLocaleString('en')} | ${g.persons.size.toLocaleString('en')} | ${wall.toFixed(1)} | ${((c.user + c.system) / 1e6).toFixed(1)} | ${((peak - rss0) / 1e6).toFixed(0)} | ${((settled - rss0) / 1e6).toFixed(0)} | ${os.loadavg()[0].toFixed(1)} |`);
   const mu = process.memoryUsage();
   const bufMB = [...g.faces.buffers(), ...g.persons.buffers()].reduce((t, b) => t + b.byteLength, 0) / 1e6;
   log(`  settled: index buffers ${bufMB.toFixed(0)} MB, JS heap used ${(mu.heapUsed / 1e6).toFixed(0)} MB, ArrayBuffers ${(mu.arrayBuffers / 1e6).toFixed(0)} MB, RSS ${(mu.rss / 1e6).toFixed(0)} MB`);

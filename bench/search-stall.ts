@@ -51,12 +51,16 @@ async function probe(url: string, until: () => boolean): Promise<number[]> {
 
 const rows: Record<string, unknown>[] = [];
 for (const threads of MODES) {
-  const node = await startServeChild({ FACEVAULT_PERSON_INACTIVE_DAYS: '0', FACEVAULT_DATA_DIR: dir, FACEVAULT_SEARCH_THREADS: String(threads), FACEVAULT_INFERENCE_THREADS: '2' });
+  const node = await startServeChild({ FACEVAULT_METRICS: 'on', FACEVAULT_PERSON_INACTIVE_DAYS: '0', FACEVAULT_DATA_DIR: dir, FACEVAULT_SEARCH_THREADS: String(threads), FACEVAULT_INFERENCE_THREADS: '2' });
   try {
     const t = performance.now();
-    const first = await signedCall(node.url, key.SecretId, key.SecretKey, 'iai', 'SearchFaces', params);
+    // The first search waits for the index rebuild, which can outlast fetch's 300 s header timeout.
+    let first: Record<string, any> | null = null;
+    while (!first) first = await signedCall(node.url, key.SecretId, key.SecretKey, 'iai', 'SearchFaces', params).catch((e: Error) => { if (!/fetch failed/.test(e.message)) throw e; return null; });
     const firstSearch = (performance.now() - t) / 1000;
     const faceNum = first.FaceNum as number;
+    const metrics = await (await fetch(`${node.url}/metrics`)).text();
+    const rssMb = Number(/^facevault_process_resident_memory_bytes (\d+)/m.exec(metrics)?.[1] ?? NaN) / 2 ** 20;
     for (let i = 0; i < 3; i++) await signedCall(node.url, key.SecretId, key.SecretKey, 'iai', 'SearchFaces', params);
     let stop = Date.now() + 10_000;
     const idle = await probe(node.url, () => Date.now() > stop);
@@ -75,7 +79,7 @@ for (const threads of MODES) {
     const busy = await probe(node.url, () => Date.now() > stop);
     const res = await load;
     rows.push({
-      'search threads': threads, faces: faceNum, 'spawn to first answer s': +(node.readySeconds + firstSearch).toFixed(1),
+      'search threads': threads, faces: faceNum, 'spawn to first answer s': +(node.readySeconds + firstSearch).toFixed(1), 'node RSS MB': Math.round(rssMb),
       'SearchFaces req/s': +(res.requests.average).toFixed(2), 'SearchFaces p50 ms': res.latency.p50, 'SearchFaces p99 ms': res.latency.p99, errors,
       'healthz idle p50/p99 ms': `${percentile(idle, 50).toFixed(1)} / ${percentile(idle, 99).toFixed(1)}`,
       'healthz under load p50 ms': +percentile(busy, 50).toFixed(1), 'healthz under load p99 ms': +percentile(busy, 99).toFixed(1), 'healthz max ms': +Math.max(...busy).toFixed(1), probes: busy.length,
