@@ -148,7 +148,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const privacyPolicy = createPrivacyPolicy({ db, persons: libraryRepo, defaults: config.privacy, clock, audit });
   // One calibration for CompareFace, Verify* and Search* (`facevault calibrate` writes it).
   const scales = activeScoreScales(config.dataDir);
-  const library = createLibraryModule({ db, repo: libraryRepo, keyring, keyStore, blobs, clock, vision, policy: privacyPolicy.policy, report: (e) => report('library', e) }, { scale: scoreScale(scales.calibration) });
+  const library = createLibraryModule({ db, repo: libraryRepo, keyring, keyStore, blobs, clock, vision, policy: privacyPolicy.policy, report: (e) => report('library', e) }, { scale: scoreScale(scales.calibration), searchThreads: config.searchThreads });
+  closers.push(() => library.index.close());
   // Video materials before fusion: CreateMaterial hands mp4 uploads to them.
   const videoDeps = {
     db, blobs, clock, finder: { analyze: vision.analyze.bind(vision) }, dataDir: config.dataDir, publicUrl: config.publicUrl,

@@ -30,6 +30,8 @@ export interface Config {
   trustedProxies: string[];
   urlAllowList: string[]; // host[:port] or CIDR entries allowed for Url fetching despite being private
   inferenceThreads: number;
+  /** FACEVAULT_SEARCH_THREADS: worker threads scanning large search indexes (0 = on the event loop). */
+  searchThreads: number;
   /** FACEVAULT_MAX_QUEUE: image tasks that may wait per worker pool before requests get RequestLimitExceeded. */
   maxQueue: number;
   fusion: { threads: number; draftQps: number; publishedQps: number; cacheBytes: number; maxQueue: number; swapModelDir: string | null };
@@ -85,6 +87,7 @@ export const CONFIG_VARS: ConfigVar[] = [
   { name: 'FACEVAULT_TRUSTED_PROXIES', default: '(none)', description: 'Comma-separated IPs/CIDRs of reverse proxies: only from these peers are X-Forwarded-For/-Host/-Proto used (client IP, and the Host signatures are checked against)' },
   { name: 'FACEVAULT_URL_ALLOWLIST', default: '(none)', description: 'Comma-separated host[:port] or CIDR entries that Url inputs may reach even though they are private/loopback' },
   { name: 'FACEVAULT_INFERENCE_THREADS', default: '(number of cores)', description: 'Worker threads running the models (one ONNX intra-op thread each)' },
+  { name: 'FACEVAULT_SEARCH_THREADS', default: '(half the cores, 1 to 4)', description: 'Worker threads that scan large 1:N search indexes over the shared index memory, so a search does not hold the event loop; 0 searches on the event loop' },
   { name: 'FACEVAULT_MAX_QUEUE', default: '(16 per inference thread)', description: 'Image tasks that may wait for a worker in each pool (inference, fusion); past it requests get RequestLimitExceeded at once instead of queueing (docs/OPERATIONS.md)' },
   { name: 'FACEVAULT_FUSION_THREADS', default: '(same as FACEVAULT_INFERENCE_THREADS)', description: 'Worker threads doing the fusion pixel work' },
   { name: 'FACEVAULT_FUSION_DRAFT_QPS', default: '1', description: 'FuseFace/FuseFaceUltra requests per second allowed per draft activity' },
@@ -227,6 +230,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cpuCount = 2): 
     tls, trustedProxies,
     urlAllowList,
     inferenceThreads: threads,
+    searchThreads: intVar(env, 'FACEVAULT_SEARCH_THREADS', Math.min(4, Math.max(1, Math.floor(cpuCount / 2))), 0, 4),
     maxQueue, metrics, logLevel: logLevel as Config['logLevel'],
     fusion: {
       maxQueue,

@@ -9,11 +9,16 @@ import { HAMMING_WASM } from './hamming-wasm-bytes.ts';
 export const COARSE_BYTES = 32;
 export const COARSE_WORDS32 = COARSE_BYTES / 4;
 const PAGE = 65536;
+// Scratch of one searching thread, at slot * SLOT_BYTES: the query, the histogram, the output.
+// Slot 0 is the event loop's, slots 1..SCRATCH_SLOTS-1 the search workers' (search-pool.ts), so
+// threads scanning one collection at once never write over each other's query or results.
 const Q_AT = 0; // query code, 32 B
 const HIST_AT = 64; // 257 u32 counters
 const OUT_AT = 2048; // selected row numbers
 export const SELECT_CAP = 65536;
-const CODES_AT = 5 * PAGE; // OUT_AT + SELECT_CAP * 4 < 5 pages
+const SLOT_BYTES = 5 * PAGE; // OUT_AT + SELECT_CAP * 4 < 5 pages
+export const SCRATCH_SLOTS = 5;
+const CODES_AT = SCRATCH_SLOTS * SLOT_BYTES;
 const SAMPLE_ROWS = 8192;
 
 // The project's TypeScript lib has no DOM types, where WebAssembly's are declared.
@@ -68,6 +73,17 @@ export class CoarseCodes {
     }
   }
 
+  /** The same codes in another thread (a search worker): the memory is shared, not copied. */
+  static attach(memory: unknown): CoarseCodes | null {
+    const mod = wasmModule();
+    if (!mod) return null;
+    const mem = memory as WasmMemory;
+    return new CoarseCodes(mem, new WA.Instance(mod, { env: { mem } }).exports as unknown as Kernels);
+  }
+
+  /** The WebAssembly.Memory, to post to a search worker. */
+  memory(): unknown { return this.mem; }
+
   private refresh(): void {
     this.u32 = new Uint32Array(this.mem.buffer);
     this.capRows = Math.floor((this.mem.buffer.byteLength - CODES_AT) / COARSE_BYTES);
@@ -99,6 +115,7 @@ export class CoarseCodes {
   }
 
   zeroAll(): void {
+    this.refresh();
     this.u32.fill(0);
   }
 
@@ -111,20 +128,24 @@ export class CoarseCodes {
    * The ~`keep` rows of [0, n) closest to `q` (COARSE_WORDS32 words at q[qOff..]) by 256-bit
    * Hamming distance, in row order. May return somewhat more or fewer than `keep`.
    */
-  select(q: Uint32Array, qOff: number, n: number, keep: number): Uint32Array {
+  select(q: Uint32Array, qOff: number, n: number, keep: number, slot = 0): Uint32Array {
+    // Another thread may have grown the memory since this view was made.
+    if (this.mem.buffer.byteLength !== this.u32.byteLength) this.refresh();
     const u = this.u32;
-    for (let w = 0; w < COARSE_WORDS32; w++) u[(Q_AT >> 2) + w] = q[qOff + w];
-    const hist = HIST_AT >> 2;
+    const base = slot * SLOT_BYTES;
+    const qAt = base + Q_AT, histAt = base + HIST_AT, outAt = base + OUT_AT;
+    for (let w = 0; w < COARSE_WORDS32; w++) u[(qAt >> 2) + w] = q[qOff + w];
+    const hist = histAt >> 2;
     u.fill(0, hist, hist + 257);
     const stride = Math.max(1, Math.floor(n / SAMPLE_ROWS));
-    this.k.sample(CODES_AT, 0, n, stride, Q_AT, HIST_AT);
+    this.k.sample(CODES_AT, 0, n, stride, qAt, histAt);
     const sampled = Math.ceil(n / stride);
     // Aim a little above `keep`: the estimate is noisy and stage 2 ranks the survivors anyway.
     const target = Math.min(SELECT_CAP * 0.9, keep * 1.25) * (sampled / n);
     let thr = 0, acc = 0;
     while (thr < 256 && acc + u[hist + thr] < target) acc += u[hist + thr++];
-    let m = this.k.select(CODES_AT, 0, n, Q_AT, thr, OUT_AT, SELECT_CAP);
-    while (m > SELECT_CAP && thr > 0) m = this.k.select(CODES_AT, 0, n, Q_AT, --thr, OUT_AT, SELECT_CAP);
-    return u.slice(OUT_AT >> 2, (OUT_AT >> 2) + Math.min(m, SELECT_CAP));
+    let m = this.k.select(CODES_AT, 0, n, qAt, thr, outAt, SELECT_CAP);
+    while (m > SELECT_CAP && thr > 0) m = this.k.select(CODES_AT, 0, n, qAt, --thr, outAt, SELECT_CAP);
+    return u.slice(outAt >> 2, (outAt >> 2) + Math.min(m, SELECT_CAP));
   }
 }

@@ -12,7 +12,9 @@
 // Small collections skip stage 1 (or 1 and 2). No float32 copy is kept: 1M x 512 f32 would not fit
 // the 1.5 GB budget; codes take ~870 B/row.
 import { DIM, ENCODED_BYTES, WORDS, quantize, residual4, rotate, signBits } from './vector-codes.ts';
-import { COARSE_WORDS32, CoarseCodes } from './hamming-wasm.ts';
+import { CoarseCodes } from './hamming-wasm.ts';
+import { PrefilterScratch, prefilter, type Candidates } from './prefilter.ts';
+import type { SearchPool } from './search-pool.ts';
 
 export interface Hit { id: string; owner: string; score: number } // score = cosine
 
@@ -34,6 +36,7 @@ export interface CascadeParams {
 export const DEFAULT_CASCADE: CascadeParams = { exactBelow: 2048, coarseAbove: 16384, min1: 1024, frac1: 0.005, min2: 96, perOwner2: 8, refineMargin: 0.004 };
 
 const HALF = DIM / 2;
+let nextUid = 1;
 
 export class VectorIndex {
   size = 0;
@@ -41,7 +44,8 @@ export class VectorIndex {
   private codes = new Int8Array(0); // cap * DIM
   private resid = new Uint8Array(0); // cap * DIM/2 (4-bit residuals)
   private scales = new Float32Array(0);
-  private bits = new Uint32Array(0); // cap * WORDS
+  // cap * WORDS, in a SharedArrayBuffer: search workers scan it in place (search-pool.ts).
+  private bits: Uint32Array<ArrayBufferLike> = new Uint32Array(new SharedArrayBuffer(0));
   /** Stage-1 codes (first 256 sign bits) in WebAssembly memory; built once the collection is large. */
   private coarse: CoarseCodes | null = null;
   private coarseFailed = false;
@@ -54,10 +58,17 @@ export class VectorIndex {
   private byOwner = new Map<string, string | string[]>();
   // Byte views of the buffers, so rows encoded by workers are copied in without creating views per row.
   private codesU8 = new Uint8Array(0);
-  private bitsU8 = new Uint8Array(0);
+  private bitsU8: Uint8Array<ArrayBufferLike> = new Uint8Array(0);
   private scalesU8 = new Uint8Array(0);
   private readonly rot = new Float32Array(DIM);
-  private d2 = new Uint16Array(0);
+  private readonly scratch = new PrefilterScratch();
+  /** Names this index to the search workers. */
+  private readonly uid = nextUid++;
+  /** Bumped on every write: a search whose scans ran in a worker is valid only if no write came in between. */
+  private version = 0;
+  /** Bumped when the shared buffers are replaced (growth) or the stage-1 codes appear. */
+  private layout = 0;
+  private pool: SearchPool | null = null;
 
   constructor(private readonly params: CascadeParams = DEFAULT_CASCADE) {}
 
@@ -69,6 +80,7 @@ export class VectorIndex {
   upsert(id: string, owner: string, v: Float32Array): void {
     if (v.length !== DIM) throw new Error(`vector has ${v.length} dimensions, expected ${DIM}`);
     const s = this.slotFor(id, owner);
+    this.version++;
     rotate(v, this.rot);
     const scale = quantize(this.rot, this.codes, s * DIM);
     this.scales[s] = scale;
@@ -81,6 +93,7 @@ export class VectorIndex {
   /** Adds or replaces a row already encoded by vector-codes.ts encodeInto() (index rebuilds decode in workers). */
   upsertEncoded(id: string, owner: string, enc: Uint8Array, off: number): void {
     const s = this.slotFor(id, owner);
+    this.version++;
     this.codesU8.set(enc.subarray(off, off + DIM), s * DIM);
     this.resid.set(enc.subarray(off + DIM, off + DIM + HALF), s * HALF);
     this.bitsU8.set(enc.subarray(off + DIM + HALF, off + DIM + HALF + WORDS * 4), s * WORDS * 4);
@@ -112,6 +125,7 @@ export class VectorIndex {
   remove(id: string): boolean {
     const s = this.slotOf.get(id);
     if (s === undefined) return false;
+    this.version++;
     this.slotOf.delete(id);
     this.unlinkOwner(this.owners[s], id);
     const last = this.size - 1;
@@ -160,6 +174,8 @@ export class VectorIndex {
 
   /** Zeroes everything (used when a group is dropped). */
   clear(): void {
+    this.version++;
+    this.pool?.forget(this.uid);
     this.codes.fill(0); this.resid.fill(0); this.bits.fill(0); this.scales.fill(0); this.coarse?.zeroAll();
     this.ids = []; this.owners = []; this.slotOf.clear(); this.byOwner.clear(); this.size = 0;
   }
@@ -178,12 +194,14 @@ export class VectorIndex {
     const codes = new Int8Array(cap * DIM); codes.set(this.codes);
     const resid = new Uint8Array(cap * HALF); resid.set(this.resid);
     const scales = new Float32Array(cap); scales.set(this.scales);
-    const bits = new Uint32Array(cap * WORDS); bits.set(this.bits);
+    const bits = new Uint32Array(new SharedArrayBuffer(cap * WORDS * 4)); bits.set(this.bits);
     // The old buffers become garbage; zero them so no feature bytes linger in freed memory.
     this.codes.fill(0); this.resid.fill(0); this.scales.fill(0); this.bits.fill(0);
     this.codes = codes; this.resid = resid; this.scales = scales; this.bits = bits;
     this.codesU8 = new Uint8Array(codes.buffer); this.bitsU8 = new Uint8Array(bits.buffer); this.scalesU8 = new Uint8Array(scales.buffer);
     this.cap = cap;
+    this.version++;
+    this.layout++;
   }
 
   /** The stage-1 codes, built from the sign bits the first time the collection is large enough. */
@@ -193,6 +211,7 @@ export class VectorIndex {
     if (!c) { this.coarseFailed = true; return null; }
     for (let i = 0; i < this.size; i++) c.set(i, this.bits, i * WORDS);
     this.coarse = c;
+    this.layout++;
     return c;
   }
 
@@ -203,67 +222,60 @@ export class VectorIndex {
   search(query: Float32Array, k: number, opts: { onlyOwner?: string } = {}): Hit[] {
     const n = this.size;
     if (n === 0 || k <= 0) return [];
-    const p = this.params;
+    const { rq, qb } = this.queryCodes(query);
+    let c: Candidates;
+    if (opts.onlyOwner !== undefined) {
+      const list = this.idsOf(opts.onlyOwner).map((id) => this.slotOf.get(id)!);
+      c = { rows: Uint32Array.from(list), count: list.length };
+    } else if (n <= this.params.exactBelow) {
+      c = { rows: this.allRows(n), count: n };
+    } else {
+      const coarse = n > this.params.coarseAbove ? this.coarseCodes() : null;
+      c = prefilter(this.bits, coarse, 0, n, qb, this.keep1(n), this.keep2(k), this.scratch);
+    }
+    return this.rerank(rq, c.rows, c.count, k);
+  }
+
+  /**
+   * search(), with the scans of a large collection in a search worker (`pool`) so the event loop
+   * stays free; small collections, owner-restricted searches and a failed worker search here.
+   * A write to this index while the worker scanned invalidates its row numbers: the scan is
+   * redone (once in the worker, then here), so the result is that of the index as it is now.
+   */
+  async searchAsync(query: Float32Array, k: number, pool: SearchPool | null): Promise<Hit[]> {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const n = this.size;
+      if (!pool || n <= this.params.exactBelow || n < pool.minRows || k <= 0) break;
+      const { rq, qb } = this.queryCodes(query);
+      const coarse = n > this.params.coarseAbove ? this.coarseCodes() : null;
+      this.pool = pool;
+      const version = this.version;
+      let c: Candidates;
+      try {
+        c = await pool.prefilter({ index: this.uid, layout: this.layout, bits: this.bits.buffer as SharedArrayBuffer, coarse: coarse?.memory() ?? null, n, qb, keep1: this.keep1(n), keep2: this.keep2(k) });
+      } catch {
+        break;
+      }
+      if (this.version === version) return this.rerank(rq, c.rows, c.count, k);
+    }
+    return this.search(query, k);
+  }
+
+  private queryCodes(query: Float32Array): { rq: Float32Array; qb: Uint32Array } {
     const rq = new Float32Array(DIM);
     rotate(query, rq);
     const qb = new Uint32Array(WORDS);
     signBits(rq, qb, 0);
-
-    let cands: Uint32Array;
-    let nc: number;
-    if (opts.onlyOwner !== undefined) {
-      const list = this.idsOf(opts.onlyOwner).map((id) => this.slotOf.get(id)!);
-      cands = Uint32Array.from(list);
-      nc = list.length;
-    } else if (n <= p.exactBelow) {
-      cands = this.allRows(n);
-      nc = n;
-    } else {
-      let pool: Uint32Array | null = null; // null = every row
-      let np = n;
-      const coarse = n > p.coarseAbove ? this.coarseCodes() : null;
-      if (coarse) {
-        pool = coarse.select(qb, 0, n, Math.max(p.min1, Math.ceil(n * p.frac1)));
-        np = pool.length;
-      }
-      const keep2 = Math.max(p.min2, k * p.perOwner2);
-      const r = this.fullHammingStage(qb, pool, np, keep2);
-      cands = r.rows;
-      nc = r.count;
-    }
-    return this.rerank(rq, cands, nc, k);
+    return { rq, qb };
   }
+
+  private keep1(n: number): number { return Math.max(this.params.min1, Math.ceil(n * this.params.frac1)); }
+  private keep2(k: number): number { return Math.max(this.params.min2, k * this.params.perOwner2); }
 
   private allRows(n: number): Uint32Array {
     const a = new Uint32Array(n);
     for (let i = 0; i < n; i++) a[i] = i;
     return a;
-  }
-
-  /** Stage 2: 512-bit Hamming over `pool` (or every row when null); returns the `keep` closest rows. */
-  private fullHammingStage(qb: Uint32Array, pool: Uint32Array | null, np: number, keep: number): { rows: Uint32Array; count: number } {
-    if (this.d2.length < np) this.d2 = new Uint16Array(Math.max(np, pool ? np : this.cap));
-    const d = this.d2;
-    const hist = new Uint32Array(DIM + 1);
-    for (let j = 0; j < np; j++) {
-      const dist = hamming512(this.bits, (pool ? pool[j] : j) * WORDS, qb);
-      d[j] = dist;
-      hist[dist]++;
-    }
-    if (np <= keep) {
-      const rows = new Uint32Array(np);
-      for (let j = 0; j < np; j++) rows[j] = pool ? pool[j] : j;
-      return { rows, count: np };
-    }
-    let thr = 0, acc = 0;
-    while (thr <= DIM && acc + hist[thr] <= keep) acc += hist[thr++];
-    const rows = new Uint32Array(keep);
-    let m = 0, tieRoom = keep - acc;
-    for (let j = 0; j < np && m < keep; j++) {
-      const dj = d[j];
-      if (dj < thr || (dj === thr && tieRoom-- > 0)) rows[m++] = pool ? pool[j] : j;
-    }
-    return { rows, count: m };
   }
 
   /** Stage 3: int8 codes against the float32 query, then the residual near the top; best row per owner, top k owners. */
@@ -306,23 +318,4 @@ export class VectorIndex {
     }
     return [...hits.values()].sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1)).slice(0, k);
   }
-}
-
-/** Hamming distance between 16 words at bits[o..] and q; bytes of partial sums never overflow (max 128). */
-function hamming512(bits: Uint32Array, o: number, q: Uint32Array): number {
-  let total = 0;
-  for (let w = 0; w < 16; w += 4) {
-    let x = bits[o + w] ^ q[w];
-    x -= (x >>> 1) & 0x55555555; x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
-    let y = bits[o + w + 1] ^ q[w + 1];
-    y -= (y >>> 1) & 0x55555555; y = (y & 0x33333333) + ((y >>> 2) & 0x33333333);
-    let z = bits[o + w + 2] ^ q[w + 2];
-    z -= (z >>> 1) & 0x55555555; z = (z & 0x33333333) + ((z >>> 2) & 0x33333333);
-    let u = bits[o + w + 3] ^ q[w + 3];
-    u -= (u >>> 1) & 0x55555555; u = (u & 0x33333333) + ((u >>> 2) & 0x33333333);
-    const a = ((x + (x >>> 4)) & 0x0f0f0f0f) + ((y + (y >>> 4)) & 0x0f0f0f0f);
-    const b = ((z + (z >>> 4)) & 0x0f0f0f0f) + ((u + (u >>> 4)) & 0x0f0f0f0f);
-    total += Math.imul(a + b, 0x01010101) >>> 24;
-  }
-  return total;
 }

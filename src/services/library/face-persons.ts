@@ -101,7 +101,8 @@ export class PersonsService {
     const rect = face.rect;
     if (inp.uniquePersonControl > 0) {
       await this.ctx.index.sync(appId);
-      const hit = this.ctx.index.group(appId, inp.groupId)?.faces.search(face.embedding, 1)[0];
+      const vi = this.ctx.index.group(appId, inp.groupId)?.faces;
+      const hit = vi ? (await this.ctx.index.search(vi, face.embedding, 1))[0] : undefined;
       if (hit && this.ctx.scale.score(hit.score) >= UNIQUE_PERSON_SCORE[inp.uniquePersonControl]) {
         return { FaceId: '' /* no person was created (the SDK types a string) */, FaceRect: rect, SimilarPersonId: hit.owner, FaceModelVersion: group.face_model_version };
       }

@@ -59,15 +59,15 @@ export class SearchService {
     const version = groups[0].face_model_version;
     const faces = await this.queryFaces(caller, inp, version);
     const k = inp.maxPersonNum;
-    const results = faces.map((face) => {
+    const results = await Promise.all(faces.map(async (face) => {
       if (!this.qualityOk(face, inp.qualityControl)) return { face, ok: false, perGroup: [] as { groupId: string; hits: Hit[] }[] };
-      const perGroup = idx.map((g) => {
+      const perGroup = await Promise.all(idx.map(async (g) => {
         const vi = mode === 'faces' ? g.idx?.faces : g.idx?.persons;
-        const hits = (vi?.search(face.embedding, k) ?? []).filter((h) => this.ctx.scale.score(h.score) >= inp.faceMatchThreshold);
+        const hits = (vi ? await this.ctx.index.search(vi, face.embedding, k) : []).filter((h) => this.ctx.scale.score(h.score) >= inp.faceMatchThreshold);
         return { groupId: g.id, hits };
-      });
+      }));
       return { face, ok: true, perGroup };
-    });
+    }));
     return { groups, version, total, results };
   }
 

@@ -4,7 +4,8 @@
 // (one indexed SELECT of library_seq when nothing changed), so deletes acknowledged by any process
 // sharing the database are honoured by every process.
 import { DIM, ENCODED_BYTES } from '../../search/vector-codes.ts';
-import { VectorIndex } from '../../search/vector-index.ts';
+import { VectorIndex, type Hit } from '../../search/vector-index.ts';
+import { SearchPool } from '../../search/search-pool.ts';
 import type { FeatureCrypto } from '../../store/keys/feature-crypto.ts';
 import type { LibraryRepo } from '../../store/library/library-repo.ts';
 import { FeatureDecoder } from './feature-decoder.ts';
@@ -26,7 +27,28 @@ export class LibraryIndex {
   private readonly apps = new Map<number, AppIndex>();
   private readonly locks = new Map<number, Promise<void>>();
 
-  constructor(private readonly repo: LibraryRepo, private readonly crypto: FeatureCrypto) {}
+  /** Search workers (created on the first large search); null = search on the event loop. */
+  private pool: SearchPool | null = null;
+
+  constructor(private readonly repo: LibraryRepo, private readonly crypto: FeatureCrypto, private readonly searchOpts: { threads: number; minRows?: number } = { threads: 0 }) {}
+
+  /**
+   * One collection's top `k` owners for `query`; the scans of a large collection run in a search
+   * worker. The index may change while a worker scans (another request's sync): the result is
+   * then recomputed, so it never mixes rows from before and after a write.
+   */
+  search(vi: VectorIndex, query: Float32Array, k: number): Promise<Hit[]> {
+    if (this.searchOpts.threads > 0) this.pool ??= new SearchPool(this.searchOpts.threads, this.searchOpts.minRows);
+    return vi.searchAsync(query, k, this.pool);
+  }
+
+  /** For tests and metrics: searches whose scans ran in a worker, by worker threadId. */
+  searchWorkerStats(): Map<number, number> { return new Map(this.pool?.servedBy ?? []); }
+
+  async close(): Promise<void> {
+    await this.pool?.close();
+    this.pool = null;
+  }
 
   /** Loads every AppId's library (server start). */
   async loadAll(): Promise<void> {

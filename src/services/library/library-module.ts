@@ -55,10 +55,10 @@ export interface LibraryDeps {
   report(e: Error): void;
 }
 
-export function createLibraryModule(d: LibraryDeps, opts: { faces?: FaceSource; scale?: ScoreScale; limits?: Partial<LibraryLimits> } = {}): LibraryModule {
+export function createLibraryModule(d: LibraryDeps, opts: { faces?: FaceSource; scale?: ScoreScale; limits?: Partial<LibraryLimits>; searchThreads?: number; searchWorkerMinRows?: number } = {}): LibraryModule {
   const repo = d.repo ?? new LibraryRepo(d.db);
   const crypto = new FeatureCrypto(d.keyStore, d.keyring);
-  const index = new LibraryIndex(repo, crypto);
+  const index = new LibraryIndex(repo, crypto, { threads: opts.searchThreads ?? 0, minRows: opts.searchWorkerMinRows });
   const faces = opts.faces ?? visionFaceSource(d.vision);
   const ctx: LibraryContext = { repo, index, crypto, clock: d.clock, faces, scale: opts.scale ?? scoreScale(), limits: { ...TENCENT_LIMITS, ...opts.limits }, privacy: d.policy, images: new EnrolmentImages(d.blobs, crypto) };
   // Rebuild in the background; every search awaits its app's sync, which waits for the load.

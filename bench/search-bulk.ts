@@ -1,0 +1,101 @@
+// Bulk loader for the capacity benchmarks: writes n sealed faces (n/5 persons with combined
+// features, one group) straight through the store layer (Kysely inserts of the production rows,
+// features sealed as in production), because enrolling 100k-3M faces through CreatePerson would
+// take hours of inference on this machine. The features are the clustered synthetic set of
+// search-data.ts, generated per person as they are written, so 3M faces need no 6 GB array.
+// Also keeps a few query vectors: fresh samples around enrolled persons' centres.
+import type { Insertable } from 'kysely';
+import type { App } from '../src/app.ts';
+import type { DB } from '../src/store/db/schema.ts';
+import { FeatureCrypto, combine } from '../src/store/keys/feature-crypto.ts';
+import { DIM, FACES_PER_PERSON } from './search-data.ts';
+
+/** The xorshift + Box-Muller generator of search-data.ts (same seed, same kind of data). */
+class Rng {
+  private s: number;
+  private spare: number | null = null;
+  constructor(seed: number) { this.s = seed >>> 0 || 1; }
+  u32(): number { let x = this.s; x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0; this.s = x; return x; }
+  gauss(): number {
+    if (this.spare !== null) { const v = this.spare; this.spare = null; return v; }
+    const u = (this.u32() + 0.5) / 4294967296, v = (this.u32() + 0.5) / 4294967296;
+    const r = Math.sqrt(-2 * Math.log(u));
+    this.spare = r * Math.sin(2 * Math.PI * v);
+    return r * Math.cos(2 * Math.PI * v);
+  }
+  unit(out: Float32Array): void {
+    let n = 0;
+    for (let i = 0; i < DIM; i++) { const g = this.gauss(); out[i] = g; n += g * g; }
+    n = 1 / Math.sqrt(n);
+    for (let i = 0; i < DIM; i++) out[i] *= n;
+  }
+  /** 0.7 * centre + 0.714 * random unit, normalised (cosine ~0.7 to the centre). */
+  around(centre: Float32Array, tmp: Float32Array): Float32Array {
+    this.unit(tmp);
+    const out = new Float32Array(DIM);
+    const a = 0.7, b = Math.sqrt(1 - a * a);
+    let n = 0;
+    for (let i = 0; i < DIM; i++) { const v = a * centre[i] + b * tmp[i]; out[i] = v; n += v * v; }
+    n = 1 / Math.sqrt(n);
+    for (let i = 0; i < DIM; i++) out[i] *= n;
+    return out;
+  }
+}
+
+export interface BulkResult { persons: number; faces: number; seconds: number; queries: Float32Array[]; queryOwners: string[] }
+
+/**
+ * Writes `n` faces into group `groupId` (created here) of `appId`. PersonIds are `${prefix}p<i>`.
+ * `queries` query vectors are kept (each a fresh sample around a random person's centre).
+ */
+export async function bulkLoadGroup(app: App, appId: number, groupId: string, n: number, opts: { prefix?: string; queries?: number; seed?: number; log?: (s: string) => void } = {}): Promise<BulkResult> {
+  const prefix = opts.prefix ?? '';
+  const crypto = new FeatureCrypto(app.keyStore, app.keyring);
+  const key = await crypto.dataKey(appId);
+  const t = performance.now();
+  const caller = { appId, uin: '', subUin: '' };
+  // Enrolled now and never matched yet, as a fresh enrolment would be (the retention sweep keys on these).
+  const now = Date.now();
+  if (!(await app.library.repo.reader(appId).getGroup(groupId))) {
+    await app.library.groups.create(caller, { groupId, groupName: groupId, exDescriptions: [], tag: '', faceModelVersion: '3.0', keepImages: false });
+  }
+  const k = app.db.kysely;
+  const persons = Math.ceil(n / FACES_PER_PERSON);
+  const rng = new Rng(opts.seed ?? 12345);
+  const want = opts.queries ?? 0;
+  const every = Math.max(1, Math.floor(persons / Math.max(1, want)));
+  const queries: Float32Array[] = [], queryOwners: string[] = [];
+  const centre = new Float32Array(DIM), tmp = new Float32Array(DIM);
+  const B = 200;
+  // Face ids as the library makes them (19 digits); distinct per prefix so two groups can coexist.
+  const idBase = prefix ? 2 : 1;
+  for (let p0 = 0; p0 < persons; p0 += B) {
+    const pRows: Insertable<DB['persons']>[] = [], mRows: Insertable<DB['group_persons']>[] = [], fRows: Insertable<DB['faces']>[] = [];
+    for (let p = p0; p < Math.min(persons, p0 + B); p++) {
+      const pid = `${prefix}p${p}`;
+      rng.unit(centre);
+      const vs: Float32Array[] = [];
+      for (let f = 0; f < FACES_PER_PERSON; f++) {
+        const i = p * FACES_PER_PERSON + f;
+        if (i >= n) break;
+        const v = rng.around(centre, tmp);
+        vs.push(v);
+        const fid = String(idBase) + String(i).padStart(18, '0');
+        fRows.push({ app_id: appId, face_id: fid, person_id: pid, feature: crypto.sealFace(key, appId, fid, v), face_rect: '{"X":0,"Y":0,"Width":100,"Height":100}', image_key: null, created_at: now, data_class: 'face_feature', expires_at: null });
+      }
+      if (want && p % every === 0 && queries.length < want) { queries.push(rng.around(centre, tmp)); queryOwners.push(pid); }
+      pRows.push({ app_id: appId, person_id: pid, name: pid, gender: 0, face_model_version: '3.0', combined_feature: crypto.sealPerson(key, appId, pid, combine(vs)), end_user_id: null, created_at: now, updated_at: now, last_used_at: now, data_class: 'face_feature', expires_at: null });
+      mRows.push({ app_id: appId, group_id: groupId, person_id: pid, ex_descriptions: '[]', created_at: p, data_class: 'face_feature', expires_at: null });
+    }
+    await k.transaction().execute(async (tx) => {
+      await tx.insertInto('persons').values(pRows).execute();
+      await tx.insertInto('group_persons').values(mRows).execute();
+      for (let i = 0; i < fRows.length; i += 100) await tx.insertInto('faces').values(fRows.slice(i, i + 100)).execute();
+    });
+    if (opts.log && p0 % 20000 === 0) opts.log(`  bulk load: ${p0 * FACES_PER_PERSON} faces, ${((performance.now() - t) / 1000).toFixed(0)} s`);
+  }
+  // One ordinary write so the change log and seq are those of a live library (a running node
+  // that already has this app indexed picks the whole group up through its change replay).
+  await app.library.groups.modify(caller, { groupId, tag: 'bulk' });
+  return { persons, faces: n, seconds: (performance.now() - t) / 1000, queries, queryOwners };
+}
