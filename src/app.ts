@@ -6,8 +6,10 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Config } from './config.ts';
 import { systemClock, type Clock } from './domain/clock.ts';
+import { newJobLease } from './domain/job-lease.ts';
 import { rulesFromConfig, type RetentionRule } from './domain/retention-policy.ts';
 import { openDb, type Db } from './store/db/db.ts';
+import { startupLock } from './store/db/startup-lock.ts';
 import { LocalBlobStore } from './store/blobs/blob-local.ts';
 import type { BlobStore } from './store/blobs/blob-store.ts';
 import { Keyring, loadOrCreateMasterKey } from './store/keys/keyring.ts';
@@ -110,7 +112,9 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const closers: (() => Promise<void> | void)[] = [];
   const clock = opts.clock ?? systemClock;
 
-  // Stores.
+  // Stores. Schema creation and first-start steps run one process at a time (startup-lock.ts).
+  const startup = await startupLock(config.databaseUrl, opts.pgSchema);
+  closers.push(() => startup.release());
   const keyring = new Keyring(loadOrCreateMasterKey(config.masterKey, config.dataDir));
   const db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, pgSchema: opts.pgSchema });
   closers.push(() => db.close());
@@ -148,7 +152,9 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const privacyPolicy = createPrivacyPolicy({ db, persons: libraryRepo, defaults: config.privacy, clock, audit });
   // One calibration for CompareFace, Verify* and Search* (`facevault calibrate` writes it).
   const scales = activeScoreScales(config.dataDir);
-  const library = createLibraryModule({ db, repo: libraryRepo, keyring, keyStore, blobs, clock, vision, policy: privacyPolicy.policy, report: (e) => report('library', e) }, { scale: scoreScale(scales.calibration) });
+  // One lease identity per process for the background work it runs (upgrade jobs, deletion requests).
+  const lease = newJobLease(config.jobLeaseMs);
+  const library = createLibraryModule({ lease, db, repo: libraryRepo, keyring, keyStore, blobs, clock, vision, policy: privacyPolicy.policy, report: (e) => report('library', e) }, { scale: scoreScale(scales.calibration) });
   // Video materials before fusion: CreateMaterial hands mp4 uploads to them.
   const videoDeps = {
     db, blobs, clock, finder: { analyze: vision.analyze.bind(vision) }, dataDir: config.dataDir, publicUrl: config.publicUrl,
@@ -171,13 +177,16 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     : new EmbeddedVideoQueue(video.jobs, { report: (e) => report('video-queue', e) });
   video.jobs.useQueue(videoQueue);
   if (config.video.queue === 'pg-boss' || takeJobs) await videoQueue.start();
+  await startup.release();
   closers.push(() => videoQueue.stop());
   closers.push(() => video.materials.idle());
   // Deletion erases each table through its owner: library, fusion, running log, blobs registry, accounts.
   const privacy = createPrivacyModule({
     base: privacyPolicy, db, blobs, blobRecords: new BlobRecords(db), errorLog, keyring, keyStore, clock, audit,
-    library, fusion, video: video.repo, runningLog, accounts: accountsRepo, report: (e) => report('deletion', e),
+    library, fusion, video: video.repo, runningLog, accounts: accountsRepo, report: (e) => report('deletion', e), lease,
   });
+  closers.push(() => privacy.deletions.stop());
+  closers.push(() => library.upgrades.stop());
   const usage = new UsageService(new UsageRepo(db));
 
   // Background jobs.
