@@ -48,6 +48,7 @@ import { resultRoutes } from './api/routes/results.ts';
 import { consoleRoutes, defaultConsoleDir } from './api/routes/console.ts';
 import type { HttpRoutes } from './api/server.ts';
 import { MemoryNonceStore, RedisNonceStore, type NonceStore } from './api/protocol/nonce-cache.ts';
+import { RedisProbe } from './store/redis/redis-probe.ts';
 
 export interface App {
   config: Config;
@@ -64,6 +65,8 @@ export interface App {
   tokens: FederationTokens;
   /** v1 signature nonces seen within the window (shared through Redis when configured). */
   nonces: NonceStore;
+  /** /readyz's probe of the deployment's Redis (null without FACEVAULT_REDIS_URL). */
+  redis: RedisProbe | null;
   /** Hash-chained audit log of administrative and privacy actions (services/accounts/audit.ts). */
   audit: AuditLog;
   runningLog: RunningLogRepo;
@@ -190,7 +193,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const usage = new UsageService(new UsageRepo(db));
 
   // Background jobs.
-  const retention = createRetention({ db, blobs, clock, errorLog, library, sweepIntervalMs: config.retention.sweepIntervalMs, redisUrl: config.redisUrl, deploymentId, report });
+  const retention = createRetention({ db, blobs, clock, errorLog, library, sweepIntervalMs: config.retention.sweepIntervalMs, orphanGraceMs: config.orphanGraceMs, redisUrl: config.redisUrl, deploymentId, report });
   closers.push(() => retention.scheduler.stop());
   // BIPA-style purge of persons unused for the AppId's period, on the sweeper's schedule.
   retention.sweeper.addTask('expired_federation_tokens', () => tokens.sweepExpired());
@@ -204,6 +207,12 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     // The console calls the same registry with the same policy and logs as POST / (api/protocol/call.ts).
     consoleRoutes({ config, clock, accounts, registry, runningLog, errorLog, sessions: consoleSessions, assetsDir: opts.consoleDir ?? defaultConsoleDir() }),
   ];
+  let redis: RedisProbe | null = null;
+  if (config.redisUrl) {
+    const probe = new RedisProbe(config.redisUrl);
+    closers.push(() => probe.close());
+    redis = probe;
+  }
   let nonces: NonceStore = new MemoryNonceStore();
   if (config.redisUrl) {
     const shared = new RedisNonceStore(config.redisUrl, `facevault:${deploymentId}`, (e) => report('v1-nonces', e));
@@ -217,7 +226,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   // Tracking passes of video materials interrupted by a stop run again.
   if (!opts.noVideoJobs) void video.materials.resume().catch((e: Error) => report('video', e));
   return {
-    config, clock, db, blobs, keyring, keyStore, accounts, consoleSessions, tokens, nonces, audit, runningLog, errorLog, retentionRules, vision, library, fusion, video, videoQueue, privacy, usage,
+    config, clock, db, blobs, keyring, keyStore, accounts, consoleSessions, tokens, nonces, redis, audit, runningLog, errorLog, retentionRules, vision, library, fusion, video, videoQueue, privacy, usage,
     retention, registry, httpRoutes,
     onClose: (fn) => { closers.push(fn); },
     async close() {

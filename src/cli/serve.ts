@@ -13,6 +13,8 @@ export async function startServer(config: Config, log: (s: string) => void = con
   try {
     await bootstrap(app, log);
     await auditRetentionPolicy(app.audit, app.retentionRules, config.retention.sweepIntervalMs);
+    // One line per sweep this process runs: with Redis, one process per period across the deployment.
+    app.retention.scheduler.onRun((period) => log(JSON.stringify({ level: 30, time: new Date().toISOString(), msg: 'retention sweep ran', period, intervalMs: config.retention.sweepIntervalMs })));
     app.retention.scheduler.start();
     const server = await buildServer(app, serverOpts);
     await server.listen({ port: config.port, host: config.host });
