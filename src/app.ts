@@ -28,6 +28,7 @@ import { AccountsService } from './services/accounts/accounts.ts';
 import { AuditLog } from './services/accounts/audit.ts';
 import { ConsoleSessions } from './services/accounts/console-sessions.ts';
 import { ConsoleSessionsRepo } from './store/accounts/console-sessions-repo.ts';
+import { RedisSignInFailures, type SignInFailures } from './services/accounts/sign-in-failures.ts';
 import { FederationTokens } from './services/accounts/federation.ts';
 import { VisionEngine } from './services/media/vision-engine.ts';
 import { UsageService } from './services/usage/usage.ts';
@@ -149,7 +150,13 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const accountsRepo = new AccountsRepo(db);
   const accounts = new AccountsService(accountsRepo, keyring, keyStore, clock, audit);
   const tokens = new FederationTokens(new FederationRepo(db), accountsRepo, keyring, clock, audit);
-  const consoleSessions = new ConsoleSessions(new ConsoleSessionsRepo(db), accounts, clock, { ttlMs: config.console.sessionTtlMs, idleMs: config.console.idleTimeoutMs }, audit);
+  let signInFailures: SignInFailures | undefined;
+  if (config.redisUrl) {
+    const shared = new RedisSignInFailures(config.redisUrl, `facevault:${deploymentId}`, (e) => report('console-sign-in', e));
+    closers.push(() => shared.close());
+    signInFailures = shared;
+  }
+  const consoleSessions = new ConsoleSessions(new ConsoleSessionsRepo(db), accounts, clock, { ttlMs: config.console.sessionTtlMs, idleMs: config.console.idleTimeoutMs }, audit, signInFailures);
   // One library repository: the policy records recognised persons' last use in it.
   const libraryRepo = new LibraryRepo(db);
   const privacyPolicy = createPrivacyPolicy({ db, persons: libraryRepo, defaults: config.privacy, clock, audit });

@@ -1,7 +1,7 @@
 // Three `facevault serve` processes as one service (issue 15 item 1), started from
 // deploy/systemd/facevault-serve@.service (test/helpers/cluster.ts) on PostgreSQL + S3 (s3rver)
 // + Redis: enrolments and deletions acknowledged by one node hold on the others' next search;
-// an activity's QPS limit is one bucket across the nodes; the retention sweep runs once per
+// an activity's QPS limit and the console's failed sign-in limit are counted across the nodes; the retention sweep runs once per
 // period, not once per node; a deletion request left running by a dead process is finished by
 // exactly one other node; a model upgrade job started on a node that is killed -9 finishes on
 // another.
@@ -95,6 +95,21 @@ describe.skipIf(!!skip)(`three serve nodes as one service${skip ? ` (skipped: ${
     expect(admitted).toBeGreaterThanOrEqual(1);
     expect(admitted).toBeLessThanOrEqual(Math.floor(DRAFT_QPS * (1 + spanS)));
   }, 120_000);
+
+  it('the console\'s failed sign-in limit is counted across the nodes (Redis)', async () => {
+    const codes: string[] = [];
+    // 12 wrong keys from one address, round robin: 4 per node, 10 allowed per address and window.
+    for (let i = 0; i < 12; i++) {
+      const n = [A, B, C][i % 3]!;
+      const r = await fetch(`${n.url}/console/api/sign-in`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ SecretId: c.creds.SecretId, SecretKey: 'x'.repeat(32) }) });
+      codes.push(((await r.json()) as any).Response.Error.Code);
+    }
+    expect(codes.slice(0, 10)).toEqual(Array(10).fill('AuthFailure.SecretIdNotFound'));
+    expect(codes.slice(10)).toEqual(['RequestLimitExceeded', 'RequestLimitExceeded']);
+    // The right key is refused too while the address is limited, on every node.
+    const ok = await fetch(`${B.url}/console/api/sign-in`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(c.creds) });
+    expect(((await ok.json()) as any).Response?.Error?.Code).toBe('RequestLimitExceeded');
+  }, 60_000);
 
   it('the retention sweep runs once per period across the three nodes, though each node decides every period', async () => {
     const ranIn = () => c.nodes.map((n) => n.lines.flatMap((l) => { try { const j = JSON.parse(l); return j.msg === 'retention sweep ran' ? [j.period as number] : []; } catch { return []; } }));

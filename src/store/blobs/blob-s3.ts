@@ -27,9 +27,10 @@ export class S3BlobStore implements BlobStore {
       credentials: opts.accessKeyId && opts.secretAccessKey ? { accessKeyId: opts.accessKeyId, secretAccessKey: opts.secretAccessKey } : undefined,
       // Fail fast when the store is down: two attempts, short connection timeout.
       maxAttempts: 2,
-      // requestTimeout is the socket's idle time: a store that accepts and then hangs fails
-      // within about 2 × 10 s instead of 2 × 30 s.
-      requestHandler: { connectionTimeout: 3000, requestTimeout: 10_000 },
+      // A store that accepts and then hangs fails each attempt after 10 s. smithy's
+      // requestTimeout only logs a warning unless throwOnRequestTimeout is set: without it a
+      // stalled store hung the request until the client gave up (measured: the SDK's 90 s).
+      requestHandler: { connectionTimeout: 3000, requestTimeout: 10_000, throwOnRequestTimeout: true },
     });
     // Unreachable store -> ServiceUnavailable.ObjectStore (not an InternalError); answers such as
     // NoSuchKey pass through as before.
