@@ -60,7 +60,14 @@ describe.skipIf(!!skip)(`three serve nodes as one service${skip ? ` (skipped: ${
     // One account, created by whichever node won (the others found it: none exited).
     const apps = await c.pg.query('select count(*)::int as n from apps');
     expect(apps.rows[0].n).toBe(1);
-  });
+    // The video worker unit starts too (pg-boss on the same database) and stops on SIGTERM.
+    const w = await c.startWorker('1');
+    await waitFor('the worker taking jobs', async () => {
+      if (!w.alive()) throw new Error(`worker exited: ${w.lines.slice(-10).join('\n')}`);
+      return w.lines.some((l) => /facevault worker: taking video jobs/.test(l));
+    }, 120_000, 300);
+    expect(await w.stop()).toBe(0);
+  }, 180_000);
 
   it('an enrolment acknowledged by A is found by B\'s next search; a deletion acknowledged by A is never returned by B or C after', async () => {
     await A.iai().CreateGroup({ GroupId: 'g', GroupName: 'G' });

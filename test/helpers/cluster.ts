@@ -93,6 +93,15 @@ export interface Node {
   stop(): Promise<void>;
 }
 
+export interface UnitProcess {
+  proc: ChildProcess;
+  lines: string[];
+  exited: Promise<number | null>;
+  alive(): boolean;
+  /** SIGTERM (as systemctl stop), SIGKILL after 30 s; the exit code. */
+  stop(): Promise<number | null>;
+}
+
 export interface ClusterOptions {
   nodes: number;
   /** Extra settings for the deployment-wide file (besides every key of facevault.env.example). */
@@ -114,6 +123,8 @@ export interface Cluster {
   prefix: string;
   proxies: { pg: TcpProxy; redis: TcpProxy; s3: TcpProxy } | null;
   startNode(name?: string): Promise<Node>;
+  /** A video worker from facevault-worker@.service. */
+  startWorker(instance: string): Promise<UnitProcess>;
   objectKeys(): Promise<string[]>;
   stop(): Promise<void>;
 }
@@ -223,10 +234,9 @@ export async function startCluster(o: ClusterOptions): Promise<Cluster> {
     .replace(/^\/etc\/facevault\/facevault\.env$/, envFile)
     .replace(/^\/usr\/bin\/node$/, process.execPath);
 
-  const nodes: Node[] = [];
-  async function startNode(name?: string): Promise<Node> {
-    const port = name ? Number(name) : await freePort();
-    const unit = parseUnit(path.join(UNIT_DIR, 'facevault-serve@.service'), String(port));
+  /** Starts the unit's ExecStart with its environment (EnvironmentFile, then Environment lines). */
+  function spawnUnit(unitName: string, instance: string) {
+    const unit = parseUnit(path.join(UNIT_DIR, unitName), instance);
     const fileEnv = Object.assign({}, ...unit.environmentFiles.map((f) => parseEnvFile(fs.readFileSync(mapPath(f), 'utf8'))));
     const unitEnv: Record<string, string> = {};
     for (const [k, v] of Object.entries(unit.environment)) unitEnv[k] = mapPath(v);
@@ -245,8 +255,33 @@ export async function startCluster(o: ClusterOptions): Promise<Cluster> {
     };
     collect(proc.stdout!);
     collect(proc.stderr!);
+    const exited = new Promise<number | null>((r) => proc.on('exit', (c, sig) => r(c ?? (sig ? -1 : null))));
+    return { proc, lines, exited };
+  }
+
+  const nodes: Node[] = [];
+  async function startWorker(instance: string): Promise<UnitProcess> {
+    const w = spawnUnit('facevault-worker@.service', instance);
+    let done = false;
+    void w.exited.then(() => { done = true; });
+    return {
+      ...w,
+      alive: () => !done,
+      async stop() {
+        if (done) return w.exited;
+        w.proc.kill('SIGTERM');
+        const t = setTimeout(() => w.proc.kill('SIGKILL'), 30_000);
+        const code = await w.exited;
+        clearTimeout(t);
+        return code;
+      },
+    };
+  }
+  async function startNode(name?: string): Promise<Node> {
+    const port = name ? Number(name) : await freePort();
+    const { proc, lines, exited: exit0 } = spawnUnit('facevault-serve@.service', String(port));
     let code: number | null | undefined;
-    const exited = new Promise<number | null>((r) => proc.on('exit', (c, sig) => { code = c ?? (sig ? -1 : null); r(code); }));
+    const exited = exit0.then((c) => { code = c; return c; });
     const endpoint = `127.0.0.1:${port}`;
     const url = `http://${endpoint}`;
     const profile = { httpProfile: { endpoint, protocol: 'http://', reqTimeout: 90 } };
@@ -281,7 +316,7 @@ export async function startCluster(o: ClusterOptions): Promise<Cluster> {
   }
 
   const cluster: Cluster = {
-    nodes, creds, envFile, env, dbUrl: dbUrlDirect.href, pg: pool, s3, bucket, prefix, proxies, startNode,
+    nodes, creds, envFile, env, dbUrl: dbUrlDirect.href, pg: pool, s3, bucket, prefix, proxies, startNode, startWorker,
     async objectKeys() {
       const keys: string[] = [];
       let token: string | undefined;
