@@ -120,9 +120,9 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const startup = await startupLock(config.databaseUrl, opts.pgSchema);
   closers.push(() => startup.release());
   const keyring = new Keyring(loadOrCreateMasterKey(config.masterKey, config.dataDir));
-  const db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, pgSchema: opts.pgSchema });
+  const db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, pgSchema: opts.pgSchema, queryTimeoutMs: config.dbQueryTimeoutMs });
   closers.push(() => db.close());
-  const keyStore = await openKeyStore({ url: config.keyStoreUrl, databaseUrl: config.databaseUrl, dataDir: config.dataDir, pgSchema: opts.pgSchema });
+  const keyStore = await openKeyStore({ url: config.keyStoreUrl, databaseUrl: config.databaseUrl, dataDir: config.dataDir, pgSchema: opts.pgSchema, queryTimeoutMs: config.dbQueryTimeoutMs });
   closers.push(() => keyStore.close());
   // Before anything reads a key: keys still in the database move out; tenants a restored
   // backup brought back are found (erased again below, before the first request).

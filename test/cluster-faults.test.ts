@@ -26,6 +26,9 @@ const FACES: [string, string][] = [
   ['raj', 'raj2.png'], ['sheldon', 'sheldon2.png'], ['stuart', 'stuart2.png'], ['biden', 'biden.jpg'], ['obama', 'obama2.jpg'],
 ];
 
+/** The query deadline the nodes get (default 15 s: measured 15.1–15.6 s to ServiceUnavailable.Database). */
+const DB_DEADLINE_S = 5;
+
 /** Times a call: its error code (or OK) and how long it took. */
 async function timed(p: Promise<unknown>): Promise<{ code: string; ms: number }> {
   const t = performance.now();
@@ -38,7 +41,7 @@ describe.skipIf(!!skip)(`faults of a two-node deployment${skip ? ` (skipped: ${s
   let A: Node, B: Node;
   let activity = '', material = '';
   beforeAll(async () => {
-    c = await startCluster({ nodes: 2, proxies: true, env: { FACEVAULT_RETENTION_SWEEP_SECONDS: '10', FACEVAULT_ORPHAN_GRACE_SECONDS: '10' } });
+    c = await startCluster({ nodes: 2, proxies: true, env: { FACEVAULT_RETENTION_SWEEP_SECONDS: '10', FACEVAULT_ORPHAN_GRACE_SECONDS: '10', FACEVAULT_DB_QUERY_TIMEOUT_SECONDS: String(DB_DEADLINE_S) } });
     [A, B] = c.nodes as [Node, Node];
     await B.iai().CreateGroup({ GroupId: 'load', GroupName: 'Load', KeepEnrolmentImages: 1 });
     const ff = B.common('facefusion');
@@ -136,12 +139,14 @@ describe.skipIf(!!skip)(`faults of a two-node deployment${skip ? ` (skipped: ${s
     expect((await B.iai().GetGroupList({})).GroupNum).toBe(1);
 
     await p.stall();
-    // Stalled: pooled connections hit the 15 s query deadline, new ones the 3 s connect timeout.
+    // Stalled: pooled connections hit the query deadline, new ones the 3 s connect timeout.
     const stalled = await Promise.all([timed(B.iai().GetGroupList({})), timed(B.iai().GetPersonBaseInfo({ PersonId: 'nobody' }))]);
     console.log(`PostgreSQL refused: ${cut.code} in ${cut.ms.toFixed(0)} ms; stalled: ${stalled.map((s) => `${s.code} in ${s.ms.toFixed(0)} ms`).join(', ')}`);
     for (const s of stalled) {
       expect(s.code).toBe('ServiceUnavailable.Database');
-      expect(s.ms).toBeLessThan(45_000); // documented: 15 s query deadline (+ 3 s connect); a hang would reach the SDK's 90 s
+      expect(s.code).toBe('ServiceUnavailable.Database');
+      // The deadline is a floor for an open connection's query and the bound: generous slack above it for a loaded machine; a hang would reach the SDK's 90 s.
+      expect(s.ms).toBeLessThan((DB_DEADLINE_S + 3) * 1000 + 20_000);
     }
     const t = performance.now();
     const r = await B.readyz();
