@@ -144,7 +144,6 @@ describe.skipIf(!!skip)(`faults of a two-node deployment${skip ? ` (skipped: ${s
     console.log(`PostgreSQL refused: ${cut.code} in ${cut.ms.toFixed(0)} ms; stalled: ${stalled.map((s) => `${s.code} in ${s.ms.toFixed(0)} ms`).join(', ')}`);
     for (const s of stalled) {
       expect(s.code).toBe('ServiceUnavailable.Database');
-      expect(s.code).toBe('ServiceUnavailable.Database');
       // The deadline is a floor for an open connection's query and the bound: generous slack above it for a loaded machine; a hang would reach the SDK's 90 s.
       expect(s.ms).toBeLessThan((DB_DEADLINE_S + 3) * 1000 + 20_000);
     }
