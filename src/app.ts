@@ -6,8 +6,10 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Config } from './config.ts';
 import { systemClock, type Clock } from './domain/clock.ts';
+import { newJobLease } from './domain/job-lease.ts';
 import { rulesFromConfig, type RetentionRule } from './domain/retention-policy.ts';
 import { openDb, type Db } from './store/db/db.ts';
+import { startupLock } from './store/db/startup-lock.ts';
 import { LocalBlobStore } from './store/blobs/blob-local.ts';
 import type { BlobStore } from './store/blobs/blob-store.ts';
 import { Keyring, loadOrCreateMasterKey } from './store/keys/keyring.ts';
@@ -26,6 +28,7 @@ import { AccountsService } from './services/accounts/accounts.ts';
 import { AuditLog } from './services/accounts/audit.ts';
 import { ConsoleSessions } from './services/accounts/console-sessions.ts';
 import { ConsoleSessionsRepo } from './store/accounts/console-sessions-repo.ts';
+import { RedisSignInFailures, type SignInFailures } from './services/accounts/sign-in-failures.ts';
 import { FederationTokens } from './services/accounts/federation.ts';
 import { VisionEngine } from './services/media/vision-engine.ts';
 import { UsageService } from './services/usage/usage.ts';
@@ -46,6 +49,7 @@ import { resultRoutes } from './api/routes/results.ts';
 import { consoleRoutes, defaultConsoleDir } from './api/routes/console.ts';
 import type { HttpRoutes } from './api/server.ts';
 import { MemoryNonceStore, RedisNonceStore, type NonceStore } from './api/protocol/nonce-cache.ts';
+import { RedisProbe } from './store/redis/redis-probe.ts';
 
 export interface App {
   config: Config;
@@ -62,6 +66,8 @@ export interface App {
   tokens: FederationTokens;
   /** v1 signature nonces seen within the window (shared through Redis when configured). */
   nonces: NonceStore;
+  /** /readyz's probe of the deployment's Redis (null without FACEVAULT_REDIS_URL). */
+  redis: RedisProbe | null;
   /** Hash-chained audit log of administrative and privacy actions (services/accounts/audit.ts). */
   audit: AuditLog;
   runningLog: RunningLogRepo;
@@ -110,11 +116,13 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const closers: (() => Promise<void> | void)[] = [];
   const clock = opts.clock ?? systemClock;
 
-  // Stores.
+  // Stores. Schema creation and first-start steps run one process at a time (startup-lock.ts).
+  const startup = await startupLock(config.databaseUrl, opts.pgSchema);
+  closers.push(() => startup.release());
   const keyring = new Keyring(loadOrCreateMasterKey(config.masterKey, config.dataDir));
-  const db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, pgSchema: opts.pgSchema });
+  const db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, pgSchema: opts.pgSchema, queryTimeoutMs: config.dbQueryTimeoutMs });
   closers.push(() => db.close());
-  const keyStore = await openKeyStore({ url: config.keyStoreUrl, databaseUrl: config.databaseUrl, dataDir: config.dataDir, pgSchema: opts.pgSchema });
+  const keyStore = await openKeyStore({ url: config.keyStoreUrl, databaseUrl: config.databaseUrl, dataDir: config.dataDir, pgSchema: opts.pgSchema, queryTimeoutMs: config.dbQueryTimeoutMs });
   closers.push(() => keyStore.close());
   // Before anything reads a key: keys still in the database move out; tenants a restored
   // backup brought back are found (erased again below, before the first request).
@@ -142,13 +150,21 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const accountsRepo = new AccountsRepo(db);
   const accounts = new AccountsService(accountsRepo, keyring, keyStore, clock, audit);
   const tokens = new FederationTokens(new FederationRepo(db), accountsRepo, keyring, clock, audit);
-  const consoleSessions = new ConsoleSessions(new ConsoleSessionsRepo(db), accounts, clock, { ttlMs: config.console.sessionTtlMs, idleMs: config.console.idleTimeoutMs }, audit);
+  let signInFailures: SignInFailures | undefined;
+  if (config.redisUrl) {
+    const shared = new RedisSignInFailures(config.redisUrl, `facevault:${deploymentId}`, (e) => report('console-sign-in', e));
+    closers.push(() => shared.close());
+    signInFailures = shared;
+  }
+  const consoleSessions = new ConsoleSessions(new ConsoleSessionsRepo(db), accounts, clock, { ttlMs: config.console.sessionTtlMs, idleMs: config.console.idleTimeoutMs }, audit, signInFailures);
   // One library repository: the policy records recognised persons' last use in it.
   const libraryRepo = new LibraryRepo(db);
   const privacyPolicy = createPrivacyPolicy({ db, persons: libraryRepo, defaults: config.privacy, clock, audit });
   // One calibration for CompareFace, Verify* and Search* (`facevault calibrate` writes it).
   const scales = activeScoreScales(config.dataDir);
-  const library = createLibraryModule({ db, repo: libraryRepo, keyring, keyStore, blobs, clock, vision, policy: privacyPolicy.policy, report: (e) => report('library', e) }, { scale: scoreScale(scales.calibration), searchThreads: config.searchThreads });
+  // One lease identity per process for the background work it runs (upgrade jobs, deletion requests).
+  const lease = newJobLease(config.jobLeaseMs);
+  const library = createLibraryModule({ lease, db, repo: libraryRepo, keyring, keyStore, blobs, clock, vision, policy: privacyPolicy.policy, report: (e) => report('library', e) }, { scale: scoreScale(scales.calibration), searchThreads: config.searchThreads });
   closers.push(() => library.index.close());
   // Video materials before fusion: CreateMaterial hands mp4 uploads to them.
   const videoDeps = {
@@ -172,17 +188,20 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     : new EmbeddedVideoQueue(video.jobs, { report: (e) => report('video-queue', e) });
   video.jobs.useQueue(videoQueue);
   if (config.video.queue === 'pg-boss' || takeJobs) await videoQueue.start();
+  await startup.release();
   closers.push(() => videoQueue.stop());
   closers.push(() => video.materials.idle());
   // Deletion erases each table through its owner: library, fusion, running log, blobs registry, accounts.
   const privacy = createPrivacyModule({
     base: privacyPolicy, db, blobs, blobRecords: new BlobRecords(db), errorLog, keyring, keyStore, clock, audit,
-    library, fusion, video: video.repo, runningLog, accounts: accountsRepo, report: (e) => report('deletion', e),
+    library, fusion, video: video.repo, runningLog, accounts: accountsRepo, report: (e) => report('deletion', e), lease,
   });
+  closers.push(() => privacy.deletions.stop());
+  closers.push(() => library.upgrades.stop());
   const usage = new UsageService(new UsageRepo(db));
 
   // Background jobs.
-  const retention = createRetention({ db, blobs, clock, errorLog, library, sweepIntervalMs: config.retention.sweepIntervalMs, redisUrl: config.redisUrl, deploymentId, report });
+  const retention = createRetention({ db, blobs, clock, errorLog, library, sweepIntervalMs: config.retention.sweepIntervalMs, orphanGraceMs: config.orphanGraceMs, redisUrl: config.redisUrl, deploymentId, report });
   closers.push(() => retention.scheduler.stop());
   // BIPA-style purge of persons unused for the AppId's period, on the sweeper's schedule.
   retention.sweeper.addTask('expired_federation_tokens', () => tokens.sweepExpired());
@@ -196,6 +215,12 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     // The console calls the same registry with the same policy and logs as POST / (api/protocol/call.ts).
     consoleRoutes({ config, clock, accounts, registry, runningLog, errorLog, sessions: consoleSessions, assetsDir: opts.consoleDir ?? defaultConsoleDir() }),
   ];
+  let redis: RedisProbe | null = null;
+  if (config.redisUrl) {
+    const probe = new RedisProbe(config.redisUrl);
+    closers.push(() => probe.close());
+    redis = probe;
+  }
   let nonces: NonceStore = new MemoryNonceStore();
   if (config.redisUrl) {
     const shared = new RedisNonceStore(config.redisUrl, `facevault:${deploymentId}`, (e) => report('v1-nonces', e));
@@ -209,7 +234,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   // Tracking passes of video materials interrupted by a stop run again.
   if (!opts.noVideoJobs) void video.materials.resume().catch((e: Error) => report('video', e));
   return {
-    config, clock, db, blobs, keyring, keyStore, accounts, consoleSessions, tokens, nonces, audit, runningLog, errorLog, retentionRules, vision, library, fusion, video, videoQueue, privacy, usage,
+    config, clock, db, blobs, keyring, keyStore, accounts, consoleSessions, tokens, nonces, redis, audit, runningLog, errorLog, retentionRules, vision, library, fusion, video, videoQueue, privacy, usage,
     retention, registry, httpRoutes,
     onClose: (fn) => { closers.push(fn); },
     async close() {

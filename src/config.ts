@@ -38,6 +38,12 @@ export interface Config {
   livenessModelDir: string | null; // operator anti-spoofing model (FACEVAULT_LIVENESS_MODEL)
   /** Video fusion jobs (docs/ARCHITECTURE.md): queue kind, whether this process runs jobs, the job lease. */
   video: { queue: 'embedded' | 'pg-boss'; runJobs: boolean; leaseMs: number };
+  /** FACEVAULT_JOB_LEASE_SECONDS: lease on model upgrade jobs and deletion requests; a dead process's are taken over after it. */
+  jobLeaseMs: number;
+  /** FACEVAULT_DB_QUERY_TIMEOUT_SECONDS: a PostgreSQL query without an answer this long fails with ServiceUnavailable.Database/KeyStore. */
+  dbQueryTimeoutMs: number;
+  /** FACEVAULT_ORPHAN_GRACE_SECONDS: age after which an object no row names is deleted by the sweep (jobs/orphan-objects.ts). */
+  orphanGraceMs: number;
   /** GET /metrics: off (default), on (anyone who reaches the port), or a bearer token. */
   metrics: { mode: 'off' } | { mode: 'on' } | { mode: 'token'; token: string };
   /** pino level of the JSON request log on stdout (silent = none). */
@@ -95,6 +101,9 @@ export const CONFIG_VARS: ConfigVar[] = [
   { name: 'FACEVAULT_VIDEO_QUEUE', default: 'embedded', description: 'Who shares out video fusion jobs: embedded (this process runs them from the database rows) or pg-boss (PostgreSQL only; `facevault worker` processes take them)' },
   { name: 'FACEVAULT_VIDEO_RUN_JOBS', default: '1', description: 'Whether the server runs video jobs itself (0: only `facevault worker` processes do; pg-boss queue)' },
   { name: 'FACEVAULT_VIDEO_LEASE_SECONDS', default: '60', description: 'A running video job\'s lease, renewed with its progress; a job whose process died is taken over when it runs out' },
+  { name: 'FACEVAULT_JOB_LEASE_SECONDS', default: '30', description: 'Lease of a running model upgrade job or deletion request, renewed while it runs; when its process dies another process takes it over after this' },
+  { name: 'FACEVAULT_DB_QUERY_TIMEOUT_SECONDS', default: '15', description: 'PostgreSQL: a query that gets no answer this long (a hung server, a partition) fails with ServiceUnavailable.Database (or .KeyStore) and its connection is dropped' },
+  { name: 'FACEVAULT_ORPHAN_GRACE_SECONDS', default: '3600', description: 'The retention sweep deletes objects (fusion results, materials, kept enrolment images) that no row names once they are this old: left by a process killed between writing an object and committing its row' },
   { name: 'FACEVAULT_FUSION_CACHE_MB', default: '256', description: 'Memory for decoded templates kept between fusion requests' },
   { name: 'FACEVAULT_IMAGE_TASK_TIMEOUT_MS', default: '30000', description: 'Deadline of one image task in a worker (decode and analysis, or one fusion); past it the request fails with FailedOperation.RequestTimeout and the worker is replaced' },
   { name: 'FACEVAULT_LIVENESS_MODEL', default: '(none)', description: 'Directory with manifest.json + an ONNX anti-spoofing model (MiniFASNet interface, docs/MODELS.md); without it DetectLiveFaceAccurate answers UnsupportedOperation' },
@@ -243,6 +252,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cpuCount = 2): 
     },
     livenessModelDir: str(env, 'FACEVAULT_LIVENESS_MODEL') ? path.resolve(str(env, 'FACEVAULT_LIVENESS_MODEL')!) : null,
     video: videoSettings(env, databaseUrl),
+    jobLeaseMs: intVar(env, 'FACEVAULT_JOB_LEASE_SECONDS', 30, 2, 3600) * 1000,
+    dbQueryTimeoutMs: intVar(env, 'FACEVAULT_DB_QUERY_TIMEOUT_SECONDS', 15, 1, 3600) * 1000,
+    orphanGraceMs: intVar(env, 'FACEVAULT_ORPHAN_GRACE_SECONDS', 3600, 10, 30 * 86_400) * 1000,
     modelSetDirs: (str(env, 'FACEVAULT_MODEL_SETS') ?? '').split(',').map((s) => s.trim()).filter(Boolean).map((d) => path.resolve(d)),
     retention: parseRetention(env),
     errorLogMaxBytes: intVar(env, 'FACEVAULT_ERROR_LOG_MAX_BYTES', 2 * 1024 ** 3, 1024 * 1024, 2 ** 50),

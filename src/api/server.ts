@@ -52,6 +52,8 @@ export interface ServerDeps {
   retention?: MetricSources['retention'];
   /** Probed by /readyz and /metrics (a read of AppId 0, which never exists). */
   keyStore?: { get(appId: number): Promise<unknown> };
+  /** Probed by /readyz and /metrics when the deployment has Redis (FACEVAULT_REDIS_URL). */
+  redis?: { ping(): Promise<unknown> } | null;
   httpRoutes: HttpRoutes[];
 }
 
@@ -59,6 +61,15 @@ export interface ServerOptions {
   listener?: Partial<ListenerLimits>;
   /** Where the JSON request log goes (default stdout) and its level (default config.logLevel). */
   log?: { stream?: NodeJS.WritableStream; level?: LogLevel };
+}
+
+/** How long /readyz waits for each dependency's probe. */
+const READY_PROBE_MS = 3000;
+const PROBE_TIMEOUT = Symbol('probe timeout');
+const PROBE_DEPENDENCY: Record<string, string> = { database: 'ServiceUnavailable.Database', objectStore: 'ServiceUnavailable.ObjectStore', keyStore: 'ServiceUnavailable.KeyStore', redis: 'ServiceUnavailable.Redis' };
+function probeWithin(fn: () => Promise<unknown>, ms: number): Promise<unknown> {
+  let t: NodeJS.Timeout;
+  return Promise.race([fn(), new Promise((_, reject) => { t = setTimeout(() => reject(PROBE_TIMEOUT), ms); })]).finally(() => clearTimeout(t));
 }
 
 /** What a request became, for its log line and its metrics (set as the envelope goes out). */
@@ -117,6 +128,7 @@ export async function buildServer(app: ServerDeps, opts: ServerOptions = {}): Pr
   }, failures, sendEnvelope);
   const probes: Record<string, () => Promise<unknown>> = { database: () => app.db.ping(), objectStore: () => app.blobs.ping() };
   if (app.keyStore) { const ks = app.keyStore; probes.keyStore = () => ks.get(0); }
+  if (app.redis) { const rd = app.redis; probes.redis = () => rd.ping(); }
   const metrics = new Metrics({ vision: app.vision, fusion: app.fusion, index: app.library?.index, retention: app.retention, dependencies: probes });
 
   // The request's one log line and its metrics, once the reply is out.
@@ -209,15 +221,16 @@ export async function buildServer(app: ServerDeps, opts: ServerOptions = {}): Pr
   server.get('/readyz', async (_req, reply) => {
     const checks: Record<string, string> = {};
     let ok = true;
-    for (const [name, fn] of Object.entries(probes)) {
-      try {
-        await fn();
-        checks[name] = 'ok';
-      } catch (e) {
-        ok = false;
-        // Unauthenticated callers read this: the error's code only, never a host or address.
-        checks[name] = `error: ${(e as NodeJS.ErrnoException).code ?? (e as Error).name ?? 'failed'}`;
-      }
+    // In parallel and each bounded: a dependency that hangs makes the node not ready within
+    // READY_PROBE_MS instead of hanging the load balancer's probe.
+    const results = await Promise.all(Object.entries(probes).map(([name, fn]) => probeWithin(fn, READY_PROBE_MS).then(() => [name, 'ok'] as const, (e: unknown) => {
+      // Unauthenticated callers read this: the error's code only, never a host or address.
+      const code = e === PROBE_TIMEOUT ? `${PROBE_DEPENDENCY[name] ?? name} (no answer within ${READY_PROBE_MS} ms)` : (e as NodeJS.ErrnoException).code ?? (e as Error).name ?? 'failed';
+      return [name, `error: ${code}`] as const;
+    })));
+    for (const [name, v] of results) {
+      checks[name] = v;
+      if (v !== 'ok') ok = false;
     }
     // Models: "idle" (loads on first use) does not block readiness; loading or failed does, and
     // ready means every default model (optional tasks too) is loaded in every worker.

@@ -13,6 +13,8 @@ export async function startServer(config: Config, log: (s: string) => void = con
   try {
     await bootstrap(app, log);
     await auditRetentionPolicy(app.audit, app.retentionRules, config.retention.sweepIntervalMs);
+    // One line per sweep this process runs: with Redis, one process per period across the deployment.
+    app.retention.scheduler.onRun((period) => log(JSON.stringify({ level: 30, time: new Date().toISOString(), msg: 'retention sweep ran', period, intervalMs: config.retention.sweepIntervalMs })));
     app.retention.scheduler.start();
     const server = await buildServer(app, serverOpts);
     await server.listen({ port: config.port, host: config.host });
@@ -35,12 +37,23 @@ export async function startServer(config: Config, log: (s: string) => void = con
 async function bootstrap(app: App, log: (s: string) => void) {
   if (await app.accounts.hasAccounts()) return;
   const { bootstrapSecretId: id, bootstrapSecretKey: key } = app.config;
+  // Nodes of a scaled deployment start together on an empty database: one creates the account,
+  // the others lose the insert race and find it there (they used to exit on the duplicate key).
+  const orAnotherNodeWon = async <T>(create: () => Promise<T>): Promise<T | null> => {
+    try {
+      return await create();
+    } catch (e) {
+      if (await app.accounts.hasAccounts()) return null;
+      throw e;
+    }
+  };
   if (id && key) {
-    const c = await app.accounts.createAccount('bootstrap', { secretId: id, secretKey: key });
-    log(`Created the first account (AppId ${c.AppId}) with the SecretId from FACEVAULT_BOOTSTRAP_SECRET_ID.`);
+    const c = await orAnotherNodeWon(() => app.accounts.createAccount('bootstrap', { secretId: id, secretKey: key }));
+    log(c ? `Created the first account (AppId ${c.AppId}) with the SecretId from FACEVAULT_BOOTSTRAP_SECRET_ID.` : 'Another process created the first account meanwhile.');
     return;
   }
-  const c = await app.accounts.createAccount('default');
+  const c = await orAnotherNodeWon(() => app.accounts.createAccount('default'));
+  if (!c) return log('Another process created the first account meanwhile.');
   log('Created the first account. Its secret key is shown only this once; keep it safe:');
   log(JSON.stringify(c, null, 2));
 }

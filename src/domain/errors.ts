@@ -19,8 +19,8 @@ export const Errors = {
 };
 
 /** A backing service the request needed, as named in its error code. */
-export type Dependency = 'Database' | 'ObjectStore' | 'KeyStore';
-const DEPENDENCY_LABEL: Record<Dependency, string> = { Database: 'the database', ObjectStore: 'the object store', KeyStore: 'the key store' };
+export type Dependency = 'Database' | 'ObjectStore' | 'KeyStore' | 'Redis';
+const DEPENDENCY_LABEL: Record<Dependency, string> = { Database: 'the database', ObjectStore: 'the object store', KeyStore: 'the key store', Redis: 'Redis' };
 
 /**
  * A dependency could not be reached (connection refused, reset, timed out): the request fails

@@ -12,6 +12,7 @@ import type { AuditLog } from '../services/accounts/audit.ts';
 import type { LibraryModule } from '../services/library/library-module.ts';
 import { RetentionSweeper, type SweepReport } from './retention-sweeper.ts';
 import { JobScheduler } from './scheduler.ts';
+import { sweepOrphanObjects } from './orphan-objects.ts';
 
 export interface RetentionModule {
   sweeper: RetentionSweeper;
@@ -33,6 +34,8 @@ export interface RetentionDeps {
   errorLog: ErrorLog;
   library: LibraryModule;
   sweepIntervalMs: number;
+  /** Objects no row names are deleted once older than this (orphan-objects.ts). */
+  orphanGraceMs?: number;
   redisUrl: string | null;
   /** Processes of one deployment share its database; deployments sharing a Redis must not share a lock. */
   deploymentId: string;
@@ -47,6 +50,8 @@ export function createRetention(d: RetentionDeps): RetentionModule {
       deleteGroup: (appId, groupId) => d.library.groups.delete(system(appId), groupId).then(() => {}, ignoreGone),
     },
   });
+  const records = new BlobRecords(d.db);
+  sweeper.addTask('orphan_objects', (now) => sweepOrphanObjects(d.blobs, records, now, d.orphanGraceMs ?? 3_600_000));
   let lastReport: SweepReport | null = null;
   const scheduler = new JobScheduler(async () => {
     const report = await sweeper.sweep();

@@ -30,7 +30,10 @@ export class JobScheduler {
   private redis: Redis | null = null;
   private readonly prefix: string;
   private readonly lockTtl: number;
+  /** Scheduling decisions this process made, and the runs it won (the rest were other processes' periods). */
+  ticks = 0;
   runs = 0;
+  private readonly runHooks: ((period: number) => void)[] = [];
 
   constructor(private readonly job: () => Promise<unknown>, private readonly opts: SchedulerOptions) {
     this.prefix = `${opts.keyPrefix ?? 'facevault'}:jobs:${opts.name}`;
@@ -50,10 +53,16 @@ export class JobScheduler {
     this.timer.unref();
   }
 
+  /** Called after each run this process made, with its period (interval number since the epoch). */
+  onRun(fn: (period: number) => void): void {
+    this.runHooks.push(fn);
+  }
+
   /** One scheduling decision: runs the job if this process wins the period; true if it ran. */
   async tick(): Promise<boolean> {
     // Never two runs at once in one process.
     if (this.running) return false;
+    this.ticks++;
     this.running = this.opts.redisUrl ? this.tickRedis() : this.runJob();
     try {
       return await this.running;
@@ -62,16 +71,19 @@ export class JobScheduler {
     }
   }
 
-  private async runJob(): Promise<boolean> {
+  private async runJob(period = Math.floor(this.opts.clock.now() / this.opts.intervalMs)): Promise<boolean> {
     await this.job();
     this.runs++;
+    for (const fn of this.runHooks) fn(period);
     return true;
   }
 
   private async client(): Promise<Redis> {
     if (!this.redis) {
       const { Redis } = await import('ioredis');
-      this.redis = new Redis(this.opts.redisUrl!, { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: true });
+      // commandTimeout: a Redis that accepts connections but never answers must not hang the
+      // tick (its `running` promise would block every later tick of this process).
+      this.redis = new Redis(this.opts.redisUrl!, { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: true, connectTimeout: 3000, commandTimeout: 3000 });
       this.redis.on('error', () => {}); // reported by the failing tick instead
     }
     return this.redis;
@@ -89,7 +101,7 @@ export class JobScheduler {
       const period = Math.floor(this.opts.clock.now() / this.opts.intervalMs);
       const claimed = await r.set(`${this.prefix}:period:${period}`, token, 'PX', this.opts.intervalMs * 2, 'NX');
       if (claimed !== 'OK') return false;
-      return await this.runJob();
+      return await this.runJob(period);
     } finally {
       clearInterval(renew);
       await r.eval(RELEASE, 1, lockKey, token).catch(() => {});

@@ -12,7 +12,11 @@ export interface MetricSources {
   vision: { health(): PoolHealth[]; status(): { state: string; allLoaded?: boolean } };
   fusion?: { pool?: { size: number; health(): PoolHealth } };
   index?: { stats(): { apps: number; groups: number; faces: number; persons: number } };
-  retention?: { readonly lastReport: { startedAt: number; finishedAt: number; blobs: number; rows: Record<string, number>; tasks: Record<string, number>; errors: string[] } | null };
+  retention?: {
+    readonly lastReport: { startedAt: number; finishedAt: number; blobs: number; rows: Record<string, number>; tasks: Record<string, number>; errors: string[] } | null;
+    /** The sweep's scheduler: decisions this node made and the runs it won. */
+    readonly scheduler?: { readonly ticks: number; readonly runs: number };
+  };
   /** Dependencies probed at scrape time (the same probes as /readyz). */
   dependencies: Record<string, () => Promise<unknown>>;
 }
@@ -94,6 +98,17 @@ export class Metrics {
         name: 'facevault_retention_last_sweep_errors', help: 'Errors in the last retention sweep', registers: [r],
         collect() { this.set(last()?.errors.length ?? 0); },
       });
+      const sched = retention.scheduler;
+      if (sched) {
+        new client.Gauge({
+          name: 'facevault_retention_sweep_ticks', help: 'Sweep scheduling decisions this node made since start (monotonic); with Redis most go to another node', registers: [r],
+          collect() { this.set(sched.ticks); },
+        });
+        new client.Gauge({
+          name: 'facevault_retention_sweeps', help: 'Sweeps this node ran since start (monotonic); summed over nodes, one per period', registers: [r],
+          collect() { this.set(sched.runs); },
+        });
+      }
       new client.Gauge({
         name: 'facevault_retention_last_sweep_deleted', help: 'What the last sweep deleted: objects, rows per table, task counts', labelNames: ['what'], registers: [r],
         collect() {

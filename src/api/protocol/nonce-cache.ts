@@ -50,7 +50,7 @@ export class RedisNonceStore implements NonceStore {
   private async client() {
     if (!this.redis) {
       const { Redis } = await import('ioredis'); // loaded only when Redis is configured
-      this.redis = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: true, connectTimeout: 2000 });
+      this.redis = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: true, connectTimeout: 2000, commandTimeout: 2000 });
       this.redis.on('error', () => {});
     }
     if (this.redis.status === 'wait') await this.redis.connect();

@@ -11,6 +11,7 @@ import { TcError } from '../../domain/errors.ts';
 import type { ConsoleSessionsRepo } from '../../store/accounts/console-sessions-repo.ts';
 import type { AccountsService, Authenticated } from './accounts.ts';
 import type { AuditLog } from './audit.ts';
+import { FAILURE_WINDOW_MS, MemorySignInFailures, type SignInFailures } from './sign-in-failures.ts';
 
 export interface SessionLimits {
   /** Absolute lifetime of a session. */
@@ -36,19 +37,17 @@ export interface LiveSession {
 const hash = (token: string) => crypto.createHash('sha256').update(token).digest('hex');
 /** Only refresh last_seen_at this often: one write a minute, not one per call. */
 const TOUCH_EVERY_MS = 60_000;
-const FAILURE_WINDOW_MS = 15 * 60_000;
 const MAX_FAILURES = 10;
 
 export class ConsoleSessions {
-  /** Failed sign-ins per client address, to slow down guessing (one process's view). */
-  private readonly failures = new Map<string, { n: number; since: number }>();
-
   constructor(
     private readonly repo: ConsoleSessionsRepo,
     private readonly accounts: Pick<AccountsService, 'authenticate'>,
     private readonly clock: Clock,
     readonly limits: SessionLimits,
     private readonly audit?: AuditLog,
+    /** Failed sign-ins per client address (shared through Redis when the deployment has it). */
+    private readonly failures: SignInFailures = new MemorySignInFailures(),
   ) {}
 
   static csrfFor(token: string): string {
@@ -65,8 +64,8 @@ export class ConsoleSessions {
 
   async signIn(secretId: string, secretKey: string, clientIp: string): Promise<SignedIn> {
     const now = this.clock.now();
-    const f = this.failures.get(clientIp);
-    if (f && now - f.since < FAILURE_WINDOW_MS && f.n >= MAX_FAILURES) {
+    const f = await this.failures.count(clientIp, now);
+    if (f.n >= MAX_FAILURES) {
       throw new TcError('RequestLimitExceeded', `too many failed sign-ins from this address; try again in ${Math.ceil((f.since + FAILURE_WINDOW_MS - now) / 60_000)} minutes`);
     }
     let auth: Authenticated | null = null;
@@ -77,14 +76,11 @@ export class ConsoleSessions {
     const got = Buffer.from(secretKey);
     const ok = auth !== null && want.length === got.length && crypto.timingSafeEqual(want, got);
     if (!ok || !auth) {
-      const cur = f && now - f.since < FAILURE_WINDOW_MS ? f : { n: 0, since: now };
-      cur.n++;
-      this.failures.set(clientIp, cur);
-      if (this.failures.size > 10_000) this.failures.delete(this.failures.keys().next().value!);
+      await this.failures.add(clientIp, now);
       // One answer for an unknown SecretId, a disabled key and a wrong SecretKey.
       throw new TcError('AuthFailure.SecretIdNotFound', 'the SecretId or SecretKey is wrong, or the key is disabled');
     }
-    this.failures.delete(clientIp);
+    await this.failures.clear(clientIp);
     const token = crypto.randomBytes(32).toString('base64url');
     const expiresAt = Math.min(now + this.limits.ttlMs, now + this.limits.idleMs);
     await this.repo.insert({

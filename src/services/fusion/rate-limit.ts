@@ -66,7 +66,7 @@ export class RedisRateLimiter implements RateLimiter {
   private async client(): Promise<Redis> {
     if (!this.redis) {
       const { Redis } = await import('ioredis');
-      this.redis = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: true, connectTimeout: 2000 });
+      this.redis = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: true, connectTimeout: 2000, commandTimeout: 2000 });
       this.redis.on('error', () => {});
     }
     if (this.redis.status === 'wait') await this.redis.connect();

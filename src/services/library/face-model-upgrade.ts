@@ -4,11 +4,14 @@
 // with KeepEnrolmentImages) under the target model set, storing the new features beside the
 // old ones while the group keeps serving on its old version; then one library write swaps
 // features and versions of the group and its persons. The old features stay until a revert
-// (one per group) swaps back. Jobs run in this process; their rows make them restart-safe (a
-// running job resumes on start and skips faces already done).
+// (one per group) swaps back. A job runs in the process that holds its row's lease (renewed
+// while it runs); when that process dies the lease runs out and another process of the
+// deployment takes the job over, skipping the faces already done (each process looks for such
+// jobs every half lease, and at start).
 import crypto from 'node:crypto';
 import type { Caller } from '../../domain/call.ts';
 import { TcError } from '../../domain/errors.ts';
+import { LeaseLost, newJobLease, type JobLease } from '../../domain/job-lease.ts';
 import { combine } from '../../store/keys/feature-crypto.ts';
 import { AltFeatures, JOB, type ModelUpgradesRepo, type UpgradeJobRow } from '../../store/library/model-upgrades-repo.ts';
 import { groupNotFound, type LibraryContext } from './library-context.ts';
@@ -41,8 +44,10 @@ export function mapJobResult(j: UpgradeJobRow, now: number) {
 
 export class ModelUpgradeService {
   private readonly running = new Map<string, Promise<void>>();
+  private takeoverTimer: NodeJS.Timeout | null = null;
+  private stopped = false;
 
-  constructor(private readonly ctx: LibraryContext, private readonly jobs: ModelUpgradesRepo, private readonly report: (e: Error) => void) {}
+  constructor(private readonly ctx: LibraryContext, private readonly jobs: ModelUpgradesRepo, private readonly report: (e: Error) => void, private readonly lease: JobLease = newJobLease()) {}
 
   async upgrade(caller: Caller, groupId: string, to: string) {
     const appId = caller.appId;
@@ -61,7 +66,8 @@ export class ModelUpgradeService {
     if (jobsOfGroup.some((j) => j.status === JOB.running)) throw cannotUpgrade(`group "${groupId}" already has an upgrade job running`);
     await this.checkMembers(appId, groupId, to);
     const jobId = crypto.randomUUID();
-    await this.jobs.insertJob({ app_id: appId, job_id: jobId, group_id: groupId, from_version: from, to_version: to, status: JOB.running, progress: 0, error: null, start_time: this.ctx.clock.now(), end_time: 0 });
+    const now = this.ctx.clock.now();
+    await this.jobs.insertJob({ app_id: appId, job_id: jobId, group_id: groupId, from_version: from, to_version: to, status: JOB.running, progress: 0, error: null, start_time: now, end_time: 0, lease_owner: this.lease.owner, lease_until: now + this.lease.ttlMs });
     this.launch(appId, jobId);
     return { JobId: jobId };
   }
@@ -86,9 +92,36 @@ export class ModelUpgradeService {
     return n;
   }
 
-  /** Resumes the jobs a previous process left running. */
+  /**
+   * Takes over the jobs whose process died (their lease ran out), now and then every half
+   * lease until stop(). Of several processes looking, one wins each job (a compare-and-set).
+   */
   async resume(): Promise<void> {
-    for (const j of await this.jobs.running()) this.launch(Number(j.app_id), j.job_id);
+    if (this.stopped) return;
+    if (!this.takeoverTimer) {
+      this.takeoverTimer = setInterval(() => { this.takeOver().catch((e: Error) => this.report(new Error(`taking over model upgrade jobs failed: ${e.message}`))); }, Math.max(500, Math.floor(this.lease.ttlMs / 2)));
+      this.takeoverTimer.unref();
+    }
+    await this.takeOver();
+  }
+
+  /** Jobs this process took over; exposed for tests. */
+  async takeOver(): Promise<number> {
+    let n = 0;
+    for (const j of await this.jobs.expired(this.ctx.clock.now())) {
+      const appId = Number(j.app_id);
+      if (this.running.has(`${appId}:${j.job_id}`)) continue;
+      if (await this.jobs.claim(appId, j.job_id, this.lease.owner, this.ctx.clock.now(), this.lease.ttlMs)) { this.launch(appId, j.job_id); n++; }
+    }
+    return n;
+  }
+
+  /** Stops looking for jobs to take over and waits for this process's jobs to end or give up. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.takeoverTimer) clearInterval(this.takeoverTimer);
+    this.takeoverTimer = null;
+    await Promise.allSettled([...this.running.values()]);
   }
 
   /** Waits for a job of this process to end (tests, shutdown). */
@@ -100,6 +133,7 @@ export class ModelUpgradeService {
     const k = `${appId}:${jobId}`;
     if (this.running.has(k)) return;
     const p = this.run(appId, jobId).catch(async (e: Error) => {
+      if (e instanceof LeaseLost) return; // another process runs it now
       this.report(new Error(`model upgrade job ${jobId} failed: ${e.message}`));
       await this.jobs.finish(appId, jobId, JOB.failed, this.ctx.clock.now(), e.message).catch(() => {});
     }).finally(() => this.running.delete(k));
@@ -109,12 +143,26 @@ export class ModelUpgradeService {
   private async run(appId: number, jobId: string): Promise<void> {
     const job = await this.jobs.getJob(appId, jobId);
     if (!job || job.status !== JOB.running) return;
-    for (let pass = 0; pass < MAX_PASSES; pass++) {
-      // Another process sharing the database (each resumes running jobs on start) may have switched it.
-      if ((await this.jobs.getJob(appId, jobId))?.status !== JOB.running) return;
-      await this.fill(appId, job.group_id, job.to_version, (p) => this.jobs.setProgress(appId, jobId, Math.min(99, p)));
-      const switched = await this.swap(appId, job.group_id, job.from_version, job.to_version, true, (w) => this.jobs.finishIn(w, jobId, JOB.done));
-      if (switched) return;
+    const what = `model upgrade job ${jobId}`;
+    // Renewed on a timer as well as with progress: one face's re-embedding may take a while on a busy machine.
+    let lost = false;
+    const renew = async () => {
+      if (lost || this.stopped || !(await this.jobs.claim(appId, jobId, this.lease.owner, this.ctx.clock.now(), this.lease.ttlMs))) { lost = true; throw new LeaseLost(what); }
+    };
+    const timer = setInterval(() => { renew().catch(() => {}); }, Math.max(200, Math.floor(this.lease.ttlMs / 3)));
+    timer.unref();
+    try {
+      await renew();
+      for (let pass = 0; pass < MAX_PASSES; pass++) {
+        await this.fill(appId, job.group_id, job.to_version, async (p) => { await renew(); await this.jobs.setProgress(appId, jobId, Math.min(99, p)); }, () => { if (lost || this.stopped) throw new LeaseLost(what); });
+        const switched = await this.swap(appId, job.group_id, job.from_version, job.to_version, true, async (w) => {
+          // Only the lease holder switches: a process that lost the job meanwhile rolls back.
+          if (!(await this.jobs.finishIn(w, jobId, JOB.done, this.lease.owner))) throw new LeaseLost(what);
+        });
+        if (switched) return;
+      }
+    } finally {
+      clearInterval(timer);
     }
     throw new Error(`faces kept being added to group "${job.group_id}" faster than they were re-embedded (${MAX_PASSES} passes)`);
   }
@@ -124,7 +172,7 @@ export class ModelUpgradeService {
    * Each feature is written in its own library write, which first checks that the face still
    * exists (a face deleted meanwhile leaves nothing behind).
    */
-  private async fill(appId: number, groupId: string, version: string, progress: (pct: number) => Promise<void>) {
+  private async fill(appId: number, groupId: string, version: string, progress: (pct: number) => Promise<void>, check: () => void = () => {}) {
     const r = this.ctx.repo.reader(appId);
     const key = await this.ctx.crypto.dataKey(appId);
     const caller: Caller = { appId, uin: 'system', subUin: 'system' };
@@ -134,6 +182,7 @@ export class ModelUpgradeService {
     const have = await this.jobs.altFaceIds(appId, members, version);
     let done = 0;
     for (const f of faces) {
+      check();
       if (!have.has(f.face_id)) {
         if (!f.image_key) throw new Error(`face ${f.face_id} has no kept enrolment image`);
         const image = await this.ctx.images!.get(key, appId, f.face_id, f.image_key);
@@ -227,7 +276,7 @@ export class ModelUpgradeService {
     for (let pass = 0; pass < MAX_PASSES; pass++) {
       try {
         await this.fill(appId, j.group_id, j.from_version, async () => {});
-        if (await this.swap(appId, j.group_id, j.to_version, j.from_version, false, (w) => this.jobs.finishIn(w, jobId, JOB.reverted))) return {};
+        if (await this.swap(appId, j.group_id, j.to_version, j.from_version, false, async (w) => { await this.jobs.finishIn(w, jobId, JOB.reverted); })) return {};
       } catch (e) {
         // A concurrent revert or deletion of the group got there first; nothing was switched.
         if (e instanceof TcError) throw e;

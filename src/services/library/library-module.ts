@@ -12,6 +12,7 @@ import { LibraryRepo } from '../../store/library/library-repo.ts';
 import { EnrolmentImages } from '../../store/library/enrolment-images.ts';
 import { ModelUpgradesRepo } from '../../store/library/model-upgrades-repo.ts';
 import { ModelUpgradeService } from './face-model-upgrade.ts';
+import type { JobLease } from '../../domain/job-lease.ts';
 import { GroupsService } from './face-groups.ts';
 import { PersonsService } from './face-persons.ts';
 import { SearchService } from './face-search.ts';
@@ -53,6 +54,8 @@ export interface LibraryDeps {
   policy?: EnrolmentPolicy;
   /** Background failures (index rebuild, upgrade jobs) go to the error log through this. */
   report(e: Error): void;
+  /** This process's lease on the upgrade jobs it runs (domain/job-lease.ts). */
+  lease?: JobLease;
 }
 
 export function createLibraryModule(d: LibraryDeps, opts: { faces?: FaceSource; scale?: ScoreScale; limits?: Partial<LibraryLimits>; searchThreads?: number; searchWorkerMinRows?: number } = {}): LibraryModule {
@@ -65,7 +68,7 @@ export function createLibraryModule(d: LibraryDeps, opts: { faces?: FaceSource; 
   const loaded = index.loadAll();
   loaded.catch((e) => d.report(new Error(`search index rebuild failed: ${(e as Error).message}`)));
   const report = d.report;
-  const upgrades = new ModelUpgradeService(ctx, new ModelUpgradesRepo(d.db), report);
+  const upgrades = new ModelUpgradeService(ctx, new ModelUpgradesRepo(d.db), report, d.lease);
   loaded.then(() => upgrades.resume()).catch((e) => report(new Error(`model upgrade jobs did not resume: ${(e as Error).message}`)));
   return {
     repo, index, loaded, crypto, upgrades, images: ctx.images!,

@@ -3,8 +3,10 @@
 // receipt that names what was erased per store without naming the subject.
 //
 // Restart safety: the request row is written first, with its subject sealed under the master
-// key; each step is idempotent and its counts are saved as it goes; a process that starts finds
-// requests still running and finishes them. Once done, the sealed subject is wiped and only a
+// key; each step is idempotent and its counts are saved as it goes. The running process holds
+// the row's lease and renews it with each save; when it dies the lease runs out and another
+// process of the deployment (each looks every half lease, and at start) takes the request over
+// and finishes it: one process at a time, never one per node. Once done, the sealed subject is wiped and only a
 // keyed hash (HMAC-SHA256 under a key derived from the master key) remains.
 //
 // Each table is erased by the repository that owns it (library, running log, fusion, the blobs
@@ -13,6 +15,7 @@
 import crypto from 'node:crypto';
 import type { Caller } from '../../domain/call.ts';
 import { TcError } from '../../domain/errors.ts';
+import { LeaseLost, newJobLease, type JobLease } from '../../domain/job-lease.ts';
 import type { BlobStore } from '../../store/blobs/blob-store.ts';
 import type { BlobRecords } from '../../store/blobs/blob-records.ts';
 import { checkpointWal, type Db } from '../../store/db/db.ts';
@@ -57,6 +60,8 @@ export interface DeletionDeps {
   audit: AuditLog;
   library: { repo: LibraryRepo; index: LibraryIndex; crypto: FeatureCrypto };
   materials: FusionMaterials;
+  /** This process's lease identity (default: a new one, 30 s). */
+  lease?: JobLease;
 }
 
 /** What a receipt counts, per store. */
@@ -106,8 +111,13 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
 
 export class DeletionService {
   private readonly running = new Map<string, Promise<Receipt>>();
+  private readonly lease: JobLease;
+  private takeoverTimer: NodeJS.Timeout | null = null;
+  private stopped = false;
 
-  constructor(private readonly d: DeletionDeps) {}
+  constructor(private readonly d: DeletionDeps) {
+    this.lease = d.lease ?? newJobLease();
+  }
 
   subjectDigest(appId: number, s: DeletionSubject): string {
     const value = s.kind === 'person' ? s.personId : s.kind === 'end_user' ? s.endUserId : String(appId);
@@ -126,6 +136,7 @@ export class DeletionService {
       request_id: requestId, app_id: caller.appId, scope: subject.kind, subject_digest: digest,
       subject_sealed: this.d.keyring.sealSecret(JSON.stringify(subject), `deletion:${requestId}`),
       status: 'running', requested_by: caller.subUin, created_at: now, completed_at: null, attempts: 0, receipt: null, digest: null,
+      lease_owner: this.lease.owner, lease_until: now + this.lease.ttlMs,
     };
     await this.d.repo.insertRequest(row);
     // The audit record names the request and the digest, never the subject.
@@ -142,11 +153,33 @@ export class DeletionService {
     return { receipts: rows.map((r) => this.receiptOf(r)), total };
   }
 
-  /** Finishes requests a stopped process left running (called at start). */
+  /**
+   * Takes over the requests whose process died (lease ran out) and finishes them; called at
+   * start, then every half lease until stop(). Returns how many this process took.
+   */
   async resumeAll(): Promise<number> {
-    const rows = await this.d.repo.running();
-    for (const r of rows) await this.runOnce(r);
-    return rows.length;
+    if (!this.takeoverTimer && !this.stopped) {
+      this.takeoverTimer = setInterval(() => { this.takeOver().catch(() => { /* retried next tick; a failing database shows in /readyz */ }); }, Math.max(500, Math.floor(this.lease.ttlMs / 2)));
+      this.takeoverTimer.unref();
+    }
+    return this.takeOver();
+  }
+
+  private async takeOver(): Promise<number> {
+    let n = 0;
+    for (const r of await this.d.repo.expiredRunning(this.d.clock.now())) {
+      if (this.stopped || this.running.has(r.request_id)) continue;
+      if (!(await this.d.repo.claim(r.request_id, this.lease.owner, this.d.clock.now(), this.lease.ttlMs))) continue;
+      n++;
+      await this.runOnce(r).catch((e: Error) => { if (!(e instanceof LeaseLost)) throw e; });
+    }
+    return n;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.takeoverTimer) clearInterval(this.takeoverTimer);
+    this.takeoverTimer = null;
   }
 
   private receiptOf(r: DeletionRow): Receipt {
@@ -179,7 +212,21 @@ export class DeletionService {
     const subject = JSON.parse(this.d.keyring.openSecret(r.subject_sealed, `deletion:${r.request_id}`)) as DeletionSubject;
     const counts: ErasedCounts = r.receipt ? { ...zero(), ...(JSON.parse(r.receipt) as Receipt).Deleted } : zero();
     const attempts = Number(r.attempts) + 1;
-    const save = () => this.d.repo.saveProgress(r.request_id, JSON.stringify(this.build(r, counts, null)), attempts);
+    const save = async () => {
+      const until = this.d.clock.now() + this.lease.ttlMs;
+      if (!(await this.d.repo.saveProgress(r.request_id, JSON.stringify(this.build(r, counts, null)), attempts, { owner: this.lease.owner, until }))) throw new LeaseLost(`deletion request ${r.request_id}`);
+    };
+    // Saves renew the lease; a step that erases much (a whole AppId) may run longer than a lease.
+    const renew = setInterval(() => { this.d.repo.claim(r.request_id, this.lease.owner, this.d.clock.now(), this.lease.ttlMs).catch(() => {}); }, Math.max(200, Math.floor(this.lease.ttlMs / 3)));
+    renew.unref();
+    try {
+      return await this.runSteps(r, subject, counts, save);
+    } finally {
+      clearInterval(renew);
+    }
+  }
+
+  private async runSteps(r: DeletionRow, subject: DeletionSubject, counts: ErasedCounts, save: () => Promise<void>): Promise<Receipt> {
     await save();
     const appId = Number(r.app_id);
     if (subject.kind === 'app') await this.eraseApp(appId, counts, save);

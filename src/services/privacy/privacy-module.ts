@@ -17,6 +17,7 @@ import type { AuditLog } from '../accounts/audit.ts';
 import type { FusionMaterials } from '../fusion/fusion-materials.ts';
 import type { LibraryModule } from '../library/library-module.ts';
 import { DeletionService } from './deletion.ts';
+import type { JobLease } from '../../domain/job-lease.ts';
 import { PrivacyService, purgeRetiredPersons, type PersonUse, type PrivacyDefaults } from './privacy.ts';
 import type { VideoRepo } from '../../store/video/video-repo.ts';
 
@@ -57,13 +58,15 @@ export interface PrivacyDeps {
   accounts: AccountsRepo;
   blobRecords: BlobRecords;
   report(e: Error): void;
+  /** This process's lease on deletion requests it runs (domain/job-lease.ts). */
+  lease?: JobLease;
 }
 
 export function createPrivacyModule(d: PrivacyDeps): PrivacyModule {
   const { repo, policy } = d.base;
   const deletions = new DeletionService({
     db: d.db, repo, blobs: d.blobs, blobRecords: d.blobRecords, errorLog: d.errorLog, keyring: d.keyring, keys: d.keyStore, clock: d.clock, audit: d.audit,
-    library: d.library, fusion: d.fusion.repo, video: d.video, materials: d.fusion.materials, runningLog: d.runningLog, accounts: d.accounts,
+    library: d.library, fusion: d.fusion.repo, video: d.video, materials: d.fusion.materials, runningLog: d.runningLog, accounts: d.accounts, lease: d.lease,
   });
   return {
     repo, policy, deletions,

@@ -81,6 +81,14 @@ export class LocalBlobStore implements BlobStore {
     return out.sort();
   }
 
+  async listModified(prefix: string): Promise<{ key: string; modifiedAt: number }[]> {
+    const out: { key: string; modifiedAt: number }[] = [];
+    for (const key of await this.list(prefix)) {
+      try { out.push({ key, modifiedAt: (await fs.stat(path.join(this.root, key))).mtimeMs }); } catch { /* deleted meanwhile */ }
+    }
+    return out;
+  }
+
   async ping(): Promise<void> {
     await fs.access(this.root, fs.constants.W_OK);
   }

@@ -23,6 +23,16 @@ export async function forgetBlobs(ex: Executor, appId: number, keys: string[]): 
 export class BlobRecords {
   constructor(private readonly db: Db) {}
 
+  /** Which of these keys have a record. */
+  async recorded(keys: string[]): Promise<Set<string>> {
+    const out = new Set<string>();
+    for (let i = 0; i < keys.length; i += 500) {
+      const rows = await this.db.kysely.selectFrom('blobs').select('key').where('key', 'in', keys.slice(i, i + 500)).execute();
+      for (const r of rows) out.add(r.key);
+    }
+    return out;
+  }
+
   /** Every recorded object of the app (an AppId erasure deletes them all). */
   async keysOf(appId: number): Promise<string[]> {
     return (await this.db.kysely.selectFrom('blobs').select('key').where('app_id', '=', appId).execute()).map((r) => r.key);

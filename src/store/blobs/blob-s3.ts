@@ -27,7 +27,10 @@ export class S3BlobStore implements BlobStore {
       credentials: opts.accessKeyId && opts.secretAccessKey ? { accessKeyId: opts.accessKeyId, secretAccessKey: opts.secretAccessKey } : undefined,
       // Fail fast when the store is down: two attempts, short connection timeout.
       maxAttempts: 2,
-      requestHandler: { connectionTimeout: 3000, requestTimeout: 30_000 },
+      // A store that accepts and then hangs fails each attempt after 10 s. smithy's
+      // requestTimeout only logs a warning unless throwOnRequestTimeout is set: without it a
+      // stalled store hung the request until the client gave up (measured: the SDK's 90 s).
+      requestHandler: { connectionTimeout: 3000, requestTimeout: 10_000, throwOnRequestTimeout: true },
     });
     // Unreachable store -> ServiceUnavailable.ObjectStore (not an InternalError); answers such as
     // NoSuchKey pass through as before.
@@ -80,6 +83,17 @@ export class S3BlobStore implements BlobStore {
       token = r.IsTruncated ? r.NextContinuationToken : undefined;
     } while (token);
     return out.sort();
+  }
+
+  async listModified(prefix: string): Promise<{ key: string; modifiedAt: number }[]> {
+    const out: { key: string; modifiedAt: number }[] = [];
+    let token: string | undefined;
+    do {
+      const r = await this.client.send(new ListObjectsV2Command({ Bucket: this.opts.bucket, Prefix: this.prefix + prefix, ContinuationToken: token }));
+      for (const o of r.Contents ?? []) if (o.Key) out.push({ key: o.Key.slice(this.prefix.length), modifiedAt: o.LastModified?.getTime() ?? 0 });
+      token = r.IsTruncated ? r.NextContinuationToken : undefined;
+    } while (token);
+    return out;
   }
 
   async ping(): Promise<void> {

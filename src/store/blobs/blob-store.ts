@@ -8,6 +8,8 @@ export interface BlobStore {
   delete(key: string): Promise<void>;
   /** Every key under a prefix (for deletion scans and tests). */
   list(prefix: string): Promise<string[]>;
+  /** Keys under a prefix with their last modification (ms), for the orphan sweep; optional for test doubles. */
+  listModified?(prefix: string): Promise<{ key: string; modifiedAt: number }[]>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }

@@ -34,6 +34,8 @@ export interface OpenDbOptions {
   dataDir: string;
   /** PostgreSQL schema to use (tests isolate themselves in a fresh schema). */
   pgSchema?: string;
+  /** PostgreSQL: a query without an answer this long fails (pg-guard.ts; default 15 s). */
+  queryTimeoutMs?: number;
 }
 
 export async function openDb(opts: OpenDbOptions): Promise<Db> {
@@ -50,7 +52,7 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
     }
     // search_path as a startup option: every pooled connection has it before its first query
     // (a 'connect' handler raced with the first queries and missed the schema-creating client).
-    const pool = guardPool(new pg.Pool({ connectionString: opts.databaseUrl, max: 10, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, ...(schema ? { options: `-c search_path="${schema}"` } : {}) }), 'Database');
+    const pool = guardPool(new pg.Pool({ connectionString: opts.databaseUrl, max: 10, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, ...(schema ? { options: `-c search_path="${schema}"` } : {}) }), 'Database', opts.queryTimeoutMs);
     kysely = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
   } else {
     dialect = 'sqlite';

@@ -277,6 +277,9 @@ export interface DeletionRequestsTable {
   digest: string | null;
   data_class: string;
   expires_at: number | null;
+  /** The process running the request and until when (migration 010); null/0 when none. */
+  lease_owner: string | null;
+  lease_until: number;
 }
 
 export interface FaceUpgradeJobsTable {
@@ -292,6 +295,9 @@ export interface FaceUpgradeJobsTable {
   end_time: number;
   data_class: string;
   expires_at: number | null;
+  /** The process running the job and until when (migration 010). */
+  lease_owner: string | null;
+  lease_until: number;
 }
 
 export interface FaceAltFeaturesTable {

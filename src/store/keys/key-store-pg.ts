@@ -15,10 +15,10 @@ export class PgKeyStore implements KeyStore {
     this.kind = `postgres schema ${schema}`;
   }
 
-  static async open(url: string, schema: string): Promise<PgKeyStore> {
+  static async open(url: string, schema: string, queryTimeoutMs?: number): Promise<PgKeyStore> {
     if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(schema)) throw new Error(`key store schema name "${schema}" is not a plain identifier`);
     const pg = (await import('pg')).default;
-    const pool = guardPool(new pg.Pool({ connectionString: url, max: 2, connectionTimeoutMillis: CONNECT_TIMEOUT_MS }), 'KeyStore');
+    const pool = guardPool(new pg.Pool({ connectionString: url, max: 2, connectionTimeoutMillis: CONNECT_TIMEOUT_MS }), 'KeyStore', queryTimeoutMs);
     const table = `"${schema}".data_keys`;
     await pool.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
     await pool.query(`CREATE TABLE IF NOT EXISTS ${table} (app_id bigint PRIMARY KEY, wrapped bytea, created_at bigint NOT NULL, erased_at bigint)`);

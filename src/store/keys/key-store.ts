@@ -50,6 +50,8 @@ export interface KeyStoreOptions {
   dataDir: string;
   /** The data schema on PostgreSQL (tests isolate themselves in one); keys go in "<schema>_keys". */
   pgSchema?: string;
+  /** PostgreSQL: the query deadline (pg-guard.ts). */
+  queryTimeoutMs?: number;
 }
 
 export const DEFAULT_PG_KEY_SCHEMA = 'facevault_keys';

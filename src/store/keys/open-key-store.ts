@@ -12,7 +12,7 @@ export async function openKeyStore(o: KeyStoreOptions): Promise<KeyStore> {
   if (url && /^postgres(ql)?:\/\//.test(url)) {
     const { PgKeyStore } = await import('./key-store-pg.ts');
     const schema = o.pgSchema && !o.url ? `${o.pgSchema}_keys` : DEFAULT_PG_KEY_SCHEMA;
-    return PgKeyStore.open(url, schema);
+    return PgKeyStore.open(url, schema, o.queryTimeoutMs);
   }
   const { SqliteKeyStore } = await import('./key-store-sqlite.ts');
   return SqliteKeyStore.open(o.url ?? keyStoreFile(o.dataDir));

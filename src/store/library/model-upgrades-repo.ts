@@ -11,8 +11,22 @@ export const JOB = { running: 0, done: 1, reverted: 2, failed: 3 } as const;
 export class ModelUpgradesRepo {
   constructor(private readonly db: Db) {}
 
-  async insertJob(j: Omit<UpgradeJobRow, 'data_class' | 'expires_at'>) {
-    await this.db.kysely.insertInto('face_upgrade_jobs').values({ ...j, data_class: 'face_feature', expires_at: null }).execute();
+  async insertJob(j: Omit<UpgradeJobRow, 'data_class' | 'expires_at' | 'lease_owner' | 'lease_until'> & Partial<Pick<UpgradeJobRow, 'lease_owner' | 'lease_until'>>) {
+    await this.db.kysely.insertInto('face_upgrade_jobs').values({ lease_owner: null, lease_until: 0, ...j, data_class: 'face_feature', expires_at: null }).execute();
+  }
+  /**
+   * Takes or renews a running job's lease: succeeds when `owner` holds it or it ran out (a
+   * compare-and-set, so of several processes exactly one wins an expired job).
+   */
+  async claim(appId: number, jobId: string, owner: string, now: number, ttlMs: number): Promise<boolean> {
+    const r = await this.db.kysely.updateTable('face_upgrade_jobs').set({ lease_owner: owner, lease_until: now + ttlMs })
+      .where('app_id', '=', appId).where('job_id', '=', jobId).where('status', '=', JOB.running)
+      .where((eb) => eb.or([eb('lease_owner', '=', owner), eb('lease_until', '<', now)])).executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+  /** Running jobs whose lease ran out (their process died). */
+  expired(now: number) {
+    return this.db.kysely.selectFrom('face_upgrade_jobs').select(['app_id', 'job_id']).where('status', '=', JOB.running).where('lease_until', '<', now).execute();
   }
   getJob(appId: number, jobId: string) {
     return this.db.kysely.selectFrom('face_upgrade_jobs').selectAll().where('app_id', '=', appId).where('job_id', '=', jobId).executeTakeFirst();
@@ -48,10 +62,16 @@ export class ModelUpgradesRepo {
     await this.db.kysely.updateTable('face_upgrade_jobs').set({ status, end_time: now, error, ...(status === JOB.done ? { progress: 100 } : {}) })
       .where('app_id', '=', appId).where('job_id', '=', jobId).where('status', '=', JOB.running).execute();
   }
-  /** Same, inside a library write (the switch and its job row commit together). */
-  async finishIn(w: LibraryWriter, jobId: string, status: number) {
-    await w.trx.updateTable('face_upgrade_jobs').set({ status, end_time: w.now, error: null, ...(status === JOB.done ? { progress: 100 } : {}) })
-      .where('app_id', '=', w.appId).where('job_id', '=', jobId).execute();
+  /**
+   * Same, inside a library write (the switch and its job row commit together). With `owner`,
+   * only while that process holds the lease: false (the caller rolls back) when another took over.
+   */
+  async finishIn(w: LibraryWriter, jobId: string, status: number, owner?: string): Promise<boolean> {
+    let q = w.trx.updateTable('face_upgrade_jobs').set({ status, end_time: w.now, error: null, lease_owner: null, lease_until: 0, ...(status === JOB.done ? { progress: 100 } : {}) })
+      .where('app_id', '=', w.appId).where('job_id', '=', jobId);
+    if (owner) q = q.where('lease_owner', '=', owner).where('status', '=', JOB.running);
+    const r = await q.executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
   }
 }
 

@@ -25,18 +25,34 @@ export class PrivacyRepo {
   }
 
   // ---- deletion requests
-  async insertRequest(row: Omit<DeletionRow, 'data_class' | 'expires_at'>): Promise<void> {
-    await this.db.kysely.insertInto('deletion_requests').values({ ...row, data_class: 'receipt', expires_at: null }).execute();
+  async insertRequest(row: Omit<DeletionRow, 'data_class' | 'expires_at' | 'lease_owner' | 'lease_until'> & Partial<Pick<DeletionRow, 'lease_owner' | 'lease_until'>>): Promise<void> {
+    await this.db.kysely.insertInto('deletion_requests').values({ lease_owner: null, lease_until: 0, ...row, data_class: 'receipt', expires_at: null }).execute();
   }
 
-  async saveProgress(requestId: string, receipt: string, attempts: number): Promise<void> {
-    await this.db.kysely.updateTable('deletion_requests').set({ receipt, attempts }).where('request_id', '=', requestId).execute();
+  /** Saves a running request's counts; with `owner`, only while that process holds its lease (false: taken over). */
+  async saveProgress(requestId: string, receipt: string, attempts: number, lease?: { owner: string; until: number }): Promise<boolean> {
+    let q = this.db.kysely.updateTable('deletion_requests').set({ receipt, attempts, ...(lease ? { lease_until: lease.until } : {}) }).where('request_id', '=', requestId);
+    if (lease) q = q.where('lease_owner', '=', lease.owner).where('status', '=', 'running');
+    return Number((await q.executeTakeFirst()).numUpdatedRows) > 0;
+  }
+
+  /** Takes or renews a running request's lease (compare-and-set: one process wins an expired one). */
+  async claim(requestId: string, owner: string, now: number, ttlMs: number): Promise<boolean> {
+    const r = await this.db.kysely.updateTable('deletion_requests').set({ lease_owner: owner, lease_until: now + ttlMs })
+      .where('request_id', '=', requestId).where('status', '=', 'running')
+      .where((eb) => eb.or([eb('lease_owner', '=', owner), eb('lease_until', '<', now)])).executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+
+  /** Running requests whose process died (lease ran out). */
+  expiredRunning(now: number): Promise<DeletionRow[]> {
+    return this.db.kysely.selectFrom('deletion_requests').selectAll().where('status', '=', 'running').where('lease_until', '<', now).orderBy('created_at').execute();
   }
 
   /** Done: the receipt stays, the sealed subject goes. */
   async finish(requestId: string, completedAt: number, receipt: string, digest: string): Promise<void> {
     await this.db.kysely.updateTable('deletion_requests')
-      .set({ status: 'done', completed_at: completedAt, receipt, digest, subject_sealed: null })
+      .set({ status: 'done', completed_at: completedAt, receipt, digest, subject_sealed: null, lease_owner: null, lease_until: 0 })
       .where('request_id', '=', requestId).execute();
   }
 

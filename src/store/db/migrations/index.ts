@@ -11,6 +11,7 @@ import { m006_model_upgrades } from './006-model-upgrades.ts';
 import { m007_console_sessions } from './007-console-sessions.ts';
 import { m008_federation_tokens } from './008-federation-tokens.ts';
 import { m009_video } from './009-video.ts';
+import { m010_job_leases } from './010-job-leases.ts';
 
 export interface DialectMigration {
   up(db: Kysely<any>, dialect: Dialect): Promise<void>;
@@ -26,5 +27,6 @@ export const migrations: Record<string, DialectMigration> = {
   '007-console-sessions': m007_console_sessions,
   '008-federation-tokens': m008_federation_tokens,
   '009-video': m009_video,
+  '010-job-leases': m010_job_leases,
 };
 
