@@ -123,7 +123,7 @@ export class Metrics {
     }
 
     new client.Gauge({
-      name: 'facevault_dependency_up', help: '1 when the dependency answered its probe at scrape time (database, objectStore, keyStore)', labelNames: ['dependency'], registers: [r],
+      name: 'facevault_dependency_up', help: '1 when the dependency answered its probe at scrape time (database, objectStore, keyStore, redis)', labelNames: ['dependency'], registers: [r],
       async collect() {
         const entries = Object.entries(sources.dependencies);
         const up = await Promise.all(entries.map(([, probe]) => withTimeout(probe(), PROBE_MS).then(() => 1, () => 0)));
