@@ -6,7 +6,7 @@
 // Pairs: each template with USERS_PER_TEMPLATE users of other people (rotating, so every user
 // appears), degree 0/0. Per pair: Score(result, U′) (CompareFace scale), Score(result, T),
 // seam (boundary gradient ÷ template's band gradient), tear (p99 gradient in the face ÷ the
-// sources'), holes (blobs of pixels darker than both sources by 40 levels), colour difference
+// sources'), holes (blobs of pixels darker than every source by 40 levels, test/helpers/fusion-holes.ts), colour difference
 // (RGB distance of forehead/cheeks/chin means, result vs template) and, on occluded
 // templates, how much the occluder changed. Writes bench/results/fusion-quality.json and the
 // worst 10 pairs as docs/fusion-quality-worst.png.
@@ -30,6 +30,7 @@ import { meshArray } from '../src/services/fusion/fusion-materials.ts';
 import { TESTDATA } from '../test/helpers/testdata.ts';
 import { median, percentile, table, writeResult } from './lib.ts';
 import { pasteOccluder, type OccluderKind } from '../test/helpers/occluders.ts';
+import { blobs, fusionHoles, minMax } from '../test/helpers/fusion-holes.ts';
 
 const quick = process.argv.includes('--quick');
 const FACES = path.join(TESTDATA, 'faces');
@@ -244,9 +245,8 @@ function measure(R: RgbImage, T: Template, U: Analysed, P: Float64Array) {
   const inner = fillPolygon(ring(P, 0.85), W, H);
   const b = bounds(ring(P, 1.0));
   const X0 = Math.max(1, Math.floor(b.x0)), Y0 = Math.max(1, Math.floor(b.y0)), X1 = Math.min(W - 1, Math.ceil(b.x1)), Y1 = Math.min(H - 1, Math.ceil(b.y1));
-  // Holes and smears: blobs darker (brighter) than everything near that pixel in BOTH sources —
-  // the template and the user's photo warped onto the fused mesh — by 40 levels. Dark eyes,
-  // brows or beards the user brings are in the warped user photo, so they do not count.
+  // The user's photo warped onto the fused mesh: dark eyes, brows or beards the user brings are
+  // in it, so they count neither as holes nor as tears.
   const tri = new Delaunator(P).triangles;
   const { out: [Uw], valid: [Uv] } = warpPiecewise(P, tri, [{ img: U.img, pts: U.mesh }], X0, Y0, X1 - X0, Y1 - Y0);
   const ww = X1 - X0, wh = Y1 - Y0;
@@ -257,7 +257,6 @@ function measure(R: RgbImage, T: Template, U: Analysed, P: Float64Array) {
     lU[q] = Uv[q] ? 0.299 * Uw[q * 3] + 0.587 * Uw[q * 3 + 1] + 0.114 * Uw[q * 3 + 2] : NaN;
   }
   const r = Math.max(2, Math.round(0.03 * fs));
-  const [minT] = minMax(lT, ww, wh, r), [minU] = minMax(lU, ww, wh, r);
   // Smears: patches of the template's own skin showing through inside the user's face (at degree
   // 0 the inner face is all user): the result equals the template there while the user's photo,
   // colour-matched to the template as the engine does, differs from it. The template's pasted
@@ -269,25 +268,20 @@ function measure(R: RgbImage, T: Template, U: Analysed, P: Float64Array) {
     innerW[q] = inner[p] ? 1 : 0;
   }
   localColourTransfer(Uc, Tl, innerW, Uv, innerW, ww, wh, 0.1 * fs);
-  // The user's photo in the template's light is a source too: the engine is meant to darken the
-  // user's brows or beard shadow where the template is darker (before, those counted as holes).
-  const lUc = new Float32Array(ww * wh);
-  for (let q = 0; q < ww * wh; q++) lUc[q] = Uv[q] ? 0.299 * Uc[q * 3] + 0.587 * Uc[q * 3 + 1] + 0.114 * Uc[q * 3 + 2] : NaN;
-  const [minUc] = minMax(lUc, ww, wh, r);
-  const hole = new Uint8Array(W * H), smear = new Uint8Array(W * H);
+  // Holes (test/helpers/fusion-holes.ts): the user's photo in the template's light is a source
+  // too — the engine is meant to darken the user's brows where the template is darker; before,
+  // those counted as holes.
+  const { count: holes, mask: hole } = fusionHoles(R, T.img, U.img, U.mesh, P);
+  const smear = new Uint8Array(W * H);
   for (let y = Y0; y < Y1; y++) for (let x = X0; x < X1; x++) {
     const p = y * W + x, q = (y - Y0) * ww + (x - X0);
     if (!face[p]) continue;
-    const l = lumAt(R, p);
-    const lo = Number.isNaN(minU[q]) ? minT[q] : Math.min(minT[q], minU[q], minUc[q]);
-    if (l < lo - 40) hole[p] = 1;
     if (!inner[p] || !Uv[q] || (T.occluder && T.occluder[p] > 0.2)) continue;
     let dT = 0, dU = 0;
     for (let c = 0; c < 3; c++) { dT += Math.abs(R.data[p * 3 + c] - T.img.data[p * 3 + c]) / 3; dU += Math.abs(Uc[q * 3 + c] - T.img.data[p * 3 + c]) / 3; }
     if (dT < 4 && dU > 25) smear[p] = 1;
   }
-  const smears = blobs(smear, W, H, X0, Y0, X1, Y1, Math.max(9, Math.round((0.03 * fs) ** 2)));
-  const holes = blobs(hole, W, H, X0, Y0, X1, Y1, Math.max(4, Math.round((0.02 * fs) ** 2)));
+  const smears = blobs(smear, W, X0, Y0, X1, Y1, Math.max(9, Math.round((0.03 * fs) ** 2)));
   // Tear: edges the result has and neither source has near that pixel (a torn mesh, a patchwork of
   // template and user skin where a mask flickers): per inner-face pixel, the result's gradient ÷
   // (the larger of the template's and the warped user's local maximum gradient, the user's ×1.5
@@ -351,50 +345,6 @@ function measure(R: RgbImage, T: Template, U: Analysed, P: Float64Array) {
     occluderDelta = n ? s / n : 0;
   }
   return { seam, tear, holes, smears, colour, occluderDelta, masks: { hole, smear, torn } };
-}
-
-/** Per pixel, the min and max of `v` over a (2r+1)² square (NaN = no sample; all-NaN squares give NaN). */
-function minMax(v: Float32Array, w: number, h: number, r: number): [Float32Array, Float32Array] {
-  const pass = (src: Float32Array, f: (a: number, b: number) => number, horizontal: boolean) => {
-    const out = new Float32Array(w * h);
-    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
-      let m = NaN;
-      for (let k = -r; k <= r; k++) {
-        const xx = horizontal ? x + k : x, yy = horizontal ? y : y + k;
-        if (xx < 0 || yy < 0 || xx >= w || yy >= h) continue;
-        const s = src[yy * w + xx];
-        if (!Number.isNaN(s)) m = Number.isNaN(m) ? s : f(m, s);
-      }
-      out[y * w + x] = m;
-    }
-    return out;
-  };
-  return [pass(pass(v, Math.min, true), Math.min, false), pass(pass(v, Math.max, true), Math.max, false)];
-}
-
-/** Connected blobs (4-neighbour) of at least minArea pixels. */
-function blobs(m: Uint8Array, W: number, _H: number, X0: number, Y0: number, X1: number, Y1: number, minArea: number): number {
-  const seen = new Uint8Array(m.length);
-  let n = 0;
-  for (let y = Y0; y < Y1; y++) for (let x = X0; x < X1; x++) {
-    const p0 = y * W + x;
-    if (!m[p0] || seen[p0]) continue;
-    let area = 0;
-    const stack = [p0];
-    seen[p0] = 1;
-    while (stack.length) {
-      const p = stack.pop()!;
-      area++;
-      const px = p % W, py = (p - px) / W;
-      for (const q of [p - 1, p + 1, p - W, p + W]) {
-        const qx = q % W, qy = (q - qx) / W;
-        if (qx < X0 || qx >= X1 || qy < Y0 || qy >= Y1 || Math.abs(qx - px) > 1 || seen[q] || !m[q]) continue;
-        seen[q] = 1; stack.push(q);
-      }
-    }
-    if (area >= minArea) n++;
-  }
-  return n;
 }
 
 async function dumpPair(dir: string, name: string, T: Template, U: Analysed, R: RgbImage, masks: { hole: Uint8Array; smear: Uint8Array; torn: Uint8Array }) {

@@ -2,7 +2,7 @@
 // piecewise-affine warp (shape), colour transfer to the template's skin, cross-dissolve of
 // inner features (appearance), multi-band blend over a feathered mask (no seam).
 import Delaunator from 'delaunator';
-import { applySim, bounds, centroid, concat, faceSize, invertSim, lerpPts, ring, umeyama, MESH_POINTS, type Pts } from './geometry.ts';
+import { applySim, bounds, concat, faceSize, invertSim, lerpPts, ring, umeyama, MESH_POINTS, type Pts } from './geometry.ts';
 import { warpPiecewise, type Raster } from './warp.ts';
 import { blur, blurBox, fillPolygon } from './raster.ts';
 import { localColourTransfer } from './colour.ts';
@@ -145,25 +145,23 @@ export function targetMesh(templateMesh: ArrayLike<number>, userMesh: ArrayLike<
 
 // Like poses move the aligned user mesh ≤ ~0.05 face sizes from the template's; a head turned the
 // other way moves its outline by 0.2–0.3 (the silhouette is another contour of the head), which
-// dragged the template's background, ears and occluders into the face (holes, streaks). The
-// inner features carry the identity and may move further; the outline may not.
-const SHIFT_KNEE_OUTLINE = 0.05, SHIFT_KNEE_CENTRE = 0.15;
+// dragged the template's background, ears and occluders into the face (holes, streaks). One cap
+// for every point: a looser one for the inner points than for the outline (tried) let inner
+// points near the cheek cross the capped outline and fold the mesh into streaks again.
+const SHIFT_KNEE = 0.05, SHIFT_MAX = 0.1;
 
 /**
- * The user's aligned mesh with each point's shift from the template's compressed beyond a knee
- * (SHIFT_KNEE_OUTLINE face sizes at the silhouette, growing to SHIFT_KNEE_CENTRE at the face's
- * centre) towards at most twice the knee: like poses keep the user's shape as is, a different
- * pose keeps the template's outline within a small margin.
+ * The user's aligned mesh with each point's shift from the template's compressed beyond
+ * SHIFT_KNEE face sizes towards at most SHIFT_MAX: like poses keep the user's shape as is, a
+ * different pose keeps the template's outline within a small margin.
  */
 export function capShift(u: Pts, t: Pts): Pts {
-  const fs = faceSize(t), [cx, cy] = centroid(t);
+  const fs = faceSize(t), k = SHIFT_KNEE * fs, c = SHIFT_MAX * fs;
   const out = new Float64Array(u);
   for (let i = 0; i < MESH_POINTS * 2; i += 2) {
     const dx = u[i] - t[i], dy = u[i + 1] - t[i + 1], d = Math.hypot(dx, dy);
-    const r = Math.min(1, Math.hypot(t[i] - cx, t[i + 1] - cy) / (0.5 * fs));
-    const k = (SHIFT_KNEE_CENTRE + (SHIFT_KNEE_OUTLINE - SHIFT_KNEE_CENTRE) * r * r) * fs;
     if (d <= k) continue;
-    const s = (k + k * Math.tanh((d - k) / k)) / d;
+    const s = (k + (c - k) * Math.tanh((d - k) / (c - k))) / d;
     out[i] = t[i] + dx * s; out[i + 1] = t[i + 1] + dy * s;
   }
   return out;
