@@ -52,9 +52,11 @@ export interface FusionTuning {
 // Measured on the fusion-quality panel (docs/PERFORMANCE.md), each against the plain engine:
 // the 3D pose warp cost identity on turned and sheared templates (Score p10 71 → 37); dropping the
 // user's occluders cost it on plain photos (p10 80 → 75); keeping the template's occluders keeps
-// them (change under them 58.7 → 41.7) but cost identity (≥ 50: 238 → 227 of 242, p10 72 → 58)
-// and added holes/smears at the mask's edges. None beat the plain engine, so all are off by
-// default; visibility changes nothing unless the pose warp is on (and costs nothing then).
+// them (change under them 58.6 → 44.7 with the inner-face-only mask) but still costs identity
+// (≥ 50: 114 → 110 of 121) and misses skin-coloured hands, so it is off by default. The shape
+// cap removed the holes of templates and users turned different ways at no identity cost on
+// the panel (114/121 either way), so it is on. Visibility changes nothing unless the pose warp
+// is on (and costs nothing then).
 export const DEFAULT_TUNING: FusionTuning = { pose: false, visibility: true, occlusion: 'off', shapeCap: true };
 const tuningOf = (j: FuseFaceJob): FusionTuning => ({ ...DEFAULT_TUNING, ...j.tuning });
 
