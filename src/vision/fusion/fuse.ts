@@ -55,7 +55,7 @@ export interface FusionTuning {
 // them (change under them 58.6 → 44.7 with the inner-face-only mask) but still costs identity
 // (≥ 50: 114 → 110 of 121) and misses skin-coloured hands, so it is off by default. The shape
 // cap removed the holes of templates and users turned different ways at no identity cost on
-// the panel (114/121 either way), so it is on. Visibility changes nothing unless the pose warp
+// the panel (≥ 50: 114/121 either way, p10 55.9 → 54.8), so it is on. Visibility changes nothing unless the pose warp
 // is on (and costs nothing then).
 export const DEFAULT_TUNING: FusionTuning = { pose: false, visibility: true, occlusion: 'off', shapeCap: true };
 const tuningOf = (j: FuseFaceJob): FusionTuning => ({ ...DEFAULT_TUNING, ...j.tuning });
