@@ -6,7 +6,7 @@
 // Pairs: each template with USERS_PER_TEMPLATE users of other people (rotating, so every user
 // appears), degree 0/0. Per pair: Score(result, U′) (CompareFace scale), Score(result, T),
 // seam (boundary gradient ÷ template's band gradient), tear (p99 gradient in the face ÷ the
-// sources'), holes (blobs of pixels darker than both sources by 40 levels), colour difference
+// sources'), holes (blobs of pixels darker than every source by 40 levels, test/helpers/fusion-holes.ts), colour difference
 // (RGB distance of forehead/cheeks/chin means, result vs template) and, on occluded
 // templates, how much the occluder changed. Writes bench/results/fusion-quality.json and the
 // worst 10 pairs as docs/fusion-quality-worst.png.
@@ -30,6 +30,7 @@ import { meshArray } from '../src/services/fusion/fusion-materials.ts';
 import { TESTDATA } from '../test/helpers/testdata.ts';
 import { median, percentile, table, writeResult } from './lib.ts';
 import { pasteOccluder, type OccluderKind } from '../test/helpers/occluders.ts';
+import { blobs, fusionHoles, minMax } from '../test/helpers/fusion-holes.ts';
 
 const quick = process.argv.includes('--quick');
 const FACES = path.join(TESTDATA, 'faces');
@@ -118,6 +119,10 @@ async function main() {
     for (let j = 0; j < USERS_PER_TEMPLATE && cands.length; j++) { const { U, U2 } = cands[(k++) % cands.length]; pairs.push({ T, U, U2 }); }
   }
   const every = Number(argValue('--every') ?? 1);
+  // --dump DIR: per defective pair (or every --only pair), template / user / result / result with
+  // holes red, smears blue, torn pixels yellow — to look at the defects, not only count them.
+  const dumpDir = argValue('--dump');
+  if (dumpDir) fs.mkdirSync(dumpDir, { recursive: true });
   const only = argValue('--only');
   const chosen = pairs.filter((pr, i) => (only ? only.split("|").some((o) => `${pr.T.name} <- ${pr.U.name}`.includes(o)) : i % every === 0));
   const runs: Record<string, { rows: Row[]; results: Map<string, RgbImage>; sum: Record<string, unknown>[] }> = {};
@@ -139,7 +144,8 @@ async function main() {
       const r = await pool.analyze(R, { embedding: true });
       const e = overlapping(r.faces, T.face.box)?.embedding ?? null;
       const P = eng.fusedMesh(job);
-      const m = measure(R, T, U, P);
+      const { masks, ...m } = measure(R, T, U, P);
+      if (dumpDir && (m.holes > 0 || m.smears > 0 || m.tear > 1.5 || only)) await dumpPair(dumpDir, `${v}__${key}`, T, U, R, masks);
       rows.push({
         pair: key, kind: T.kind, yaw: T.yaw, ms, found: !!e,
         sU2: e ? cosineToScore(cos(e, U2.emb)) : 0, sT: e ? cosineToScore(cos(e, T.baseEmb)) : 100,
@@ -209,6 +215,8 @@ const VARIANTS: Record<string, Partial<FusionTuning> | undefined> = {
   'occlusion-only': { pose: false, visibility: false, occlusion: 'template' },
   'no-pose-template-occlusion': { pose: false, occlusion: 'template' },
   'all-on': { pose: true, visibility: true, occlusion: 'both' },
+  'no-shape-cap': { shapeCap: false },
+  'before-16b': { shapeCap: false, occlusion: 'off' },
 };
 interface Engine { fuseIntoTemplate: typeof fuseIntoTemplate; jobProblem: (j: FuseFaceJob) => string | null; fusedMesh: (j: FuseFaceJob) => Float64Array; tuning?: Partial<FusionTuning> }
 const argValue = (name: string) => { const i = process.argv.indexOf(name); return i >= 0 ? process.argv[i + 1] : undefined; };
@@ -237,9 +245,8 @@ function measure(R: RgbImage, T: Template, U: Analysed, P: Float64Array) {
   const inner = fillPolygon(ring(P, 0.85), W, H);
   const b = bounds(ring(P, 1.0));
   const X0 = Math.max(1, Math.floor(b.x0)), Y0 = Math.max(1, Math.floor(b.y0)), X1 = Math.min(W - 1, Math.ceil(b.x1)), Y1 = Math.min(H - 1, Math.ceil(b.y1));
-  // Holes and smears: blobs darker (brighter) than everything near that pixel in BOTH sources —
-  // the template and the user's photo warped onto the fused mesh — by 40 levels. Dark eyes,
-  // brows or beards the user brings are in the warped user photo, so they do not count.
+  // The user's photo warped onto the fused mesh: dark eyes, brows or beards the user brings are
+  // in it, so they count neither as holes nor as tears.
   const tri = new Delaunator(P).triangles;
   const { out: [Uw], valid: [Uv] } = warpPiecewise(P, tri, [{ img: U.img, pts: U.mesh }], X0, Y0, X1 - X0, Y1 - Y0);
   const ww = X1 - X0, wh = Y1 - Y0;
@@ -250,7 +257,6 @@ function measure(R: RgbImage, T: Template, U: Analysed, P: Float64Array) {
     lU[q] = Uv[q] ? 0.299 * Uw[q * 3] + 0.587 * Uw[q * 3 + 1] + 0.114 * Uw[q * 3 + 2] : NaN;
   }
   const r = Math.max(2, Math.round(0.03 * fs));
-  const [minT] = minMax(lT, ww, wh, r), [minU] = minMax(lU, ww, wh, r);
   // Smears: patches of the template's own skin showing through inside the user's face (at degree
   // 0 the inner face is all user): the result equals the template there while the user's photo,
   // colour-matched to the template as the engine does, differs from it. The template's pasted
@@ -262,20 +268,20 @@ function measure(R: RgbImage, T: Template, U: Analysed, P: Float64Array) {
     innerW[q] = inner[p] ? 1 : 0;
   }
   localColourTransfer(Uc, Tl, innerW, Uv, innerW, ww, wh, 0.1 * fs);
-  const hole = new Uint8Array(W * H), smear = new Uint8Array(W * H);
+  // Holes (test/helpers/fusion-holes.ts): the user's photo in the template's light is a source
+  // too — the engine is meant to darken the user's brows where the template is darker; before,
+  // those counted as holes.
+  const { count: holes, mask: hole } = fusionHoles(R, T.img, U.img, U.mesh, P);
+  const smear = new Uint8Array(W * H);
   for (let y = Y0; y < Y1; y++) for (let x = X0; x < X1; x++) {
     const p = y * W + x, q = (y - Y0) * ww + (x - X0);
     if (!face[p]) continue;
-    const l = lumAt(R, p);
-    const lo = Number.isNaN(minU[q]) ? minT[q] : Math.min(minT[q], minU[q]);
-    if (l < lo - 40) hole[p] = 1;
     if (!inner[p] || !Uv[q] || (T.occluder && T.occluder[p] > 0.2)) continue;
     let dT = 0, dU = 0;
     for (let c = 0; c < 3; c++) { dT += Math.abs(R.data[p * 3 + c] - T.img.data[p * 3 + c]) / 3; dU += Math.abs(Uc[q * 3 + c] - T.img.data[p * 3 + c]) / 3; }
     if (dT < 4 && dU > 25) smear[p] = 1;
   }
-  const smears = blobs(smear, W, H, X0, Y0, X1, Y1, Math.max(9, Math.round((0.03 * fs) ** 2)));
-  const holes = blobs(hole, W, H, X0, Y0, X1, Y1, Math.max(4, Math.round((0.02 * fs) ** 2)));
+  const smears = blobs(smear, W, X0, Y0, X1, Y1, Math.max(9, Math.round((0.03 * fs) ** 2)));
   // Tear: edges the result has and neither source has near that pixel (a torn mesh, a patchwork of
   // template and user skin where a mask flickers): per inner-face pixel, the result's gradient ÷
   // (the larger of the template's and the warped user's local maximum gradient, the user's ×1.5
@@ -296,6 +302,16 @@ function measure(R: RgbImage, T: Template, U: Analysed, P: Float64Array) {
     ratios.push(gR[q] / (ref + 8));
   }
   const tear = percentile(ratios, 99);
+  const torn = new Uint8Array(W * H);
+  {
+    const t99 = Math.max(1.5, tear);
+    for (let y = 1; y < wh - 1; y++) for (let x = 1; x < ww - 1; x++) {
+      const q = y * ww + x, p = (y + Y0) * W + x + X0;
+      if (!inner[p] || Number.isNaN(gR[q])) continue;
+      const ref = Math.max(Number.isNaN(gTmax[q]) ? 0 : gTmax[q], Number.isNaN(gUmax[q]) ? 0 : 1.5 * gUmax[q]);
+      if (gR[q] / (ref + 8) >= t99) torn[p] = 1;
+    }
+  }
   const g = (img: RgbImage, p: number, w: number) => Math.hypot(lumAt(img, p + 1) - lumAt(img, p - 1), lumAt(img, p + w) - lumAt(img, p - w)) / 2;
   // Seam: gradient along the mask boundary vs the template's band around its face.
   const band = (img: RgbImage) => { const a = fillPolygon(ring(T.mesh, 1.15), W, H), c = fillPolygon(ring(T.mesh, 0.85), W, H); let s = 0, n = 0; for (let y = Y0; y < Y1; y++) for (let x = X0; x < X1; x++) { const p = y * W + x; if (a[p] && !c[p]) { s += g(img, p, W); n++; } } return s / Math.max(1, n); };
@@ -328,51 +344,19 @@ function measure(R: RgbImage, T: Template, U: Analysed, P: Float64Array) {
     for (let p = 0; p < W * H; p++) if (T.occluder[p] > 0.5 && face[p]) { for (let c = 0; c < 3; c++) s += Math.abs(R.data[p * 3 + c] - T.img.data[p * 3 + c]) / 3; n++; }
     occluderDelta = n ? s / n : 0;
   }
-  return { seam, tear, holes, smears, colour, occluderDelta };
+  return { seam, tear, holes, smears, colour, occluderDelta, masks: { hole, smear, torn } };
 }
 
-/** Per pixel, the min and max of `v` over a (2r+1)² square (NaN = no sample; all-NaN squares give NaN). */
-function minMax(v: Float32Array, w: number, h: number, r: number): [Float32Array, Float32Array] {
-  const pass = (src: Float32Array, f: (a: number, b: number) => number, horizontal: boolean) => {
-    const out = new Float32Array(w * h);
-    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
-      let m = NaN;
-      for (let k = -r; k <= r; k++) {
-        const xx = horizontal ? x + k : x, yy = horizontal ? y : y + k;
-        if (xx < 0 || yy < 0 || xx >= w || yy >= h) continue;
-        const s = src[yy * w + xx];
-        if (!Number.isNaN(s)) m = Number.isNaN(m) ? s : f(m, s);
-      }
-      out[y * w + x] = m;
-    }
-    return out;
-  };
-  return [pass(pass(v, Math.min, true), Math.min, false), pass(pass(v, Math.max, true), Math.max, false)];
-}
-
-/** Connected blobs (4-neighbour) of at least minArea pixels. */
-function blobs(m: Uint8Array, W: number, _H: number, X0: number, Y0: number, X1: number, Y1: number, minArea: number): number {
-  const seen = new Uint8Array(m.length);
-  let n = 0;
-  for (let y = Y0; y < Y1; y++) for (let x = X0; x < X1; x++) {
-    const p0 = y * W + x;
-    if (!m[p0] || seen[p0]) continue;
-    let area = 0;
-    const stack = [p0];
-    seen[p0] = 1;
-    while (stack.length) {
-      const p = stack.pop()!;
-      area++;
-      const px = p % W, py = (p - px) / W;
-      for (const q of [p - 1, p + 1, p - W, p + W]) {
-        const qx = q % W, qy = (q - qx) / W;
-        if (qx < X0 || qx >= X1 || qy < Y0 || qy >= Y1 || Math.abs(qx - px) > 1 || seen[q] || !m[q]) continue;
-        seen[q] = 1; stack.push(q);
-      }
-    }
-    if (area >= minArea) n++;
+async function dumpPair(dir: string, name: string, T: Template, U: Analysed, R: RgbImage, masks: { hole: Uint8Array; smear: Uint8Array; torn: Uint8Array }) {
+  const marked = Buffer.from(R.data);
+  for (let p = 0; p < R.width * R.height; p++) {
+    const c = masks.hole[p] ? [255, 0, 0] : masks.smear[p] ? [0, 80, 255] : masks.torn[p] ? [255, 255, 0] : null;
+    if (c) for (let k = 0; k < 3; k++) marked[p * 3 + k] = c[k];
   }
-  return n;
+  const M: RgbImage = { width: R.width, height: R.height, data: marked };
+  const tiles: OverlayOptions[] = [];
+  for (const [c, [img, box]] of ([[T.img, T.face.box], [U.img, U.face.box], [R, T.face.box], [M, T.face.box]] as const).entries()) tiles.push({ input: await crop(img, box, 320), left: c * 322, top: 0 });
+  await sharp({ create: { width: 4 * 322, height: 320, channels: 3, background: '#202020' } }).composite(tiles).png().toFile(path.join(dir, `${name.replace(/[^\w.@-]+/g, '_')}.png`));
 }
 
 function overlapping(faces: Face[], box: Face['box']): Face | null {
@@ -393,11 +377,11 @@ async function shear(img: RgbImage, k: number): Promise<RgbImage> {
   const { data, info } = await sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } }).affine([1, k, 0, 1], { background: '#808080' }).raw().toBuffer({ resolveWithObject: true });
   return { width: info.width, height: info.height, data };
 }
-async function crop(img: RgbImage, b: Face['box']): Promise<Buffer> {
+async function crop(img: RgbImage, b: Face['box'], size = 192): Promise<Buffer> {
   const s = Math.max(b.width, b.height) * 1.6;
   const left = Math.max(0, Math.round(b.x + b.width / 2 - s / 2)), top = Math.max(0, Math.round(b.y + b.height / 2 - s / 2));
   const w = Math.min(Math.round(s), img.width - left), h = Math.min(Math.round(s), img.height - top);
-  return sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } }).extract({ left, top, width: w, height: h }).resize(192, 192, { fit: 'contain', background: '#000' }).png().toBuffer();
+  return sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } }).extract({ left, top, width: w, height: h }).resize(size, size, { fit: 'contain', background: '#000' }).png().toBuffer();
 }
 const fmt = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : '-');
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');

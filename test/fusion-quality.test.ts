@@ -8,6 +8,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasTestdata, testdataSkipReason, td } from './helpers/testdata.ts';
 import { pasteOccluder } from './helpers/occluders.ts';
+import { fusionHoles } from './helpers/fusion-holes.ts';
 import { tinySwapOnnx } from './helpers/tiny-swap-onnx.ts';
 import { startTestServer } from './helpers/server.ts';
 import { InferencePool } from '../src/vision/inference-pool.ts';
@@ -72,6 +73,25 @@ describe.skipIf(!hasTestdata)(`fusion on hard templates${hasTestdata ? '' : ` (s
     let holes = 0;
     for (let p = 0; p < R.width * R.height; p++) if (face[p] && lum(R, p) < Math.min(lum(T.img, p), uDark) - 40) holes++;
     expect(holes).toBeLessThan(20);
+  }, 60_000);
+
+  // Two of the panel's former hole pairs (bench fusion-quality), each with one hole blob when the
+  // user's outline is not capped (tuning.shapeCap false): a turned template with a frontal user
+  // (the template's edge dragged into the cheek), and a glasses bar on a turned template (the
+  // bar's end dragged into the face).
+  it.each([
+    ['stuart turned, penny frontal', ['identities', 'stuart', 'stuart4.png'], null, ['identities', 'penny', 'penny1.png']],
+    ['kit turned with a glasses bar, rose frontal', ['identities', 'kit_harington', 'john3.jpg'], 'glasses-bar', ['identities', 'rose_leslie', 'img1.jpg']],
+  ] as const)('default engine leaves no hole: %s', async (_name, tFile, occluder, uFile) => {
+    let T = await analyse(await decodeImage(fs.readFileSync(td('faces', ...tFile))));
+    if (occluder) T = await analyse(pasteOccluder(T.img, T.mesh, occluder).img);
+    const U = await analyse(await decodeImage(fs.readFileSync(td('faces', ...uFile))));
+    const job: FuseFaceJob = { templateMesh: T.mesh, templateMeshZ: T.z, user: U.img, userMesh: U.mesh, userMeshZ: U.z, profile: 0, appearance: 0 };
+    const R = apply(T.img, fuseIntoTemplate(T.img, [job]));
+    expect(fusionHoles(R, T.img, U.img, U.mesh, fusedMesh(job)).count).toBe(0);
+    // The user's face did replace the template's.
+    const inner = fillPolygon(ring(fusedMesh(job), 0.8), R.width, R.height);
+    expect(change(R, T.img, (p) => inner[p] > 0)).toBeGreaterThan(8);
   }, 60_000);
 
   it('passes a face beyond the supported pose through untouched', async () => {

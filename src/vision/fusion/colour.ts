@@ -30,22 +30,38 @@ const span = (b: Box | undefined, w: number, h: number) => b
   ? { x0: Math.max(0, Math.floor(b.x0) - 1), y0: Math.max(0, Math.floor(b.y0) - 1), x1: Math.min(w, Math.ceil(b.x1) + 1), y1: Math.min(h, Math.ceil(b.y1) + 1) }
   : { x0: 0, y0: 0, x1: w, y1: h };
 
-export function localColourTransfer(U: Float32Array, T: Float32Array, skin: Float32Array, validU: Uint8Array, region: Float32Array, w: number, h: number, sigma: number, skinBox?: Box, regionBox?: Box, lo = 0.4, hi = 2.5): void {
+export interface TransferOptions {
+  /** Per pixel in [0,1], how much it may count as skin (e.g. 1 − the template's occluders). */
+  weight?: Float32Array;
+  /**
+   * Pull each cell's ratio towards the whole face's, as if `prior` of a full cell's samples had
+   * the face's mean colour: cells with a few samples (an occluder's edge, the skin's rim) no
+   * longer blow up into white or black patches. 0 = off.
+   */
+  prior?: number;
+}
+
+export function localColourTransfer(U: Float32Array, T: Float32Array, skin: Float32Array, validU: Uint8Array, region: Float32Array, w: number, h: number, sigma: number, skinBox?: Box, regionBox?: Box, lo = 0.4, hi = 2.5, opts: TransferOptions = {}): void {
   const sb = span(skinBox, w, h), rb = span(regionBox, w, h);
   const k = Math.max(1, Math.floor(sigma / 3));
   const gw = Math.ceil(w / k), gh = Math.ceil(h / k);
   const sU = [new Float32Array(gw * gh), new Float32Array(gw * gh), new Float32Array(gw * gh)];
   const sT = [new Float32Array(gw * gh), new Float32Array(gw * gh), new Float32Array(gw * gh)];
+  const gU = [0, 0, 0], gT = [0, 0, 0];
+  let gM = 0;
   for (let y = sb.y0; y < sb.y1; y++) {
     const gy = (y / k) | 0;
     for (let x = sb.x0; x < sb.x1; x++) {
       const p = y * w + x;
-      const m = skin[p] * validU[p];
+      const m = skin[p] * validU[p] * (opts.weight ? opts.weight[p] : 1);
       if (m <= 0) continue;
       const g = gy * gw + ((x / k) | 0);
-      for (let c = 0; c < 3; c++) { sU[c][g] += m * U[p * 3 + c]; sT[c][g] += m * T[p * 3 + c]; }
+      for (let c = 0; c < 3; c++) { sU[c][g] += m * U[p * 3 + c]; sT[c][g] += m * T[p * 3 + c]; gU[c] += m * U[p * 3 + c]; gT[c] += m * T[p * 3 + c]; }
+      gM += m;
     }
   }
+  // The prior in a cell's units: a full cell holds k² samples.
+  const kappa = (opts.prior ?? 0) * k * k;
   const gs = sigma / k;
   const ratio: Float32Array[] = [];
   for (let c = 0; c < 3; c++) {
@@ -54,7 +70,7 @@ export function localColourTransfer(U: Float32Array, T: Float32Array, skin: Floa
     const r = new Float32Array(gw * gh);
     for (let i = 0; i < r.length; i++) {
       // +1 per unit weight keeps near-black skin from exploding the ratio.
-      const u = sU[c][i], t = sT[c][i];
+      const u = sU[c][i] + (gM > 0 ? (kappa * gU[c]) / gM : 0), t = sT[c][i] + (gM > 0 ? (kappa * gT[c]) / gM : 0);
       r[i] = u > 1e-3 ? Math.min(hi, Math.max(lo, (t + 1e-3) / (u + 1e-3))) : 1;
     }
     ratio.push(r);

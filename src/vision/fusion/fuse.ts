@@ -46,14 +46,18 @@ export interface FusionTuning {
   visibility: boolean;
   /** Keep the template's occluders (hands, microphones, hair) / also drop the user's (fringe, glasses frames). */
   occlusion: 'off' | 'template' | 'both';
+  /** Compress how far the user's aligned mesh may move from the template's (see capShift); off = the user's outline as is. */
+  shapeCap: boolean;
 }
 // Measured on the fusion-quality panel (docs/PERFORMANCE.md), each against the plain engine:
 // the 3D pose warp cost identity on turned and sheared templates (Score p10 71 → 37); dropping the
 // user's occluders cost it on plain photos (p10 80 → 75); keeping the template's occluders keeps
-// them (change under them 58.7 → 41.7) but cost identity (≥ 50: 238 → 227 of 242, p10 72 → 58)
-// and added holes/smears at the mask's edges. None beat the plain engine, so all are off by
-// default; visibility changes nothing unless the pose warp is on (and costs nothing then).
-export const DEFAULT_TUNING: FusionTuning = { pose: false, visibility: true, occlusion: 'off' };
+// them (change under them 58.6 → 44.7 with the inner-face-only mask) but still costs identity
+// (≥ 50: 114 → 110 of 121) and misses skin-coloured hands, so it is off by default. The shape
+// cap removed the holes of templates and users turned different ways at no identity cost on
+// the panel (≥ 50: 114/121 either way, p10 55.9 → 54.8), so it is on. Visibility changes nothing unless the pose warp
+// is on (and costs nothing then).
+export const DEFAULT_TUNING: FusionTuning = { pose: false, visibility: true, occlusion: 'off', shapeCap: true };
 const tuningOf = (j: FuseFaceJob): FusionTuning => ({ ...DEFAULT_TUNING, ...j.tuning });
 
 export interface Patch {
@@ -80,6 +84,7 @@ const RING_PIN = 1.7; // the template's, fixed: nothing moves beyond it
 const MASK_SCALE = 0.95;
 const SOURCE_SCALE = 1.1;
 const SKIN_SCALE = 0.85;
+const COLOUR_PRIOR = 0.1;
 
 function meshOf(a: ArrayLike<number>): Pts {
   const out = new Float64Array(MESH_POINTS * 2);
@@ -137,14 +142,39 @@ export function fuseIntoTemplate(template: Raster, jobs: FuseFaceJob[], timings?
 /** The fused face's mesh in template coordinates (for measurements: mask boundary, seams). */
 export function targetMesh(templateMesh: ArrayLike<number>, userMesh: ArrayLike<number>, profile: number): Pts {
   const t = meshOf(templateMesh), u = meshOf(userMesh);
-  return lerpPts(applySim(umeyama(u, t), u), t, clamp01(profile));
+  return lerpPts(capShift(applySim(umeyama(u, t), u), t), t, clamp01(profile));
+}
+
+// Like poses move the aligned user mesh ≤ ~0.05 face sizes from the template's; a head turned the
+// other way moves its outline by 0.2–0.3 (the silhouette is another contour of the head), which
+// dragged the template's background, ears and occluders into the face (holes, streaks). One cap
+// for every point: a looser one for the inner points than for the outline (tried) let inner
+// points near the cheek cross the capped outline and fold the mesh into streaks again.
+const SHIFT_KNEE = 0.05, SHIFT_MAX = 0.1;
+
+/**
+ * The user's aligned mesh with each point's shift from the template's compressed beyond
+ * SHIFT_KNEE face sizes towards at most SHIFT_MAX: like poses keep the user's shape as is, a
+ * different pose keeps the template's outline within a small margin.
+ */
+export function capShift(u: Pts, t: Pts): Pts {
+  const fs = faceSize(t), k = SHIFT_KNEE * fs, c = SHIFT_MAX * fs;
+  const out = new Float64Array(u);
+  for (let i = 0; i < MESH_POINTS * 2; i += 2) {
+    const dx = u[i] - t[i], dy = u[i + 1] - t[i + 1], d = Math.hypot(dx, dy);
+    if (d <= k) continue;
+    const s = (k + (c - k) * Math.tanh((d - k) / (c - k))) / d;
+    out[i] = t[i] + dx * s; out[i + 1] = t[i + 1] + dy * s;
+  }
+  return out;
 }
 
 /** The fused face's mesh in template coordinates for a job, as fuseIntoTemplate builds it (pose-aware). */
 export function fusedMesh(job: FuseFaceJob): Pts {
   const t = meshOf(job.templateMesh), u = meshOf(job.userMesh);
-  const aligned = job.userMeshZ && job.templateMeshZ && tuningOf(job).pose ? posedUserMesh(u, job.userMeshZ, t, job.templateMeshZ) : applySim(umeyama(u, t), u);
-  return lerpPts(aligned, t, clamp01(job.profile));
+  const tune = tuningOf(job);
+  const aligned = job.userMeshZ && job.templateMeshZ && tune.pose ? posedUserMesh(u, job.userMeshZ, t, job.templateMeshZ) : applySim(umeyama(u, t), u);
+  return lerpPts(tune.shapeCap ? capShift(aligned, t) : aligned, t, clamp01(job.profile));
 }
 
 /** One face, in place on `canvas` (RGB), whose coordinates `tMesh` uses. */
@@ -155,7 +185,8 @@ function fuseOne(canvas: Raster, tMesh: Pts, job: FuseFaceJob, clock: (stage: st
   const sim = umeyama(uMesh, tMesh);
   // With depth for both faces the user's face takes the template's head pose (3D similarity);
   // otherwise a 2D similarity, which is right only for like poses.
-  const uAligned = job.userMeshZ && job.templateMeshZ && tune.pose ? posedUserMesh(uMesh, job.userMeshZ, tMesh, job.templateMeshZ) : applySim(sim, uMesh);
+  const uPosed = job.userMeshZ && job.templateMeshZ && tune.pose ? posedUserMesh(uMesh, job.userMeshZ, tMesh, job.templateMeshZ) : applySim(sim, uMesh);
+  const uAligned = tune.shapeCap ? capShift(uPosed, tMesh) : uPosed;
   const P = lerpPts(uAligned, tMesh, p);
   const tPin = ring(tMesh, RING_PIN);
   const target = concat(P, ring(P, RING_BLEND), tPin);
@@ -200,13 +231,17 @@ function fuseOne(canvas: Raster, tMesh: Pts, job: FuseFaceJob, clock: (stage: st
 
   // Where the user's texture may be used: the user's photo shows the triangle (not its far side,
   // not edge-on), nothing covers the template's face there, and (by default) nothing covers the user's.
-  const use = usableMask(tune, vis, Tw, Uw, validU, local(P), region, skin, w, h, fs, rb, f, job.userOccluders);
+  const { use, occT } = usableMask(tune, vis, Tw, Uw, validU, local(P), region, skin, w, h, fs, rb, f, job.userOccluders);
   clock('masks');
   // A greyscale template gets a greyscale face: the ratio transfer fixes only low-frequency colour.
   if (isGrey(Tw, covered)) toGrey(Uw);
-  // The colour transfer keeps the whole skin (as before the occlusion masks): weighting it by the
-  // usable mask left cells with a few samples whose ratio blew up into white patches.
-  if (f < 1) localColourTransfer(Uw, Tw, skin, validU, region, w, h, 0.1 * fs, bounds(skinPoly), rb);
+  // The template's occluders are not its skin: a black bar or a microphone counted as skin
+  // darkened the user's face around it (holes). The prior keeps cells with few samples left
+  // (an occluder's edge) at the face's ratio instead of blowing up into white patches.
+  if (f < 1) {
+    const weight = occT ? Float32Array.from(occT, (o) => 1 - o) : undefined;
+    localColourTransfer(Uw, Tw, skin, validU, region, w, h, 0.1 * fs, bounds(skinPoly), rb, undefined, undefined, { weight, prior: COLOUR_PRIOR });
+  }
   if (job.detail) adjustDetail(Uw, region, w, h, 0.008 * fs, job.detail);
 
   clock('colour');
@@ -244,16 +279,20 @@ type Box = { x0: number; y0: number; x1: number; y1: number };
 
 /**
  * Per pixel of the window, how much of the user's texture may be used (null = all of it):
- * triangle visibility × (1 − template occluders) × (1 − user occluders), as `tune` asks.
+ * triangle visibility × (1 − template occluders) × (1 − user occluders), as `tune` asks; and the
+ * template's occluders alone (null when not asked for).
  */
-function usableMask(tune: FusionTuning, vis: Float32Array | undefined, Tw: Float32Array, Uw: Float32Array, validU: Uint8Array, Pl: Pts, region: Float32Array, skin: Float32Array, w: number, h: number, fs: number, rb: Box, f: number, userOccluders: FuseFaceJob['userOccluders']): Float32Array | null {
-  if (!vis && tune.occlusion === 'off') return null;
+function usableMask(tune: FusionTuning, vis: Float32Array | undefined, Tw: Float32Array, Uw: Float32Array, validU: Uint8Array, Pl: Pts, region: Float32Array, skin: Float32Array, w: number, h: number, fs: number, rb: Box, f: number, userOccluders: FuseFaceJob['userOccluders']): { use: Float32Array | null; occT: Float32Array | null } {
+  if (!vis && tune.occlusion === 'off') return { use: null, occT: null };
   const occBox = { x0: rb.x0, y0: rb.y0, x1: rb.x1, y1: rb.y1 };
   const browY = (Pl[2 * 105 + 1] + Pl[2 * 334 + 1]) / 2, eyeY = (Pl[2 * 159 + 1] + Pl[2 * 386 + 1]) / 2;
   const upright = Math.abs(Pl[2 * 152 + 1] - Pl[2 * 10 + 1]) > Math.abs(Pl[2 * 152] - Pl[2 * 10]);
   // Below the nose a template's beard is dark too: only strong deviations (a microphone, a hand) count there.
   const noseY = Pl[2 * 2 + 1];
-  const occT = tune.occlusion === 'off' ? null : occlusionMask({ img: Tw, w, h, mesh: Pl, region, skin, faceSize: fs, box: occBox, weight: (_x, y) => (upright && y > noseY ? 0.5 : 1) });
+  // Only inside the inner face: the rim (background, ears, the jaw's shadow, hair at the hairline)
+  // is not skin either, and masking it took the user's outline away (identity) and left the
+  // template's jaw edge inside the face. An occluder reaching into the face is found there.
+  const occT = tune.occlusion === 'off' ? null : occlusionMask({ img: Tw, w, h, mesh: Pl, region, skin, faceSize: fs, box: occBox, weight: (x, y) => (skin[y * w + x] > 0 ? (upright && y > noseY ? 0.5 : 1) : 0) });
   // The user's occluders: above the brows (fringe, hat brims) never carried over; around the eyes
   // (glasses frames) they are part of the user's look at FuseFaceDegree < 50, and dropped from 50.
   const eyeBand = f >= 0.5 ? 1 : 0;
@@ -264,7 +303,7 @@ function usableMask(tune: FusionTuning, vis: Float32Array | undefined, Tw: Float
   // The occlusion masks are zero outside the box (the visibility, a blur of values in [0,1], needs no clamp).
   const bx0 = Math.max(0, Math.floor(occBox.x0)), by0 = Math.max(0, Math.floor(occBox.y0)), bx1 = Math.min(w, Math.ceil(occBox.x1)), by1 = Math.min(h, Math.ceil(occBox.y1));
   if (occT || occU) for (let y = by0; y < by1; y++) for (let q = y * w + bx0; q < y * w + bx1; q++) use[q] *= (occT ? 1 - occT[q] : 1) * (occU ? 1 - occU[q] : 1);
-  return use;
+  return { use, occT };
 }
 
 
