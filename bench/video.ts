@@ -15,18 +15,27 @@ import { VisionEngine } from '../src/services/media/vision-engine.ts';
 import { frameDetector, userFace } from '../src/services/video/video-vision.ts';
 import { FusionPool } from '../src/vision/fusion/pool.ts';
 import { cosineToScore } from '../src/vision/calibration.ts';
-import { decodeFrames, fuseVideo, iou, pointAt, probeVideo, trackVideo, VideoWriter, type Track } from '../src/vision/video/index.ts';
+import { decodeFrames, decodeTracks, encodeTracks, frontalness, fuseVideo, iou, pointAt, probeVideo, trackVideo, VideoWriter, type Track } from '../src/vision/video/index.ts';
 import type { Face } from '../src/vision/types.ts';
 import { TESTDATA } from '../test/helpers/testdata.ts';
-import { table, writeResult } from './lib.ts';
+import { BENCH_DIR, table, writeResult } from './lib.ts';
 
 const quick = process.argv.includes('--quick');
+const arg = (name: string) => { const i = process.argv.indexOf(name); return i > 0 ? process.argv[i + 1] : undefined; };
+// --reuse-tracks: tracks from an earlier run (bench/results/), for quality work on the fusion
+// only (the tracking pass is then not timed). --dump DIR: every frame failing a bar, as PNG
+// (template | result, the face window) named with its scores. --users a,b: only these users.
+const reuseTracks = process.argv.includes('--reuse-tracks');
+const dumpDir = arg('--dump');
+const onlyUsers = arg('--users')?.split(',');
 const ID = path.join(TESTDATA, 'faces', 'identities');
 const USERS: Record<string, [string, string]> = {
   obama: ['obama/obama.jpg', 'obama/obama2.jpg'],
   kit: ['kit_harington/john3.jpg', 'kit_harington/john1.jpeg'],
   ...(quick ? {} : { biden: ['biden/biden2.jpg', 'biden/biden.jpg'] as [string, string] }),
 };
+for (const u of Object.keys(USERS)) if (onlyUsers && !onlyUsers.includes(u)) delete USERS[u];
+if (dumpDir) fs.mkdirSync(dumpDir, { recursive: true });
 const CLIPS = fs.readdirSync(path.join(TESTDATA, 'video')).filter((f) => f.endsWith('.mp4')).sort();
 const TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'facevault-bench-video-'));
 const THREADS = Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
@@ -52,7 +61,11 @@ for (const clip of CLIPS) {
   const src = path.join(TESTDATA, 'video', clip);
   const info = probeVideo(src);
   const pool = new FusionPool(THREADS);
-  const tr = await trackVideo(src, info, frameDetector(finder));
+  const cached = path.join(BENCH_DIR, 'results', `video-tracks-${clip}.bin`);
+  const tr = reuseTracks && fs.existsSync(cached)
+    ? { tracks: decodeTracks(fs.readFileSync(cached)), frames: info.frames, ms: NaN }
+    : await trackVideo(src, info, frameDetector(finder));
+  if (!reuseTracks) { fs.mkdirSync(path.dirname(cached), { recursive: true }); fs.writeFileSync(cached, encodeTracks(tr.tracks)); }
   const tracks = tr.tracks.filter((t) => t.points.some((p) => p.mesh));
   console.log(`${clip}: ${info.width}x${info.height} ${info.fps.toFixed(2)} fps ${info.frames} frames, tracking ${(tr.ms / 1000).toFixed(1)} s (${(tr.frames / (tr.ms / 1000)).toFixed(1)} fps, load ${load()}), ${tracks.length} tracks with a mesh`);
   if (!tracks.length) {
@@ -84,7 +97,7 @@ for (const clip of CLIPS) {
       const a = A.next(), b = B.next();
       if (a.done || b.done) break;
       const fa = a.value, fb = b.value;
-      if (!strip && fa.index % 10 === 0) {
+      if (!strip && !onlyUsers && fa.index % 10 === 0) {
         const th = (x: Buffer) => sharp(x, { raw: { width: fa.width, height: fa.height, channels: 3 } }).resize(192).png().toBuffer();
         thumbs.push({ t: await th(fa.rgb), r: await th(fb.rgb) });
       }
@@ -93,8 +106,19 @@ for (const clip of CLIPS) {
       const [ft, fr] = [nearest(await facesOf(fa.rgb, fa.width, fa.height), p.box), nearest(await facesOf(fb.rgb, fb.width, fb.height), p.box)];
       if (!ft?.embedding || !fr?.embedding) { prev = null; continue; }
       n++;
-      if (score(fr.embedding, u2) >= 50) okU++;
-      if (score(fr.embedding, ft.embedding) < 40) okT++;
+      const sU = score(fr.embedding, u2), sT = score(fr.embedding, ft.embedding);
+      if (sU >= 50) okU++;
+      if (sT < 40) okT++;
+      if (dumpDir && (sU < 50 || sT >= 40)) {
+        const bx = p.box, pad = 0.4 * Math.max(bx.width, bx.height);
+        const r = { left: Math.max(0, Math.floor(bx.x - pad)), top: Math.max(0, Math.floor(bx.y - pad)) };
+        const ex = { ...r, width: Math.min(fa.width - r.left, Math.ceil(bx.width + 2 * pad)), height: Math.min(fa.height - r.top, Math.ceil(bx.height + 2 * pad)) };
+        const crop = (x: Buffer) => sharp(x, { raw: { width: fa.width, height: fa.height, channels: 3 } }).extract(ex).resize({ height: 256 }).png().toBuffer();
+        const [ct, cr] = [await crop(fa.rgb), await crop(fb.rgb)];
+        const w2 = (await sharp(ct).metadata()).width!;
+        await sharp({ create: { width: 2 * w2, height: 256, channels: 3, background: '#000' } }).composite([{ input: ct, left: 0, top: 0 }, { input: cr, left: w2, top: 0 }]).png()
+          .toFile(path.join(dumpDir, `${user}-f${String(fa.index).padStart(3, '0')}-U${sU.toFixed(0)}-T${sT.toFixed(0)}-face${Math.round(bx.width)}-front${frontalness(p.mesh).toFixed(2)}.png`));
+      }
       if (fr.mesh && ft.mesh && step === 1) {
         const rr = Float64Array.from(fr.mesh.slice(0, 468).flatMap((q) => [q.x, q.y])), tt = Float64Array.from(ft.mesh.slice(0, 468).flatMap((q) => [q.x, q.y]));
         if (prev) {
