@@ -18,7 +18,7 @@ import type { FaceFinder } from '../fusion/fusion-vision.ts';
 import type { ImageInput, ImageReader, Rect } from '../fusion/fusion.ts';
 import { probeTemplate, removeFile, scratchFile, type VideoMaterials } from './video-materials.ts';
 import { VIDEO_LIMITS } from './video-limits.ts';
-import { frameDetector, userFace, VIDEO_MIN_USER_FACE } from './video-vision.ts';
+import { frameDetector, userFace, VIDEO_FUSE_DEGREES, VIDEO_MIN_USER_FACE } from './video-vision.ts';
 import type { VideoResults } from './video-results.ts';
 
 const DAY = 24 * 3600_000;
@@ -311,9 +311,7 @@ export class VideoJobs {
         const bytes = await this.blobs.get(m.userKey);
         if (!bytes) throw new TcError('FailedOperation.InnerError', `${m.field}: the photo of the job is missing`);
         const u = await userFace(this.finder, bytes, m.field, m.userRect, 34);
-        // Video defaults: the user's features (appearance 0) and shape mostly (profile 0.3), so the
-        // identity carries; the template's pose and expression come from its tracked mesh.
-        faces.push({ trackId: trackIds[i], user: u.user, userMesh: u.userMesh, profile: 0.3, appearance: 0 });
+        faces.push({ trackId: trackIds[i], user: u.user, userMesh: u.userMesh, ...VIDEO_FUSE_DEGREES });
       }
       let mark: Parameters<typeof fuseVideo>[0]['mark'] = { kind: p.logoAdd ? 'label' : 'none' };
       if (p.logoAdd && p.logo) {
