@@ -88,10 +88,13 @@ describe('face tracker at shot cuts', () => {
     expect(pointAt(a, 30)).toBeUndefined();
   });
 
-  it('without a cut the same detections continue one track (the cut is what splits them)', () => {
+  it('without a cut the same detections continue one track (the cut is what splits them); a face never embedded is not re-identified', () => {
     const t = new FaceTracker();
     for (let f = 0; f < 40; f++) t.step(f, [det(100, 100)]);
     expect(t.finish(25)).toHaveLength(1);
+    const u = new FaceTracker();
+    for (let f = 0; f < 40; f++) { const d = det(100, 100); if (f >= 20 && f % 10 === 0) d.embedding = emb(0); u.step(f, [d], f === 20); }
+    expect(u.finish(25)).toHaveLength(2);
   });
 
   it('shot cuts by histogram: a scene change is a cut, motion and slow light changes are not', () => {

@@ -124,7 +124,9 @@ export class FaceTracker {
       for (const p of people) {
         const tail = p[p.length - 1];
         if (!s.emb || tail.last >= s.first || p.some((q) => q.shot === s.shot)) continue;
-        const c = cosine(personEmb(p)!, s.emb);
+        const pe = personEmb(p);
+        if (!pe) continue;
+        const c = cosine(pe, s.emb);
         if (c >= bs) { bs = c; best = p; }
       }
       if (best) best.push(s); else people.push([s]);
