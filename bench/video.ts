@@ -15,7 +15,7 @@ import { VisionEngine } from '../src/services/media/vision-engine.ts';
 import { frameDetector, userFace, VIDEO_FUSE_DEGREES } from '../src/services/video/video-vision.ts';
 import { FusionPool } from '../src/vision/fusion/pool.ts';
 import { cosineToScore } from '../src/vision/calibration.ts';
-import { decodeFrames, decodeTracks, encodeTracks, faceUsable, frontalness, fuseVideo, iou, pointAt, probeVideo, trackVideo, VideoWriter, type Track } from '../src/vision/video/index.ts';
+import { decodeFrames, decodeTracks, encodeTracks, frontalness, fusedFrames, fuseVideo, iou, pointAt, probeVideo, trackVideo, VideoWriter, type Track } from '../src/vision/video/index.ts';
 import type { Face } from '../src/vision/types.ts';
 import { TESTDATA } from '../test/helpers/testdata.ts';
 import { BENCH_DIR, table, writeResult } from './lib.ts';
@@ -93,10 +93,11 @@ for (const clip of CLIPS) {
     // Identity per fused frame (every 2nd frame in --quick).
     const step = quick ? 3 : 1;
     const A = decodeFrames(src), B = decodeFrames(out);
-    // Counted: frames the pipeline fuses (the tracked face usable: ≥ 34 px, not turned past ≈75°).
+    // Counted: frames the pipeline fuses (the tracked face usable: ≥ 34 px, not turned past ≈75°, no one-frame flicker).
     // Also reported, the older count over every frame where the track has a mesh, which includes
     // frames passed through untouched (there the result is the template, so "template gone" fails).
     let n = 0, okU = 0, okT = 0, nAll = 0, okUAll = 0, okTAll = 0;
+    const fusedSet = fusedFrames(main.points, 34);
     const jit: number[] = [];
     let prev: { r: Float64Array; t: Float64Array } | null = null;
     const thumbs: { t: Buffer; r: Buffer }[] = [];
@@ -117,7 +118,7 @@ for (const clip of CLIPS) {
       nAll++;
       if (sU >= 50) okUAll++;
       if (sT < 40) okTAll++;
-      const fusedHere = faceUsable(p.box, p.mesh, 34);
+      const fusedHere = fusedSet.has(fa.index);
       if (fusedHere) {
         n++;
         if (sU >= 50) okU++;

@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { FaceTracker, pointAt, type FrameDetection } from '../src/vision/video/tracker.ts';
 import { ShotCutDetector } from '../src/vision/video/shot-cut.ts';
+import { fusedFrames } from '../src/vision/video/face-usable.ts';
 import { doctorReport } from '../src/cli/doctor.ts';
 import { loadConfig } from '../src/config.ts';
 
@@ -110,6 +111,36 @@ describe('face tracker at shot cuts', () => {
     for (let f = 0; f < 30; f++) out.push(d.push(frame((x, y) => (x >= f && x < f + 16 && y > 10 && y < 26 ? [220 - f, 200 - f, 180 - f] : [30, 30 + (f >> 2), 40])), W, H));
     for (let f = 0; f < 10; f++) out.push(d.push(frame((x) => [20, 140 + (x >> 3), 60]), W, H));
     expect(out.map((c, i) => (c ? i : -1)).filter((i) => i >= 0)).toEqual([30]);
+  });
+});
+
+describe('which frames are fused', () => {
+  // 'F' a usable face (100 px), 's' too small (20 px), '-' no mesh; a gap in the frame numbers after '|'.
+  const track = (pattern: string) => {
+    const points: { frame: number; box: { x: number; y: number; width: number; height: number }; mesh: Float32Array | null }[] = [];
+    let frame = 0;
+    for (const c of pattern) {
+      if (c === '|') { frame += 10; continue; }
+      const d = det(100, 100, c === 's' ? 20 : 100);
+      points.push({ frame, box: d.box, mesh: c === '-' ? null : d.mesh });
+      frame++;
+    }
+    return points;
+  };
+  const fused = (pattern: string) => { const pts = track(pattern); const set = fusedFrames(pts, 34); return pts.map((p) => (set.has(p.frame) ? 'F' : '.')).join(''); };
+
+  it('fills a gap of ≤ 2 frames inside a fused stretch and drops stretches shorter than 3 frames', () => {
+    expect(fused('FFFFsFFFF')).toBe('FFFFFFFFF');
+    expect(fused('FFFFssFFFF')).toBe('FFFFFFFFFF');
+    expect(fused('FFFFsssFFFF')).toBe('FFFF...FFFF');
+    expect(fused('ssFFsssFsss')).toBe('...........');
+    expect(fused('sssFFFsss')).toBe('...FFF...');
+    // No mesh: nothing to fuse with, the gap stays.
+    expect(fused('FFFF-FFFF')).toBe('FFFF.FFFF');
+    // Frames apart (a track continued after a shot cut) are never joined into one stretch.
+    expect(fused('FFF|sFF')).toBe('FFF...');
+    // A track shorter than 3 frames keeps its fused frames (a 2-frame clip).
+    expect(fused('FF')).toBe('FF');
   });
 });
 

@@ -11,7 +11,7 @@ import type { VideoInfo } from './media.ts';
 import { MediaThread } from './media-thread.ts';
 import type { VideoMark } from './media-protocol.ts';
 import { pointAt, type Track } from './tracker.ts';
-import { faceUsable } from './face-usable.ts';
+import { fusedFrames } from './face-usable.ts';
 export { overlay, type LogoOverlay } from './overlay.ts';
 
 /** The fusion engine's entry point (FusionPool.run, or fuseIntoTemplate inline). */
@@ -50,6 +50,8 @@ export async function fuseVideo(o: FuseVideoOptions): Promise<FuseVideoResult> {
   const { width, height } = o.info;
   const media = new MediaThread();
   const tracks = new Map(o.tracks.map((t) => [t.id, t]));
+  // Which frames each chosen face is fused in, decided over the whole track (no one-frame flicker).
+  const fusedIn = new Map(o.faces.map((f) => [f.trackId, fusedFrames(tracks.get(f.trackId)?.points ?? [], o.minFace ?? 34)]));
   const total = o.info.frames || Math.round(o.info.durationSec * o.info.fps);
   const inFlight = Math.max(2, o.inFlight ?? 6);
   const queue: Promise<{ rgb: Uint8Array; pts: bigint; patches: Patch[] }>[] = [];
@@ -71,7 +73,7 @@ export async function fuseVideo(o: FuseVideoOptions): Promise<FuseVideoResult> {
       const jobs: FuseFaceJob[] = [];
       for (const face of o.faces) {
         const p = tracks.get(face.trackId) && pointAt(tracks.get(face.trackId)!, f.index);
-        if (!p?.mesh || !faceUsable(p.box, p.mesh, o.minFace ?? 34)) continue;
+        if (!p?.mesh || !fusedIn.get(face.trackId)!.has(f.index)) continue;
         jobs.push({ templateMesh: p.mesh, user: face.user, userMesh: face.userMesh, profile: face.profile, appearance: face.appearance, detail: face.detail });
       }
       if (jobs.length) fused++; else passed++;
