@@ -272,13 +272,23 @@ export class VideoJobs {
   private async execute(job: VideoJobRow, owner: string): Promise<void> {
     const files: string[] = [];
     const abort = new AbortController();
-    let lastBeat = 0;
+    let lastBeat = 0, lastDone = 0, lastTotal = job.frames_total;
     const beat = async (done: number, total: number) => {
+      lastDone = done; lastTotal = total;
       const now = this.clock.now();
       if (now - lastBeat < Math.min(2000, this.o.leaseMs / 4) && done < total) return;
       lastBeat = now;
       if (!(await this.repo.heartbeat(job.job_id, owner, now, this.o.leaseMs, done, total))) abort.abort();
     };
+    // The lease is renewed on a timer too, not only with each frame: on a loaded machine the
+    // first frame (user photo, media thread start, first fusion) or a single frame can take longer
+    // than the lease (measured: 20+ s at load 20 with one fusion thread, against a 5 s lease), and
+    // the job was taken away from a live process. The lease still runs out when the process dies.
+    const renew = setInterval(() => {
+      if (this.clock.now() - lastBeat < this.o.leaseMs / 3) return;
+      void beat(lastDone, lastTotal).catch((e: Error) => this.o.report(e));
+    }, Math.max(100, Math.floor(this.o.leaseMs / 3)));
+    renew.unref();
     let ended = false;
     try {
       const p = JSON.parse(job.params) as JobParams;
@@ -352,6 +362,7 @@ export class VideoJobs {
         error_message: tc?.message ?? 'the video could not be processed', finished_at: this.clock.now(),
       }, null);
     } finally {
+      clearInterval(renew);
       for (const f of files) await removeFile(f);
       if (ended) {
         const row = await this.repo.jobById(job.job_id);
