@@ -12,21 +12,32 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { VisionEngine } from '../src/services/media/vision-engine.ts';
-import { frameDetector, userFace } from '../src/services/video/video-vision.ts';
+import { frameDetector, userFace, VIDEO_FUSE_DEGREES } from '../src/services/video/video-vision.ts';
 import { FusionPool } from '../src/vision/fusion/pool.ts';
 import { cosineToScore } from '../src/vision/calibration.ts';
-import { decodeFrames, fuseVideo, iou, pointAt, probeVideo, trackVideo, VideoWriter, type Track } from '../src/vision/video/index.ts';
+import { decodeFrames, decodeTracks, encodeTracks, frontalness, fusedFrames, fuseVideo, iou, pointAt, probeVideo, trackVideo, VideoWriter, type Track } from '../src/vision/video/index.ts';
 import type { Face } from '../src/vision/types.ts';
 import { TESTDATA } from '../test/helpers/testdata.ts';
-import { table, writeResult } from './lib.ts';
+import { BENCH_DIR, table, writeResult } from './lib.ts';
 
 const quick = process.argv.includes('--quick');
+const arg = (name: string) => { const i = process.argv.indexOf(name); return i > 0 ? process.argv[i + 1] : undefined; };
+// --reuse-tracks: tracks from an earlier run (bench/results/), for quality work on the fusion
+// only (the tracking pass is then not timed). --dump DIR: every frame failing a bar, as PNG
+// (template | result, the face window) named with its scores. --users a,b: only these users.
+const reuseTracks = process.argv.includes('--reuse-tracks');
+const dumpDir = arg('--dump');
+const onlyUsers = arg('--users')?.split(',');
+// --quality-only: no 720p/1080p speed runs.
+const qualityOnly = process.argv.includes('--quality-only');
 const ID = path.join(TESTDATA, 'faces', 'identities');
 const USERS: Record<string, [string, string]> = {
   obama: ['obama/obama.jpg', 'obama/obama2.jpg'],
   kit: ['kit_harington/john3.jpg', 'kit_harington/john1.jpeg'],
   ...(quick ? {} : { biden: ['biden/biden2.jpg', 'biden/biden.jpg'] as [string, string] }),
 };
+for (const u of Object.keys(USERS)) if (onlyUsers && !onlyUsers.includes(u)) delete USERS[u];
+if (dumpDir) fs.mkdirSync(dumpDir, { recursive: true });
 const CLIPS = fs.readdirSync(path.join(TESTDATA, 'video')).filter((f) => f.endsWith('.mp4')).sort();
 const TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'facevault-bench-video-'));
 const THREADS = Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
@@ -52,7 +63,11 @@ for (const clip of CLIPS) {
   const src = path.join(TESTDATA, 'video', clip);
   const info = probeVideo(src);
   const pool = new FusionPool(THREADS);
-  const tr = await trackVideo(src, info, frameDetector(finder));
+  const cached = path.join(BENCH_DIR, 'results', `video-tracks-${clip}.bin`);
+  const tr = reuseTracks && fs.existsSync(cached)
+    ? { tracks: decodeTracks(fs.readFileSync(cached)), frames: info.frames, ms: NaN }
+    : await trackVideo(src, info, frameDetector(finder));
+  if (!reuseTracks) { fs.mkdirSync(path.dirname(cached), { recursive: true }); fs.writeFileSync(cached, encodeTracks(tr.tracks)); }
   const tracks = tr.tracks.filter((t) => t.points.some((p) => p.mesh));
   console.log(`${clip}: ${info.width}x${info.height} ${info.fps.toFixed(2)} fps ${info.frames} frames, tracking ${(tr.ms / 1000).toFixed(1)} s (${(tr.frames / (tr.ms / 1000)).toFixed(1)} fps, load ${load()}), ${tracks.length} tracks with a mesh`);
   if (!tracks.length) {
@@ -60,23 +75,29 @@ for (const clip of CLIPS) {
     const out = path.join(TMP, `${clip}-pass.mp4`);
     const r = await fuseVideo({ source: src, output: out, info, tracks: [], faces: [], pool, mark: { kind: 'none' }, tags: { aigc: '1' } });
     const o = probeVideo(out);
-    rows.push({ clip, user: '-', frames: `${o.frames}/${info.frames}`, duration: `${o.durationSec.toFixed(2)}/${info.durationSec.toFixed(2)}`, audio: `${o.audio?.channels ?? 0}/${info.audio?.channels ?? 0}`, faceFrames: 0, 'U′≥50': '-', 'T<40': '-', 'jitter %': '-', note: `no face ≥ 20 px found by the detector (faces ≈ 20–25 px): ${r.passedFrames} frames passed through` });
+    rows.push({ clip, user: '-', frames: `${o.frames}/${info.frames}`, duration: `${o.durationSec.toFixed(2)}/${info.durationSec.toFixed(2)}`, audio: `${o.audio?.channels ?? 0}/${info.audio?.channels ?? 0}`, fusedFaceFrames: 0, 'U′≥50': '-', 'T<40': '-', allTrackedFrames: 0, 'U′≥50 all': '-', 'T<40 all': '-', 'jitter %': '-', note: `no face ≥ 20 px found by the detector (faces ≈ 20–25 px): ${r.passedFrames} frames passed through` });
     await pool.close();
     continue;
   }
   const main = mainTrack(tracks);
+  // The template's own face per frame, analysed once for all users.
+  const templateFaces = new Map<number, Face | undefined>();
   let strip = false;
   for (const [user, [uFile, u2File]] of Object.entries(USERS)) {
     const u = await userFace(finder, fs.readFileSync(path.join(ID, uFile)), uFile);
     const u2 = (await userFace(finder, fs.readFileSync(path.join(ID, u2File)), u2File)).embedding!;
     const out = path.join(TMP, `${clip}-${user}.mp4`);
-    const r = await fuseVideo({ source: src, output: out, info, tracks, faces: [{ trackId: main.id, user: u.user, userMesh: u.userMesh, profile: 0.3, appearance: 0 }], pool, mark: { kind: 'label' }, tags: { aigc: '1' } });
+    const r = await fuseVideo({ source: src, output: out, info, tracks, faces: [{ trackId: main.id, user: u.user, userMesh: u.userMesh, ...VIDEO_FUSE_DEGREES }], pool, mark: { kind: 'label' }, tags: { aigc: '1' } });
     speed.push({ clip, user, size: `${info.width}x${info.height}`, frames: r.frames, 'wall s': +(r.ms / 1000).toFixed(2), 'fps': +(r.frames / (r.ms / 1000)).toFixed(1), 'realtime x': +((info.durationSec) / (r.ms / 1000)).toFixed(2), load: load() });
     const o = probeVideo(out);
     // Identity per fused frame (every 2nd frame in --quick).
     const step = quick ? 3 : 1;
     const A = decodeFrames(src), B = decodeFrames(out);
-    let n = 0, okU = 0, okT = 0;
+    // Counted: frames the pipeline fuses (the tracked face usable: ≥ 34 px, not turned past ≈75°, no one-frame flicker).
+    // Also reported, the older count over every frame where the track has a mesh, which includes
+    // frames passed through untouched (there the result is the template, so "template gone" fails).
+    let n = 0, okU = 0, okT = 0, nAll = 0, okUAll = 0, okTAll = 0;
+    const fusedSet = fusedFrames(main.points, 34);
     const jit: number[] = [];
     let prev: { r: Float64Array; t: Float64Array } | null = null;
     const thumbs: { t: Buffer; r: Buffer }[] = [];
@@ -84,20 +105,38 @@ for (const clip of CLIPS) {
       const a = A.next(), b = B.next();
       if (a.done || b.done) break;
       const fa = a.value, fb = b.value;
-      if (!strip && fa.index % 10 === 0) {
+      if (!strip && !onlyUsers && fa.index % 10 === 0) {
         const th = (x: Buffer) => sharp(x, { raw: { width: fa.width, height: fa.height, channels: 3 } }).resize(192).png().toBuffer();
         thumbs.push({ t: await th(fa.rgb), r: await th(fb.rgb) });
       }
       const p = pointAt(main, fa.index);
       if (!p || p.bridged || !p.mesh || fa.index % step) { prev = null; continue; }
-      const [ft, fr] = [nearest(await facesOf(fa.rgb, fa.width, fa.height), p.box), nearest(await facesOf(fb.rgb, fb.width, fb.height), p.box)];
+      if (!templateFaces.has(fa.index)) templateFaces.set(fa.index, nearest(await facesOf(fa.rgb, fa.width, fa.height), p.box));
+      const [ft, fr] = [templateFaces.get(fa.index), nearest(await facesOf(fb.rgb, fb.width, fb.height), p.box)];
       if (!ft?.embedding || !fr?.embedding) { prev = null; continue; }
-      n++;
-      if (score(fr.embedding, u2) >= 50) okU++;
-      if (score(fr.embedding, ft.embedding) < 40) okT++;
+      const sU = score(fr.embedding, u2), sT = score(fr.embedding, ft.embedding);
+      nAll++;
+      if (sU >= 50) okUAll++;
+      if (sT < 40) okTAll++;
+      const fusedHere = fusedSet.has(fa.index);
+      if (fusedHere) {
+        n++;
+        if (sU >= 50) okU++;
+        if (sT < 40) okT++;
+      }
+      if (dumpDir && (sU < 50 || sT >= 40)) {
+        const bx = p.box, pad = 0.4 * Math.max(bx.width, bx.height);
+        const r = { left: Math.max(0, Math.floor(bx.x - pad)), top: Math.max(0, Math.floor(bx.y - pad)) };
+        const ex = { ...r, width: Math.min(fa.width - r.left, Math.ceil(bx.width + 2 * pad)), height: Math.min(fa.height - r.top, Math.ceil(bx.height + 2 * pad)) };
+        const crop = (x: Buffer) => sharp(x, { raw: { width: fa.width, height: fa.height, channels: 3 } }).extract(ex).resize({ height: 256 }).png().toBuffer();
+        const [ct, cr] = [await crop(fa.rgb), await crop(fb.rgb)];
+        const w2 = (await sharp(ct).metadata()).width!;
+        await sharp({ create: { width: 2 * w2, height: 256, channels: 3, background: '#000' } }).composite([{ input: ct, left: 0, top: 0 }, { input: cr, left: w2, top: 0 }]).png()
+          .toFile(path.join(dumpDir, `${user}-f${String(fa.index).padStart(3, '0')}-U${sU.toFixed(0)}-T${sT.toFixed(0)}-face${Math.round(bx.width)}-front${frontalness(p.mesh).toFixed(2)}.png`));
+      }
       if (fr.mesh && ft.mesh && step === 1) {
         const rr = Float64Array.from(fr.mesh.slice(0, 468).flatMap((q) => [q.x, q.y])), tt = Float64Array.from(ft.mesh.slice(0, 468).flatMap((q) => [q.x, q.y]));
-        if (prev) {
+        if (prev && fusedHere) {
           let s = 0;
           for (let k = 0; k < rr.length; k++) s += Math.abs((rr[k] - prev.r[k]) - (tt[k] - prev.t[k]));
           jit.push((100 * s) / rr.length / Math.max(p.box.width, p.box.height));
@@ -107,7 +146,8 @@ for (const clip of CLIPS) {
     }
     rows.push({
       clip, user, frames: `${o.frames}/${info.frames}`, duration: `${o.durationSec.toFixed(2)}/${info.durationSec.toFixed(2)}`, audio: `${o.audio?.channels ?? 0}/${info.audio?.channels ?? 0}`,
-      faceFrames: n, 'U′≥50': n ? +(okU / n).toFixed(3) : '-', 'T<40': n ? +(okT / n).toFixed(3) : '-', 'jitter %': jit.length ? +(jit.reduce((x, y) => x + y, 0) / jit.length).toFixed(2) : '-',
+      fusedFaceFrames: n, 'U′≥50': n ? +(okU / n).toFixed(3) : '-', 'T<40': n ? +(okT / n).toFixed(3) : '-',
+      allTrackedFrames: nAll, 'U′≥50 all': nAll ? +(okUAll / nAll).toFixed(3) : '-', 'T<40 all': nAll ? +(okTAll / nAll).toFixed(3) : '-', 'jitter %': jit.length ? +(jit.reduce((x, y) => x + y, 0) / jit.length).toFixed(2) : '-',
       note: `fused ${r.fusedFrames}, passed through ${r.passedFrames}`,
     });
     if (!strip && thumbs.length) {
@@ -121,7 +161,7 @@ for (const clip of CLIPS) {
     }
   }
   // Speed at 720p and 1080p: the clip upscaled, the cached tracks scaled with it (no new tracking pass).
-  if (!quick) {
+  if (!quick && !qualityOnly) {
     for (const [W, H] of [[1280, 720], [1920, 1080]]) {
       const up = path.join(TMP, `${clip}-${H}p.mp4`);
       const w = new VideoWriter(up, src, W, H, { tags: {}, preset: 'ultrafast' });
@@ -131,7 +171,7 @@ for (const clip of CLIPS) {
       const scaled = tracks.map((t) => ({ ...t, points: t.points.map((p) => ({ ...p, box: { x: p.box.x * k, y: p.box.y * k, width: p.box.width * k, height: p.box.height * k }, mesh: p.mesh ? p.mesh.map((v) => v * k) : null })) }));
       const u = await userFace(finder, fs.readFileSync(path.join(ID, USERS.obama[0])), 'obama');
       const upInfo = probeVideo(up);
-      const r = await fuseVideo({ source: up, output: path.join(TMP, `${clip}-${H}p-out.mp4`), info: upInfo, tracks: scaled, faces: [{ trackId: main.id, user: u.user, userMesh: u.userMesh, profile: 0.3, appearance: 0 }], pool, mark: { kind: 'label' }, tags: { aigc: '1' } });
+      const r = await fuseVideo({ source: up, output: path.join(TMP, `${clip}-${H}p-out.mp4`), info: upInfo, tracks: scaled, faces: [{ trackId: main.id, user: u.user, userMesh: u.userMesh, ...VIDEO_FUSE_DEGREES }], pool, mark: { kind: 'label' }, tags: { aigc: '1' } });
       speed.push({ clip, user: 'obama', size: `${W}x${H}`, frames: r.frames, 'wall s': +(r.ms / 1000).toFixed(2), fps: +(r.frames / (r.ms / 1000)).toFixed(1), 'realtime x': +(upInfo.durationSec / (r.ms / 1000)).toFixed(2), load: load() });
     }
   }

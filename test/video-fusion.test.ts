@@ -116,6 +116,31 @@ describe.skipIf(!hasTestdata)(`video face fusion${hasTestdata ? '' : ` (skipped:
     expect(inFace / nIn).toBeGreaterThan(4 * (outside / nOut) + 5);
   }, 120_000);
 
+  it('while a video job runs, /healthz and DetectFace answer (the job\'s decoding and encoding are off the event loop)', async () => {
+    const ff = t.common('facefusion');
+    const photo = fs.readFileSync(td('faces', 'identities', 'biden', 'biden.jpg')).toString('base64');
+    const s = await ff.request('SubmitVideoFaceFusionJob', { ProjectId: activityId, ModelId: materialId, MergeInfos: [{ Image: userB64() }] });
+    const status = async () => (await ff.request('QueryVideoFaceFusionJob', { JobId: s.JobId })).JobStatusCode as number;
+    // An answer counts when the job was running both before it was asked and after it came back.
+    let health = 0, detect = 0, last = 0;
+    const end = Date.now() + 120_000;
+    while (Date.now() < end && (last = await status()) !== 7 && last !== 5) {
+      if (last !== 3) { await new Promise((r) => setTimeout(r, 20)); continue; }
+      const h = await fetch(`${t.url}/healthz`);
+      expect(h.status).toBe(200);
+      await h.arrayBuffer();
+      if ((await status()) === 3) health++;
+      if (!detect) {
+        const d = await t.iai().DetectFace({ Image: photo });
+        expect(d.FaceInfos.length).toBeGreaterThanOrEqual(1);
+        if ((await status()) === 3) detect++;
+      }
+    }
+    expect(last).toBe(7);
+    expect(health, 'a /healthz answered while the job was running').toBeGreaterThanOrEqual(1);
+    expect(detect, 'a DetectFace answered while the job was running').toBe(1);
+  }, 150_000);
+
   it('vclm: SubmitVideoFaceFusionJob from a VideoUrl → DescribeVideoFaceFusionJob DONE → the result, with LogoAdd=0', async () => {
     const v = t.vclm();
     const s = await v.SubmitVideoFaceFusionJob({ VideoUrl: `${filesUrl}/clip.mp4`, MergeInfos: [{ MergeFaceImage: { Url: `${filesUrl}/user.jpg` } }], LogoAdd: 0 });

@@ -18,7 +18,7 @@ import type { FaceFinder } from '../fusion/fusion-vision.ts';
 import type { ImageInput, ImageReader, Rect } from '../fusion/fusion.ts';
 import { probeTemplate, removeFile, scratchFile, type VideoMaterials } from './video-materials.ts';
 import { VIDEO_LIMITS } from './video-limits.ts';
-import { frameDetector, userFace, VIDEO_MIN_USER_FACE } from './video-vision.ts';
+import { frameDetector, userFace, VIDEO_FUSE_DEGREES, VIDEO_MIN_USER_FACE } from './video-vision.ts';
 import type { VideoResults } from './video-results.ts';
 
 const DAY = 24 * 3600_000;
@@ -272,13 +272,23 @@ export class VideoJobs {
   private async execute(job: VideoJobRow, owner: string): Promise<void> {
     const files: string[] = [];
     const abort = new AbortController();
-    let lastBeat = 0;
+    let lastBeat = 0, lastDone = 0, lastTotal = job.frames_total;
     const beat = async (done: number, total: number) => {
+      lastDone = done; lastTotal = total;
       const now = this.clock.now();
       if (now - lastBeat < Math.min(2000, this.o.leaseMs / 4) && done < total) return;
       lastBeat = now;
       if (!(await this.repo.heartbeat(job.job_id, owner, now, this.o.leaseMs, done, total))) abort.abort();
     };
+    // The lease is renewed on a timer too, not only with each frame: on a loaded machine the
+    // first frame (user photo, media thread start, first fusion) or a single frame can take longer
+    // than the lease (measured: 20+ s at load 20 with one fusion thread, against a 5 s lease), and
+    // the job was taken away from a live process. The lease still runs out when the process dies.
+    const renew = setInterval(() => {
+      if (this.clock.now() - lastBeat < this.o.leaseMs / 3) return;
+      void beat(lastDone, lastTotal).catch((e: Error) => this.o.report(e));
+    }, Math.max(100, Math.floor(this.o.leaseMs / 3)));
+    renew.unref();
     let ended = false;
     try {
       const p = JSON.parse(job.params) as JobParams;
@@ -311,9 +321,7 @@ export class VideoJobs {
         const bytes = await this.blobs.get(m.userKey);
         if (!bytes) throw new TcError('FailedOperation.InnerError', `${m.field}: the photo of the job is missing`);
         const u = await userFace(this.finder, bytes, m.field, m.userRect, 34);
-        // Video defaults: the user's features (appearance 0) and shape mostly (profile 0.3), so the
-        // identity carries; the template's pose and expression come from its tracked mesh.
-        faces.push({ trackId: trackIds[i], user: u.user, userMesh: u.userMesh, profile: 0.3, appearance: 0 });
+        faces.push({ trackId: trackIds[i], user: u.user, userMesh: u.userMesh, ...VIDEO_FUSE_DEGREES });
       }
       let mark: Parameters<typeof fuseVideo>[0]['mark'] = { kind: p.logoAdd ? 'label' : 'none' };
       if (p.logoAdd && p.logo) {
@@ -354,6 +362,7 @@ export class VideoJobs {
         error_message: tc?.message ?? 'the video could not be processed', finished_at: this.clock.now(),
       }, null);
     } finally {
+      clearInterval(renew);
       for (const f of files) await removeFile(f);
       if (ended) {
         const row = await this.repo.jobById(job.job_id);

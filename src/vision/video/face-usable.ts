@@ -17,3 +17,34 @@ export function faceUsable(box: Box, mesh: ArrayLike<number>, minFace: number): 
   if (box.width < minFace || box.height < minFace) return false;
   return frontalness(mesh) >= 0.15;
 }
+
+/**
+ * The frames of a track that are fused, decided over time: the per-frame rule above, then short
+ * flickers removed — a gap of ≤ `maxGap` unusable frames (with a mesh) inside a fused stretch is
+ * fused too, and a fused stretch shorter than `minRun` frames is passed through. Swapping a face on
+ * and off for a frame or two is more visible than either choice (measured on the Hamilton clip's
+ * audience faces: stretches like F.FF and .F.FFF around the ≈75° limit).
+ */
+export function fusedFrames(points: readonly { frame: number; box: Box; mesh: ArrayLike<number> | null }[], minFace: number, o: { maxGap?: number; minRun?: number } = {}): Set<number> {
+  const maxGap = o.maxGap ?? 2, minRun = o.minRun ?? 3;
+  const ok = points.map((p) => !!p.mesh && faceUsable(p.box, p.mesh, minFace));
+  const n = points.length;
+  // Consecutive frames only: a track may skip frames (a person seen again after a shot cut).
+  const next = (k: number) => k + 1 < n && points[k + 1].frame === points[k].frame + 1;
+  for (let i = 1; i < n; i++) {
+    if (ok[i] || !ok[i - 1] || !next(i - 1)) continue;
+    let j = i;
+    while (j < n && !ok[j] && points[j].mesh && next(j - 1)) j++;
+    if (j < n && ok[j] && next(j - 1) && j - i <= maxGap) for (let k = i; k < j; k++) ok[k] = true;
+    i = j;
+  }
+  const out = new Set<number>();
+  for (let i = 0; i < n;) {
+    if (!ok[i]) { i++; continue; }
+    let j = i + 1;
+    while (j < n && ok[j] && next(j - 1)) j++;
+    if (j - i >= Math.min(minRun, n)) for (let k = i; k < j; k++) out.add(points[k].frame);
+    i = j;
+  }
+  return out;
+}

@@ -3,5 +3,5 @@ export { probeVideo, decodeFrames, VideoWriter, MediaError, mediaLibrary, type V
 export { FaceTracker, iou, pointAt, type Track, type TrackPoint, type FrameDetection, type TrackerOptions } from './tracker.ts';
 export { trackVideo, type FrameDetector, type TrackingResult } from './track-video.ts';
 export { fuseVideo, overlay, VideoCancelled, type FusionRunner, type VideoFace, type LogoOverlay, type FuseVideoOptions, type FuseVideoResult } from './pipeline.ts';
-export { faceUsable, frontalness } from './face-usable.ts';
+export { faceUsable, frontalness, fusedFrames } from './face-usable.ts';
 export { encodeTracks, decodeTracks } from './track-codec.ts';

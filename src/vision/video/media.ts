@@ -1,8 +1,9 @@
 // The media library boundary: every FFmpeg call (node-av's bindings) is in this file, so the
 // rest of the video code speaks frames (RGB buffers) and metadata only. The synchronous
 // node-av calls are used: the async ones need Promise.withResolvers (Node ≥ 22) and add an
-// AsyncWorker round trip per packet; the pipeline overlaps work through the fusion workers
-// and libx264's own threads instead (src/vision/video/pipeline.ts).
+// AsyncWorker round trip per packet. Jobs call them from their media thread (media-worker.ts),
+// never from the event loop; the pipeline overlaps that thread, the fusion workers and
+// libx264's own threads (src/vision/video/pipeline.ts).
 import { Demuxer, Decoder, Scaler } from 'node-av/api';
 import { AV_CODEC_FLAG_GLOBAL_HEADER, AV_LOG_ERROR, AV_PIX_FMT_RGB24, AV_PIX_FMT_YUV420P, AV_OPT_SEARCH_CHILDREN, AVFMT_GLOBALHEADER, FF_ENCODER_LIBX264 } from 'node-av/constants';
 import { Codec, CodecContext, Dictionary, FormatContext, Frame, Log, Option, Packet, Rational } from 'node-av/lib';

@@ -1,23 +1,24 @@
-// Video face fusion as a stream: decode a frame → fuse its tracked faces in the fusion worker
-// pool → mark → encode, with a few frames in flight so decoding, the workers and libx264's
-// threads all run at once. Memory is bounded by `inFlight` frames (never the whole video).
-// Frames whose face is absent, too small or too turned pass through untouched.
+// Video face fusion as a stream: the job's media thread decodes a frame → its tracked faces are
+// fused in the fusion worker pool → the media thread pastes the patches, marks and encodes, with
+// a few frames in flight so decoding, the fusion workers and libx264's threads all run at once and
+// the event loop only passes messages. Memory is bounded by `inFlight` + 2 decoded-ahead + 3
+// queued-for-encoding frames (never the whole video). Frames whose face is absent, too small or
+// too turned pass through untouched.
 import type { FuseFaceJob, Patch } from '../fusion/fuse.ts';
 import type { Raster } from '../fusion/warp.ts';
-import { drawLabel } from '../fusion/label.ts';
 import type { RgbImage } from '../types.ts';
-import { decodeFrames, VideoWriter, type VideoInfo } from './media.ts';
+import type { VideoInfo } from './media.ts';
+import { MediaThread } from './media-thread.ts';
+import type { VideoMark } from './media-protocol.ts';
 import { pointAt, type Track } from './tracker.ts';
-import { faceUsable } from './face-usable.ts';
+import { fusedFrames } from './face-usable.ts';
+export { overlay, type LogoOverlay } from './overlay.ts';
 
 /** The fusion engine's entry point (FusionPool.run, or fuseIntoTemplate inline). */
 export interface FusionRunner { run(template: Raster, jobs: FuseFaceJob[]): Promise<Patch[]> }
 
 /** One user face, fused wherever its template track is. */
 export interface VideoFace { trackId: number; user: Raster; userMesh: ArrayLike<number>; profile: number; appearance: number; detail?: number }
-
-/** An RGBA image already sized to its rectangle, and where it goes (clipped to the frame). */
-export interface LogoOverlay { rgba: Uint8Array; width: number; height: number; left: number; top: number }
 
 export interface FuseVideoOptions {
   source: string;
@@ -26,11 +27,11 @@ export interface FuseVideoOptions {
   tracks: Track[];
   faces: VideoFace[];
   /** The visible mark: the built-in "AI-GENERATED" label, a caller's logo, or none (LogoAdd=0). */
-  mark: { kind: 'label' } | { kind: 'logo'; logo: LogoOverlay } | { kind: 'none' };
+  mark: VideoMark;
   /** Container metadata; the AI-generated mark is always among them (services add it). */
   tags: Record<string, string>;
   pool: FusionRunner;
-  /** Frames decoded ahead of the encoder; default 2 per fusion worker + 2. */
+  /** Frames in the fusion workers at once (decoded, not yet encoded); default 6. */
   inFlight?: number;
   /** Smallest face side that is fused (smaller faces pass through); default 34. */
   minFace?: number;
@@ -47,39 +48,37 @@ export class VideoCancelled extends Error { constructor() { super('the video job
 export async function fuseVideo(o: FuseVideoOptions): Promise<FuseVideoResult> {
   const t0 = performance.now();
   const { width, height } = o.info;
-  const writer = new VideoWriter(o.output, o.source, width, height, { tags: o.tags, crf: o.crf, preset: o.preset });
+  const media = new MediaThread();
   const tracks = new Map(o.tracks.map((t) => [t.id, t]));
+  // Which frames each chosen face is fused in, decided over the whole track (no one-frame flicker).
+  const fusedIn = new Map(o.faces.map((f) => [f.trackId, fusedFrames(tracks.get(f.trackId)?.points ?? [], o.minFace ?? 34)]));
   const total = o.info.frames || Math.round(o.info.durationSec * o.info.fps);
   const inFlight = Math.max(2, o.inFlight ?? 6);
-  const queue: Promise<{ rgb: Uint8Array; pts: bigint }>[] = [];
+  const queue: Promise<{ rgb: Uint8Array; pts: bigint; patches: Patch[] }>[] = [];
+  const writes: Promise<void>[] = [];
   let done = 0, fused = 0, passed = 0;
   const flushOne = async () => {
     const r = await queue.shift()!;
-    writer.write(r.rgb, r.pts);
-    done++;
-    o.onProgress?.(done, Math.max(total, done));
+    writes.push(media.write(r.rgb, r.pts, r.patches).then(() => { done++; o.onProgress?.(done, Math.max(total, done)); }));
+    writes[writes.length - 1].catch(() => {});
+    // The encoder's queue: a few frames, so a slow encoder holds the decoder back.
+    while (writes.length > 3) await writes.shift();
   };
   try {
-    for (const f of decodeFrames(o.source)) {
+    await media.openWriter({ output: o.output, source: o.source, width, height, encode: { tags: o.tags, crf: o.crf, preset: o.preset }, mark: o.mark });
+    for await (const f of media.frames(o.source, 2)) {
       if (o.signal?.aborted) throw new VideoCancelled();
       if (f.width !== width || f.height !== height) throw new Error(`frame ${f.index} is ${f.width}x${f.height}; the video is ${width}x${height}`);
-      // Shared memory: the fusion worker reads the frame without a copy.
-      const data = new Uint8Array(new SharedArrayBuffer(f.rgb.length));
-      data.set(f.rgb);
-      const frame: RgbImage = { width, height, data: data as unknown as Buffer };
+      const frame: RgbImage = { width, height, data: f.rgb as unknown as Buffer };
       const jobs: FuseFaceJob[] = [];
       for (const face of o.faces) {
         const p = tracks.get(face.trackId) && pointAt(tracks.get(face.trackId)!, f.index);
-        if (!p?.mesh || !faceUsable(p.box, p.mesh, o.minFace ?? 34)) continue;
+        if (!p?.mesh || !fusedIn.get(face.trackId)!.has(f.index)) continue;
         jobs.push({ templateMesh: p.mesh, user: face.user, userMesh: face.userMesh, profile: face.profile, appearance: face.appearance, detail: face.detail });
       }
       if (jobs.length) fused++; else passed++;
-      const pts = f.pts;
-      queue.push((jobs.length ? o.pool.run(frame, jobs) : Promise.resolve([] as Patch[])).then((patches) => {
-        for (const patch of patches) paste(frame, patch);
-        mark(frame, o.mark);
-        return { rgb: data, pts };
-      }));
+      const rgb = f.rgb, pts = f.pts;
+      queue.push((jobs.length ? o.pool.run(frame, jobs) : Promise.resolve([] as Patch[])).then((patches) => ({ rgb, pts, patches })));
       // Keep a rejected frame from being reported unhandled while it waits its turn.
       queue[queue.length - 1].catch(() => {});
       while (queue.length >= inFlight) await flushOne();
@@ -88,40 +87,13 @@ export async function fuseVideo(o: FuseVideoOptions): Promise<FuseVideoResult> {
       if (o.signal?.aborted) throw new VideoCancelled();
       await flushOne();
     }
-    writer.finish();
+    while (writes.length) await writes.shift();
+    await media.finish();
   } catch (e) {
-    writer.close();
-    await Promise.allSettled(queue);
+    await Promise.allSettled([...queue, ...writes]);
     throw e;
+  } finally {
+    await media.close();
   }
   return { frames: done, fusedFrames: fused, passedFrames: passed, ms: performance.now() - t0 };
-}
-
-function paste(frame: RgbImage, patch: Patch): void {
-  for (let y = 0; y < patch.height; y++) {
-    frame.data.set(patch.data.subarray(y * patch.width * 3, (y + 1) * patch.width * 3), ((y + patch.y) * frame.width + patch.x) * 3);
-  }
-}
-
-function mark(frame: RgbImage, m: FuseVideoOptions['mark']): void {
-  if (m.kind === 'label') drawLabel(frame);
-  else if (m.kind === 'logo') overlay(frame, m.logo);
-}
-
-/** Alpha-composites the logo onto the frame, clipped to it. */
-export function overlay(frame: RgbImage, l: LogoOverlay): void {
-  const d = frame.data;
-  for (let y = 0; y < l.height; y++) {
-    const fy = y + l.top;
-    if (fy < 0 || fy >= frame.height) continue;
-    for (let x = 0; x < l.width; x++) {
-      const fx = x + l.left;
-      if (fx < 0 || fx >= frame.width) continue;
-      const s = (y * l.width + x) * 4, t = (fy * frame.width + fx) * 3;
-      const a = l.rgba[s + 3] / 255;
-      d[t] = d[t] * (1 - a) + l.rgba[s] * a;
-      d[t + 1] = d[t + 1] * (1 - a) + l.rgba[s + 1] * a;
-      d[t + 2] = d[t + 2] * (1 - a) + l.rgba[s + 2] * a;
-    }
-  }
 }

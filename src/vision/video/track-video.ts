@@ -1,8 +1,10 @@
 // The material's tracking pass: every frame decoded, its faces found (by the caller's
 // detector: the shared inference pool), associated into stable tracks and smoothed. A few
-// frames are in flight so the inference workers stay busy while the next frame decodes.
+// frames are in flight so the inference workers stay busy while the next frame decodes (in the
+// media thread: node-av's decoding is synchronous and stays off the event loop).
 import type { RgbImage } from '../types.ts';
-import { decodeFrames, type VideoInfo } from './media.ts';
+import type { VideoInfo } from './media.ts';
+import { MediaThread } from './media-thread.ts';
 import { FaceTracker, type FrameDetection, type Track, type TrackerOptions } from './tracker.ts';
 
 export type FrameDetector = (frame: RgbImage, index: number) => Promise<FrameDetection[]>;
@@ -14,18 +16,22 @@ export async function trackVideo(path: string, info: VideoInfo, detect: FrameDet
   const tracker = new FaceTracker(o);
   const total = info.frames || Math.round(info.durationSec * info.fps);
   const queue: Promise<FrameDetection[]>[] = [];
+  const cuts: boolean[] = [];
   let next = 0;
-  const take = async () => { tracker.step(next++, await queue.shift()!); o.onProgress?.(next, Math.max(total, next)); };
+  const take = async () => { const dets = await queue.shift()!; tracker.step(next, dets, cuts.shift()); next++; o.onProgress?.(next, Math.max(total, next)); };
+  const media = new MediaThread();
   try {
-    for (const f of decodeFrames(path)) {
+    for await (const f of media.frames(path, 2)) {
       if (o.signal?.aborted) throw new Error('tracking was cancelled');
-      queue.push(detect({ width: f.width, height: f.height, data: f.rgb }, f.index));
+      cuts.push(f.cut);
+      queue.push(detect({ width: f.width, height: f.height, data: f.rgb as unknown as Buffer }, f.index));
       queue[queue.length - 1].catch(() => {});
       while (queue.length >= (o.inFlight ?? 4)) await take();
     }
     while (queue.length) await take();
   } finally {
     await Promise.allSettled(queue);
+    await media.close();
   }
   return { tracks: tracker.finish(info.fps || 25), frames: next, ms: performance.now() - t0 };
 }

@@ -2,6 +2,9 @@
 // best-first, with the embedding as a tie-breaker when given), a short miss bridged by
 // interpolation instead of starting a new face, and the dense mesh smoothed over time with a
 // One-Euro filter (Casiez et al. 2012: little lag on fast motion, little jitter when still).
+// At a shot cut no track continues by position (the face at the same place after a cut is
+// usually someone else); a face after a cut takes an earlier track's identity only when their
+// mean embeddings say it is the same person, and nothing is bridged or smoothed across the cut.
 import type { Box } from '../types.ts';
 import { OneEuro } from './one-euro.ts';
 
@@ -39,6 +42,8 @@ export interface TrackerOptions {
   /** One-Euro parameters for the mesh (in face-size units): default minCutoff 1.0 Hz, beta 0.3. */
   minCutoff?: number;
   beta?: number;
+  /** Mean-embedding cosine at which a face after a shot cut is the same person as an earlier track; default 0.5 (Score ≈ 58). */
+  reidCosine?: number;
 }
 
 export function iou(a: Box, b: Box): number {
@@ -51,21 +56,26 @@ export function iou(a: Box, b: Box): number {
 
 const cosine = (a: Float32Array, b: Float32Array) => { let s = 0; for (let i = 0; i < a.length; i++) s += a[i] * b[i]; return s; };
 
-interface Live { points: TrackPoint[]; last: TrackPoint; miss: number; emb: Float32Array | null; embN: number; detected: number }
+interface Live { points: TrackPoint[]; last: TrackPoint; miss: number; emb: Float32Array | null; embN: number; detected: number; shot: number }
+
+/** A track's observations within one shot. */
+interface Segment { points: TrackPoint[]; emb: Float32Array | null; detected: number; first: number; last: number; shot: number }
 
 export class FaceTracker {
   private live: Live[] = [];
   private done: Live[] = [];
   private readonly maxMiss: number;
   private readonly minIou: number;
+  private shot = 0;
 
   constructor(private readonly opts: TrackerOptions = {}) {
     this.maxMiss = opts.maxMiss ?? 12;
     this.minIou = opts.minIou ?? 0.2;
   }
 
-  /** Feeds the detections of the next frame (frames must come in order, none skipped). */
-  step(frame: number, dets: FrameDetection[]): void {
+  /** Feeds the detections of the next frame (frames must come in order, none skipped); `cut`: a new shot starts here. */
+  step(frame: number, dets: FrameDetection[], cut = false): void {
+    if (cut) { this.done.push(...this.live); this.live = []; this.shot++; }
     const pairs: { t: number; d: number; s: number }[] = [];
     this.live.forEach((t, ti) => dets.forEach((d, di) => {
       const o = iou(t.last.box, d.box);
@@ -90,30 +100,69 @@ export class FaceTracker {
     dets.forEach((d, di) => {
       if (usedD.has(di)) return;
       const pt: TrackPoint = { frame, box: d.box, mesh: d.mesh, bridged: false };
-      const t: Live = { points: [pt], last: pt, miss: 0, emb: null, embN: 0, detected: 1 };
+      const t: Live = { points: [pt], last: pt, miss: 0, emb: null, embN: 0, detected: 1, shot: this.shot };
       if (d.embedding) addEmb(t, d.embedding);
       this.live.push(t);
     });
   }
 
-  /** Ends tracking: bridges short misses, smooths the meshes, numbers the tracks. */
+  /** Ends tracking: joins a person's segments across shot cuts, bridges short misses, smooths the meshes, numbers the tracks. */
   finish(fps: number): Track[] {
     const all = [...this.done, ...this.live];
     this.live = []; this.done = [];
     const longest = Math.max(0, ...all.map((t) => t.detected));
     const minLen = Math.min(this.opts.minLength ?? 3, longest);
-    const kept = all.filter((t) => t.detected >= minLen);
-    kept.sort((a, b) => a.points[0].frame - b.points[0].frame || area(b.points[0].box) - area(a.points[0].box));
-    return kept.map((t, id) => {
-      const points = bridge(t.points);
-      smoothMeshes(points, fps, this.opts.minCutoff ?? 1.0, this.opts.beta ?? 0.3);
+    const segs: Segment[] = all.filter((t) => t.detected >= minLen)
+      .map((t) => ({ points: t.points, emb: unit(t.emb), detected: t.detected, first: t.points[0].frame, last: t.last.frame, shot: t.shot }));
+    segs.sort((a, b) => a.first - b.first || area(b.points[0].box) - area(a.points[0].box));
+    // Re-identification across cuts: each segment joins the most similar earlier person that is
+    // not on screen in the same frames (greedy in time order).
+    const reid = this.opts.reidCosine ?? 0.5;
+    const people: Segment[][] = [];
+    for (const s of segs) {
+      let best: Segment[] | null = null, bs = reid;
+      for (const p of people) {
+        const tail = p[p.length - 1];
+        if (!s.emb || tail.last >= s.first || p.some((q) => q.shot === s.shot)) continue;
+        const pe = personEmb(p);
+        if (!pe) continue;
+        const c = cosine(pe, s.emb);
+        if (c >= bs) { bs = c; best = p; }
+      }
+      if (best) best.push(s); else people.push([s]);
+    }
+    return people.map((p, id) => {
+      const points: TrackPoint[] = [];
+      for (const s of p) {
+        const seg = bridge(s.points);
+        smoothMeshes(seg, fps, this.opts.minCutoff ?? 1.0, this.opts.beta ?? 0.3);
+        points.push(...seg);
+      }
       let best = points[0];
-      for (const p of points) if (!p.bridged && area(p.box) > area(best.box)) best = p;
-      let emb: Float32Array | null = null;
-      if (t.emb) { emb = new Float32Array(t.emb); let n = 0; for (const v of emb) n += v * v; n = Math.sqrt(n) || 1; for (let i = 0; i < emb.length; i++) emb[i] /= n; }
-      return { id, points, bestBox: best.box, bestFrame: best.frame, embedding: emb };
+      for (const q of points) if (!q.bridged && area(q.box) > area(best.box)) best = q;
+      return { id, points, bestBox: best.box, bestFrame: best.frame, embedding: personEmb(p) };
     });
   }
+}
+
+const unit = (e: Float32Array | null): Float32Array | null => {
+  if (!e) return null;
+  const o = new Float32Array(e);
+  let n = 0; for (const v of o) n += v * v;
+  n = Math.sqrt(n) || 1;
+  for (let i = 0; i < o.length; i++) o[i] /= n;
+  return o;
+};
+
+/** A person's embedding: the segments' unit embeddings weighted by their detected frames. */
+function personEmb(p: Segment[]): Float32Array | null {
+  let sum: Float32Array | null = null;
+  for (const s of p) {
+    if (!s.emb) continue;
+    sum ??= new Float32Array(s.emb.length);
+    for (let i = 0; i < sum.length; i++) sum[i] += s.detected * s.emb[i];
+  }
+  return unit(sum);
 }
 
 const area = (b: Box) => b.width * b.height;
