@@ -2,7 +2,7 @@
 // ETA on stderr: track the template's faces, then fuse the user's face(s) frame by frame.
 import fs from 'node:fs';
 import { VisionEngine } from '../services/media/vision-engine.ts';
-import { frameDetector, userFace } from '../services/video/video-vision.ts';
+import { VIDEO_FUSE_DEGREES, frameDetector, userFace } from '../services/video/video-vision.ts';
 import { checkTemplate } from '../services/video/video-limits.ts';
 import { FusionPool } from '../vision/fusion/pool.ts';
 import { fuseVideo, probeVideo, trackVideo, type Track, type VideoFace } from '../vision/video/index.ts';
@@ -59,7 +59,7 @@ export async function fuseVideoCommand(a: FuseVideoArgs): Promise<Record<string,
       const t = tracks.find((x) => String(x.id) === id);
       if (!t) throw new Error(`--face-for ${id}: the template has faces ${tracks.map((x) => x.id).join(', ')}`);
       const u = await userFace(finder, fs.readFileSync(file), file);
-      faces.push({ trackId: t.id, user: u.user, userMesh: u.userMesh, profile: 0.3, appearance: 0 });
+      faces.push({ trackId: t.id, user: u.user, userMesh: u.userMesh, ...VIDEO_FUSE_DEGREES });
     }
     const r = await fuseVideo({
       source: a.template, output: a.output, info, tracks, faces, pool,
