@@ -110,7 +110,10 @@ export class FaceDetector {
     const levels: number[] = [];
     const fine = Math.max(IN_W, (IN_W * minFace) / FINE_MIN_PX);
     for (let tileW = Math.max(IN_W, (IN_W * minFace) / TARGET_MIN_PX); tileW * 1.25 < fullW; tileW *= 2) levels.push(tileW);
-    if (fine * 1.25 < fullW && (!levels.length || fine < levels[0] / 1.2)) levels.unshift(fine);
+    // At MinFaceSize 20 the finest level is already 400 px wide (a 20 px face at 16 px, 25 px at
+    // 20 px); a level 1.25x finer found nothing more (54/57 of 20-34 px faces either way) at 2.2x
+    // the passes, so the extra level is added only where it is ≥ 1.4x finer (MinFaceSize ≥ 28).
+    if (fine * 1.25 < fullW && (!levels.length || fine <= levels[0] / 1.4)) levels.unshift(fine);
     for (const tileW of levels) {
       const tileH = (tileW * 3) / 4;
       const xs = tileStarts(W, tileW);
