@@ -1,5 +1,6 @@
 // Detector precision and recall on the shared test data (issue 11).
 //   npm run bench -- detector [--all] [--no-cache] [--only=<substring>] [--res=full,4000,small]
+//     [--shard=i/n] [--cached-only]
 // Multi-face photos (faces/groups, faces/crowds/group-*): every face counted by eye in
 // bench/detector-truth.json (centre and approximate width). Single-person photos (identities,
 // yale, expressions, crowds/person-*): exactly one face expected. Each photo runs at its own
@@ -40,6 +41,8 @@ const resOnly = args.find((a) => a.startsWith('--res='))?.slice(6).split(',');
 // --shard=i/n: run every n-th photo from the i-th (0-based) into its own cache file, so that n
 // processes can share a long --all sweep; a later run without --shard reads every cache file.
 const shard = args.find((a) => a.startsWith('--shard='))?.slice(8).split('/').map(Number);
+// --cached-only: report what the cache holds (a sweep stopped early) and say how much it covers.
+const cachedOnly = args.includes('--cached-only');
 const RESULTS = path.join(BENCH_DIR, 'results');
 const CACHE = path.join(RESULTS, shard ? `detector-cache.${shard[0]}.json` : 'detector-cache.json');
 
@@ -106,7 +109,7 @@ const photos = [...Object.keys(truth.photos), ...singlePhotos()].filter((f, i) =
 
 interface Row { photo: string; res: 'full' | '4000' | 'small'; scale: number; size: number; boxes: Box[]; ms: number }
 const rows: Row[] = [];
-let computed = 0;
+let computed = 0, skipped = 0;
 for (const photo of photos) {
   const full: RgbImage = await decodeImage(fs.readFileSync(path.join(TESTDATA, 'faces', photo)));
   let big: RgbImage | null = null;
@@ -119,6 +122,7 @@ for (const photo of photos) {
     for (const size of SIZES) {
       const key = `${hash}|${photo}|${res}|${size}`;
       let run = cache[key];
+      if (!run && cachedOnly) { skipped++; continue; }
       if (!run) {
         const img = res === 'full' ? full : res === 'small' ? await resize(full, scale) : (big ??= await resize(full, scale));
         const t0 = performance.now();
@@ -182,7 +186,7 @@ for (const res of ['full', '4000', 'small'] as const) {
     });
   }
 }
-console.log(`detector (source ${hash}; ${photos.length} photos; ${computed} runs computed, the rest cached)\n`);
+console.log(`detector (source ${hash}; ${photos.length} photos; ${computed} runs computed, the rest cached${cachedOnly ? `; ${skipped} runs not in the cache left out` : ''})\n`);
 console.log(table(summary));
 if (perPhoto.length) console.log('\nphotos with a miss (of a face ≥ MinFaceSize) or a false box:\n' + table(perPhoto));
-console.log('\n' + writeResult('detector', { source: hash, summary, perPhoto }));
+console.log('\n' + writeResult('detector', { source: hash, skipped, summary, perPhoto }));
