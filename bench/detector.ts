@@ -44,7 +44,7 @@ const shard = args.find((a) => a.startsWith('--shard='))?.slice(8).split('/').ma
 // --cached-only: report what the cache holds (a sweep stopped early) and say how much it covers.
 const cachedOnly = args.includes('--cached-only');
 const RESULTS = path.join(BENCH_DIR, 'results');
-const CACHE = path.join(RESULTS, shard ? `detector-cache.${shard[0]}.json` : 'detector-cache.json');
+const CACHE = path.join(RESULTS, shard ? `detector-cache.${shard[0]}of${shard[1]}.json` : 'detector-cache.json');
 
 function sourceHash(): string {
   const h = crypto.createHash('sha256');
@@ -100,12 +100,14 @@ const hash = sourceHash();
 fs.mkdirSync(RESULTS, { recursive: true });
 const cache: Record<string, Run> = {};
 if (!args.includes('--no-cache')) {
-  for (const f of fs.readdirSync(RESULTS).filter((f) => /^detector-cache(\.\d+)?\.json$/.test(f))) {
+  for (const f of fs.readdirSync(RESULTS).filter((f) => /^detector-cache(\.\d+(of\d+)?)?\.json$/.test(f))) {
     for (const [k, v] of Object.entries(JSON.parse(fs.readFileSync(path.join(RESULTS, f), 'utf8')) as Record<string, Run>)) if (k.startsWith(hash)) cache[k] = v;
   }
 }
 const analyzer = await FaceAnalyzer.load({ tasks: [] });
-const photos = [...Object.keys(truth.photos), ...singlePhotos()].filter((f, i) => (!only || f.includes(only)) && (!shard || i % shard[1] === shard[0]));
+// The 4000 px sample first: a sweep cut short has then covered the designed spread.
+const singles = singlePhotos();
+const photos = [...Object.keys(truth.photos), ...singles.filter((f) => FOUR_K_SINGLES.test(f)), ...singles.filter((f) => !FOUR_K_SINGLES.test(f))].filter((f, i) => (!only || f.includes(only)) && (!shard || i % shard[1] === shard[0]));
 
 interface Row { photo: string; res: 'full' | '4000' | 'small'; scale: number; size: number; boxes: Box[]; ms: number }
 const rows: Row[] = [];
@@ -129,7 +131,8 @@ for (const photo of photos) {
         const r = await analyzer.analyze(img, { minFaceSize: size });
         run = { boxes: r.faces.map((f) => f.box), ms: performance.now() - t0 };
         cache[key] = run;
-        if (++computed % 4 === 0) fs.writeFileSync(CACHE, JSON.stringify(cache));
+        ++computed;
+        fs.writeFileSync(CACHE, JSON.stringify(cache)); // every run: a sweep may be stopped at any time
       }
       rows.push({ photo, res, scale, size, ...run });
     }
