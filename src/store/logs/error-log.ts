@@ -4,8 +4,8 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 
-/** Read and write granularity of a rewrite: the most parsing done between two yields. */
-const CHUNK = 1024 * 1024;
+/** Read and write granularity of a rewrite: the most parsing done between two yields (256 KiB: a few ms). */
+const CHUNK = 256 * 1024;
 const NEWLINE = Buffer.from('\n');
 
 function selected(drop: (line: string, record: Record<string, unknown>) => boolean, line: string): boolean {
