@@ -3,7 +3,7 @@
 // (SET NX, left to expire) so a period's job runs once, and a running lock (SET NX with a
 // renewed expiry) so a slow run never overlaps the next one. A crashed runner's lock expires.
 import crypto from 'node:crypto';
-import type { Redis } from 'ioredis';
+import { LazyRedis } from '../store/redis/lazy-client.ts';
 import type { Clock } from '../domain/clock.ts';
 
 export interface SchedulerOptions {
@@ -26,8 +26,9 @@ export class JobScheduler {
   private timer: NodeJS.Timeout | null = null;
   private first: NodeJS.Timeout | null = null;
   private running: Promise<boolean> | null = null;
-  /** ioredis is imported on the first Redis tick: deployments without Redis never load it. */
-  private redis: Redis | null = null;
+  // A Redis that accepts connections but never answers must not hang a tick: its `running`
+  // promise would block every later tick of this process (LazyRedis bounds every command).
+  private readonly redis: LazyRedis | null;
   private readonly prefix: string;
   private readonly lockTtl: number;
   /** Scheduling decisions this process made, and the runs it won (the rest were other processes' periods). */
@@ -38,6 +39,7 @@ export class JobScheduler {
   constructor(private readonly job: () => Promise<unknown>, private readonly opts: SchedulerOptions) {
     this.prefix = `${opts.keyPrefix ?? 'facevault'}:jobs:${opts.name}`;
     this.lockTtl = opts.lockTtlMs ?? 60_000;
+    this.redis = opts.redisUrl ? new LazyRedis(opts.redisUrl, { maxRetriesPerRequest: 2, connectTimeout: 3000, commandTimeout: 3000 }) : null;
   }
 
   get mode(): 'in-process' | 'redis' {
@@ -78,19 +80,8 @@ export class JobScheduler {
     return true;
   }
 
-  private async client(): Promise<Redis> {
-    if (!this.redis) {
-      const { Redis } = await import('ioredis');
-      // commandTimeout: a Redis that accepts connections but never answers must not hang the
-      // tick (its `running` promise would block every later tick of this process).
-      this.redis = new Redis(this.opts.redisUrl!, { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: true, connectTimeout: 3000, commandTimeout: 3000 });
-      this.redis.on('error', () => {}); // reported by the failing tick instead
-    }
-    return this.redis;
-  }
-
   private async tickRedis(): Promise<boolean> {
-    const r = await this.client();
+    const r = await this.redis!.get();
     if (r.status === 'wait') await r.connect();
     const token = crypto.randomUUID();
     const lockKey = `${this.prefix}:lock`;
@@ -113,9 +104,6 @@ export class JobScheduler {
     if (this.timer) clearInterval(this.timer);
     this.first = this.timer = null;
     await this.running?.catch(() => {});
-    if (this.redis) {
-      if (this.redis.status === 'wait') this.redis.disconnect();
-      else await this.redis.quit().catch(() => this.redis!.disconnect());
-    }
+    await this.redis?.close();
   }
 }

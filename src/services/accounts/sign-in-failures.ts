@@ -2,7 +2,7 @@
 // from the first failure. In memory a limit is per process, so N nodes would allow N times as
 // many guesses; with FACEVAULT_REDIS_URL every node counts in the same Redis key. Redis down:
 // counted in this process (reported once), as the fusion QPS limits do.
-import type { Redis } from 'ioredis';
+import { LazyRedis } from '../../store/redis/lazy-client.ts';
 
 export interface SignInFailures {
   /** Failures of this address in its current window (0 when none). */
@@ -40,20 +40,12 @@ if n == 1 then redis.call('HSET', KEYS[1], 'since', ARGV[1]); redis.call('PEXPIR
 return n`;
 
 export class RedisSignInFailures implements SignInFailures {
-  private redis: Redis | null = null;
+  private readonly redis: LazyRedis;
   private readonly fallback = new MemorySignInFailures();
   private warned = false;
 
-  constructor(private readonly url: string, private readonly prefix: string, private readonly onError: (e: Error) => void = () => {}) {}
-
-  private async client(): Promise<Redis> {
-    if (!this.redis) {
-      const { Redis } = await import('ioredis');
-      this.redis = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: true, connectTimeout: 2000, commandTimeout: 2000 });
-      this.redis.on('error', () => {});
-    }
-    if (this.redis.status === 'wait') await this.redis.connect();
-    return this.redis;
+  constructor(url: string, private readonly prefix: string, private readonly onError: (e: Error) => void = () => {}) {
+    this.redis = new LazyRedis(url);
   }
 
   private key(ip: string) { return `${this.prefix}:signin-failures:${ip}`; }
@@ -64,22 +56,21 @@ export class RedisSignInFailures implements SignInFailures {
 
   async count(ip: string, now: number) {
     try {
-      const r = await (await this.client()).hmget(this.key(ip), 'n', 'since');
+      const r = await (await this.redis.get()).hmget(this.key(ip), 'n', 'since');
       return r[0] ? { n: Number(r[0]), since: Number(r[1]) } : { n: 0, since: now };
     } catch (e) { this.failed(e); return this.fallback.count(ip, now); }
   }
 
   async add(ip: string, now: number) {
-    try { await (await this.client()).eval(ADD, 1, this.key(ip), String(now), String(FAILURE_WINDOW_MS)); } catch (e) { this.failed(e); await this.fallback.add(ip, now); }
+    try { await (await this.redis.get()).eval(ADD, 1, this.key(ip), String(now), String(FAILURE_WINDOW_MS)); } catch (e) { this.failed(e); await this.fallback.add(ip, now); }
   }
 
   async clear(ip: string) {
-    try { await (await this.client()).del(this.key(ip)); } catch (e) { this.failed(e); }
+    try { await (await this.redis.get()).del(this.key(ip)); } catch (e) { this.failed(e); }
     await this.fallback.clear(ip);
   }
 
   async close() {
-    await this.redis?.quit().catch(() => {});
-    this.redis = null;
+    await this.redis.close();
   }
 }

@@ -2,7 +2,7 @@
 // Tencent documents 1 req/s for an unpublished activity and 50 req/s for a published one.
 // In memory the buckets are per process; with FACEVAULT_REDIS_URL they live in Redis, so every
 // instance of a deployment shares them.
-import type { Redis } from 'ioredis';
+import { LazyRedis } from '../../store/redis/lazy-client.ts';
 import type { Clock } from '../../domain/clock.ts';
 
 export interface RateLimiter {
@@ -54,28 +54,18 @@ redis.call('PEXPIRE', KEYS[1], 60000)
 return ok`;
 
 export class RedisRateLimiter implements RateLimiter {
-  private redis: Redis | null = null;
+  private readonly redis: LazyRedis;
   private readonly fallback: LocalRateLimiter;
   private warned = false;
 
-  constructor(private readonly url: string, private readonly clock: Clock, private readonly prefix: string, private readonly onError: (e: Error) => void = () => {}) {
+  constructor(url: string, private readonly clock: Clock, private readonly prefix: string, private readonly onError: (e: Error) => void = () => {}) {
+    this.redis = new LazyRedis(url);
     this.fallback = new LocalRateLimiter(clock);
-  }
-
-  /** ioredis is imported on first use: deployments without Redis never load it. */
-  private async client(): Promise<Redis> {
-    if (!this.redis) {
-      const { Redis } = await import('ioredis');
-      this.redis = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: true, connectTimeout: 2000, commandTimeout: 2000 });
-      this.redis.on('error', () => {});
-    }
-    if (this.redis.status === 'wait') await this.redis.connect();
-    return this.redis;
   }
 
   async take(key: string, qps: number): Promise<boolean> {
     try {
-      const r = await this.client();
+      const r = await this.redis.get();
       return (await r.eval(TAKE, 1, `${this.prefix}:rate:${key}`, String(qps), String(this.clock.now()))) === 1;
     } catch (e) {
       // Redis down: limit per process rather than refuse every request or none.
@@ -85,7 +75,6 @@ export class RedisRateLimiter implements RateLimiter {
   }
 
   async close(): Promise<void> {
-    await this.redis?.quit().catch(() => {});
-    this.redis = null;
+    await this.redis.close();
   }
 }

@@ -7,9 +7,8 @@
 // blazeface's (docs/MODELS.md "Face mesh").
 import path from 'node:path';
 import type { Face, RgbImage } from '../types.ts';
-import { eyeLineAngle, sampleRgb, squareAffine } from '../sampling.ts';
 import { HUMAN_MODELS_DIR, loadLocalGraphModel, tf } from '../mesh/tf-wasm.ts';
-import { MESH_CROP_SCALE } from '../mesh/face-mesh.ts';
+import { uprightFaceCrop } from '../mesh/face-mesh.ts';
 import type { GraphModel } from '@tensorflow/tfjs-converter';
 import type { Tensor } from '@tensorflow/tfjs-core';
 
@@ -42,12 +41,7 @@ export class FaceResModel {
 
   async predict(img: RgbImage, face: Face): Promise<FaceResResult> {
     if (!this.model) await this.prepare();
-    const box = face.box;
-    const center = { x: box.x + box.width / 2, y: box.y + box.height / 2 };
-    const side = Math.max(box.width, box.height) * MESH_CROP_SCALE;
-    const angle = face.kps?.length >= 2 ? eyeLineAngle(face.kps) : 0;
-    const pixels = sampleRgb(img, squareAffine(center, side, angle, CROP), CROP, CROP, 'zero');
-    for (let i = 0; i < pixels.length; i++) pixels[i] /= 255;
+    const { pixels } = uprightFaceCrop(img, face, CROP);
     const [h, w] = [this.model!.inputs[0].shape![1], this.model!.inputs[0].shape![2]];
     const input = tf.tidy(() => tf.mul(tf.image.resizeBilinear(tf.tensor4d(pixels, [1, CROP, CROP, 3]), [h, w], false), 255));
     try {

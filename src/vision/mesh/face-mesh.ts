@@ -20,6 +20,18 @@ const IRIS_SIZE = 64;
  *  the box is tight. Chosen by inspecting overlays on the test photos (face flag ≈ 1.0 there). */
 export const MESH_CROP_SCALE = 1.5;
 const IRIS_SCALE = 2.3;
+
+/** The mesh's input crop: the face's box side ×MESH_CROP_SCALE, turned upright by the eye line,
+ *  RGB scaled to 0..1, `size` pixels square. Human's faceres reads the same crop (its recipe). */
+export function uprightFaceCrop(img: RgbImage, face: Face, size = MESH_SIZE): { pixels: Float32Array; center: Point; side: number; angle: number } {
+  const box = face.box;
+  const center = { x: box.x + box.width / 2, y: box.y + box.height / 2 };
+  const side = Math.max(box.width, box.height) * MESH_CROP_SCALE;
+  const angle = face.kps?.length >= 2 ? eyeLineAngle(face.kps) : 0;
+  const pixels = sampleRgb(img, squareAffine(center, side, angle, size), size, size, 'zero');
+  for (let i = 0; i < pixels.length; i++) pixels[i] /= 255;
+  return { pixels, center, side, angle };
+}
 /** Eye corners (mesh indices): image-left eye 33 (outer) / 133 (inner); image-right eye 263 / 362. */
 const EYE_CORNERS = { imageLeft: [33, 133], imageRight: [263, 362] } as const;
 /** Below this face-flag confidence the crop held no face the mesh could fit; no mesh is set. */
@@ -55,12 +67,7 @@ export class FaceMeshModel implements TaskModel {
 
   async predict(img: RgbImage, face: Face, withIris = true): Promise<MeshResult | null> {
     if (!this.mesh) await this.prepare();
-    const box = face.box;
-    const center = { x: box.x + box.width / 2, y: box.y + box.height / 2 };
-    const side = Math.max(box.width, box.height) * MESH_CROP_SCALE;
-    const angle = face.kps?.length >= 2 ? eyeLineAngle(face.kps) : 0;
-    const pixels = sampleRgb(img, squareAffine(center, side, angle, MESH_SIZE), MESH_SIZE, MESH_SIZE, 'zero');
-    for (let i = 0; i < pixels.length; i++) pixels[i] /= 255;
+    const { pixels, center, side, angle } = uprightFaceCrop(img, face);
     const input = tf.tensor4d(pixels, [1, MESH_SIZE, MESH_SIZE, 3]);
     let raw: Float32Array, confidence: number;
     try {
