@@ -1,6 +1,6 @@
 // Issue 9.5: a deletion request scans the whole error log. Done on the event loop, 400 MB held
 // the server for 2.4 s, repeatable by any tenant. The scan now runs in bounded steps: no
-// /healthz sample waits on more than 150 ms (see the bound below) of event-loop work, and the erasure is still complete.
+// /healthz sample waits on more than 100 ms of event-loop work, and the erasure is still complete.
 //
 // What is measured per sample is the CPU time of the event-loop thread while the sample was in
 // flight (Linux per-thread counters), with the wall-clock latency reported beside it: on a shared
@@ -37,6 +37,9 @@ describe.skipIf(!hasThreadCpu)('erasure does not stall the server', () => {
     const appId = t.creds.AppId;
     // Warm-up on an empty log: the first request through a code path pays for loading it.
     await t.common('iai').request('CreateDeletionRequest', { EndUserId: 'eu-warm-up' });
+    // And of the sampler: the first fetch() in a process loads and compiles undici, 70-120 ms of
+    // this thread's CPU that would be counted against the erasure's first sample.
+    await (await fetch(`${t.url}/healthz`)).arrayBuffer();
     // Generated fast: one block of records repeated. Each file also holds one record naming the
     // subject under this AppId (erased) and one under another AppId (kept).
     // (Written block by block: one 48 MB string would leave its garbage in the server's heap.)
@@ -73,7 +76,7 @@ describe.skipIf(!hasThreadCpu)('erasure does not stall the server', () => {
     expect(ms).toBeGreaterThan(150); // CPU time: one request would wait on all of it
   });
 
-  it('a deletion request runs while no /healthz sample waits on 150 ms of event-loop work, and erases the records', async () => {
+  it('a deletion request runs while no /healthz sample waits on 100 ms of event-loop work, and erases the records', async () => {
     const bytesBefore = t.run.app.errorLog.totalBytes();
     const linesBefore = fs.readdirSync(dir).reduce((n, f) => n + fs.readFileSync(path.join(dir, f), 'utf8').split('\n').filter(Boolean).length, 0);
     expect(bytesBefore).toBeGreaterThan(TOTAL * 0.9);
@@ -93,12 +96,10 @@ describe.skipIf(!hasThreadCpu)('erasure does not stall the server', () => {
     const receipt = (await deletion).DeletionRequest;
     const took = performance.now() - t0;
     const worst = cpu.indexOf(Math.max(...cpu));
-    // 150, not 100: on 2026-12-02 one sample per erasure held 70-120 ms of this thread's CPU on a
-    // quiet machine (also at 97ad46e, which passed at 100 before), not in the chunked scan (a
-    // 256 KiB chunk parses in well under 20 ms) but in one synchronous step of the request not yet
-    // found (noted on issue 15). The old whole-log scan this guards against takes > 150 ms here
-    // (the test above) and 2.4 s at 400 MB.
-    expect(cpu[worst], `most event-loop CPU during one /healthz sample, of ${samples.length} during a ${Math.round(took)} ms erasure (that sample's latency ${Math.round(samples[worst])} ms; max latency ${Math.round(Math.max(...samples))} ms)`).toBeLessThan(150);
+    // 100 ms. A 70-120 ms sample seen on 2026-12-02 was the sampler's own first fetch() (undici
+    // loading in this thread), now warmed up in beforeAll; with it, no sample exceeds 20 ms. The
+    // old whole-log scan this guards against takes > 150 ms here (the test above), 2.4 s at 400 MB.
+    expect(cpu[worst], `most event-loop CPU during one /healthz sample, of ${samples.length} during a ${Math.round(took)} ms erasure (that sample's latency ${Math.round(samples[worst])} ms; max latency ${Math.round(Math.max(...samples))} ms)`).toBeLessThan(100);
     // The erasure took long enough for the sampling to mean something.
     expect(samples.length, `only ${samples.length} samples in ${Math.round(took)} ms`).toBeGreaterThanOrEqual(10);
     // Complete: this AppId's records naming the subject are gone, the other AppId's stay.
