@@ -91,6 +91,9 @@ export async function bulkLoadGroup(app: App, appId: number, groupId: string, n:
       await tx.insertInto('persons').values(pRows).execute();
       await tx.insertInto('group_persons').values(mRows).execute();
       for (let i = 0; i < fRows.length; i += 100) await tx.insertInto('faces').values(fRows.slice(i, i + 100)).execute();
+      // The group's counts, as the library's own writes keep them (GetPersonList reads them).
+      await tx.updateTable('face_groups').set((eb) => ({ person_num: eb('person_num', '+', mRows.length), face_num: eb('face_num', '+', fRows.length) }))
+        .where('app_id', '=', appId).where('group_id', '=', groupId).execute();
     });
     if (opts.log && p0 % 20000 === 0) opts.log(`  bulk load: ${p0 * FACES_PER_PERSON} faces, ${((performance.now() - t) / 1000).toFixed(0)} s`);
   }

@@ -41,7 +41,7 @@ import { reEraseRestoredApps } from './services/privacy/key-store-restore.ts';
 import { createRetention, type RetentionModule } from './jobs/retention.ts';
 import { createVideoMaterials, createVideoModule, type VideoModule } from './services/video/video-module.ts';
 import { EmbeddedVideoQueue, PgBossVideoQueue, type VideoQueueRunner } from './jobs/video-queue.ts';
-import { fetchImage, sendToUrl } from './services/media/image-input.ts';
+import { fetchToFile, sendToUrl } from './services/media/image-input.ts';
 import { videoResultRoutes } from './api/routes/video-results.ts';
 import { ActionRegistry } from './api/actions/registry.ts';
 import { allActions } from './api/handlers/index.ts';
@@ -170,8 +170,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const videoDeps = {
     db, blobs, clock, finder: { analyze: vision.analyze.bind(vision) }, dataDir: config.dataDir, publicUrl: config.publicUrl,
     resultKey: keyring.deriveKey('video-result-url'), callbackKey: keyring.deriveKey('video-callback'), leaseMs: config.video.leaseMs,
-    fetchUrl: (url: string, field: string, maxBytes: number) => fetchImage(url, { ...vision.urlPolicy, maxBytes, timeoutMs: 120_000 }, field),
-    sendUrl: (url: string, o: { method: 'PUT' | 'POST'; body: Buffer; headers: Record<string, string> }, field: string) => sendToUrl(url, vision.urlPolicy, o, field),
+    fetchToFile: (url: string, field: string, maxBytes: number, file: string) => fetchToFile(url, { ...vision.urlPolicy, maxBytes, timeoutMs: 120_000 }, file, field),
+    sendUrl: (url: string, o: { method: 'PUT' | 'POST'; body: Buffer | { file: string }; headers: Record<string, string> }, field: string) => sendToUrl(url, vision.urlPolicy, o, field),
     report: (e: Error) => report('video', e),
   };
   const videoMaterials = createVideoMaterials(videoDeps);

@@ -54,7 +54,7 @@ describe.skipIf(!!skip)(`three serve nodes as one service${skip ? ` (skipped: ${
   it('every node comes up from the unit file, on PostgreSQL, S3 and Redis, and reports each in /readyz', async () => {
     for (const n of [A, B, C]) {
       const r = await n.readyz();
-      expect(r).toEqual({ status: 200, checks: { database: 'ok', objectStore: 'ok', keyStore: 'ok', redis: 'ok', models: 'ok', workers: 'ok' } });
+      expect(r).toEqual({ status: 200, checks: { database: 'ok', objectStore: 'ok', keyStore: 'ok', redis: 'ok', models: 'ok', workers: 'ok', index: 'ok' } });
       expect(n.lines.join('\n')).toMatch(/database PostgreSQL, objects s3:\/\/facevault-objects/);
     }
     // One account, created by whichever node won (the others found it: none exited).

@@ -166,6 +166,9 @@ for (const b of backends) {
       const person = (i: number) => ({ groupId: 'G', personId: `p${i}`, personName: `P${i}`, gender: 0, exInfos: [], image: { Image: `p${i}-a` }, uniquePersonControl: 0, qualityControl: 0 });
       // Phase 1: parallel enrolments through both instances.
       await Promise.all(Array.from({ length: 24 }, (_, i) => (i % 2 ? L1 : L2).persons.create(caller, person(i))));
+      // Half of them in a second group too (the group counts below follow both).
+      await L1.groups.create(caller, { groupId: 'H', groupName: 'H', exDescriptions: [], tag: '', faceModelVersion: '3.0', keepImages: false });
+      await Promise.all(Array.from({ length: 12 }, (_, i) => (i % 2 ? L1 : L2).persons.copy(caller, `p${i}`, ['H'])));
       // Phase 2: a mix of face additions, face deletions, person deletions and removals, in parallel.
       const ops: Promise<unknown>[] = [];
       for (let i = 0; i < 24; i++) {
@@ -187,6 +190,13 @@ for (const b of backends) {
       for (const f of await r.faceIdsOf(members.map((m) => m.person_id))) dbFaces.set(f.face_id, f.person_id);
       expect(members).toHaveLength(12);
       expect(dbFaces.size).toBe(6 * 3 + 6 * 1 + 0);
+      // GetPersonList's counts, kept by the writes (face_groups.person_num/face_num), agree with the rows.
+      expect(await r.countMembers('G')).toEqual({ persons: 12, faces: dbFaces.size });
+      const inH = await r.countMembersFromRows('H');
+      expect(inH.persons).toBe(9); // p0..p11 without the deleted p1, p5, p9
+      expect(await r.countMembers('H')).toEqual(inH);
+      // A page of members: the join order, cut before the join.
+      expect((await r.listMembers('G', 3, 4)).map((m) => m.person_id)).toEqual(members.slice(3, 7).map((m) => m.person_id));
       for (const L of [L1, L2]) {
         await L.index.sync(caller.appId);
         const snap = L.index.snapshot(caller.appId, 'G')!;
@@ -197,6 +207,9 @@ for (const b of backends) {
       const probe = { groupIds: ['G'], image: { Image: 'p0-b' }, maxFaceNum: 1, minFaceSize: 0, maxPersonNum: 5, needPersonInfo: false, qualityControl: 0, faceMatchThreshold: 0 };
       expect(((await L2.search.search(caller, probe, 'faces')).response.Results as any)[0].Candidates[0].PersonId).toBe('p0');
       await L1.persons.delete(caller, 'p0');
+      await L2.groups.delete(caller, 'H');
+      expect(await r.countMembers('G')).toEqual(await r.countMembersFromRows('G'));
+      expect(await r.countMembers('G')).toEqual({ persons: 11, faces: dbFaces.size - 3 });
       const after = (await L2.search.search(caller, probe, 'faces')).response.Results as any;
       expect(after[0].Candidates.map((c: any) => c.PersonId)).not.toContain('p0');
       // A fresh instance (restart) rebuilds the same index from the database.

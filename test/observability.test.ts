@@ -82,7 +82,7 @@ describe.skipIf(!hasTestdata)('observability', () => {
 
   it('readiness lists every dependency, the key store included', async () => {
     const r = await (await fetch(`${t.url}/readyz`)).json() as { checks: Record<string, string> };
-    expect(Object.keys(r.checks)).toEqual(['database', 'objectStore', 'keyStore', 'models', 'workers']);
+    expect(Object.keys(r.checks)).toEqual(['database', 'objectStore', 'keyStore', 'models', 'workers', 'index']);
     expect(r.checks.keyStore).toBe('ok');
   });
 });

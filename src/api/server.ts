@@ -23,6 +23,8 @@ import type { ErrorLog, RunningLog } from '../services/logs/call-logs.ts';
 import type { AccountsService } from '../services/accounts/accounts.ts';
 import type { VisionEngine } from '../services/media/vision-engine.ts';
 import { workerReadiness, type WorkerPools } from '../services/media/worker-readiness.ts';
+import { indexReadiness } from '../services/library/index-readiness.ts';
+import type { LibraryIndex } from '../services/library/library-index.ts';
 import { Metrics, type MetricSources } from './observability/metrics.ts';
 import { createRequestLogger, safeMessage, type LogLevel } from './observability/request-log.ts';
 import { metricsRoute } from './routes/metrics.ts';
@@ -46,8 +48,8 @@ export interface ServerDeps {
   blobs: { ping(): Promise<unknown> };
   vision: Pick<VisionEngine, 'status' | 'health'>;
   fusion?: WorkerPools['fusion'];
-  /** Index sizes for /metrics. */
-  library?: { index: NonNullable<MetricSources['index']> };
+  /** Index sizes for /metrics; its start-up load for /readyz. */
+  library?: { index: NonNullable<MetricSources['index']> & Pick<LibraryIndex, 'loadStatus'> };
   /** The last sweep's report for /metrics. */
   retention?: MetricSources['retention'];
   /** Probed by /readyz and /metrics (a read of AppId 0, which never exists). */
@@ -240,6 +242,12 @@ export async function buildServer(app: ServerDeps, opts: ServerOptions = {}): Pr
     const w = workerReadiness(app);
     checks.workers = w.detail;
     if (!w.ok) ok = false;
+    // The search index: a node that has not loaded it would hold every search until it has.
+    if (app.library) {
+      const ix = indexReadiness(app.library.index.loadStatus());
+      checks.index = ix.detail;
+      if (!ix.ok) ok = false;
+    }
     reply.code(ok ? 200 : 503).send({ status: ok ? 'ready' : 'not ready', checks });
   });
 

@@ -3,11 +3,12 @@
 // row names and that no deletion or expiry would ever reach. The sweep deletes such objects
 // once they are older than a grace period, longer than any put-to-commit gap (the commit's
 // queries have a deadline of seconds). Only under prefixes whose every object has a `blobs`
-// record: library/ (kept enrolment images) and fusion/ (materials, tracks, results).
+// record: library/ (kept enrolment images), fusion/ (image and video materials, their tracks,
+// image results) and video/ (video jobs' inputs and results).
 import type { BlobStore } from '../store/blobs/blob-store.ts';
 import type { BlobRecords } from '../store/blobs/blob-records.ts';
 
-export const ORPHAN_PREFIXES = ['library/', 'fusion/'];
+export const ORPHAN_PREFIXES = ['library/', 'fusion/', 'video/'];
 
 export async function sweepOrphanObjects(blobs: BlobStore, records: Pick<BlobRecords, 'recorded'>, now: number, graceMs: number): Promise<number> {
   if (!blobs.listModified) return 0;

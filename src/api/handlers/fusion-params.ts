@@ -8,6 +8,7 @@ import type { ImageInput, LogoRequest, MergeRequest, Rect } from '../../services
 import type { Field } from '../actions/define.ts';
 import { field, obj, onlyKeys } from '../actions/fields.ts';
 import { endUserId, parentalConsent } from './privacy-fields.ts';
+import { isSpooledPart, type SpooledPart } from '../protocol/multipart.ts';
 
 type P = Record<string, unknown>;
 const absent = (v: unknown) => v === undefined || v === null;
@@ -153,10 +154,10 @@ export const FUSION_PRIVACY_PARAMS = {
 };
 
 /** CreateMaterial's Image: base64 text, or the bytes of a multipart file part. */
-export const materialImage = (): Field<Buffer | string | undefined> =>
+export const materialImage = (): Field<Buffer | SpooledPart | string | undefined> =>
   field((v, name) => {
     if (absent(v) || v === '') return undefined;
-    if (Buffer.isBuffer(v)) return v;
+    if (Buffer.isBuffer(v) || isSpooledPart(v)) return v;
     if (typeof v !== 'string') throw Errors.invalidParameter(name, 'must be a string (base64) or a multipart file part');
     return v;
   });

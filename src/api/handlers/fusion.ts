@@ -5,6 +5,7 @@ import { MATERIAL_STATUS_MACHINE_APPROVED, MIN_FACE, type ActivityRow, type Mate
 import { defineAction, type ActionDef } from '../actions/define.ts';
 import { int, oneOf, optInt, optStr, str } from '../actions/fields.ts';
 import { FUSION_PRIVACY_PARAMS, fuseParam, fusionUltraParam, logoParam, materialImage, mergeInfos, rspImgType } from './fusion-params.ts';
+import { isSpooledPart } from '../protocol/multipart.ts';
 
 function tencentTime(ms: number): string {
   // Tencent's console time: Beijing time, "YYYY-MM-DD HH:mm:ss".
@@ -152,8 +153,8 @@ export function fusionActions(d: { fusion: FusionModule }): ActionDef<any>[] {
       owner: 'facefusion', name: 'CreateMaterial', upload: true,
       params: { ActivityId: ID, MaterialName: optStr({ max: 64 }), Image: materialImage(), Url: optStr() },
       async handle(ctx, req) {
-        // A multipart upload (docs/API.md) hands the file part over as raw bytes.
-        const source = Buffer.isBuffer(req.Image) ? req.Image : { image: req.Image, url: req.Url };
+        // A multipart upload (docs/API.md) hands the file part over as raw bytes, or a large one as its place in the spooled body.
+        const source = Buffer.isBuffer(req.Image) || isSpooledPart(req.Image) ? req.Image : { image: req.Image, url: req.Url };
         const { row, faces } = await calls.createMaterial(ctx.caller, req.ActivityId, req.MaterialName ?? '', source);
         const boxes = faces.map((f) => ({ face_index: f.index, x: Math.round(f.box.x), y: Math.round(f.box.y), width: Math.round(f.box.width), height: Math.round(f.box.height) }));
         return { MaterialId: row.material_id, Material: mapMaterial(row, boxes) };

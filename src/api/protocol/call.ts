@@ -2,7 +2,6 @@
 // the running-log and error-log records. Shared by `POST /` (TC3-signed API calls) and the
 // console's /console/api/call (session-authenticated), so both authorise with the same policy
 // code, run the same declarations and land in the same logs.
-import fs from 'node:fs';
 import type { FastifyRequest } from 'fastify';
 import type { Config } from '../../config.ts';
 import type { Clock } from '../../domain/clock.ts';
@@ -16,7 +15,7 @@ import type { ActionRegistry } from '../actions/registry.ts';
 import type { CompiledAction } from '../actions/define.ts';
 import type { AuthFailureLog } from './auth-failure-log.ts';
 import { isSpooled } from './upload-spool.ts';
-import { multipartBoundary, parseMultipart } from './multipart.ts';
+import { multipartBoundary, parseMultipartFile } from './multipart.ts';
 
 export interface CallDeps {
   config: Pick<Config, 'region'>;
@@ -113,7 +112,7 @@ function bestEffortParams(body: unknown): unknown {
 
 /**
  * The request body as the action's parameters, once the caller is known: a spooled multipart
- * upload read back (the image is decoded in memory anyway), or JSON; none is {}. `tooLargeHint`
+ * upload parsed in place (small file parts read back, large ones left in the file), or JSON; none is {}. `tooLargeHint`
  * ends the message of a multipart body over the limit for an action that takes no uploads.
  */
 export async function bodyParams(req: FastifyRequest, def: CompiledAction, bodyLimitBytes: number, tooLargeHint = ''): Promise<unknown> {
@@ -123,7 +122,7 @@ export async function bodyParams(req: FastifyRequest, def: CompiledAction, bodyL
     const boundary = multipartBoundary((Array.isArray(ct) ? ct[0] : ct) ?? '');
     if (!boundary) throw new TcError('InvalidParameter', 'the multipart/form-data Content-Type declares no boundary');
     if (!def.upload && body.size > bodyLimitBytes) throw new TcError('RequestSizeLimitExceeded', `request body exceeds the limit of ${bodyLimitBytes} bytes${tooLargeHint}`);
-    return parseMultipart(await fs.promises.readFile(body.path), boundary);
+    return parseMultipartFile(body.path, boundary);
   }
   if (Buffer.isBuffer(body) && body.length > 0) {
     try {

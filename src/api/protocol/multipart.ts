@@ -1,6 +1,7 @@
 // multipart/form-data as the Tencent SDKs send it (form-data package): text fields become
 // strings, file parts (a filename, or a non-text Content-Type) become Buffers. The TC3
 // signature covers the raw body, so this runs only after the body was authenticated.
+import fs from 'node:fs';
 import { TcError } from '../../domain/errors.ts';
 
 export function multipartBoundary(contentType: string): string | null {
@@ -35,4 +36,81 @@ export function parseMultipart(body: Buffer, boundary: string): Record<string, s
     pos = next + 2;
   }
   return out;
+}
+
+/** A file part left in the spooled body file (a video up to 1 GB is never read into memory). */
+export interface SpooledPart { readonly spooledPart: true; file: string; offset: number; size: number }
+
+export function isSpooledPart(v: unknown): v is SpooledPart {
+  return typeof v === 'object' && v !== null && (v as { spooledPart?: unknown }).spooledPart === true;
+}
+
+/**
+ * parseMultipart over a spooled body file, reading it in 1 MiB steps: the same fields and
+ * errors, but a file part over `inlineMax` bytes stays in the file as a SpooledPart (valid while
+ * the request lives: the spool file is removed when it ends).
+ */
+export async function parseMultipartFile(file: string, boundary: string, inlineMax = 1 << 20): Promise<Record<string, string | Buffer | SpooledPart>> {
+  const fh = await fs.promises.open(file, 'r');
+  try {
+    const size = (await fh.stat()).size;
+    const delim = Buffer.from(`--${boundary}`);
+    const crlfDelim = Buffer.from(`\r\n--${boundary}`);
+    const { first, ends } = await findDelimiters(fh, size, delim, crlfDelim);
+    const read = async (at: number, n: number) => {
+      const b = Buffer.alloc(Math.max(0, Math.min(n, size - at)));
+      if (b.length) await fh.read(b, 0, b.length, at);
+      return b;
+    };
+    const out: Record<string, string | Buffer | SpooledPart> = {};
+    if (first < 0) throw new TcError('InvalidRequest', 'the multipart body has no part with the declared boundary');
+    let pos = first;
+    for (;;) {
+      pos += delim.length;
+      const two = (await read(pos, 2)).toString();
+      if (two === '--') break;
+      if (two !== '\r\n') throw new TcError('InvalidRequest', 'malformed multipart delimiter');
+      pos += 2;
+      const head = await read(pos, 64 * 1024);
+      const headerLen = head.indexOf('\r\n\r\n');
+      if (headerLen < 0) throw new TcError('InvalidRequest', 'malformed multipart part headers');
+      const headerEnd = pos + headerLen;
+      const next = ends.find((e) => e >= headerEnd + 4);
+      if (next === undefined) throw new TcError('InvalidRequest', 'multipart part is not terminated');
+      const headers = head.subarray(0, headerLen).toString('utf8');
+      const name = /content-disposition:[^\r\n]*\bname="([^"]*)"/i.exec(headers)?.[1];
+      if (!name) throw new TcError('InvalidRequest', 'a multipart part has no field name');
+      if (name in out) throw new TcError('InvalidParameter', `${name}: given more than once`);
+      const type = /^content-type:([^\r\n]*)/im.exec(headers)?.[1].trim();
+      const isFile = /\bfilename="/i.test(headers) || (!!type && !/^text\//i.test(type));
+      const start = headerEnd + 4, length = next - start;
+      if (!isFile) out[name] = (await read(start, length)).toString('utf8');
+      else out[name] = length <= inlineMax ? await read(start, length) : { spooledPart: true, file, offset: start, size: length };
+      pos = next + 2;
+    }
+    return out;
+  } finally {
+    await fh.close();
+  }
+}
+
+/** The first `--boundary` anywhere, and the offset of every `\r\n--boundary` (ascending). */
+async function findDelimiters(fh: fs.promises.FileHandle, size: number, delim: Buffer, crlfDelim: Buffer): Promise<{ first: number; ends: number[] }> {
+  const step = 1 << 20;
+  let first = -1;
+  const ends: number[] = [];
+  let carry = Buffer.alloc(0);
+  for (let at = 0; at < size; at += step) {
+    const chunk = Buffer.alloc(Math.min(step, size - at));
+    await fh.read(chunk, 0, chunk.length, at);
+    const win = Buffer.concat([carry, chunk]);
+    const base = at - carry.length;
+    if (first < 0) { const i = win.indexOf(delim); if (i >= 0) first = base + i; }
+    for (let i = win.indexOf(crlfDelim); i >= 0; i = win.indexOf(crlfDelim, i + 1)) {
+      if (!ends.length || base + i > ends[ends.length - 1]) ends.push(base + i);
+    }
+    // Keep enough of the tail that a delimiter across two steps is found whole (and not twice).
+    carry = win.subarray(Math.max(0, win.length - (crlfDelim.length - 1)));
+  }
+  return { first, ends };
 }

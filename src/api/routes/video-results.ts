@@ -14,6 +14,6 @@ export function videoResultRoutes(server: FastifyInstance, results: VideoResults
     const r = await results.open(req.params.name, req.query.Expires, req.query.Signature);
     if ('refused' in r) return reply.code(r.refused === 'forbidden' ? 403 : 404).send({ error: r.why });
     reply.header('cache-control', 'private, max-age=3600').header('content-type', 'video/mp4');
-    return reply.send(r.data);
+    return reply.send(r.stream);
   });
 }

@@ -2,6 +2,7 @@
 // privacy age gate, activity admission, the fusion itself and its fusion-log record; the
 // activity check and image read before a material is analysed), in the order that keeps a
 // refused call cheap.
+import fs from 'node:fs';
 import type { Caller } from '../../domain/call.ts';
 import { TcError } from '../../domain/errors.ts';
 import type { FusionMaterials, MaterialRow } from './fusion-materials.ts';
@@ -41,11 +42,31 @@ export interface FuseFaceUltraCall extends Common {
   ratios: UltraRatios;
 }
 
+/** A file part of a multipart upload, left in its spooled body file (api/protocol/multipart.ts). */
+export interface UploadedFile { file: string; offset: number; size: number }
+
 /** Where CreateMaterial hands a video (services/video/video-materials.ts). */
 export interface VideoIntake {
   maxBytes: number;
-  isVideo(bytes: Buffer): boolean;
+  isVideo(bytes: Uint8Array): boolean;
   create(caller: Caller, activityId: string, name: string, bytes: Buffer): Promise<{ row: MaterialRow }>;
+  /** A video in (part of) a file, stored by stream: never read into memory. */
+  createFromFile(caller: Caller, activityId: string, name: string, src: UploadedFile): Promise<{ row: MaterialRow }>;
+  /** Downloads a Url (SSRF-guarded, up to maxBytes) into a temp file; `remove` deletes it. */
+  download(url: string, field: string): Promise<{ file: string; size: number; remove(): Promise<void> }>;
+}
+
+const isUploaded = (s: unknown): s is UploadedFile => typeof s === 'object' && s !== null && typeof (s as UploadedFile).file === 'string' && typeof (s as UploadedFile).offset === 'number';
+
+async function readRange(src: UploadedFile, length: number): Promise<Buffer> {
+  const fh = await fs.promises.open(src.file, 'r');
+  try {
+    const b = Buffer.alloc(Math.min(length, src.size));
+    await fh.read(b, 0, b.length, src.offset);
+    return b;
+  } finally {
+    await fh.close();
+  }
 }
 
 const MATERIAL_LIMITS = { maxBase64Bytes: 10 * 1024 * 1024, maxUrlBytes: 20 * 1024 * 1024 };
@@ -92,17 +113,38 @@ export class FusionCalls {
   }
 
   /** A material from an uploaded file part or an Image/Url input, once its activity is known to exist. */
-  async createMaterial(caller: Caller, activityId: string, name: string, source: Buffer | ImageInput) {
-    const input = Buffer.isBuffer(source) ? null : requireImage(source, 'Material', 'Image', 'Url');
+  async createMaterial(caller: Caller, activityId: string, name: string, source: Buffer | UploadedFile | ImageInput) {
+    if (Buffer.isBuffer(source)) return this.fromBytes(caller, activityId, name, source);
+    if (isUploaded(source)) {
+      await this.materials.activity(caller, activityId);
+      // A video part is streamed to the object store; an image is read (it is decoded in memory anyway).
+      if (this.video && this.video.isVideo(await readRange(source, 12))) return { row: (await this.video.createFromFile(caller, activityId, name, source)).row, faces: [] };
+      if (source.size > MATERIAL_LIMITS.maxUrlBytes) throw new TcError('FailedOperation.ImageSizeExceed', `Image: the image is ${source.size} bytes; at most ${MATERIAL_LIMITS.maxUrlBytes} bytes are accepted`);
+      return this.materials.createMaterial(caller, activityId, name, await readRange(source, source.size));
+    }
+    const input = requireImage(source, 'Material', 'Image', 'Url');
     await this.materials.activity(caller, activityId);
-    // A Url may name a video (up to the video limit); an image over its own limit is refused below.
-    const limits = this.video ? { ...MATERIAL_LIMITS, maxUrlBytes: Math.max(MATERIAL_LIMITS.maxUrlBytes, this.video.maxBytes) } : MATERIAL_LIMITS;
-    const bytes = input ? await this.readImage(input, input.url ? 'Url' : 'Image', limits) : (source as Buffer);
+    if (input.url && this.video) {
+      // A Url may name a video (up to the video limit): downloaded to a temp file, not to memory.
+      const got = await this.video.download(input.url, 'Url');
+      try {
+        const src = { file: got.file, offset: 0, size: got.size };
+        if (this.video.isVideo(await readRange(src, 12))) return { row: (await this.video.createFromFile(caller, activityId, name, src)).row, faces: [] };
+        if (got.size > MATERIAL_LIMITS.maxUrlBytes) throw new TcError('FailedOperation.ImageSizeExceed', `Url: the image is ${got.size} bytes; at most ${MATERIAL_LIMITS.maxUrlBytes} bytes are accepted`);
+        return await this.materials.createMaterial(caller, activityId, name, await readRange(src, got.size));
+      } finally {
+        await got.remove();
+      }
+    }
+    return this.fromBytes(caller, activityId, name, await this.readImage(input, input.url ? 'Url' : 'Image', MATERIAL_LIMITS), true);
+  }
+
+  private async fromBytes(caller: Caller, activityId: string, name: string, bytes: Buffer, activityChecked = false) {
+    if (!activityChecked) await this.materials.activity(caller, activityId);
     if (this.video && this.video.isVideo(bytes)) {
       const { row } = await this.video.create(caller, activityId, name, bytes);
       return { row, faces: [] };
     }
-    if (input?.url && bytes.length > MATERIAL_LIMITS.maxUrlBytes) throw new TcError('FailedOperation.ImageSizeExceed', `Url: the image is ${bytes.length} bytes; at most ${MATERIAL_LIMITS.maxUrlBytes} bytes are accepted`);
     return this.materials.createMaterial(caller, activityId, name, bytes);
   }
 

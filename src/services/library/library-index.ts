@@ -23,6 +23,28 @@ interface AppIndex {
   personGroups: Map<string, ReadonlySet<string>>;
 }
 
+/**
+ * How far the start-up load has come (/readyz): a node is not ready for searches until every
+ * AppId's library is in memory (a search before that waits for its AppId's load).
+ */
+export interface IndexLoadStatus {
+  state: 'loading' | 'loaded';
+  /** AppIds with a library, and how many are loaded. */
+  apps: number;
+  appsDone: number;
+  /** Feature rows (faces, then persons' combined features) to read, and how many were read. */
+  rows: number;
+  rowsDone: number;
+  /** 1 for the first load; more when an earlier attempt failed and it was retried. */
+  attempt: number;
+  /** The last failed attempt's error code (no message: /readyz is public). */
+  lastError: string | null;
+}
+
+/** Waits between failed start-up loads: 1 s, doubling, at most 30 s. */
+const RETRY_FIRST_MS = 1000;
+const RETRY_MAX_MS = 30_000;
+
 export class LibraryIndex {
   private readonly apps = new Map<number, AppIndex>();
   private readonly locks = new Map<number, Promise<void>>();
@@ -46,15 +68,57 @@ export class LibraryIndex {
   searchWorkerStats(): Map<number, number> { return new Map(this.pool?.servedBy ?? []); }
 
   async close(): Promise<void> {
+    this.closed = true;
+    if (this.retryTimer) { clearTimeout(this.retryTimer.t); this.retryTimer.stop(); this.retryTimer = null; }
     await this.pool?.close();
     this.pool = null;
   }
 
+  private readonly status: IndexLoadStatus = { state: 'loading', apps: 0, appsDone: 0, rows: 0, rowsDone: 0, attempt: 0, lastError: null };
+  private closed = false;
+  private retryTimer: { t: NodeJS.Timeout; stop(): void } | null = null;
+
+  /** The start-up load's progress (a copy). */
+  loadStatus(): IndexLoadStatus { return { ...this.status }; }
+
   /** Loads every AppId's library (server start). */
   async loadAll(): Promise<void> {
-    for (const appId of await this.repo.appsWithLibraries()) {
+    const st = this.status;
+    st.state = 'loading';
+    // A retry keeps the rows counted before: the AppIds loaded then are not read again.
+    if (st.attempt++ === 0) st.rowsDone = 0;
+    st.appsDone = 0;
+    const apps = await this.repo.appsWithLibraries();
+    st.apps = apps.length;
+    st.rows = await this.repo.featureRows();
+    for (const appId of apps) {
       // An AppId without a key (erased; its rows brought back by a restore) has nothing to search.
       await this.sync(appId).catch((e) => { if (!(e instanceof DataKeyUnavailable)) throw e; });
+      st.appsDone++;
+    }
+    st.state = 'loaded';
+    st.lastError = null;
+  }
+
+  /**
+   * loadAll(), tried again after a failure (the database down at start) until it succeeds, so a
+   * node whose dependencies come back becomes ready by itself. Each failure goes to `report`.
+   * Rejects only if the index is closed first.
+   */
+  async loadAllRetrying(report: (e: Error) => void): Promise<void> {
+    for (let wait = RETRY_FIRST_MS; ; wait = Math.min(RETRY_MAX_MS, wait * 2)) {
+      if (this.closed) throw new Error('the search index was closed before it loaded');
+      try {
+        return await this.loadAll();
+      } catch (e) {
+        if (this.closed) throw new Error('the search index was closed before it loaded');
+        // Unauthenticated /readyz callers read this: the error's code, never its message (hosts, addresses).
+        this.status.lastError = String((e as NodeJS.ErrnoException).code ?? (e as Error).name ?? 'failed');
+        report(new Error(`search index load failed (attempt ${this.status.attempt}; retried in ${wait / 1000} s): ${(e as Error).message}`));
+      }
+      if (this.closed) throw new Error('the search index was closed before it loaded');
+      await new Promise<void>((resolve) => { this.retryTimer = { t: setTimeout(resolve, wait), stop: resolve }; });
+      this.retryTimer = null;
     }
   }
 
@@ -164,6 +228,7 @@ export class LibraryIndex {
     };
     try {
       for await (const page of this.repo.allFaces(appId)) {
+        this.status.rowsDone += page.length;
         const rows = page.filter((f) => a.personGroups.has(f.person_id));
         if (!rows.length) continue;
         key ??= await this.crypto.dataKey(appId);
@@ -188,6 +253,7 @@ export class LibraryIndex {
         }
       }
       for await (const page of this.repo.allCombined(appId)) {
+        this.status.rowsDone += page.length;
         const rows = page.filter((p) => p.combined_feature && a.personGroups.has(p.person_id));
         if (!rows.length) continue;
         key ??= await this.crypto.dataKey(appId);

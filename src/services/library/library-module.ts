@@ -35,7 +35,7 @@ export interface LibraryModule {
   /** Kept enrolment images (groups created with KeepEnrolmentImages). */
   images: EnrolmentImages;
   modelVersions(): string[];
-  /** Resolves once every AppId's index has been rebuilt from the database. */
+  /** Resolves once every AppId's index has been rebuilt from the database (rejects if closed first). */
   loaded: Promise<void>;
 }
 
@@ -64,12 +64,13 @@ export function createLibraryModule(d: LibraryDeps, opts: { faces?: FaceSource; 
   const index = new LibraryIndex(repo, crypto, { threads: opts.searchThreads ?? 0, minRows: opts.searchWorkerMinRows });
   const faces = opts.faces ?? visionFaceSource(d.vision);
   const ctx: LibraryContext = { repo, index, crypto, clock: d.clock, faces, scale: opts.scale ?? scoreScale(), limits: { ...TENCENT_LIMITS, ...opts.limits }, privacy: d.policy, images: new EnrolmentImages(d.blobs, crypto) };
-  // Rebuild in the background; every search awaits its app's sync, which waits for the load.
-  const loaded = index.loadAll();
-  loaded.catch((e) => d.report(new Error(`search index rebuild failed: ${(e as Error).message}`)));
+  // Rebuild in the background, retried until it succeeds (/readyz is false until then); every
+  // search awaits its app's sync, which waits for the load.
   const report = d.report;
+  const loaded = index.loadAllRetrying(report);
+  loaded.catch(() => {}); // rejects only when the app closes first
   const upgrades = new ModelUpgradeService(ctx, new ModelUpgradesRepo(d.db), report, d.lease);
-  loaded.then(() => upgrades.resume()).catch((e) => report(new Error(`model upgrade jobs did not resume: ${(e as Error).message}`)));
+  loaded.then(() => upgrades.resume().catch((e) => report(new Error(`model upgrade jobs did not resume: ${(e as Error).message}`))), () => {});
   return {
     repo, index, loaded, crypto, upgrades, images: ctx.images!,
     groups: new GroupsService(ctx),

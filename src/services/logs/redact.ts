@@ -15,6 +15,8 @@ export function redactParams(value: unknown, key = '', depth = 0): unknown {
     const bytes = Buffer.from((value as ArrayBufferView).buffer, (value as ArrayBufferView).byteOffset, (value as ArrayBufferView).byteLength);
     return { redacted: true, bytes: bytes.length, sha256: crypto.createHash('sha256').update(bytes).digest('hex') };
   }
+  // A large file part left in the spooled body (api/protocol/multipart.ts): its size only.
+  if (value && typeof value === 'object' && (value as { spooledPart?: unknown }).spooledPart === true) return { redacted: true, bytes: (value as { size: number }).size };
   // A long run of numbers is what a face feature looks like; it never enters a log.
   if (Array.isArray(value) && value.length > 32 && value.every((v) => typeof v === 'number')) return { redacted: true, numbers: value.length };
   if (Array.isArray(value)) return value.map((v) => redactParams(v, key, depth + 1));

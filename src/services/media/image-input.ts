@@ -8,6 +8,7 @@
 // are followed by hand and re-checked. Refusals name the URL's host, never what it resolved to
 // (that would map internal DNS for the caller), and never the URL's query (signatures).
 import dns from 'node:dns/promises';
+import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
@@ -122,19 +123,36 @@ function downloadError(field: string, why: string): TcError {
 }
 
 export async function fetchImage(rawUrl: string, policy: UrlPolicy, field = 'Url'): Promise<Buffer> {
+  return (await fetchTo(rawUrl, policy, field, null)) as Buffer;
+}
+
+/**
+ * fetchImage into a file (created 0600) instead of memory, for downloads up to 1 GB (template
+ * videos); resolves with the size. The file is removed again when the download fails.
+ */
+export async function fetchToFile(rawUrl: string, policy: UrlPolicy, file: string, field = 'Url'): Promise<number> {
+  try {
+    return (await fetchTo(rawUrl, policy, field, file)) as number;
+  } catch (e) {
+    await fs.promises.rm(file, { force: true });
+    throw e;
+  }
+}
+
+async function fetchTo(rawUrl: string, policy: UrlPolicy, field: string, file: string | null): Promise<Buffer | number> {
   const deadline = Date.now() + (policy.timeoutMs ?? 10_000);
   const maxBytes = policy.maxBytes ?? MAX_URL_BYTES;
   let current = rawUrl;
   for (let hop = 0; hop <= (policy.maxRedirects ?? 3); hop++) {
     const { u, target } = await checkedTarget(current, policy, field);
-    const res = await request(u, target, deadline, maxBytes, field);
+    const res = await request(u, target, deadline, maxBytes, field, file);
     if (res.status >= 300 && res.status < 400 && res.location) {
       current = new URL(res.location, u).href;
       continue;
     }
     if (res.status !== 200) throw downloadError(field, `the server answered HTTP ${res.status}`);
-    if (res.body.length === 0) throw new TcError('InvalidParameterValue.ImageEmpty', `${field}: the downloaded image is empty`);
-    return res.body;
+    if (res.size === 0) throw new TcError('InvalidParameterValue.ImageEmpty', `${field}: the downloaded image is empty`);
+    return file === null ? res.body : res.size;
   }
   throw downloadError(field, 'too many redirects');
 }
@@ -173,13 +191,15 @@ async function checkedTarget(current: string, policy: UrlPolicy, field: string):
  * address checks as fetchImage. Redirects are not followed (a pre-signed PUT never redirects, and a
  * redirected POST would resend the body elsewhere). Resolves with the HTTP status.
  */
-export async function sendToUrl(rawUrl: string, policy: UrlPolicy, o: { method: 'PUT' | 'POST'; body: Buffer; headers: Record<string, string> }, field: string): Promise<number> {
+export async function sendToUrl(rawUrl: string, policy: UrlPolicy, o: { method: 'PUT' | 'POST'; body: Buffer | { file: string }; headers: Record<string, string> }, field: string): Promise<number> {
   const { u, target } = await checkedTarget(rawUrl, policy, field);
+  // A file body (a result video) is streamed from disk, never read into memory.
+  const length = Buffer.isBuffer(o.body) ? o.body.length : (await fs.promises.stat(o.body.file)).size;
   return new Promise((resolve, reject) => {
     const mod = u.protocol === 'https:' ? https : http;
     const req = mod.request(u, {
       method: o.method,
-      headers: { 'user-agent': 'facevault', 'content-length': String(o.body.length), ...o.headers },
+      headers: { 'user-agent': 'facevault', 'content-length': String(length), ...o.headers },
       lookup: ((_h: string, opts: { all?: boolean }, cb: (...a: unknown[]) => void) => {
         if (opts?.all) cb(null, [{ address: target.address, family: target.family }]);
         else cb(null, target.address, target.family);
@@ -189,11 +209,17 @@ export async function sendToUrl(rawUrl: string, policy: UrlPolicy, o: { method: 
     const timer = setTimeout(() => { req.destroy(); reject(downloadError(field, 'timed out')); }, policy.timeoutMs ?? 60_000);
     req.on('close', () => clearTimeout(timer));
     req.on('error', (e) => reject(downloadError(field, connectionFailure(e))));
-    req.end(o.body);
+    if (Buffer.isBuffer(o.body)) req.end(o.body);
+    else {
+      const src = fs.createReadStream(o.body.file);
+      src.on('error', (e) => { req.destroy(); reject(e); });
+      src.pipe(req);
+    }
   });
 }
 
-function request(u: URL, target: { address: string; family: number }, deadline: number, maxBytes: number, field: string): Promise<{ status: number; location?: string; body: Buffer }> {
+/** One GET; the body goes to memory, or to `file` when given (written as it arrives, with backpressure). */
+function request(u: URL, target: { address: string; family: number }, deadline: number, maxBytes: number, field: string, file: string | null): Promise<{ status: number; location?: string; body: Buffer; size: number }> {
   return new Promise((resolve, reject) => {
     const remaining = deadline - Date.now();
     if (remaining <= 0) return reject(downloadError(field, 'timed out'));
@@ -211,7 +237,7 @@ function request(u: URL, target: { address: string; family: number }, deadline: 
       const status = res.statusCode ?? 0;
       if (status >= 300 && status < 400) {
         res.resume();
-        resolve({ status, location: res.headers.location, body: Buffer.alloc(0) });
+        resolve({ status, location: res.headers.location, body: Buffer.alloc(0), size: 0 });
         return;
       }
       const declared = Number(res.headers['content-length'] ?? 0);
@@ -220,18 +246,31 @@ function request(u: URL, target: { address: string; family: number }, deadline: 
         reject(new TcError('FailedOperation.ImageSizeExceed', `${field}: the image is ${declared} bytes; at most ${maxBytes} bytes (5 MB as base64) are accepted`));
         return;
       }
+      if (status !== 200) {
+        // Refused below by its status: the body is not wanted (and may be large).
+        res.resume();
+        res.on('end', () => resolve({ status, body: Buffer.alloc(0), size: 0 }));
+        return;
+      }
       const chunks: Buffer[] = [];
       let n = 0;
+      const out = file !== null ? fs.createWriteStream(file, { mode: 0o600 }) : null;
+      out?.on('error', (e) => { req.destroy(); reject(e); });
       res.on('data', (c: Buffer) => {
         n += c.length;
         if (n > maxBytes) {
           req.destroy();
+          out?.destroy();
           reject(new TcError('FailedOperation.ImageSizeExceed', `${field}: the image exceeds ${maxBytes} bytes (5 MB as base64)`));
           return;
         }
-        chunks.push(c);
+        if (!out) chunks.push(c);
+        else if (!out.write(c)) { res.pause(); out.once('drain', () => res.resume()); }
       });
-      res.on('end', () => resolve({ status, body: Buffer.concat(chunks) }));
+      res.on('end', () => {
+        if (!out) return resolve({ status, body: Buffer.concat(chunks), size: n });
+        out.end(() => resolve({ status, body: Buffer.alloc(0), size: n }));
+      });
       res.on('error', (e) => reject(downloadError(field, connectionFailure(e))));
     });
     const timer = setTimeout(() => { req.destroy(); reject(downloadError(field, 'timed out')); }, remaining);

@@ -5,7 +5,6 @@
 // the job with a lease, renews it with the progress, and only the lease holder may write the
 // result — a job whose process died is taken over when its lease runs out, and never ends twice.
 import crypto from 'node:crypto';
-import fs from 'node:fs';
 import sharp from 'sharp';
 import type { Caller } from '../../domain/call.ts';
 import type { Clock } from '../../domain/clock.ts';
@@ -16,7 +15,7 @@ import type { VideoJobRow, VideoRepo } from '../../store/video/video-repo.ts';
 import { fuseVideo, iou, probeVideo, trackVideo, VideoCancelled, type FusionRunner, type LogoOverlay, type Track, type VideoFace, type VideoInfo } from '../../vision/video/index.ts';
 import type { FaceFinder } from '../fusion/fusion-vision.ts';
 import type { ImageInput, ImageReader, Rect } from '../fusion/fusion.ts';
-import { probeTemplate, removeFile, scratchFile, type VideoMaterials } from './video-materials.ts';
+import { downloadVideo, probeTemplateFile, removeFile, scratchFile, type FetchToFile, type VideoMaterials } from './video-materials.ts';
 import { VIDEO_LIMITS } from './video-limits.ts';
 import { frameDetector, userFace, VIDEO_FUSE_DEGREES, VIDEO_MIN_USER_FACE } from './video-vision.ts';
 import type { VideoResults } from './video-results.ts';
@@ -82,13 +81,16 @@ export interface VideoJobsOptions {
   /** Attempts before a job interrupted again and again is failed (default 3). */
   maxAttempts: number;
   workDir: string;
-  /** Fetches a Url (SSRF-guarded) up to maxBytes; PUTs/POSTs a body to a URL (same guard). */
-  fetchUrl(url: string, field: string, maxBytes: number): Promise<Buffer>;
-  sendUrl(url: string, o: { method: 'PUT' | 'POST'; body: Buffer; headers: Record<string, string> }, field: string): Promise<number>;
+  /** Fetches a Url (SSRF-guarded) up to maxBytes, into a file; PUTs/POSTs a body (bytes or a file, streamed) to a URL (same guard). */
+  fetchToFile: FetchToFile;
+  sendUrl(url: string, o: { method: 'PUT' | 'POST'; body: Buffer | { file: string }; headers: Record<string, string> }, field: string): Promise<number>;
   /** Key for callback signatures (derived from the master key). */
   callbackKey: Buffer;
   report(e: Error): void;
 }
+
+/** An input stored with the job: bytes (photos), or a scratch file (the template video). */
+type Stored = { key: string; type: string } & ({ bytes: Buffer; file?: undefined } | { file: string; bytes?: undefined });
 
 const USER_LIMITS = { maxBase64Bytes: VIDEO_LIMITS.maxUserImageBytes, maxUrlBytes: VIDEO_LIMITS.maxUserImageBytes };
 
@@ -123,7 +125,7 @@ export class VideoJobs {
     const bytes = await this.readImage(r.merge.input, field, { maxBase64Bytes: 5 * 1024 * 1024, maxUrlBytes: VIDEO_LIMITS.maxUserImageBytes });
     await this.checkUser(bytes, field, r.merge.faceRect, 34, 'FailedOperation.NoFaceDetected');
     const jobId = newJobId();
-    const stored: { key: string; bytes: Buffer; type: string }[] = [{ key: `video/${caller.appId}/jobs/${jobId}/user-0`, bytes, type: 'application/octet-stream' }];
+    const stored: Stored[] = [{ key: `video/${caller.appId}/jobs/${jobId}/user-0`, bytes, type: 'application/octet-stream' }];
     let logo: JobParams['logo'];
     if (r.logoAdd && r.logo) {
       const lb = await this.readLogo(r.logo.input);
@@ -150,12 +152,20 @@ export class VideoJobs {
       if (m.templateFaceId !== undefined && used.has(m.templateFaceId)) throw new TcError('InvalidParameter.InvalidParameter', `MergeInfos.${i}.TemplateFaceID: "${m.templateFaceId}" is merged twice`);
       if (m.templateFaceId !== undefined) used.add(m.templateFaceId);
     });
-    // The template is fetched and probed now, so a wrong video fails the submit, not the job.
-    const video = await this.o.fetchUrl(r.videoUrl, 'VideoUrl', VIDEO_LIMITS.maxBytes);
-    const probed = await probeTemplate(this.o.workDir, video, 'VideoUrl', 'InvalidParameter.InvalidParameter', 'FailedOperation.ImageNotSupported');
-    await removeFile(probed.file);
+    // The template is fetched (to a scratch file, never to memory) and probed now, so a wrong
+    // video fails the submit, not the job; it is stored from the file at insert.
+    const video = await downloadVideo(this.o.workDir, this.o.fetchToFile, r.videoUrl, 'VideoUrl');
+    try {
+      const info = await probeTemplateFile(video.file, video.size, 'VideoUrl', 'InvalidParameter.InvalidParameter', 'FailedOperation.ImageNotSupported');
+      return await this.submitVclmWith(caller, r, video.file, info);
+    } finally {
+      await video.remove();
+    }
+  }
+
+  private async submitVclmWith(caller: Caller, r: SubmitVclm, templateFile: string, templateInfo: VideoInfo): Promise<{ jobId: string; estimatedSec: number; queueLength: number }> {
     const jobId = newJobId();
-    const stored: { key: string; bytes: Buffer; type: string }[] = [{ key: `video/${caller.appId}/jobs/${jobId}/template.mp4`, bytes: video, type: 'video/mp4' }];
+    const stored: Stored[] = [{ key: `video/${caller.appId}/jobs/${jobId}/template.mp4`, file: templateFile, type: 'video/mp4' }];
     const merges: MergeSpec[] = [];
     for (const [i, m] of r.merges.entries()) {
       const field = `MergeInfos.${i}.MergeFaceImage`;
@@ -181,7 +191,7 @@ export class VideoJobs {
       logo = { rect: r.logo.rect, key: stored[stored.length - 1].key };
     }
     const params: JobParams = { merges, logoAdd: r.logoAdd, logo, meta: [], templateKey: stored[0].key };
-    const frames = probed.info.frames || Math.round(probed.info.durationSec * probed.info.fps);
+    const frames = templateInfo.frames || Math.round(templateInfo.durationSec * templateInfo.fps);
     // vclm runs the tracking pass in the job too: twice the frames.
     return this.insert(caller, jobId, 'vclm', null, null, params, stored, 2 * frames, r.endUserId, r.callbackUrl);
   }
@@ -204,12 +214,16 @@ export class VideoJobs {
     return bytes;
   }
 
-  private async insert(caller: Caller, jobId: string, dialect: Dialect, activityId: string | null, materialId: string | null, params: JobParams, stored: { key: string; bytes: Buffer; type: string }[], frames: number, endUserId?: string, callbackUrl?: string) {
+  private async insert(caller: Caller, jobId: string, dialect: Dialect, activityId: string | null, materialId: string | null, params: JobParams, stored: Stored[], frames: number, endUserId?: string, callbackUrl?: string) {
     const now = this.clock.now();
     const blobRows: NewBlob[] = [];
+    // Objects first, the job row (naming them all) second; a crash between them leaves objects
+    // no row names, which the orphan sweep deletes (jobs/orphan-objects.ts).
     for (const s of stored) {
-      await this.blobs.put(s.key, s.bytes, s.type);
-      blobRows.push({ key: s.key, dataClass: 'video_result', expiresAt: now + DAY, size: s.bytes.length, contentType: s.type, ownerRef: jobId, createdAt: now });
+      let size: number;
+      if (s.file !== undefined) size = (await this.blobs.putFile(s.key, s.file, s.type)).size;
+      else { await this.blobs.put(s.key, s.bytes, s.type); size = s.bytes.length; }
+      blobRows.push({ key: s.key, dataClass: 'video_result', expiresAt: now + DAY, size, contentType: s.type, ownerRef: jobId, createdAt: now });
     }
     const queueLength = await this.repo.queueLength();
     try {
@@ -299,14 +313,11 @@ export class VideoJobs {
       let offset = 0;
       if (job.dialect === 'facefusion') {
         const mat = await this.materials.load(caller, job.activity_id!, job.material_id!);
-        const bytes = await this.blobs.get(mat.row.blob_key);
-        if (!bytes) throw new TcError('FailedOperation.FuseMaterialNotExist', 'ModelId: the video of the material is missing');
-        await fs.promises.writeFile(src, bytes);
+        // The template goes from the object store to the scratch file by stream, never whole in memory.
+        if (!(await this.blobs.getToFile(mat.row.blob_key, src))) throw new TcError('FailedOperation.FuseMaterialNotExist', 'ModelId: the video of the material is missing');
         info = mat.info; tracks = mat.tracks; trackIds = p.trackIds!;
       } else {
-        const bytes = await this.blobs.get(p.templateKey!);
-        if (!bytes) throw new TcError('FailedOperation.DriverFailed', 'the template video of the job is missing');
-        await fs.promises.writeFile(src, bytes);
+        if (!(await this.blobs.getToFile(p.templateKey!, src))) throw new TcError('FailedOperation.DriverFailed', 'the template video of the job is missing');
         info = probeVideo(src);
         const frames = info.frames || Math.round(info.durationSec * info.fps);
         const tr = await trackVideo(src, info, frameDetector(this.finder), { signal: abort.signal, onProgress: (d) => { void beat(d, 2 * frames); } });
@@ -335,21 +346,21 @@ export class VideoJobs {
         source: src, output: out, info, tracks, faces, mark, pool: this.pool, signal: abort.signal,
         tags: aigcTags(job.job_id, p.meta), onProgress: (d) => { void beat(offset + d, Math.max(total, offset + d)); },
       });
-      const bytes = await fs.promises.readFile(out);
       const o2 = probeVideo(out);
-      const now = this.clock.now();
-      const output: JobOutput = { width: o2.width, height: o2.height, fps: Math.round(info.fps * 100) / 100, durationSec: Math.round(o2.durationSec * 1000) / 1000, frames: r.frames, md5: crypto.createHash('md5').update(bytes).digest('hex') };
+      // The result goes from its scratch file to the object store by stream (its MD5 counted on the way).
+      const key = `video/${job.app_id}/results/${job.job_id}.mp4`;
+      const put = await this.blobs.putFile(key, out, 'video/mp4');
+      const output: JobOutput = { width: o2.width, height: o2.height, fps: Math.round(info.fps * 100) / 100, durationSec: Math.round(o2.durationSec * 1000) / 1000, frames: r.frames, md5: put.md5 };
       if (p.designatedUrl) {
-        // PUT to the caller's pre-signed URL; on failure our copy stays the result (Tencent: the default location).
+        // PUT to the caller's pre-signed URL, streamed from the file; on failure our copy stays the result (Tencent: the default location).
         try {
-          const st = await this.o.sendUrl(p.designatedUrl, { method: 'PUT', body: bytes, headers: { 'content-type': 'video/mp4' } }, 'UserDesignatedUrl');
+          const st = await this.o.sendUrl(p.designatedUrl, { method: 'PUT', body: { file: out }, headers: { 'content-type': 'video/mp4' } }, 'UserDesignatedUrl');
           output.uploadedToDesignatedUrl = st >= 200 && st < 300;
         } catch { output.uploadedToDesignatedUrl = false; }
       }
-      const key = `video/${job.app_id}/results/${job.job_id}.mp4`;
-      await this.blobs.put(key, bytes, 'video/mp4');
+      const now = this.clock.now();
       const ok = await this.repo.finish(job.job_id, owner, { status: 'done', result_key: key, result: JSON.stringify(output), finished_at: now, frames_done: total, frames_total: total, expires_at: now + DAY },
-        { key, dataClass: 'video_result', expiresAt: now + DAY, size: bytes.length, contentType: 'video/mp4', ownerRef: job.job_id, createdAt: now, appId: job.app_id });
+        { key, dataClass: 'video_result', expiresAt: now + DAY, size: put.size, contentType: 'video/mp4', ownerRef: job.job_id, createdAt: now, appId: job.app_id });
       // Cancelled, deleted or taken over meanwhile: this result is not the job's.
       if (!ok) await this.blobs.delete(key);
       ended = ok;

@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
+import { pipeline } from 'node:stream/promises';
 import type { Caller } from '../../domain/call.ts';
 import type { Clock } from '../../domain/clock.ts';
 import { TcError } from '../../domain/errors.ts';
@@ -33,24 +34,48 @@ export async function scratchFile(workDir: string, ext: string, bytes?: Buffer):
 }
 export const removeFile = (p: string) => fs.promises.rm(p, { force: true });
 
-/** Probes bytes as a template video, refusing what is not an mp4 within the limits. */
-export async function probeTemplate(workDir: string, bytes: Buffer, field: string, limitCode: string, decodeCode: string): Promise<{ file: string; info: VideoInfo }> {
-  if (bytes.length > VIDEO_LIMITS.maxBytes) throw new TcError(limitCode, `${field}: the video is ${bytes.length} bytes; at most 1 GB is accepted`);
-  if (!isMp4(bytes)) throw new TcError(decodeCode, `${field}: the file is not an mp4 video`);
-  const file = await scratchFile(workDir, 'mp4', bytes);
+/** The first 12 bytes of a file (enough to tell an mp4). */
+async function head(file: string, offset = 0): Promise<Buffer> {
+  const fh = await fs.promises.open(file, 'r');
   try {
-    let info: VideoInfo;
-    try { info = probeVideo(file); } catch (e) {
-      if (e instanceof MediaError) throw new TcError(decodeCode, `${field}: ${e.message}`);
-      throw e;
-    }
-    checkTemplate(info, field, limitCode);
-    return { file, info };
+    const b = Buffer.alloc(12);
+    const { bytesRead } = await fh.read(b, 0, 12, offset);
+    return b.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Probes a file as a template video, refusing what is not an mp4 within the limits. */
+export async function probeTemplateFile(file: string, size: number, field: string, limitCode: string, decodeCode: string): Promise<VideoInfo> {
+  if (size > VIDEO_LIMITS.maxBytes) throw new TcError(limitCode, `${field}: the video is ${size} bytes; at most 1 GB is accepted`);
+  if (!isMp4(await head(file))) throw new TcError(decodeCode, `${field}: the file is not an mp4 video`);
+  let info: VideoInfo;
+  try { info = probeVideo(file); } catch (e) {
+    if (e instanceof MediaError) throw new TcError(decodeCode, `${field}: ${e.message}`);
+    throw e;
+  }
+  checkTemplate(info, field, limitCode);
+  return info;
+}
+
+/** A downloaded or copied video in the work directory; `remove` deletes it (whatever happened). */
+export interface ScratchVideo { file: string; size: number; remove(): Promise<void> }
+
+/** Downloads a Url into the work directory (SSRF-guarded by the fetcher, up to 1 GB). */
+export async function downloadVideo(workDir: string, fetchToFile: FetchToFile, url: string, field: string): Promise<ScratchVideo> {
+  const file = await scratchFile(workDir, 'mp4');
+  try {
+    const size = await fetchToFile(url, field, VIDEO_LIMITS.maxBytes, file);
+    return { file, size, remove: () => removeFile(file) };
   } catch (e) {
     await removeFile(file);
     throw e;
   }
 }
+
+/** Fetches a Url into `file` up to maxBytes, resolving with its size (services/media/image-input.ts fetchToFile). */
+export type FetchToFile = (url: string, field: string, maxBytes: number, file: string) => Promise<number>;
 
 export class VideoMaterials {
   private readonly running = new Set<Promise<void>>();
@@ -64,13 +89,45 @@ export class VideoMaterials {
     private readonly clock: Clock,
     private readonly finder: FaceFinder,
     private readonly workDir: string,
+    private readonly fetchToFile: FetchToFile,
     private readonly report: (e: Error) => void,
   ) {}
 
-  /** CreateMaterial with an mp4: stored at once (status 0), tracked in the background. */
+  /** CreateMaterial with an mp4 given as bytes (base64, at most 10 MB): through a scratch file. */
   async create(caller: Caller, activityId: string, name: string, bytes: Buffer): Promise<{ row: MaterialRow }> {
-    const { file, info } = await probeTemplate(this.workDir, bytes, 'Image', 'InvalidParameterValue.ParameterValueError', 'FailedOperation.MediaDataError');
-    await removeFile(file);
+    if (bytes.length > VIDEO_LIMITS.maxBytes) throw new TcError('InvalidParameterValue.ParameterValueError', `Image: the video is ${bytes.length} bytes; at most 1 GB is accepted`);
+    const file = await scratchFile(this.workDir, 'mp4', bytes);
+    try {
+      return await this.createFromFile(caller, activityId, name, { file, offset: 0, size: bytes.length });
+    } finally {
+      await removeFile(file);
+    }
+  }
+
+  download(url: string, field: string): Promise<ScratchVideo> {
+    return downloadVideo(this.workDir, this.fetchToFile, url, field);
+  }
+
+  /**
+   * CreateMaterial with an mp4 in (part of) a file (a multipart file part in the spooled body, a
+   * download): stored at once by stream (status 0), tracked in the background. A part inside a
+   * larger file is copied to a scratch file first (FFmpeg probes whole files).
+   */
+  async createFromFile(caller: Caller, activityId: string, name: string, src: { file: string; offset: number; size: number }): Promise<{ row: MaterialRow }> {
+    const field = 'Image', limitCode = 'InvalidParameterValue.ParameterValueError';
+    if (src.size > VIDEO_LIMITS.maxBytes) throw new TcError(limitCode, `${field}: the video is ${src.size} bytes; at most 1 GB is accepted`);
+    const whole = src.offset === 0 && (await fs.promises.stat(src.file)).size === src.size;
+    const file = whole ? src.file : await scratchFile(this.workDir, 'mp4');
+    try {
+      if (!whole) await pipeline(fs.createReadStream(src.file, { start: src.offset, end: src.offset + src.size - 1 }), fs.createWriteStream(file, { mode: 0o600 }));
+      const info = await probeTemplateFile(file, src.size, field, limitCode, 'FailedOperation.MediaDataError');
+      return await this.store(caller, activityId, name, file, info);
+    } finally {
+      if (!whole) await removeFile(file);
+    }
+  }
+
+  private async store(caller: Caller, activityId: string, name: string, file: string, info: VideoInfo): Promise<{ row: MaterialRow }> {
     const now = this.clock.now();
     const materialId = newMaterialId();
     const blobKey = `fusion/${caller.appId}/materials/${materialId}.mp4`;
@@ -78,9 +135,11 @@ export class VideoMaterials {
       material_id: materialId, app_id: caller.appId, activity_id: activityId, name, status: STATUS_PROCESSING,
       blob_key: blobKey, width: info.width, height: info.height, created_at: now, updated_at: now, data_class: 'material', expires_at: null,
     };
-    await this.blobs.put(blobKey, bytes, 'video/mp4');
+    // Object first, row second: a crash between them leaves an object no row names, which the
+    // orphan sweep deletes (jobs/orphan-objects.ts).
+    const { size } = await this.blobs.putFile(blobKey, file, 'video/mp4');
     try {
-      await this.fusionRepo.insertMaterial(row, [], { key: blobKey, dataClass: 'material', expiresAt: null, size: bytes.length, contentType: 'video/mp4', ownerRef: materialId, createdAt: now });
+      await this.fusionRepo.insertMaterial(row, [], { key: blobKey, dataClass: 'material', expiresAt: null, size, contentType: 'video/mp4', ownerRef: materialId, createdAt: now });
       await this.repo.insertMaterial({ material_id: materialId, app_id: caller.appId, activity_id: activityId, state: 'tracking', info: JSON.stringify(publicInfo(info)), tracks_key: null, error: null, tracking_ms: null, created_at: now, data_class: 'material_derivative', expires_at: null });
     } catch (e) {
       await this.blobs.delete(blobKey);
@@ -110,11 +169,10 @@ export class VideoMaterials {
   private async track(appId: number, materialId: string): Promise<void> {
     const m = await this.fusionRepo.material(appId, materialId);
     if (!m) return;
-    const bytes = await this.blobs.get(m.blob_key);
-    if (!bytes) return;
-    const file = await scratchFile(this.workDir, 'mp4', bytes);
+    const file = await scratchFile(this.workDir, 'mp4');
     const t0 = this.clock.now();
     try {
+      if (!(await this.blobs.getToFile(m.blob_key, file))) return;
       let tracks: Track[];
       let ms: number;
       try {

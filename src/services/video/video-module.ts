@@ -9,7 +9,7 @@ import { VideoRepo } from '../../store/video/video-repo.ts';
 import type { FusionRunner } from '../../vision/video/index.ts';
 import type { FaceFinder } from '../fusion/fusion-vision.ts';
 import type { ImageReader } from '../fusion/fusion.ts';
-import { VideoMaterials } from './video-materials.ts';
+import { VideoMaterials, type FetchToFile } from './video-materials.ts';
 import { VideoJobs } from './video-jobs.ts';
 import { VideoResults } from './video-results.ts';
 
@@ -32,8 +32,9 @@ export interface VideoDeps {
   publicUrl: string | null;
   leaseMs?: number;
   maxAttempts?: number;
-  fetchUrl(url: string, field: string, maxBytes: number): Promise<Buffer>;
-  sendUrl(url: string, o: { method: 'PUT' | 'POST'; body: Buffer; headers: Record<string, string> }, field: string): Promise<number>;
+  /** Downloads a Url (SSRF-guarded) up to maxBytes into `file`, resolving with its size (videos never go to memory). */
+  fetchToFile: FetchToFile;
+  sendUrl(url: string, o: { method: 'PUT' | 'POST'; body: Buffer | { file: string }; headers: Record<string, string> }, field: string): Promise<number>;
   report(e: Error): void;
 }
 
@@ -41,14 +42,14 @@ export interface VideoDeps {
 export function createVideoMaterials(d: VideoDeps): { repo: VideoRepo; materials: VideoMaterials } {
   const repo = new VideoRepo(d.db);
   const workDir = path.join(d.dataDir, 'tmp', 'video');
-  return { repo, materials: new VideoMaterials(new FusionRepo(d.db), repo, d.blobs, d.clock, d.finder, workDir, d.report) };
+  return { repo, materials: new VideoMaterials(new FusionRepo(d.db), repo, d.blobs, d.clock, d.finder, workDir, d.fetchToFile, d.report) };
 }
 
 export function createVideoModule(d: VideoDeps, m: { repo: VideoRepo; materials: VideoMaterials }, pool: FusionRunner, readImage: ImageReader): VideoModule {
   const results = new VideoResults(m.repo, d.blobs, d.clock, d.resultKey, d.publicUrl);
   const jobs = new VideoJobs(m.repo, m.materials, d.blobs, d.clock, d.finder, pool, results, readImage, {
     leaseMs: d.leaseMs ?? 60_000, maxAttempts: d.maxAttempts ?? 3, workDir: path.join(d.dataDir, 'tmp', 'video'),
-    fetchUrl: d.fetchUrl, sendUrl: d.sendUrl, callbackKey: d.callbackKey, report: d.report,
+    fetchToFile: d.fetchToFile, sendUrl: d.sendUrl, callbackKey: d.callbackKey, report: d.report,
   });
   return { repo: m.repo, materials: m.materials, jobs, results };
 }

@@ -1,6 +1,7 @@
 // Fused videos handed out by URL: GET /video-results/<token>.mp4?Expires=<unix s>&Signature=<hex>,
 // an HMAC under a key derived from the master key; the link dies with the result (1 day).
 import crypto from 'node:crypto';
+import type { Readable } from 'node:stream';
 import type { BlobStore } from '../../store/blobs/blob-store.ts';
 import type { VideoRepo } from '../../store/video/video-repo.ts';
 import type { Clock } from '../../domain/clock.ts';
@@ -29,14 +30,15 @@ export class VideoResults {
     if (!this.publicUrl) this.baseUrl = base;
   }
 
-  async open(name: string, expires: string | undefined, signature: string | undefined): Promise<{ data: Buffer } | LinkRefusal> {
+  /** The result as a stream from the object store (a video is never read whole into memory); the caller sends or destroys it. */
+  async open(name: string, expires: string | undefined, signature: string | undefined): Promise<{ stream: Readable } | LinkRefusal> {
     const now = this.clock.now();
     const link = checkSignedLink({ name, pattern: /^([A-Za-z0-9_-]{16,64})\.mp4$/, expires, signature, sign: (n, e) => this.sign(n, e), now });
     if ('refused' in link) return link;
     const row = await this.repo.jobById(link.id);
     if (!row || row.status !== 'done' || !row.result_key || (row.expires_at !== null && row.expires_at <= now)) return { refused: 'gone', why: 'not found' };
-    const data = await this.blobs.get(row.result_key);
-    if (!data) return { refused: 'gone', why: 'not found' };
-    return { data };
+    const stream = await this.blobs.getStream(row.result_key);
+    if (!stream) return { refused: 'gone', why: 'not found' };
+    return { stream };
   }
 }

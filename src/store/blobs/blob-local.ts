@@ -1,9 +1,13 @@
 // Local-directory object store. Writes are atomic (temp file, fsync, rename, fsync dir) so a
-// crash never leaves a half-written object under its real name.
+// crash never leaves a half-written object under its real name; streamed writes the same way.
 import fs from 'node:fs/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
-import { assertKey, type BlobStore } from './blob-store.ts';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { assertKey, type BlobStore, type PutStreamOptions, type StreamedObject } from './blob-store.ts';
+import { Meter, streamToFile } from './blob-stream.ts';
 
 export class LocalBlobStore implements BlobStore {
   readonly kind = 'local' as const;
@@ -22,10 +26,7 @@ export class LocalBlobStore implements BlobStore {
   }
 
   async put(key: string, data: Buffer): Promise<void> {
-    const target = this.file(key);
-    await fs.mkdir(path.dirname(target), { recursive: true });
-    const tmp = path.join(this.root, '.tmp', crypto.randomUUID());
-    try {
+    await this.atomicWrite(key, async (tmp) => {
       const fh = await fs.open(tmp, 'w', 0o600);
       try {
         await fh.writeFile(data);
@@ -33,9 +34,35 @@ export class LocalBlobStore implements BlobStore {
       } finally {
         await fh.close();
       }
+    });
+  }
+
+  async putStream(key: string, source: Readable, o: PutStreamOptions = {}): Promise<StreamedObject> {
+    const meter = new Meter(o.maxBytes);
+    try {
+      // flush: the stream fsyncs before it closes (what put's fh.sync() does).
+      await this.atomicWrite(key, (tmp) => pipeline(source, meter, createWriteStream(tmp, { mode: 0o600, flush: true })));
+    } finally {
+      // A refused or failed stream is not read to its end: release its source (socket, file).
+      if (!source.readableEnded) source.destroy();
+    }
+    return meter.result();
+  }
+
+  putFile(key: string, file: string): Promise<StreamedObject> {
+    return this.putStream(key, createReadStream(file));
+  }
+
+  /** `write` fills (and fsyncs) a temp file, renamed over `key` and the directory fsynced; a failure leaves nothing. */
+  private async atomicWrite(key: string, write: (tmp: string) => Promise<unknown>): Promise<void> {
+    const target = this.file(key);
+    await fs.mkdir(path.dirname(target), { recursive: true });
+    const tmp = path.join(this.root, '.tmp', crypto.randomUUID());
+    try {
+      await write(tmp);
       await fs.rename(tmp, target);
     } catch (e) {
-      // A failed write (disk full, I/O error) or rename must not leave its partial copy behind.
+      // A failed write (disk full, I/O error, a cut stream) or rename must not leave its partial copy behind.
       await fs.rm(tmp, { force: true });
       throw e;
     }
@@ -50,6 +77,25 @@ export class LocalBlobStore implements BlobStore {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw e;
     }
+  }
+
+  async getStream(key: string): Promise<Readable | null> {
+    // Opened first, so a missing object is null here rather than an error on the stream later.
+    let fh: fs.FileHandle;
+    try {
+      fh = await fs.open(this.file(key), 'r');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw e;
+    }
+    return fh.createReadStream();
+  }
+
+  async getToFile(key: string, file: string): Promise<boolean> {
+    const src = await this.getStream(key);
+    if (!src) return false;
+    await streamToFile(src, file);
+    return true;
   }
 
   async exists(key: string): Promise<boolean> {

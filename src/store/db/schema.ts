@@ -168,6 +168,9 @@ export interface FaceGroupsTable {
   last_used_at: number;
   data_class: string;
   expires_at: number | null;
+  /** The group's members and their faces, kept by every library write (migration 011). */
+  person_num: Generated<number>;
+  face_num: Generated<number>;
 }
 
 export interface PersonsTable {

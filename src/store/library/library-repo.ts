@@ -14,7 +14,7 @@ import { forgetBlobs, recordBlob } from '../blobs/blob-records.ts';
 import { consentsOf, deleteConsentsOf, insertConsent } from '../privacy/consent-records.ts';
 import type { ConsentsTable, DB, FaceGroupsTable, FacesTable, GroupPersonsTable, PersonsTable } from '../db/schema.ts';
 
-export type GroupRow = FaceGroupsTable;
+export type GroupRow = Omit<FaceGroupsTable, 'person_num' | 'face_num'> & { person_num: number; face_num: number };
 export type PersonRow = PersonsTable;
 export type MembershipRow = GroupPersonsTable;
 export type FaceRow = FacesTable;
@@ -89,14 +89,27 @@ export class LibraryReader {
     return this.q.selectFrom('faces').select(['person_id', 'face_id']).where('app_id', '=', this.appId).where('person_id', 'in', personIds)
       .orderBy('created_at').orderBy('face_id').execute();
   }
-  /** Persons of a group, in the order they joined it. */
+  /**
+   * Persons of a group, in the order they joined it. The page is cut from the members' order
+   * index alone (group_persons_page) and only its rows are joined to persons: joining first made
+   * every call read every member's person row (0.2 s for 20k members on PostgreSQL).
+   */
   listMembers(groupId: string, offset: number, limit: number) {
-    return this.q.selectFrom('group_persons as m').innerJoin('persons as p', (j) => j.onRef('p.app_id', '=', 'm.app_id').onRef('p.person_id', '=', 'm.person_id'))
+    const page = this.q.selectFrom('group_persons').select(['person_id', 'created_at']).where('app_id', '=', this.appId).where('group_id', '=', groupId)
+      .orderBy('created_at').orderBy('person_id').offset(offset).limit(limit).as('pg');
+    return this.q.selectFrom(page)
+      .innerJoin('group_persons as m', (j) => j.on('m.app_id', '=', this.appId).on('m.group_id', '=', groupId).onRef('m.person_id', '=', 'pg.person_id'))
+      .innerJoin('persons as p', (j) => j.on('p.app_id', '=', this.appId).onRef('p.person_id', '=', 'pg.person_id'))
       .select(['p.person_id', 'p.name', 'p.gender', 'p.created_at', 'm.ex_descriptions'])
-      .where('m.app_id', '=', this.appId).where('m.group_id', '=', groupId)
-      .orderBy('m.created_at').orderBy('m.person_id').offset(offset).limit(limit).execute();
+      .orderBy('pg.created_at').orderBy('pg.person_id').execute();
   }
+  /** The group's persons and faces, as its library writes keep them (no scan of the group). */
   async countMembers(groupId: string): Promise<{ persons: number; faces: number }> {
+    const g = await this.q.selectFrom('face_groups').select(['person_num', 'face_num']).where('app_id', '=', this.appId).where('group_id', '=', groupId).executeTakeFirst();
+    return { persons: Number(g?.person_num ?? 0), faces: Number(g?.face_num ?? 0) };
+  }
+  /** Counted from the rows (tests compare it with countMembers). */
+  async countMembersFromRows(groupId: string): Promise<{ persons: number; faces: number }> {
     const p = await this.q.selectFrom('group_persons').select((eb) => eb.fn.countAll<number>().as('n')).where('app_id', '=', this.appId).where('group_id', '=', groupId).executeTakeFirstOrThrow();
     const f = await this.q.selectFrom('faces as f').innerJoin('group_persons as m', (j) => j.onRef('m.app_id', '=', 'f.app_id').onRef('m.person_id', '=', 'f.person_id'))
       .select((eb) => eb.fn.countAll<number>().as('n')).where('m.app_id', '=', this.appId).where('m.group_id', '=', groupId).executeTakeFirstOrThrow();
@@ -114,8 +127,24 @@ export class LibraryWriter extends LibraryReader {
   touchPerson(personId: string) { this.touched.push({ kind: 'person', ref: personId }); }
   touchGroup(groupId: string) { this.touched.push({ kind: 'group', ref: groupId }); }
 
-  async insertGroup(g: Omit<GroupRow, 'app_id' | 'data_class' | 'expires_at'>) {
-    await this.q.insertInto('face_groups').values({ ...g, app_id: this.appId, data_class: CLASS, expires_at: null }).execute();
+  // face_groups.person_num / face_num follow every membership and face change here, in the same
+  // transaction (an app's library writes are serialised by its library_seq row, so no two of
+  // them change one group's counts at once).
+  private async bump(groupIds: string[], persons: number, faces: number) {
+    if (!groupIds.length || (!persons && !faces)) return;
+    await this.q.updateTable('face_groups').set((eb) => ({ person_num: eb('person_num', '+', persons), face_num: eb('face_num', '+', faces) }))
+      .where('app_id', '=', this.appId).where('group_id', 'in', groupIds).execute();
+  }
+  private async groupIdsOf(personId: string): Promise<string[]> {
+    return (await this.q.selectFrom('group_persons').select('group_id').where('app_id', '=', this.appId).where('person_id', '=', personId).execute()).map((r) => r.group_id);
+  }
+  private async faceCountOf(personId: string): Promise<number> {
+    const r = await this.q.selectFrom('faces').select((eb) => eb.fn.countAll<number>().as('n')).where('app_id', '=', this.appId).where('person_id', '=', personId).executeTakeFirstOrThrow();
+    return Number(r.n);
+  }
+
+  async insertGroup(g: Omit<GroupRow, 'app_id' | 'data_class' | 'expires_at' | 'person_num' | 'face_num'>) {
+    await this.q.insertInto('face_groups').values({ ...g, app_id: this.appId, data_class: CLASS, expires_at: null, person_num: 0, face_num: 0 }).execute();
     this.touchGroup(g.group_id);
   }
   async updateGroup(groupId: string, patch: Partial<Pick<GroupRow, 'name' | 'ex_descriptions' | 'tag' | 'updated_at' | 'last_used_at'>>) {
@@ -156,6 +185,7 @@ export class LibraryWriter extends LibraryReader {
     if (patch.combined_feature !== undefined) this.touchPerson(personId);
   }
   async deletePerson(personId: string) {
+    await this.bump(await this.groupIdsOf(personId), -1, -(await this.faceCountOf(personId)));
     await this.q.deleteFrom('faces').where('app_id', '=', this.appId).where('person_id', '=', personId).execute();
     await this.q.deleteFrom('face_alt_features').where('app_id', '=', this.appId).where('person_id', '=', personId).execute();
     await deleteConsentsOf(this.q, this.appId, [personId]);
@@ -168,6 +198,7 @@ export class LibraryWriter extends LibraryReader {
       app_id: this.appId, group_id: groupId, person_id: personId, ex_descriptions: JSON.stringify(exDescriptions),
       created_at: this.now, data_class: CLASS, expires_at: null,
     }).execute();
+    await this.bump([groupId], 1, await this.faceCountOf(personId));
     this.touchPerson(personId);
   }
   async updateMembership(groupId: string, personId: string, exDescriptions: string[]) {
@@ -175,11 +206,13 @@ export class LibraryWriter extends LibraryReader {
       .where('app_id', '=', this.appId).where('group_id', '=', groupId).where('person_id', '=', personId).execute();
   }
   async deleteMembership(groupId: string, personId: string) {
-    await this.q.deleteFrom('group_persons').where('app_id', '=', this.appId).where('group_id', '=', groupId).where('person_id', '=', personId).execute();
+    const n = deleted(await this.q.deleteFrom('group_persons').where('app_id', '=', this.appId).where('group_id', '=', groupId).where('person_id', '=', personId).executeTakeFirst());
+    if (n) await this.bump([groupId], -1, -(await this.faceCountOf(personId)));
     this.touchPerson(personId);
   }
   async insertFace(f: Omit<FaceRow, 'app_id' | 'data_class' | 'expires_at'>) {
     await this.q.insertInto('faces').values({ ...f, app_id: this.appId, data_class: CLASS, expires_at: null }).execute();
+    await this.bump(await this.groupIdsOf(f.person_id), 0, 1);
     this.touchPerson(f.person_id);
   }
   /** A consent record of an enrolment (privacy policy), in the enrolment's transaction. */
@@ -205,7 +238,8 @@ export class LibraryWriter extends LibraryReader {
   }
   async deleteFaces(personId: string, faceIds: string[]) {
     if (!faceIds.length) return;
-    await this.q.deleteFrom('faces').where('app_id', '=', this.appId).where('person_id', '=', personId).where('face_id', 'in', faceIds).execute();
+    const n = deleted(await this.q.deleteFrom('faces').where('app_id', '=', this.appId).where('person_id', '=', personId).where('face_id', 'in', faceIds).executeTakeFirst());
+    await this.bump(await this.groupIdsOf(personId), 0, -n);
     await this.q.deleteFrom('face_alt_features').where('app_id', '=', this.appId).where('person_id', '=', personId).where('face_id', 'in', faceIds).execute();
     this.touchPerson(personId);
   }
@@ -291,6 +325,13 @@ export class LibraryRepo {
       yield rows;
       after = rows[rows.length - 1].person_id;
     }
+  }
+
+  /** Every AppId's feature rows (faces and persons), for the start-up load's progress. */
+  async featureRows(): Promise<number> {
+    const f = await this.db.kysely.selectFrom('faces').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const p = await this.db.kysely.selectFrom('persons').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    return Number(f.n) + Number(p.n);
   }
 
   /** Faces per group (index rebuilds size their buffers once instead of doubling through them). */

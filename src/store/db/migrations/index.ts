@@ -12,6 +12,7 @@ import { m007_console_sessions } from './007-console-sessions.ts';
 import { m008_federation_tokens } from './008-federation-tokens.ts';
 import { m009_video } from './009-video.ts';
 import { m010_job_leases } from './010-job-leases.ts';
+import { m011_group_counts } from './011-group-counts.ts';
 
 export interface DialectMigration {
   up(db: Kysely<any>, dialect: Dialect): Promise<void>;
@@ -28,5 +29,6 @@ export const migrations: Record<string, DialectMigration> = {
   '008-federation-tokens': m008_federation_tokens,
   '009-video': m009_video,
   '010-job-leases': m010_job_leases,
+  '011-group-counts': m011_group_counts,
 };
 
