@@ -35,7 +35,7 @@ export interface FuseFaceJob {
   userEmbedding?: Float32Array;
   /** Which of the pose-aware passes run (defaults: DEFAULT_TUNING). */
   tuning?: Partial<FusionTuning>;
-  /** Shape degree of the mouth and the eyes apart from `profile` (regions.ts); with it the template's pixels fill the openings the user's photo would ghost. */
+  /** The template's mouth and eye movement on the user's lips and eyes, apart from `profile` (regions.ts); with it the template's pixels fill the openings the user's photo would stretch. */
   regions?: RegionDegrees;
   /** The template's skin colour to match instead of this frame's (templateSkinColour of a shot's reference frame; shot-colour.ts). */
   colourReference?: Rgb;

@@ -6,13 +6,13 @@
 // template's does (its lower lip and chin move) and the user's eyes open and close with the
 // template's (a blink): the user's lips and eyes keep their shape. Replacing them by the
 // template's form between the user's corners, tried first, cost identity (sampled frames of the
-// Hamilton clip, Score ≥ 50: lips 94 → 17 % for one user, eyes 50 → 28 % for another). Where the template's
+// Hamilton clip, Score ≥ 50: lips 94 → 17 % for one user, eyes 28 → 6 % for another). Where the template's
 // mouth or eyes are open wider than the user's photo shows them, the template's own pixels are
 // used inside the opening (the user's closed lips stretched over an open mouth are a smear).
 import { bounds, faceSize, type Pts } from './geometry.ts';
 import { blur, fillPolygon } from './raster.ts';
 
-/** Shape degree of the mouth and of the eyes (0 = the user's, 1 = the template's form at the user's corners); `profile` holds elsewhere. */
+/** How far the user's mouth and eyes move as the template's (per region, apart from `profile`, which holds for the rest of the face). */
 export interface RegionDegrees {
   /** How far the mouth opens as the template's (0 = the user's photo's opening, 1 = the template's); the user's lips are kept. */
   mouth: number;
