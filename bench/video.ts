@@ -30,6 +30,12 @@ const dumpDir = arg('--dump');
 const onlyUsers = arg('--users')?.split(',');
 // --quality-only: no 720p/1080p speed runs.
 const qualityOnly = process.argv.includes('--quality-only');
+// Engine choices to compare against the defaults: --profile P (VIDEO_FUSE_DEGREES' profile),
+// --regions off|MOUTH,EYES (the per-region degree; default VIDEO_REGIONS), --colour frame|shot.
+const profileArg = arg('--profile'), regionsArg = arg('--regions'), colourArg = arg('--colour') as 'frame' | 'shot' | undefined;
+const DEGREES = { ...VIDEO_FUSE_DEGREES, ...(profileArg ? { profile: Number(profileArg) } : {}) };
+const REGIONS = regionsArg === undefined ? undefined : regionsArg === 'off' ? null : (([m, e]) => ({ mouth: Number(m), eyes: Number(e ?? m) }))(regionsArg.split(','));
+const STRIP = !onlyUsers && !profileArg && !regionsArg && !colourArg;
 const ID = path.join(TESTDATA, 'faces', 'identities');
 const USERS: Record<string, [string, string]> = {
   obama: ['obama/obama.jpg', 'obama/obama2.jpg'],
@@ -56,6 +62,13 @@ const mainTrack = (tracks: Track[]) => tracks.reduce((a, b) => (weight(b) > weig
 const weight = (t: Track) => t.points.filter((p) => !p.bridged && p.mesh).reduce((s, p) => s + p.box.width * p.box.height, 0);
 
 const rows: Record<string, unknown>[] = [];
+/** Wilson score interval (95 %) of a proportion k/n. Consecutive frames are not independent samples, so the true interval is wider. */
+function wilson(k: number, n: number): string {
+  if (!n) return '-';
+  const z = 1.96, p = k / n, d = 1 + (z * z) / n;
+  const c = (p + (z * z) / (2 * n)) / d, r = (z * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n))) / d;
+  return `${(100 * Math.max(0, c - r)).toFixed(1)}–${(100 * Math.min(1, c + r)).toFixed(1)} %`;
+}
 const speed: Record<string, unknown>[] = [];
 const load = () => os.loadavg()[0].toFixed(1);
 
@@ -75,7 +88,7 @@ for (const clip of CLIPS) {
     const out = path.join(TMP, `${clip}-pass.mp4`);
     const r = await fuseVideo({ source: src, output: out, info, tracks: [], faces: [], pool, mark: { kind: 'none' }, tags: { aigc: '1' } });
     const o = probeVideo(out);
-    rows.push({ clip, user: '-', frames: `${o.frames}/${info.frames}`, duration: `${o.durationSec.toFixed(2)}/${info.durationSec.toFixed(2)}`, audio: `${o.audio?.channels ?? 0}/${info.audio?.channels ?? 0}`, fusedFaceFrames: 0, 'U′≥50': '-', 'T<40': '-', allTrackedFrames: 0, 'U′≥50 all': '-', 'T<40 all': '-', 'jitter %': '-', note: `no face ≥ 20 px found by the detector (faces ≈ 20–25 px): ${r.passedFrames} frames passed through` });
+    rows.push({ clip, user: '-', frames: `${o.frames}/${info.frames}`, duration: `${o.durationSec.toFixed(2)}/${info.durationSec.toFixed(2)}`, audio: `${o.audio?.channels ?? 0}/${info.audio?.channels ?? 0}`, fusedFaceFrames: 0, 'U′≥50': '-', 'U′ 95% CI': '-', 'T<40': '-', 'T 95% CI': '-', allTrackedFrames: 0, 'U′≥50 all': '-', 'T<40 all': '-', 'jitter %': '-', note: `no face ≥ 20 px found by the detector (faces ≈ 20–25 px): ${r.passedFrames} frames passed through` });
     await pool.close();
     continue;
   }
@@ -87,7 +100,7 @@ for (const clip of CLIPS) {
     const u = await userFace(finder, fs.readFileSync(path.join(ID, uFile)), uFile);
     const u2 = (await userFace(finder, fs.readFileSync(path.join(ID, u2File)), u2File)).embedding!;
     const out = path.join(TMP, `${clip}-${user}.mp4`);
-    const r = await fuseVideo({ source: src, output: out, info, tracks, faces: [{ trackId: main.id, user: u.user, userMesh: u.userMesh, ...VIDEO_FUSE_DEGREES }], pool, mark: { kind: 'label' }, tags: { aigc: '1' } });
+    const r = await fuseVideo({ source: src, output: out, info, tracks, faces: [{ trackId: main.id, user: u.user, userMesh: u.userMesh, ...DEGREES, regions: REGIONS }], pool, mark: { kind: 'label' }, tags: { aigc: '1' }, colour: colourArg });
     speed.push({ clip, user, size: `${info.width}x${info.height}`, frames: r.frames, 'wall s': +(r.ms / 1000).toFixed(2), 'fps': +(r.frames / (r.ms / 1000)).toFixed(1), 'realtime x': +((info.durationSec) / (r.ms / 1000)).toFixed(2), load: load() });
     const o = probeVideo(out);
     // Identity per fused frame (every 2nd frame in --quick).
@@ -105,7 +118,7 @@ for (const clip of CLIPS) {
       const a = A.next(), b = B.next();
       if (a.done || b.done) break;
       const fa = a.value, fb = b.value;
-      if (!strip && !onlyUsers && fa.index % 10 === 0) {
+      if (!strip && STRIP && fa.index % 10 === 0) {
         const th = (x: Buffer) => sharp(x, { raw: { width: fa.width, height: fa.height, channels: 3 } }).resize(192).png().toBuffer();
         thumbs.push({ t: await th(fa.rgb), r: await th(fb.rgb) });
       }
@@ -146,7 +159,7 @@ for (const clip of CLIPS) {
     }
     rows.push({
       clip, user, frames: `${o.frames}/${info.frames}`, duration: `${o.durationSec.toFixed(2)}/${info.durationSec.toFixed(2)}`, audio: `${o.audio?.channels ?? 0}/${info.audio?.channels ?? 0}`,
-      fusedFaceFrames: n, 'U′≥50': n ? +(okU / n).toFixed(3) : '-', 'T<40': n ? +(okT / n).toFixed(3) : '-',
+      fusedFaceFrames: n, 'U′≥50': n ? +(okU / n).toFixed(3) : '-', 'U′ 95% CI': wilson(okU, n), 'T<40': n ? +(okT / n).toFixed(3) : '-', 'T 95% CI': wilson(okT, n),
       allTrackedFrames: nAll, 'U′≥50 all': nAll ? +(okUAll / nAll).toFixed(3) : '-', 'T<40 all': nAll ? +(okTAll / nAll).toFixed(3) : '-', 'jitter %': jit.length ? +(jit.reduce((x, y) => x + y, 0) / jit.length).toFixed(2) : '-',
       note: `fused ${r.fusedFrames}, passed through ${r.passedFrames}`,
     });
@@ -181,6 +194,6 @@ for (const clip of CLIPS) {
 
 console.log('\nQuality\n' + table(rows));
 console.log('\nSpeed (cached tracks, one face; 2-core machine shared with other work: see load)\n' + table(speed));
-console.log(`\n${writeResult('video', { threads: THREADS, quality: rows, speed })}`);
+console.log(`\n${writeResult('video', { threads: THREADS, config: { degrees: DEGREES, regions: REGIONS === undefined ? 'VIDEO_REGIONS' : REGIONS, colour: colourArg ?? 'shot' }, quality: rows, speed })}`);
 await vision.close();
 fs.rmSync(TMP, { recursive: true, force: true });

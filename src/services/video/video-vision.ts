@@ -10,11 +10,14 @@ import { mapImageError, meshArray } from '../fusion/fusion-materials.ts';
 import type { FaceFinder } from '../fusion/fusion-vision.ts';
 
 /**
- * How a user face is fused into a video: the user's features (appearance 0) and mostly the
- * user's shape (profile 0.3), so the identity carries; the template's pose and expression come
- * from its tracked mesh. The jobs, `facevault fuse-video` and `bench video` all use these.
+ * How a user face is fused into a video: the user's features (appearance 0) and the user's shape
+ * (profile 0), so the identity carries; the template's pose comes from its tracked mesh and its
+ * expression from the per-region degree the pipeline adds (the mouth opens and the eyes move as
+ * the template's: VIDEO_REGIONS). Profile 0.3 without the regions (before) kept some lip movement
+ * at the cost of identity (docs/MODELS.md). The jobs, `facevault fuse-video` and `bench video`
+ * all use these.
  */
-export const VIDEO_FUSE_DEGREES = { profile: 0.3, appearance: 0 } as const;
+export const VIDEO_FUSE_DEGREES = { profile: 0, appearance: 0 } as const;
 
 /** Tencent (vclm): the user's face box must be at least 68 px. */
 export const VIDEO_MIN_USER_FACE = 68;

@@ -39,6 +39,8 @@ export interface TransferOptions {
    * longer blow up into white or black patches. 0 = off.
    */
   prior?: number;
+  /** Per channel, a factor on every cell's ratio (a shot's colour reference ÷ this frame's; shot-colour.ts). */
+  gain?: [number, number, number];
 }
 
 export function localColourTransfer(U: Float32Array, T: Float32Array, skin: Float32Array, validU: Uint8Array, region: Float32Array, w: number, h: number, sigma: number, skinBox?: Box, regionBox?: Box, lo = 0.4, hi = 2.5, opts: TransferOptions = {}): void {
@@ -71,7 +73,8 @@ export function localColourTransfer(U: Float32Array, T: Float32Array, skin: Floa
     for (let i = 0; i < r.length; i++) {
       // +1 per unit weight keeps near-black skin from exploding the ratio.
       const u = sU[c][i] + (gM > 0 ? (kappa * gU[c]) / gM : 0), t = sT[c][i] + (gM > 0 ? (kappa * gT[c]) / gM : 0);
-      r[i] = u > 1e-3 ? Math.min(hi, Math.max(lo, (t + 1e-3) / (u + 1e-3))) : 1;
+      const g = opts.gain ? opts.gain[c] : 1;
+      r[i] = u > 1e-3 ? Math.min(hi, Math.max(lo, (g * (t + 1e-3)) / (u + 1e-3))) : g;
     }
     ratio.push(r);
   }

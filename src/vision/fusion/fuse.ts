@@ -11,6 +11,8 @@ import { posedUserMesh, poseProblem, type Pose } from './pose.ts';
 import { triangleVisibility } from './visibility.ts';
 import { occlusionMask } from './occlusion.ts';
 import { headPoseFromMesh } from '../mesh/head-pose.ts';
+import { ghostMask, regionTarget, type RegionDegrees } from './regions.ts';
+import { colourGain, templateSkinColour, type Rgb } from './shot-colour.ts';
 
 export interface FuseFaceJob {
   /** Template mesh (≥468 points, x/y interleaved) in template-frame coordinates. */
@@ -33,6 +35,10 @@ export interface FuseFaceJob {
   userEmbedding?: Float32Array;
   /** Which of the pose-aware passes run (defaults: DEFAULT_TUNING). */
   tuning?: Partial<FusionTuning>;
+  /** The template's mouth and eye movement on the user's lips and eyes, apart from `profile` (regions.ts); with it the template's pixels fill the openings the user's photo would stretch. */
+  regions?: RegionDegrees;
+  /** The template's skin colour to match instead of this frame's (templateSkinColour of a shot's reference frame; shot-colour.ts). */
+  colourReference?: Rgb;
 }
 
 /**
@@ -174,7 +180,8 @@ export function fusedMesh(job: FuseFaceJob): Pts {
   const t = meshOf(job.templateMesh), u = meshOf(job.userMesh);
   const tune = tuningOf(job);
   const aligned = job.userMeshZ && job.templateMeshZ && tune.pose ? posedUserMesh(u, job.userMeshZ, t, job.templateMeshZ) : applySim(umeyama(u, t), u);
-  return lerpPts(tune.shapeCap ? capShift(aligned, t) : aligned, t, clamp01(job.profile));
+  const base = lerpPts(tune.shapeCap ? capShift(aligned, t) : aligned, t, clamp01(job.profile));
+  return job.regions ? regionTarget(base, t, job.regions) : base;
 }
 
 /** One face, in place on `canvas` (RGB), whose coordinates `tMesh` uses. */
@@ -187,7 +194,8 @@ function fuseOne(canvas: Raster, tMesh: Pts, job: FuseFaceJob, clock: (stage: st
   // otherwise a 2D similarity, which is right only for like poses.
   const uPosed = job.userMeshZ && job.templateMeshZ && tune.pose ? posedUserMesh(uMesh, job.userMeshZ, tMesh, job.templateMeshZ) : applySim(sim, uMesh);
   const uAligned = tune.shapeCap ? capShift(uPosed, tMesh) : uPosed;
-  const P = lerpPts(uAligned, tMesh, p);
+  const base = lerpPts(uAligned, tMesh, p);
+  const P = job.regions ? regionTarget(base, tMesh, job.regions) : base;
   const tPin = ring(tMesh, RING_PIN);
   const target = concat(P, ring(P, RING_BLEND), tPin);
   const tSource = concat(tMesh, ring(tMesh, RING_BLEND), tPin);
@@ -232,6 +240,10 @@ function fuseOne(canvas: Raster, tMesh: Pts, job: FuseFaceJob, clock: (stage: st
   // Where the user's texture may be used: the user's photo shows the triangle (not its far side,
   // not edge-on), nothing covers the template's face there, and (by default) nothing covers the user's.
   const { use, occT } = usableMask(tune, vis, Tw, Uw, validU, local(P), region, skin, w, h, fs, rb, f, job.userOccluders);
+  // Openings the user's photo shows narrower than the fused face (a closed mouth, the template
+  // singing) keep the template's pixels: composited after the blend, whose coarse bands would
+  // carry the lips' colour into an opening a few pixels tall.
+  const ghost = job.regions && job.regions.ghost !== false ? ghostMask(local(P), local(applySim(sim, uMesh)), w, h) : null;
   clock('masks');
   // A greyscale template gets a greyscale face: the ratio transfer fixes only low-frequency colour.
   if (isGrey(Tw, covered)) toGrey(Uw);
@@ -240,7 +252,8 @@ function fuseOne(canvas: Raster, tMesh: Pts, job: FuseFaceJob, clock: (stage: st
   // (an occluder's edge) at the face's ratio instead of blowing up into white patches.
   if (f < 1) {
     const weight = occT ? Float32Array.from(occT, (o) => 1 - o) : undefined;
-    localColourTransfer(Uw, Tw, skin, validU, region, w, h, 0.1 * fs, bounds(skinPoly), rb, undefined, undefined, { weight, prior: COLOUR_PRIOR });
+    const gain = job.colourReference ? colourGain(job.colourReference, templateSkinColour(canvas, tMesh)) : undefined;
+    localColourTransfer(Uw, Tw, skin, validU, region, w, h, 0.1 * fs, bounds(skinPoly), rb, undefined, undefined, { weight, prior: COLOUR_PRIOR, gain });
   }
   if (job.detail) adjustDetail(Uw, region, w, h, 0.008 * fs, job.detail);
 
@@ -262,8 +275,8 @@ function fuseOne(canvas: Raster, tMesh: Pts, job: FuseFaceJob, clock: (stage: st
   clock('blend');
   for (let y = by0; y < by0 + bh; y++) {
     for (let x = bx0; x < bx0 + bw; x++) {
-      const q = (y * w + x) * 3, r = ((y - by0) * bw + (x - bx0)) * 3;
-      Tw[q] += R[r]; Tw[q + 1] += R[r + 1]; Tw[q + 2] += R[r + 2];
+      const q = (y * w + x) * 3, r = ((y - by0) * bw + (x - bx0)) * 3, k = ghost ? 1 - ghost[y * w + x] : 1;
+      Tw[q] += k * R[r]; Tw[q + 1] += k * R[r + 1]; Tw[q + 2] += k * R[r + 2];
     }
   }
   // A clamped view rounds and clamps on store.
