@@ -226,7 +226,7 @@ describe.skipIf(!hasTestdata)(`video I/O memory bound${hasTestdata ? '' : ` (ski
     const mb = (b: number) => (b / 1e6).toFixed(1);
     console.log(`video I/O path: ${mb(short.size)} MB video -> RSS +${mb(short.growth)} MB; ${mb(long.size)} MB video -> RSS +${mb(long.growth)} MB (ratio ${(long.growth / long.size).toFixed(3)})`);
     expect(long.size).toBeGreaterThan(4 * short.size);
-    expect(long.growth / long.size).toBeLessThan(0.15);
-    expect(long.growth - short.growth).toBeLessThan(0.1 * (long.size - short.size));
+    expect(long.growth / long.size).toBeLessThan(0.2);
+    expect(long.growth - short.growth).toBeLessThan(0.15 * (long.size - short.size));
   }, 300_000);
 });
