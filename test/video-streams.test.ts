@@ -100,6 +100,20 @@ describe.skipIf(!hasTestdata)(`video objects by stream${hasTestdata ? '' : ` (sk
     expect(spool()).toEqual([]);
   }, 120_000);
 
+  it('a video material by Url is downloaded to a scratch file and stored by stream (the object is the file); an image Url still makes an image material', async () => {
+    const ff = t.common('facefusion');
+    const m = await ff.request('CreateMaterial', { ActivityId: activityId, MaterialName: 'by-url', Url: `${files.url}/clip.mp4` });
+    expect(m.Material.MaterialStatus).toBe(0);
+    const row = (await t.run.app.fusion.repo.material(t.creds.AppId, m.MaterialId))!;
+    const stored = path.join(dir, 'stored-url.mp4');
+    expect(await t.run.app.blobs.getToFile(row.blob_key, stored)).toBe(true);
+    expect(await md5(stored)).toBe(await md5(clip));
+    const img = await ff.request('CreateMaterial', { ActivityId: activityId, MaterialName: 'image', Url: `${files.url}/user.jpg` });
+    expect(img.Material.MaterialStatus).not.toBe(0);
+    await t.run.app.video.materials.idle();
+    expect(scratch()).toEqual([]);
+  }, 120_000);
+
   it('a result is stored and PUT to UserDesignatedUrl from its file: VideoMD5 is what both the PUT and the link deliver; scratch files removed', async () => {
     const ff = t.common('facefusion');
     const s = await ff.request('SubmitVideoFaceFusionJob', { ProjectId: activityId, ModelId: materialId, MergeInfos: [{ Image: userB64() }], UserDesignatedUrl: `${files.url}/put-result.mp4` });
