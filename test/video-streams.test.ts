@@ -37,10 +37,12 @@ async function fileServer(dir: string) {
       req.on('end', () => { puts.push({ name, bytes: n, md5: h.digest('hex') }); res.statusCode = 200; res.end(); });
       return;
     }
-    const f = path.join(dir, name);
+    // chunked-<name>: the file without a Content-Length.
+    const chunked = name.startsWith('chunked-');
+    const f = path.join(dir, chunked ? name.slice('chunked-'.length) : name);
     if (!fs.existsSync(f)) { res.statusCode = 404; res.end(); return; }
     res.setHeader('content-type', f.endsWith('.mp4') ? 'video/mp4' : 'image/jpeg');
-    res.setHeader('content-length', String(fs.statSync(f).size));
+    if (!chunked) res.setHeader('content-length', String(fs.statSync(f).size));
     fs.createReadStream(f).pipe(res);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
@@ -231,6 +233,21 @@ describe.skipIf(!hasTestdata)(`video I/O memory bound${hasTestdata ? '' : ` (ski
     fs.rmSync(work, { recursive: true, force: true });
     return { size, growth: peak - base };
   }
+
+  it('fetchToFile: a download over maxBytes, or refused by status, leaves no file', async () => {
+    fs.writeFileSync(path.join(dir, 'three-mb.bin'), Buffer.alloc(3 << 20, 1));
+    const policy = { allowList: [files.host], maxBytes: 2 << 20, timeoutMs: 60_000 };
+    const f = path.join(dir, 'partial.bin');
+    await expect(fetchToFile(`${files.url}/three-mb.bin`, policy, f, 'VideoUrl')).rejects.toMatchObject({ code: 'FailedOperation.ImageSizeExceed' });
+    expect(fs.existsSync(f)).toBe(false);
+    await expect(fetchToFile(`${files.url}/missing.bin`, policy, f, 'VideoUrl')).rejects.toMatchObject({ code: 'FailedOperation.ImageDownloadError' });
+    expect(fs.existsSync(f)).toBe(false);
+    // No Content-Length (chunked): the limit stops the stream midway, after the file was opened.
+    await expect(fetchToFile(`${files.url}/chunked-three-mb.bin`, policy, f, 'VideoUrl')).rejects.toMatchObject({ code: 'FailedOperation.ImageSizeExceed' });
+    expect(fs.existsSync(f)).toBe(false);
+    expect(await fetchToFile(`${files.url}/three-mb.bin`, { ...policy, maxBytes: 3 << 20 }, f, 'VideoUrl')).toBe(3 << 20);
+    expect(fs.statSync(f).size).toBe(3 << 20);
+  });
 
   it('RSS grows by a small fraction of the video, not with its size (30 vs 160 frames at 1280x720)', async () => {
     noiseClip(path.join(dir, 'short.mp4'), { width: 1280, height: 720, fps: 25, frames: 30 });
