@@ -223,6 +223,8 @@ function request(u: URL, target: { address: string; family: number }, deadline: 
   return new Promise((resolve, reject) => {
     const remaining = deadline - Date.now();
     if (remaining <= 0) return reject(downloadError(field, 'timed out'));
+    // Set when the size limit stopped the download: the connection errors that follow are ours.
+    let overLimit = false;
     const mod = u.protocol === 'https:' ? https : http;
     const req = mod.request(u, {
       method: 'GET',
@@ -255,13 +257,16 @@ function request(u: URL, target: { address: string; family: number }, deadline: 
       const chunks: Buffer[] = [];
       let n = 0;
       const out = file !== null ? fs.createWriteStream(file, { mode: 0o600 }) : null;
-      out?.on('error', (e) => { req.destroy(); reject(e); });
+      out?.on('error', (e) => { if (overLimit) return; req.destroy(); reject(e); });
       res.on('data', (c: Buffer) => {
         n += c.length;
         if (n > maxBytes) {
+          if (overLimit) return;
+          overLimit = true;
           req.destroy();
-          out?.destroy();
-          reject(new TcError('FailedOperation.ImageSizeExceed', `${field}: the image exceeds ${maxBytes} bytes (5 MB as base64)`));
+          const e = new TcError('FailedOperation.ImageSizeExceed', `${field}: the image exceeds ${maxBytes} bytes (5 MB as base64)`);
+          // Rejected once the file is closed, so the caller's removal cannot run before its open.
+          if (out) { out.once('close', () => reject(e)); out.destroy(); } else reject(e);
           return;
         }
         if (!out) chunks.push(c);
@@ -271,11 +276,11 @@ function request(u: URL, target: { address: string; family: number }, deadline: 
         if (!out) return resolve({ status, body: Buffer.concat(chunks), size: n });
         out.end(() => resolve({ status, body: Buffer.alloc(0), size: n }));
       });
-      res.on('error', (e) => reject(downloadError(field, connectionFailure(e))));
+      res.on('error', (e) => { if (!overLimit) reject(downloadError(field, connectionFailure(e))); });
     });
     const timer = setTimeout(() => { req.destroy(); reject(downloadError(field, 'timed out')); }, remaining);
     req.on('close', () => clearTimeout(timer));
-    req.on('error', (e) => reject(downloadError(field, connectionFailure(e))));
+    req.on('error', (e) => { if (!overLimit) reject(downloadError(field, connectionFailure(e))); });
     req.end();
   });
 }

@@ -49,7 +49,8 @@ export class LocalBlobStore implements BlobStore {
     return meter.result();
   }
 
-  putFile(key: string, file: string): Promise<StreamedObject> {
+  /** The content type is not kept by a directory (the rows that name objects carry it). */
+  putFile(key: string, file: string, _contentType?: string): Promise<StreamedObject> {
     return this.putStream(key, createReadStream(file));
   }
 
