@@ -48,7 +48,10 @@ export class WalFlusher {
     this.flushes++;
   }
 
-  close(): void {
+  /** After the flushes asked for so far (closing the file under one would fail it). */
+  async close(): Promise<void> {
+    await this.queued?.catch(() => {});
+    await this.inflight?.catch(() => {});
     if (this.fd !== null) fs.closeSync(this.fd);
     this.fd = null;
   }
@@ -88,8 +91,8 @@ class DurableDriver implements Driver {
     if (flush) await this.wal.flush();
   }
   async destroy(): Promise<void> {
+    await this.wal.close();
     await this.inner.destroy();
-    this.wal.close();
   }
 }
 
