@@ -61,10 +61,10 @@ export async function signedCall(url: string, secretId: string, secretKey: strin
  * Starts `facevault serve` as a child process with `env` and waits for /readyz (the index loaded).
  * Returns its URL, the process, and the seconds from spawn to ready.
  */
-export async function startServeChild(env: Record<string, string>, opts: { readyTimeoutMs?: number } = {}) {
+export async function startServeChild(env: Record<string, string>, opts: { readyTimeoutMs?: number; nodeArgs?: string[] } = {}) {
   const root = path.resolve(BENCH_DIR, '..');
   const t0 = performance.now();
-  const child = spawn(process.execPath, [path.join(root, 'bin/facevault.mjs'), 'serve'], {
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), path.join(root, 'bin/facevault.mjs'), 'serve'], {
     cwd: root, env: { ...process.env, FACEVAULT_PORT: '0', FACEVAULT_LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'inherit'],
   });
   const exited = new Promise<never>((_, reject) => child.on('exit', (c) => reject(new Error(`server exited with ${c}`))));

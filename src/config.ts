@@ -42,6 +42,8 @@ export interface Config {
   jobLeaseMs: number;
   /** FACEVAULT_DB_QUERY_TIMEOUT_SECONDS: a PostgreSQL query without an answer this long fails with ServiceUnavailable.Database/KeyStore. */
   dbQueryTimeoutMs: number;
+  /** FACEVAULT_SQLITE_FLUSH: where SQLite's commit flushes run (store/db/sqlite-durable.ts). */
+  sqliteFlush: 'thread-pool' | 'event-loop';
   /** FACEVAULT_ORPHAN_GRACE_SECONDS: age after which an object no row names is deleted by the sweep (jobs/orphan-objects.ts). */
   orphanGraceMs: number;
   /** GET /metrics: off (default), on (anyone who reaches the port), or a bearer token. */
@@ -102,6 +104,7 @@ export const CONFIG_VARS: ConfigVar[] = [
   { name: 'FACEVAULT_VIDEO_RUN_JOBS', default: '1', description: 'Whether the server runs video jobs itself (0: only `facevault worker` processes do; pg-boss queue)' },
   { name: 'FACEVAULT_VIDEO_LEASE_SECONDS', default: '60', description: 'A running video job\'s lease, renewed with its progress; a job whose process died is taken over when it runs out' },
   { name: 'FACEVAULT_JOB_LEASE_SECONDS', default: '30', description: 'Lease of a running model upgrade job or deletion request, renewed while it runs; when its process dies another process takes it over after this' },
+  { name: 'FACEVAULT_SQLITE_FLUSH', default: 'thread-pool', description: 'SQLite: thread-pool flushes each commit to disk off the event loop before it is acknowledged; event-loop lets SQLite flush inside the commit (synchronous = FULL, as before), which holds every other request for the flush' },
   { name: 'FACEVAULT_DB_QUERY_TIMEOUT_SECONDS', default: '15', description: 'PostgreSQL: a query that gets no answer this long (a hung server, a partition) fails with ServiceUnavailable.Database (or .KeyStore) and its connection is dropped' },
   { name: 'FACEVAULT_ORPHAN_GRACE_SECONDS', default: '3600', description: 'The retention sweep deletes objects (fusion results, materials, kept enrolment images) that no row names once they are this old: left by a process killed between writing an object and committing its row' },
   { name: 'FACEVAULT_FUSION_CACHE_MB', default: '256', description: 'Memory for decoded templates kept between fusion requests' },
@@ -128,6 +131,12 @@ function videoSettings(env: NodeJS.ProcessEnv, databaseUrl: string | null): Conf
   if (run !== '0' && run !== '1') throw new ConfigError('FACEVAULT_VIDEO_RUN_JOBS', `must be 0 or 1, got "${run}"`);
   if (run === '0' && q !== 'pg-boss') throw new ConfigError('FACEVAULT_VIDEO_RUN_JOBS', '0 needs FACEVAULT_VIDEO_QUEUE=pg-boss (else no process would run the jobs)');
   return { queue: q, runJobs: run === '1', leaseMs: intVar(env, 'FACEVAULT_VIDEO_LEASE_SECONDS', 60, 1, 3600) * 1000 };
+}
+
+function sqliteFlush(env: NodeJS.ProcessEnv): 'thread-pool' | 'event-loop' {
+  const v = str(env, 'FACEVAULT_SQLITE_FLUSH') ?? 'thread-pool';
+  if (v !== 'thread-pool' && v !== 'event-loop') throw new ConfigError('FACEVAULT_SQLITE_FLUSH', `must be thread-pool or event-loop, got "${v}"`);
+  return v;
 }
 
 function intVar(env: NodeJS.ProcessEnv, name: string, def: number, min: number, max: number): number {
@@ -254,6 +263,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cpuCount = 2): 
     video: videoSettings(env, databaseUrl),
     jobLeaseMs: intVar(env, 'FACEVAULT_JOB_LEASE_SECONDS', 30, 2, 3600) * 1000,
     dbQueryTimeoutMs: intVar(env, 'FACEVAULT_DB_QUERY_TIMEOUT_SECONDS', 15, 1, 3600) * 1000,
+    sqliteFlush: sqliteFlush(env),
     orphanGraceMs: intVar(env, 'FACEVAULT_ORPHAN_GRACE_SECONDS', 3600, 10, 30 * 86_400) * 1000,
     modelSetDirs: (str(env, 'FACEVAULT_MODEL_SETS') ?? '').split(',').map((s) => s.trim()).filter(Boolean).map((d) => path.resolve(d)),
     retention: parseRetention(env),

@@ -138,9 +138,14 @@ for (const b of backends) describe.skipIf(!hasTestdata)(`retention sweep on ${b.
     expect(goneDay7['<objects>']).toHaveLength(1);
     expect(Object.keys(goneDay7).sort()).toEqual(['<objects>', 'blobs', 'fusion_log', 'fusion_results', 'library_changes']);
     // What stays: material (row, faces, image), activity, the kept person, running log, accounts, audit.
-    for (const table of ['fusion_activities', 'fusion_materials', 'fusion_material_faces', 'running_log', 'apps', 'api_keys', 'audit_log', 'face_groups']) {
+    for (const table of ['fusion_activities', 'fusion_materials', 'fusion_material_faces', 'running_log', 'apps', 'api_keys', 'audit_log']) {
       expect(afterDay7[table], table).toEqual(start[table]);
     }
+    // The group stays; its counts (GetPersonList's PersonNum/FaceNum) lost the expired person and its face.
+    const counts = (rows: string[]) => rows.map((x) => { const g = JSON.parse(x); return { ...g, person_num: undefined, face_num: undefined, n: [g.person_num, g.face_num] }; });
+    expect(counts(afterDay7.face_groups).map((g) => ({ ...g, n: undefined }))).toEqual(counts(start.face_groups).map((g) => ({ ...g, n: undefined })));
+    expect(counts(start.face_groups).map((g) => g.n)).toEqual([[2, 2]]);
+    expect(counts(afterDay7.face_groups).map((g) => g.n)).toEqual([[1, 1]]);
     expect(afterDay7['<objects>']).toEqual(start['<objects>'].filter((k) => k.includes('/materials/') || k.startsWith('library/') || !/results|video/.test(k)));
     expect(afterDay7['<objects>'].length).toBeGreaterThan(0);
 

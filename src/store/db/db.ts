@@ -8,6 +8,7 @@ import Database from 'better-sqlite3';
 import type { DB } from './schema.ts';
 import { migrations } from './migrations/index.ts';
 import { CONNECT_TIMEOUT_MS, guardPool } from './pg-guard.ts';
+import { DurableSqliteDialect, WalFlusher } from './sqlite-durable.ts';
 
 import type { Dialect } from './dialect.ts';
 export type { Dialect };
@@ -36,6 +37,8 @@ export interface OpenDbOptions {
   pgSchema?: string;
   /** PostgreSQL: a query without an answer this long fails (pg-guard.ts; default 15 s). */
   queryTimeoutMs?: number;
+  /** SQLite: flush commits on the thread pool (default) or inside the commit on the event loop (sqlite-durable.ts). */
+  sqliteFlush?: 'thread-pool' | 'event-loop';
 }
 
 export async function openDb(opts: OpenDbOptions): Promise<Db> {
@@ -63,13 +66,16 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
     // SQLite creates its -wal and -shm files with the database file's permissions.
     fs.chmodSync(file, 0o600);
     sqlite.pragma('journal_mode = WAL');
-    // FULL: an acknowledged write survives power loss, not just a process crash.
-    sqlite.pragma('synchronous = FULL');
+    // An acknowledged write survives power loss, not just a process crash: FULL flushes the WAL
+    // inside each commit (on the event loop); NORMAL + DurableSqliteDialect flushes it on the
+    // thread pool before the write is acknowledged (sqlite-durable.ts).
+    const inline = opts.sqliteFlush === 'event-loop';
+    sqlite.pragma(inline ? 'synchronous = FULL' : 'synchronous = NORMAL');
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
     // Deleted pages are zeroed so erased features do not linger in the file.
     sqlite.pragma('secure_delete = ON');
-    kysely = new Kysely<DB>({ dialect: new SqliteDialect({ database: sqlite }) });
+    kysely = new Kysely<DB>({ dialect: inline ? new SqliteDialect({ database: sqlite }) : new DurableSqliteDialect({ database: sqlite }, new WalFlusher(`${file}-wal`)) });
   }
   const db: Db = {
     kysely,
