@@ -29,3 +29,80 @@ const smooth = (x: number) => x * x * (3 - 2 * x);
 function area(p: Pts, a: number, b: number, c: number): number {
   return ((p[2 * b] - p[2 * a]) * (p[2 * c + 1] - p[2 * a + 1]) - (p[2 * c] - p[2 * a]) * (p[2 * b + 1] - p[2 * a + 1])) / 2;
 }
+
+// The far side of a turned template. With a 2D alignment (the default) the user's frontal mesh
+// is laid over a template that shows its far cheek edge-on or folded behind the nose: the
+// template's own triangles there are a fraction of the user's or flipped, and warping the
+// template onto the user's shape pulled its background into the cheek in pieces, next to
+// pieces of the user's skin (stuart5, yaw 37°). Where the template shows a triangle much
+// smaller than the user's aligned photo does, its geometry and texture are kept instead.
+
+/** Template ÷ aligned-user area ratios below FAR_LO keep the template fully, above FAR_HI not at all. */
+const FAR_LO = 0.3, FAR_HI = 0.65, FAR_IT = 2;
+
+/**
+ * Per mesh point in [0,1], how much the template's own point (and texture around it) is kept:
+ * 1 where a triangle at that point is foreshortened or flipped in the template compared with the
+ * user's aligned mesh `aligned`, spreading over two rings of neighbours so the change is gradual.
+ * `tri` triangulates `aligned` (Delaunay). Null when nothing is foreshortened (like poses).
+ */
+export function templateFarSide(aligned: Pts, t: Pts, tri: Uint32Array): { shape: Float32Array; texture: Float32Array } | null {
+  const raw = new Float32Array(MESH_POINTS);
+  const nbr: Set<number>[] = Array.from({ length: MESH_POINTS }, () => new Set());
+  let any = false;
+  for (let k = 0; k < tri.length; k += 3) {
+    const a = tri[k], b = tri[k + 1], c = tri[k + 2];
+    if (a >= MESH_POINTS || b >= MESH_POINTS || c >= MESH_POINTS) continue;
+    nbr[a].add(b).add(c); nbr[b].add(a).add(c); nbr[c].add(a).add(b);
+    const au = area(aligned, a, b, c);
+    if (Math.abs(au) < 1e-6) continue;
+    const r = area(t, a, b, c) / au;
+    const keep = r <= FAR_LO ? 1 : r >= FAR_HI ? 0 : 1 - smooth((r - FAR_LO) / (FAR_HI - FAR_LO));
+    if (keep > 0) { any = true; for (const i of [a, b, c]) raw[i] = Math.max(raw[i], keep); }
+  }
+  if (!any) return null;
+  // A lone sliver (a tiny triangle at the outline, detector noise) is not a far side.
+  let n = 0;
+  for (let i = 0; i < MESH_POINTS; i++) if (raw[i] > 0.5) n++;
+  if (n < 6) return null;
+  const spread = (w0: Float32Array) => {
+    let w = w0;
+    for (let it = 0; it < FAR_IT; it++) {
+      const next = new Float32Array(MESH_POINTS);
+      for (let i = 0; i < MESH_POINTS; i++) {
+        let s = 0;
+        for (const j of nbr[i]) s += w[j];
+        next[i] = Math.max(w0[i], nbr[i].size ? s / nbr[i].size : 0);
+      }
+      w = next;
+    }
+    return w;
+  };
+  // Shape and texture together. Tried (stuart5 ← sheldon1, looked at): the template's texture
+  // only at the rim (the outer 15–30% of the way out) with its shape kept over the whole zone
+  // folded the user's texture onto the template's flipped triangles behind the nose (a doubled
+  // nose, a folded mouth); with the shape also only at the rim the template's warp tore there.
+  const w = spread(raw);
+  return { shape: w, texture: w };
+}
+
+/** Per point i, aligned + (t − aligned)·max(p, keep[i]): the user's shape, the template's far side. */
+export function towardsTemplate(aligned: Pts, t: Pts, p: number, keep: Float32Array | null): Pts {
+  const out = new Float64Array(aligned.length);
+  for (let i = 0; i < aligned.length; i++) {
+    const k = i < 2 * MESH_POINTS && keep ? Math.max(p, keep[i >> 1]) : p;
+    out[i] = aligned[i] + (t[i] - aligned[i]) * k;
+  }
+  return out;
+}
+
+/** Per triangle of `tri`, the user's share 1 − mean(keep) over its mesh points (points past the mesh count 0). */
+export function userShare(tri: Uint32Array, keep: Float32Array): Float32Array {
+  const out = new Float32Array(tri.length / 3);
+  for (let t = 0, k = 0; t < tri.length; t += 3, k++) {
+    let s = 0, n = 0;
+    for (let j = 0; j < 3; j++) { const i = tri[t + j]; if (i < MESH_POINTS) { s += keep[i]; n++; } }
+    out[k] = n ? 1 - s / n : 1;
+  }
+  return out;
+}
