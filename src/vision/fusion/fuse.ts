@@ -180,11 +180,15 @@ export function fusedMesh(job: FuseFaceJob): Pts {
   const tune = tuningOf(job);
   const aligned = job.userMeshZ && job.templateMeshZ && tune.pose ? posedUserMesh(u, job.userMeshZ, t, job.templateMeshZ) : applySim(umeyama(u, t), u);
   const capped = tune.shapeCap ? capShift(aligned, t) : aligned;
-  return towardsTemplate(capped, t, clamp01(job.profile), farSideOf(tune, capped, t)?.shape ?? null);
+  return towardsTemplate(capped, t, clamp01(job.profile), farSideOf(tune, capped, t, job)?.shape ?? null);
 }
 
-/** The template's far side to keep (per mesh point), as the tuning asks. */
-const farSideOf = (tune: FusionTuning, aligned: Pts, t: Pts) => (tune.farSide ? templateFarSide(aligned, t, new Delaunator(aligned.subarray(0, 2 * MESH_POINTS)).triangles) : null);
+/** The template's far side to keep (per mesh point), as the tuning asks; needs both faces' depth (the head turn between them). */
+function farSideOf(tune: FusionTuning, aligned: Pts, t: Pts, job: FuseFaceJob) {
+  if (!tune.farSide || !job.templateMeshZ || !job.userMeshZ) return null;
+  const gap = poseOf(job.templateMesh, job.templateMeshZ).yaw - poseOf(job.userMesh, job.userMeshZ).yaw;
+  return templateFarSide(aligned, t, new Delaunator(aligned.subarray(0, 2 * MESH_POINTS)).triangles, gap);
+}
 
 /** One face, in place on `canvas` (RGB), whose coordinates `tMesh` uses. */
 function fuseOne(canvas: Raster, tMesh: Pts, job: FuseFaceJob, clock: (stage: string) => void = () => {}): void {
@@ -196,7 +200,7 @@ function fuseOne(canvas: Raster, tMesh: Pts, job: FuseFaceJob, clock: (stage: st
   // otherwise a 2D similarity, which is right only for like poses.
   const uPosed = job.userMeshZ && job.templateMeshZ && tune.pose ? posedUserMesh(uMesh, job.userMeshZ, tMesh, job.templateMeshZ) : applySim(sim, uMesh);
   const uAligned = tune.shapeCap ? capShift(uPosed, tMesh) : uPosed;
-  const keepT = farSideOf(tune, uAligned, tMesh);
+  const keepT = farSideOf(tune, uAligned, tMesh, job);
   const P = towardsTemplate(uAligned, tMesh, p, keepT?.shape ?? null);
   const tPin = ring(tMesh, RING_PIN);
   const target = concat(P, ring(P, RING_BLEND), tPin);

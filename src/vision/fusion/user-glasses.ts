@@ -24,6 +24,8 @@ const BROWS = [
 const RAYS = 24, GLASSES_FROM = 0.6;
 /** The ring searched around each eye, in eye half-widths from its centre. */
 const RAY_FROM = 0.9, RAY_TO = 2.6;
+/** The eye's half-width in cells of the grid the frames are decided on. */
+const GRID_EYE = 12;
 
 export interface GlassesFinding {
   /** Share of rays around the eyes that met a frame-like line (both eyes' rays together). */
@@ -37,48 +39,53 @@ export interface GlassesFinding {
 export function findGlasses(img: Raster, mesh: Pts): GlassesFinding {
   const W = img.width, H = img.height, C = img.channels ?? 3;
   const px = new Uint8Array(img.data.buffer, img.data.byteOffset, img.data.byteLength);
-  const eye = EYES.map((idx) => {
+  const eyeOf = (m: Pts) => EYES.map((idx) => {
     let x = 0, y = 0;
-    for (const i of idx) { x += mesh[2 * i]; y += mesh[2 * i + 1]; }
+    for (const i of idx) { x += m[2 * i]; y += m[2 * i + 1]; }
     return { x: x / idx.length, y: y / idx.length };
   });
-  const re = (Math.hypot(mesh[2 * 33] - mesh[2 * 133], mesh[2 * 33 + 1] - mesh[2 * 133 + 1]) + Math.hypot(mesh[2 * 362] - mesh[2 * 263], mesh[2 * 362 + 1] - mesh[2 * 263 + 1])) / 4;
-  const reach = (RAY_TO + 0.3) * re;
-  const x0 = Math.max(0, Math.floor(Math.min(eye[0].x, eye[1].x) - reach)), x1 = Math.min(W, Math.ceil(Math.max(eye[0].x, eye[1].x) + reach));
-  const y0 = Math.max(0, Math.floor(Math.min(eye[0].y, eye[1].y) - reach)), y1 = Math.min(H, Math.ceil(Math.max(eye[0].y, eye[1].y) + reach));
+  const eye0 = eyeOf(mesh);
+  const re0 = (Math.hypot(mesh[2 * 33] - mesh[2 * 133], mesh[2 * 33 + 1] - mesh[2 * 133 + 1]) + Math.hypot(mesh[2 * 362] - mesh[2 * 263], mesh[2 * 362 + 1] - mesh[2 * 263 + 1])) / 4;
+  const reach = (RAY_TO + 0.3) * re0;
+  const x0 = Math.max(0, Math.floor(Math.min(eye0[0].x, eye0[1].x) - reach)), x1 = Math.min(W, Math.ceil(Math.max(eye0[0].x, eye0[1].x) + reach));
+  const y0 = Math.max(0, Math.floor(Math.min(eye0[0].y, eye0[1].y) - reach)), y1 = Math.min(H, Math.ceil(Math.max(eye0[0].y, eye0[1].y) + reach));
   const box = { x0, y0, x1, y1 };
-  const w = x1 - x0, h = y1 - y0;
+  const W0 = x1 - x0, H0 = y1 - y0;
   const none = { score: 0, mask: new Uint8Array(0), box };
-  if (w < 16 || h < 16 || re < 4 || mesh.length < 2 * MESH_POINTS) return none;
-  const L = new Float32Array(w * h);
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
-    const s = ((y + y0) * W + x + x0) * C;
-    L[y * w + x] = 0.299 * px[s] + 0.587 * px[s + 1] + 0.114 * px[s + 2];
+  if (W0 < 16 || H0 < 16 || re0 < 4 || mesh.length < 2 * MESH_POINTS) return none;
+  // Decided on a grid where the eye's half-width is about GRID_EYE cells (block means): frames
+  // stay 2–4 cells thick and a large photo costs no more than a small one.
+  const d = Math.max(1, Math.floor(re0 / GRID_EYE));
+  const w = Math.ceil(W0 / d), h = Math.ceil(H0 / d), re = re0 / d;
+  const m = new Float64Array(2 * MESH_POINTS);
+  for (let i = 0; i < MESH_POINTS; i++) { m[2 * i] = (mesh[2 * i] - x0) / d; m[2 * i + 1] = (mesh[2 * i + 1] - y0) / d; }
+  const eye = eyeOf(m);
+  const L = new Float32Array(w * h), cnt = new Float32Array(w * h);
+  for (let y = 0; y < H0; y++) for (let x = 0; x < W0; x++) {
+    const s = ((y + y0) * W + x + x0) * C, g = Math.floor(y / d) * w + Math.floor(x / d);
+    L[g] += 0.299 * px[s] + 0.587 * px[s + 1] + 0.114 * px[s + 2]; cnt[g]++;
   }
+  for (let g = 0; g < w * h; g++) L[g] /= cnt[g] || 1;
   const k = Math.max(2, Math.round(0.3 * re));
   const closed = minFilter(maxFilter(L, w, h, k), w, h, k);
   const B = new Float32Array(w * h);
   for (let q = 0; q < w * h; q++) B[q] = closed[q] - L[q];
   // Not frames: the eyes (and their lashes), the brows, and everything outside the face.
-  const local = (p: Pts) => { const o = new Float64Array(p); for (let i = 0; i < o.length; i += 2) { o[i] -= x0; o[i + 1] -= y0; } return o; };
   const exclude = new Float32Array(w * h);
-  for (const idx of EYES) fillPolygon(local(scalePoly(hull(idx, mesh), 1.35)), w, h, exclude);
-  for (const idx of BROWS) fillPolygon(local(scalePoly(hull(idx, mesh), 1.25)), w, h, exclude);
-  const face = fillPolygon(local(ring(mesh, 1.0)), w, h);
-  const vals: number[] = [];
-  for (let q = 0; q < w * h; q++) if (face[q] && !exclude[q]) vals.push(B[q]);
-  if (vals.length < 100) return none;
-  vals.sort((a, b) => a - b);
-  const med = vals[vals.length >> 1];
-  const mad = Float64Array.from(vals, (v) => Math.abs(v - med)).sort()[vals.length >> 1] * 1.4826;
-  const th = Math.max(24, med + 6 * mad);
+  for (const idx of EYES) fillPolygon(scalePoly(hull(idx, m), 1.35), w, h, exclude);
+  for (const idx of BROWS) fillPolygon(scalePoly(hull(idx, m), 1.25), w, h, exclude);
+  const face = fillPolygon(ring(m, 1.0), w, h);
+  const use = (q: number) => face[q] > 0 && exclude[q] === 0;
+  const med = histMedian(B, use, 0);
+  if (Number.isNaN(med)) return none;
+  const th = Math.max(24, med + 6 * 1.4826 * histMedian(B, use, med));
   let hits = 0, counted = 0;
   for (const e of eye) {
     for (let r = 0; r < RAYS; r++) {
       const a = (2 * Math.PI * r) / RAYS, dx = Math.cos(a), dy = Math.sin(a);
       let seen = 0, free = 0, hit = false;
-      for (let d = RAY_FROM * re; d <= RAY_TO * re; d += 0.5) {
-        const x = Math.round(e.x + dx * d) - x0, y = Math.round(e.y + dy * d) - y0;
+      for (let t = RAY_FROM * re; t <= RAY_TO * re; t += 0.5) {
+        const x = Math.round(e.x + dx * t), y = Math.round(e.y + dy * t);
         if (x < 0 || y < 0 || x >= w || y >= h) continue;
         const q = y * w + x;
         seen++;
@@ -95,16 +102,22 @@ export function findGlasses(img: Raster, mesh: Pts): GlassesFinding {
   const rays = counted >= RAYS ? hits / counted : 0;
   // The bridge: a horizontal dark line across the nose between the eyes (creases, hair and the
   // eyes' own shadows make rays hit too; they do not cross the nose's ridge sideways).
-  const bridge = bridgeAcross(B, w, h, x0, y0, mesh, re, th, exclude);
+  const bridge = bridgeAcross(B, w, h, 0, 0, m, re, th, exclude);
   const score = bridge ? rays : 0;
   if (score < GLASSES_FROM) return { score, mask: new Uint8Array(0), box };
-  // The frames: the thin dark lines (a lower threshold grows them along their soft edges), one
-  // pixel wider, inside the face, not the eyes or brows.
-  const mask = new Uint8Array(w * h);
-  const inner = fillPolygon(local(ring(mesh, 0.95)), w, h);
-  const near = (x: number, y: number) => eye.some((e) => { const d = Math.hypot(x + x0 - e.x, y + y0 - e.y); return d <= (RAY_TO + 0.2) * re; });
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) { const q = y * w + x; if (inner[q] && !exclude[q] && B[q] > 0.5 * th && near(x, y)) mask[q] = 1; }
-  return { score, mask: dilate(mask, w, h, Math.max(1, Math.round(0.08 * re))), box };
+  // The frames: the thin dark lines (a lower threshold grows them along their soft edges), a
+  // little wider, inside the face, near the eyes, not the eyes or brows.
+  const gm = new Uint8Array(w * h);
+  const inner = fillPolygon(ring(m, 0.95), w, h);
+  const nearR = (RAY_TO + 0.2) * re;
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
+    const q = y * w + x;
+    if (inner[q] && !exclude[q] && B[q] > 0.5 * th && eye.some((e) => Math.hypot(x + 0.5 - e.x, y + 0.5 - e.y) <= nearR)) gm[q] = 1;
+  }
+  const grown = dilate(gm, w, h, Math.max(1, Math.round(0.08 * re)));
+  const mask = new Uint8Array(W0 * H0);
+  for (let y = 0; y < H0; y++) for (let x = 0; x < W0; x++) mask[y * W0 + x] = grown[Math.floor(y / d) * w + Math.floor(x / d)];
+  return { score, mask, box };
 }
 
 /**
@@ -178,25 +191,51 @@ function pushPull(v: Float32Array, wt: Float32Array, w: number, h: number): Floa
   return out;
 }
 
-function maxFilter(v: Float32Array, w: number, h: number, r: number): Float32Array { return sep(v, w, h, r, Math.max, -Infinity); }
-function minFilter(v: Float32Array, w: number, h: number, r: number): Float32Array { return sep(v, w, h, r, Math.min, Infinity); }
-function sep(v: Float32Array, w: number, h: number, r: number, f: (a: number, b: number) => number, init: number): Float32Array {
-  const a = new Float32Array(w * h), b = new Float32Array(w * h);
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
-    let m = init;
-    for (let k = Math.max(0, x - r); k <= Math.min(w - 1, x + r); k++) m = f(m, v[y * w + k]);
-    a[y * w + x] = m;
+function maxFilter(v: Float32Array, w: number, h: number, r: number): Float32Array { return sep(v, w, h, r, 1); }
+function minFilter(v: Float32Array, w: number, h: number, r: number): Float32Array { return sep(v, w, h, r, -1); }
+/** Median of |v − about| over the pixels `use` picks (values 0..255, in half-level bins); NaN for fewer than 100 pixels. */
+function histMedian(v: Float32Array, use: (q: number) => boolean, about: number): number {
+  const bins = new Uint32Array(512);
+  let n = 0;
+  for (let q = 0; q < v.length; q++) if (use(q)) { bins[Math.min(511, Math.floor(Math.abs(v[q] - about) * 2))]++; n++; }
+  if (n < 100) return NaN;
+  let c = 0;
+  for (let i = 0; i < 512; i++) { c += bins[i]; if (2 * c >= n) return (i + 0.5) / 2; }
+  return 255;
+}
+
+/** Running min (sign −1) or max (sign 1) over (2r+1)², separable (van Herk / Gil–Werman: three comparisons per pixel whatever r). */
+function sep(v: Float32Array, w: number, h: number, r: number, sign: 1 | -1): Float32Array {
+  const a = new Float32Array(w * h), out = new Float32Array(w * h);
+  // Max only: a min is the max of the negated values.
+  const src = sign === 1 ? v : Float32Array.from(v, (x) => -x);
+  line(src, a, h, w, 1, w, r);
+  line(a, out, w, h, w, 1, r);
+  if (sign === -1) for (let i = 0; i < out.length; i++) out[i] = -out[i];
+  return out;
+}
+
+/** `lines` lines of `len` samples (stride `step`, lines `lineStep` apart): dst = running max over ±r along each line. */
+function line(src: Float32Array, dst: Float32Array, lines: number, len: number, step: number, lineStep: number, r: number): void {
+  const k = 2 * r + 1, n = len + 2 * r;
+  const g = new Float32Array(n), hh = new Float32Array(n), x = new Float32Array(n);
+  for (let l = 0; l < lines; l++) {
+    const base = l * lineStep;
+    for (let i = 0; i < n; i++) { const j = i - r; x[i] = j < 0 || j >= len ? -Infinity : src[base + j * step]; }
+    for (let b = 0; b < n; b += k) {
+      const e = Math.min(n, b + k);
+      g[b] = x[b];
+      for (let i = b + 1; i < e; i++) g[i] = g[i - 1] > x[i] ? g[i - 1] : x[i];
+      hh[e - 1] = x[e - 1];
+      for (let i = e - 2; i >= b; i--) hh[i] = hh[i + 1] > x[i] ? hh[i + 1] : x[i];
+    }
+    // Window [i, i+k-1] of x is centred on sample i of the line.
+    for (let i = 0; i < len; i++) { const p = hh[i], q = g[i + k - 1]; dst[base + i * step] = p > q ? p : q; }
   }
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
-    let m = init;
-    for (let k = Math.max(0, y - r); k <= Math.min(h - 1, y + r); k++) m = f(m, a[k * w + x]);
-    b[y * w + x] = m;
-  }
-  return b;
 }
 
 function dilate(m: Uint8Array, w: number, h: number, r: number): Uint8Array {
   const f = new Float32Array(m);
-  const d = sep(f, w, h, r, Math.max, 0);
+  const d = sep(f, w, h, r, 1);
   return Uint8Array.from(d, (v) => (v > 0 ? 1 : 0));
 }

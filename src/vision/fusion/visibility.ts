@@ -39,32 +39,47 @@ function area(p: Pts, a: number, b: number, c: number): number {
 
 /** Template ÷ aligned-user area ratios below FAR_LO keep the template fully, above FAR_HI not at all. */
 const FAR_LO = 0.3, FAR_HI = 0.65, FAR_IT = 2;
+/** Mesh points that must be foreshortened for a far side (fewer: a sliver at the outline). */
+const FAR_POINTS = 6;
+/** Head-turn differences (template − user yaw, degrees) from which the far side starts to be kept, and is kept fully. */
+const YAW_FROM = 12, YAW_TO = 22;
 
 /**
  * Per mesh point in [0,1], how much the template's own point (and texture around it) is kept:
  * 1 where a triangle at that point is foreshortened or flipped in the template compared with the
  * user's aligned mesh `aligned`, spreading over two rings of neighbours so the change is gradual.
- * `tri` triangulates `aligned` (Delaunay). Null when nothing is foreshortened (like poses).
+ * `tri` triangulates `aligned` (Delaunay); `yawGap` = template yaw − user yaw (degrees, from the
+ * meshes' depth). Null when nothing is kept (like poses, or no depth: yawGap 0).
  */
-export function templateFarSide(aligned: Pts, t: Pts, tri: Uint32Array): { shape: Float32Array; texture: Float32Array } | null {
-  const raw = new Float32Array(MESH_POINTS);
+export function templateFarSide(aligned: Pts, t: Pts, tri: Uint32Array, yawGap: number): { shape: Float32Array; texture: Float32Array } | null {
+  // Only a head turned against the user's: on like poses a smile, an open mouth or another face
+  // shape also shrinks triangles (on frontal pairs 40–100 points of the cheeks and chin were
+  // flagged, and the template's mouth was kept).
+  const gate = smooth(Math.min(1, Math.max(0, (Math.abs(yawGap) - YAW_FROM) / (YAW_TO - YAW_FROM))));
+  if (gate <= 0) return null;
+  // The far side is the template's narrower half: from the nose's ridge between the eyes (6)
+  // towards the outline point nearer to it, across the eye line. (From the nose tip it failed:
+  // at 37° the tip lies over the far outline.)
+  const ux0 = t[2 * 263] - t[2 * 33], uy0 = t[2 * 263 + 1] - t[2 * 33 + 1], ul = Math.hypot(ux0, uy0) || 1, ux = ux0 / ul, uy = uy0 / ul;
+  const across = (i: number) => (t[2 * i] - t[2 * 6]) * ux + (t[2 * i + 1] - t[2 * 6 + 1]) * uy;
+  const [far, near] = Math.abs(across(234)) < Math.abs(across(454)) ? [across(234), across(454)] : [across(454), across(234)];
+  const farSign = Math.sign(far - near), margin = 0.1 * Math.abs(near);
   const nbr: Set<number>[] = Array.from({ length: MESH_POINTS }, () => new Set());
-  let any = false;
+  const raw = new Float32Array(MESH_POINTS);
   for (let k = 0; k < tri.length; k += 3) {
     const a = tri[k], b = tri[k + 1], c = tri[k + 2];
     if (a >= MESH_POINTS || b >= MESH_POINTS || c >= MESH_POINTS) continue;
     nbr[a].add(b).add(c); nbr[b].add(a).add(c); nbr[c].add(a).add(b);
+    if (((across(a) + across(b) + across(c)) / 3) * farSign < -margin) continue;
     const au = area(aligned, a, b, c);
     if (Math.abs(au) < 1e-6) continue;
     const r = area(t, a, b, c) / au;
-    const keep = r <= FAR_LO ? 1 : r >= FAR_HI ? 0 : 1 - smooth((r - FAR_LO) / (FAR_HI - FAR_LO));
-    if (keep > 0) { any = true; for (const i of [a, b, c]) raw[i] = Math.max(raw[i], keep); }
+    const keep = gate * (r <= FAR_LO ? 1 : r >= FAR_HI ? 0 : 1 - smooth((r - FAR_LO) / (FAR_HI - FAR_LO)));
+    if (keep > 0) for (const i of [a, b, c]) raw[i] = Math.max(raw[i], keep);
   }
-  if (!any) return null;
-  // A lone sliver (a tiny triangle at the outline, detector noise) is not a far side.
   let n = 0;
   for (let i = 0; i < MESH_POINTS; i++) if (raw[i] > 0.5) n++;
-  if (n < 6) return null;
+  if (n < FAR_POINTS) return null;
   const spread = (w0: Float32Array) => {
     let w = w0;
     for (let it = 0; it < FAR_IT; it++) {
