@@ -20,6 +20,7 @@ import { warpPiecewise } from '../src/vision/fusion/warp.ts';
 import { localColourTransfer } from '../src/vision/fusion/colour.ts';
 import { InferencePool } from '../src/vision/inference-pool.ts';
 import { decodeImage } from '../src/vision/image-decode.ts';
+import { withoutGlasses } from '../src/vision/fusion/user-glasses.ts';
 import { fuseIntoTemplate, fusedMesh, jobProblem, targetMesh, type FuseFaceJob, type FusionTuning } from '../src/vision/fusion/fuse.ts';
 import { headPoseFromMesh } from '../src/vision/mesh/head-pose.ts';
 import { bounds, faceSize, ring } from '../src/vision/fusion/geometry.ts';
@@ -112,7 +113,7 @@ async function main() {
 
   const variants = variantArg();
   const engines: Record<string, Engine> = {};
-  for (const v of variants) engines[v] = v === 'main' ? await loadEngine(mainEngine()) : { fuseIntoTemplate, jobProblem, fusedMesh, tuning: VARIANTS[v] };
+  for (const v of variants) engines[v] = v === 'main' ? await loadEngine(mainEngine()) : { withoutGlasses: true, fuseIntoTemplate, jobProblem, fusedMesh, tuning: VARIANTS[v] };
   const pairs: { T: Template; U: Analysed; U2: Analysed }[] = [];
   let k = 0;
   for (const T of templates) {
@@ -145,7 +146,10 @@ async function main() {
       const r = await pool.analyze(R, { embedding: true });
       const e = overlapping(r.faces, T.face.box)?.embedding ?? null;
       const P = eng.fusedMesh(job);
-      const { masks, ...m } = measure(R, T, U, P);
+      // The engine paints the user's glasses out (user-glasses.ts): the metrics compare with the
+      // photo it used, or the removed frames would count as smears and holes.
+      const Ueng = eng.tuning?.userGlasses === false || !('withoutGlasses' in eng) ? U : { ...U, img: glassesFree(U) };
+      const { masks, ...m } = measure(R, T, Ueng, P);
       if (dumpDir && (m.holes > 0 || m.smears > 0 || m.tear > TEAR_FROM || m.folds > FOLDS_FROM || only)) await dumpPair(dumpDir, `${v}__${key}`, T, U, R, masks);
       rows.push({
         pair: key, kind: T.kind, yaw: T.yaw, ms, found: !!e,
@@ -222,7 +226,13 @@ const VARIANTS: Record<string, Partial<FusionTuning> | undefined> = {
   'no-user-glasses': { userGlasses: false },
   'before-16c': { farSide: false, userGlasses: false },
 };
-interface Engine { fuseIntoTemplate: typeof fuseIntoTemplate; jobProblem: (j: FuseFaceJob) => string | null; fusedMesh: (j: FuseFaceJob) => Float64Array; tuning?: Partial<FusionTuning> }
+const glassesFreeCache = new Map<string, RgbImage>();
+function glassesFree(U: Analysed): RgbImage {
+  let r = glassesFreeCache.get(U.name);
+  if (!r) { const g = withoutGlasses(U.img, U.mesh); r = g ? { width: g.width, height: g.height, data: Buffer.from(g.data) } : U.img; glassesFreeCache.set(U.name, r); }
+  return r;
+}
+interface Engine { withoutGlasses?: true; fuseIntoTemplate: typeof fuseIntoTemplate; jobProblem: (j: FuseFaceJob) => string | null; fusedMesh: (j: FuseFaceJob) => Float64Array; tuning?: Partial<FusionTuning> }
 const argValue = (name: string) => { const i = process.argv.indexOf(name); return i >= 0 ? process.argv[i + 1] : undefined; };
 function variantArg(): string[] {
   const v = (argValue('--variants') ?? 'default').split(',').map((x) => x.trim()).filter(Boolean);

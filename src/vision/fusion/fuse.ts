@@ -186,8 +186,8 @@ export function fusedMesh(job: FuseFaceJob): Pts {
 /** The template's far side to keep (per mesh point), as the tuning asks; needs both faces' depth (the head turn between them). */
 function farSideOf(tune: FusionTuning, aligned: Pts, t: Pts, job: FuseFaceJob) {
   if (!tune.farSide || !job.templateMeshZ || !job.userMeshZ) return null;
-  const gap = poseOf(job.templateMesh, job.templateMeshZ).yaw - poseOf(job.userMesh, job.userMeshZ).yaw;
-  return templateFarSide(aligned, t, new Delaunator(aligned.subarray(0, 2 * MESH_POINTS)).triangles, gap);
+  const yawT = poseOf(job.templateMesh, job.templateMeshZ).yaw, yawU = poseOf(job.userMesh, job.userMeshZ).yaw;
+  return templateFarSide(aligned, t, new Delaunator(aligned.subarray(0, 2 * MESH_POINTS)).triangles, yawT, yawU);
 }
 
 /** One face, in place on `canvas` (RGB), whose coordinates `tMesh` uses. */

@@ -41,21 +41,23 @@ function area(p: Pts, a: number, b: number, c: number): number {
 const FAR_LO = 0.3, FAR_HI = 0.65, FAR_IT = 2;
 /** Mesh points that must be foreshortened for a far side (fewer: a sliver at the outline). */
 const FAR_POINTS = 6;
-/** Head-turn differences (template − user yaw, degrees) from which the far side starts to be kept, and is kept fully. */
-const YAW_FROM = 12, YAW_TO = 22;
+/** Template head turns (yaw, degrees) from which the far side starts to be kept, and is kept fully. */
+const YAW_FROM = 18, YAW_TO = 28;
 
 /**
  * Per mesh point in [0,1], how much the template's own point (and texture around it) is kept:
  * 1 where a triangle at that point is foreshortened or flipped in the template compared with the
  * user's aligned mesh `aligned`, spreading over two rings of neighbours so the change is gradual.
- * `tri` triangulates `aligned` (Delaunay); `yawGap` = template yaw − user yaw (degrees, from the
- * meshes' depth). Null when nothing is kept (like poses, or no depth: yawGap 0).
+ * `tri` triangulates `aligned` (Delaunay); the yaws (degrees) come from the meshes' depth. Null
+ * when nothing is kept (a template turned less than YAW_FROM or less than the user).
  */
-export function templateFarSide(aligned: Pts, t: Pts, tri: Uint32Array, yawGap: number): { shape: Float32Array; texture: Float32Array } | null {
-  // Only a head turned against the user's: on like poses a smile, an open mouth or another face
-  // shape also shrinks triangles (on frontal pairs 40–100 points of the cheeks and chin were
-  // flagged, and the template's mouth was kept).
-  const gate = smooth(Math.min(1, Math.max(0, (Math.abs(yawGap) - YAW_FROM) / (YAW_TO - YAW_FROM))));
+export function templateFarSide(aligned: Pts, t: Pts, tri: Uint32Array, templateYaw: number, userYaw: number): { shape: Float32Array; texture: Float32Array } | null {
+  // Only a turned template, turned further than the user: on like poses a smile, an open mouth
+  // or another face shape also shrinks triangles (on frontal pairs 40–100 points of the cheeks
+  // and chin were flagged, and the template's mouth was kept), and so does a user turned the
+  // other way from a template at 14° (obama2 ← biden: the template's cheek and mouth were kept).
+  const further = Math.sign(templateYaw) * (templateYaw - userYaw) > 0;
+  const gate = further ? smooth(Math.min(1, Math.max(0, (Math.abs(templateYaw) - YAW_FROM) / (YAW_TO - YAW_FROM)))) : 0;
   if (gate <= 0) return null;
   // The far side is the template's narrower half: from the nose's ridge between the eyes (6)
   // towards the outline point nearer to it, across the eye line. (From the nose tip it failed:
