@@ -148,7 +148,7 @@ async function main() {
       const P = eng.fusedMesh(job);
       // The engine paints the user's glasses out (user-glasses.ts): the metrics compare with the
       // photo it used, or the removed frames would count as smears and holes.
-      const Ueng = eng.tuning?.userGlasses === false || !('withoutGlasses' in eng) ? U : { ...U, img: glassesFree(U) };
+      const Ueng = eng.tuning?.userGlasses !== true || !('withoutGlasses' in eng) ? U : { ...U, img: glassesFree(U) };
       const { masks, ...m } = measure(R, T, Ueng, P);
       if (dumpDir && (m.holes > 0 || m.smears > 0 || m.tear > TEAR_FROM || m.folds > FOLDS_FROM || only)) await dumpPair(dumpDir, `${v}__${key}`, T, U, R, masks);
       rows.push({
@@ -223,8 +223,9 @@ const VARIANTS: Record<string, Partial<FusionTuning> | undefined> = {
   'no-shape-cap': { shapeCap: false },
   'before-16b': { shapeCap: false, occlusion: 'off' },
   'no-far-side': { farSide: false },
-  'no-user-glasses': { userGlasses: false },
+  'user-glasses': { userGlasses: true },
   'before-16c': { farSide: false, userGlasses: false },
+  'before-16c-glasses': { farSide: false, userGlasses: true },
 };
 const glassesFreeCache = new Map<string, RgbImage>();
 function glassesFree(U: Analysed): RgbImage {

@@ -1,6 +1,6 @@
 // Fusion regressions on hard templates: a rotated template with a glasses bar over the eyes
 // keeps the bar and gets no hole; a turned template keeps its far side whole; the user's glasses
-// are not carried over; a face beyond the supported pose is passed through untouched;
+// are not carried over (option); a face beyond the supported pose is passed through untouched;
 // and a learned swap model (a tiny ONNX model with the inswapper interface) is used end to end.
 import fs from 'node:fs';
 import os from 'node:os';
@@ -116,7 +116,7 @@ describe.skipIf(!hasTestdata)(`fusion on hard templates${hasTestdata ? '' : ` (s
   }, 60_000);
 
   // The user's own glasses (bernadette1) were carried into every template at degree 0.
-  it('paints the user\'s glasses frames out and does not carry them into the template', async () => {
+  it('with userGlasses on, paints the user\'s glasses frames out and does not carry them into the template', async () => {
     const U = await analyse(await decodeImage(fs.readFileSync(td('faces', 'identities', 'bernadette', 'bernadette1.png'))));
     const g = findGlasses(U.img, U.mesh);
     expect(g.mask.length).toBeGreaterThan(0);
@@ -135,7 +135,8 @@ describe.skipIf(!hasTestdata)(`fusion on hard templates${hasTestdata ? '' : ` (s
     expect(findGlasses(clean, U.mesh).mask.length).toBe(0);
     // Fused into a template without glasses at degree 0: the old engine's result shows frames, the default's not.
     const T = await analyse(await decodeImage(fs.readFileSync(td('faces', 'identities', 'obama', 'obama.jpg'))));
-    const job: FuseFaceJob = { templateMesh: T.mesh, templateMeshZ: T.z, user: U.img, userMesh: U.mesh, userMeshZ: U.z, profile: 0, appearance: 0 };
+    // The pass is an option (tuning.userGlasses, off by default: it cost identity on the panel).
+    const job: FuseFaceJob = { templateMesh: T.mesh, templateMeshZ: T.z, user: U.img, userMesh: U.mesh, userMeshZ: U.z, profile: 0, appearance: 0, tuning: { userGlasses: true } };
     const kept = apply(T.img, fuseIntoTemplate(T.img, [{ ...job, userOccluders: 'keep' }]));
     const dropped = apply(T.img, fuseIntoTemplate(T.img, [job]));
     expect(findGlasses(kept, fusedMesh(job)).mask.length).toBeGreaterThan(0);

@@ -51,7 +51,7 @@ export interface FusionTuning {
   shapeCap: boolean;
   /** Keep a turned template's far side (its triangles foreshortened against the user's aligned mesh) as the template's: geometry and texture (visibility.ts templateFarSide). */
   farSide: boolean;
-  /** Paint the user's glasses frames out of the user's photo before the warp (user-glasses.ts), unless the job keeps the user's occluders. */
+  /** Paint the user's glasses frames out of the user's photo before the warp (user-glasses.ts), unless the job keeps the user's occluders. Off by default (identity, see DEFAULT_TUNING). */
   userGlasses: boolean;
 }
 // Measured on the fusion-quality panel (docs/PERFORMANCE.md), each against the plain engine:
@@ -61,8 +61,11 @@ export interface FusionTuning {
 // (≥ 50: 114 → 110 of 121) and misses skin-coloured hands, so it is off by default. The shape
 // cap removed the holes of templates and users turned different ways at no identity cost on
 // the panel (≥ 50: 114/121 either way, p10 55.9 → 54.8), so it is on. Visibility changes nothing unless the pose warp
-// is on (and costs nothing then).
-export const DEFAULT_TUNING: FusionTuning = { pose: false, visibility: true, occlusion: 'off', shapeCap: true, farSide: true, userGlasses: true };
+// is on (and costs nothing then). The far side of a turned template removed its torn pieces
+// (stuart5) and changed nothing on like poses. Painting the user's glasses out cost identity
+// against the user's other photo on every glasses pair (bernadette1, leonard1: 24 of 26 pairs
+// lower, by up to 11; ≥ 50: 20 → 16 of 26), so it is an option (userGlasses) and off.
+export const DEFAULT_TUNING: FusionTuning = { pose: false, visibility: true, occlusion: 'off', shapeCap: true, farSide: true, userGlasses: false };
 const tuningOf = (j: FuseFaceJob): FusionTuning => ({ ...DEFAULT_TUNING, ...j.tuning });
 
 export interface Patch {

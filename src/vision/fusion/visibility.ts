@@ -42,7 +42,7 @@ const FAR_LO = 0.3, FAR_HI = 0.65, FAR_IT = 2;
 /** Mesh points that must be foreshortened for a far side (fewer: a sliver at the outline). */
 const FAR_POINTS = 6;
 /** Template head turns (yaw, degrees) from which the far side starts to be kept, and is kept fully. */
-const YAW_FROM = 18, YAW_TO = 28;
+const YAW_FROM = 12, YAW_TO = 20;
 
 /**
  * Per mesh point in [0,1], how much the template's own point (and texture around it) is kept:
@@ -76,12 +76,15 @@ export function templateFarSide(aligned: Pts, t: Pts, tri: Uint32Array, template
     const au = area(aligned, a, b, c);
     if (Math.abs(au) < 1e-6) continue;
     const r = area(t, a, b, c) / au;
-    const keep = gate * (r <= FAR_LO ? 1 : r >= FAR_HI ? 0 : 1 - smooth((r - FAR_LO) / (FAR_HI - FAR_LO)));
+    const keep = r <= FAR_LO ? 1 : r >= FAR_HI ? 0 : 1 - smooth((r - FAR_LO) / (FAR_HI - FAR_LO));
     if (keep > 0) for (const i of [a, b, c]) raw[i] = Math.max(raw[i], keep);
   }
   let n = 0;
   for (let i = 0; i < MESH_POINTS; i++) if (raw[i] > 0.5) n++;
   if (n < FAR_POINTS) return null;
+  // The turn's gate scales the kept share (counted before it: at 21° a gate of 0.2 under the count
+  // had left howard5's far side torn).
+  for (let i = 0; i < MESH_POINTS; i++) raw[i] *= gate;
   const spread = (w0: Float32Array) => {
     let w = w0;
     for (let it = 0; it < FAR_IT; it++) {
