@@ -41,8 +41,14 @@ function area(p: Pts, a: number, b: number, c: number): number {
 const FAR_LO = 0.3, FAR_HI = 0.65, FAR_IT = 2;
 /** Mesh points that must be foreshortened for a far side (fewer: a sliver at the outline). */
 const FAR_POINTS = 6;
-/** Template head turns (yaw, degrees) from which the far side starts to be kept, and is kept fully. */
-const YAW_FROM = 12, YAW_TO = 20;
+/**
+ * Template head turns (yaw, degrees) from which the far side starts to be kept, and is kept
+ * fully. From 12° (fully from 20°) it also caught the torn far sides at 18–21° (howard5, lexi:
+ * folds > 3% of the face 7 → 1 of 81 panel pairs) but kept so much of those templates' faces that
+ * the user's Score ≥ 50 fell from 71 to 63 of 81 (docs/PERFORMANCE.md); from 25° it acts on the
+ * strongly turned templates only (stuart5, 37°).
+ */
+const YAW_FROM = 25, YAW_TO = 35;
 
 /**
  * Per mesh point in [0,1], how much the template's own point (and texture around it) is kept:
