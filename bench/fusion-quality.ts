@@ -20,6 +20,7 @@ import { warpPiecewise } from '../src/vision/fusion/warp.ts';
 import { localColourTransfer } from '../src/vision/fusion/colour.ts';
 import { InferencePool } from '../src/vision/inference-pool.ts';
 import { decodeImage } from '../src/vision/image-decode.ts';
+import { withoutGlasses } from '../src/vision/fusion/user-glasses.ts';
 import { fuseIntoTemplate, fusedMesh, jobProblem, targetMesh, type FuseFaceJob, type FusionTuning } from '../src/vision/fusion/fuse.ts';
 import { headPoseFromMesh } from '../src/vision/mesh/head-pose.ts';
 import { bounds, faceSize, ring } from '../src/vision/fusion/geometry.ts';
@@ -30,7 +31,8 @@ import { meshArray } from '../src/services/fusion/fusion-materials.ts';
 import { TESTDATA } from '../test/helpers/testdata.ts';
 import { median, percentile, table, writeResult } from './lib.ts';
 import { pasteOccluder, type OccluderKind } from '../test/helpers/occluders.ts';
-import { blobs, fusionHoles, minMax } from '../test/helpers/fusion-holes.ts';
+import { blobs, fusionHoles } from '../test/helpers/fusion-holes.ts';
+import { FOLDS_FROM, TEAR_FROM, fusionTears, warpFolds } from '../test/helpers/fusion-tears.ts';
 
 const quick = process.argv.includes('--quick');
 const FACES = path.join(TESTDATA, 'faces');
@@ -111,7 +113,7 @@ async function main() {
 
   const variants = variantArg();
   const engines: Record<string, Engine> = {};
-  for (const v of variants) engines[v] = v === 'main' ? await loadEngine(mainEngine()) : { fuseIntoTemplate, jobProblem, fusedMesh, tuning: VARIANTS[v] };
+  for (const v of variants) engines[v] = v === 'main' ? await loadEngine(mainEngine()) : { withoutGlasses: true, fuseIntoTemplate, jobProblem, fusedMesh, tuning: VARIANTS[v] };
   const pairs: { T: Template; U: Analysed; U2: Analysed }[] = [];
   let k = 0;
   for (const T of templates) {
@@ -144,8 +146,11 @@ async function main() {
       const r = await pool.analyze(R, { embedding: true });
       const e = overlapping(r.faces, T.face.box)?.embedding ?? null;
       const P = eng.fusedMesh(job);
-      const { masks, ...m } = measure(R, T, U, P);
-      if (dumpDir && (m.holes > 0 || m.smears > 0 || m.tear > 1.5 || only)) await dumpPair(dumpDir, `${v}__${key}`, T, U, R, masks);
+      // The engine paints the user's glasses out (user-glasses.ts): the metrics compare with the
+      // photo it used, or the removed frames would count as smears and holes.
+      const Ueng = eng.tuning?.userGlasses !== true || !('withoutGlasses' in eng) ? U : { ...U, img: glassesFree(U) };
+      const { masks, ...m } = measure(R, T, Ueng, P);
+      if (dumpDir && (m.holes > 0 || m.smears > 0 || m.tear > TEAR_FROM || m.folds > FOLDS_FROM || only)) await dumpPair(dumpDir, `${v}__${key}`, T, U, R, masks);
       rows.push({
         pair: key, kind: T.kind, yaw: T.yaw, ms, found: !!e,
         sU2: e ? cosineToScore(cos(e, U2.emb)) : 0, sT: e ? cosineToScore(cos(e, T.baseEmb)) : 100,
@@ -161,8 +166,8 @@ async function main() {
     'S(R,U′)≥50': `${rs.filter((r) => r.sU2 >= 50).length}/${rs.length}`, 'S(R,U′) p10 / median': `${fmt(percentile(rs.map((r) => r.sU2), 10))} / ${fmt(median(rs.map((r) => r.sU2)))}`,
     'no face': rs.filter((r) => !r.found).length,
     'S(R,T)<50': `${rs.filter((r) => r.sT < 50).length}/${rs.length}`,
-    'holes>0': rs.filter((r) => r.holes > 0).length, 'tear>1.5': rs.filter((r) => r.tear > 1.5).length, 'smear>0': rs.filter((r) => r.smears > 0).length,
-    'tear median / max': `${fmt(median(rs.map((r) => r.tear)))} / ${fmt(Math.max(...rs.map((r) => r.tear)))}`,
+    'holes>0': rs.filter((r) => r.holes > 0).length, 'tear>1.5': rs.filter((r) => r.tear > TEAR_FROM).length, [`folds>${100 * FOLDS_FROM}%`]: rs.filter((r) => r.folds > FOLDS_FROM).length, 'folds % p90 / max': `${fmt(100 * percentile(rs.map((r) => r.folds), 90))} / ${fmt(100 * Math.max(...rs.map((r) => r.folds)))}`, 'smear>0': rs.filter((r) => r.smears > 0).length,
+    'tear median / max': `${fmt(median(rs.map((r) => r.tear)))} / ${fmt(Math.max(...rs.map((r) => r.tear)))}`, 
     'seam median': fmt(median(rs.map((r) => r.seam))), 'colour Δ median / p90': `${fmt(median(rs.map((r) => r.colour)))} / ${fmt(percentile(rs.map((r) => r.colour), 90))}`,
     'occluder Δ median': rs.some((r) => r.occluderDelta !== undefined) ? fmt(median(rs.filter((r) => r.occluderDelta !== undefined).map((r) => r.occluderDelta!))) : '-',
     'ms median': fmt(median(rs.map((r) => r.ms))),
@@ -186,15 +191,15 @@ async function main() {
   const sum = runs[v0].sum;
 
   // Worst 10: holes, then tears, then the lowest user Score.
-  const worst = [...done].sort((a, b) => (b.holes - a.holes) || (b.smears - a.smears) || (Number(b.tear > 1.5) - Number(a.tear > 1.5)) || (a.sU2 - b.sU2)).slice(0, 10);
-  console.log(table(worst.map((r) => ({ pair: r.pair, kind: r.kind, yaw: fmt(r.yaw), 'S(R,U′)': fmt(r.sU2), 'S(R,T)': fmt(r.sT), holes: r.holes, smears: r.smears, tear: fmt(r.tear), colour: fmt(r.colour) }))));
+  const worst = [...done].sort((a, b) => (b.holes - a.holes) || (b.smears - a.smears) || (Number(b.tear > TEAR_FROM || b.folds > FOLDS_FROM) - Number(a.tear > TEAR_FROM || a.folds > FOLDS_FROM)) || (a.sU2 - b.sU2)).slice(0, 10);
+  console.log(table(worst.map((r) => ({ pair: r.pair, kind: r.kind, yaw: fmt(r.yaw), 'S(R,U′)': fmt(r.sU2), 'S(R,T)': fmt(r.sT), holes: r.holes, smears: r.smears, tear: fmt(r.tear), 'folds %': fmt(100 * r.folds), colour: fmt(r.colour) }))));
   const tiles: OverlayOptions[] = [];
   for (const [i, r] of worst.entries()) {
     const [tn, un] = r.pair.split(' <- ');
     const T = templates.find((t) => t.name === tn)!, U = users.find((u) => u.U.name === un)!.U;
     const R = results.get(r.pair)!;
     for (const [c, [img, face]] of ([[T.img, T.face], [U.img, U.face], [R, T.face]] as const).entries()) tiles.push({ input: await crop(img, face.box), left: c * 196 + 2, top: i * 196 + 2 });
-    tiles.push({ input: Buffer.from(`<svg width="300" height="192"><text x="4" y="20" font-size="13" fill="#eee" font-family="sans-serif">${esc(tn)}</text><text x="4" y="38" font-size="13" fill="#eee" font-family="sans-serif">&lt;- ${esc(un)}</text><text x="4" y="62" font-size="13" fill="#ff8" font-family="sans-serif">S(R,U′) ${fmt(r.sU2)}  S(R,T) ${fmt(r.sT)}</text><text x="4" y="80" font-size="13" fill="#ff8" font-family="sans-serif">holes ${r.holes}  smears ${r.smears}  tear ${fmt(r.tear)}  colour ${fmt(r.colour)}</text></svg>`), left: 3 * 196 + 2, top: i * 196 + 2 });
+    tiles.push({ input: Buffer.from(`<svg width="300" height="192"><text x="4" y="20" font-size="13" fill="#eee" font-family="sans-serif">${esc(tn)}</text><text x="4" y="38" font-size="13" fill="#eee" font-family="sans-serif">&lt;- ${esc(un)}</text><text x="4" y="62" font-size="13" fill="#ff8" font-family="sans-serif">S(R,U′) ${fmt(r.sU2)}  S(R,T) ${fmt(r.sT)}</text><text x="4" y="80" font-size="13" fill="#ff8" font-family="sans-serif">holes ${r.holes}  smears ${r.smears}  tear ${fmt(r.tear)}  folds ${fmt(100 * r.folds)}%</text><text x="4" y="98" font-size="13" fill="#ff8" font-family="sans-serif">colour ${fmt(r.colour)}</text></svg>`), left: 3 * 196 + 2, top: i * 196 + 2 });
   }
   const sheet = path.resolve('docs/fusion-quality-worst.png');
   await sharp({ create: { width: 3 * 196 + 304, height: worst.length * 196 + 4, channels: 3, background: '#202020' } }).composite(tiles).png({ compressionLevel: 9 }).toFile(sheet);
@@ -217,8 +222,18 @@ const VARIANTS: Record<string, Partial<FusionTuning> | undefined> = {
   'all-on': { pose: true, visibility: true, occlusion: 'both' },
   'no-shape-cap': { shapeCap: false },
   'before-16b': { shapeCap: false, occlusion: 'off' },
+  'no-far-side': { farSide: false },
+  'user-glasses': { userGlasses: true },
+  'before-16c': { farSide: false, userGlasses: false },
+  'before-16c-glasses': { farSide: false, userGlasses: true },
 };
-interface Engine { fuseIntoTemplate: typeof fuseIntoTemplate; jobProblem: (j: FuseFaceJob) => string | null; fusedMesh: (j: FuseFaceJob) => Float64Array; tuning?: Partial<FusionTuning> }
+const glassesFreeCache = new Map<string, RgbImage>();
+function glassesFree(U: Analysed): RgbImage {
+  let r = glassesFreeCache.get(U.name);
+  if (!r) { const g = withoutGlasses(U.img, U.mesh); r = g ? { width: g.width, height: g.height, data: Buffer.from(g.data) } : U.img; glassesFreeCache.set(U.name, r); }
+  return r;
+}
+interface Engine { withoutGlasses?: true; fuseIntoTemplate: typeof fuseIntoTemplate; jobProblem: (j: FuseFaceJob) => string | null; fusedMesh: (j: FuseFaceJob) => Float64Array; tuning?: Partial<FusionTuning> }
 const argValue = (name: string) => { const i = process.argv.indexOf(name); return i >= 0 ? process.argv[i + 1] : undefined; };
 function variantArg(): string[] {
   const v = (argValue('--variants') ?? 'default').split(',').map((x) => x.trim()).filter(Boolean);
@@ -235,7 +250,7 @@ const CACHE = path.join(os.tmpdir(), 'facevault-fusion-quality-panel.json');
 function readCache(): Record<string, Cached> { try { return JSON.parse(fs.readFileSync(CACHE, 'utf8')) as Record<string, Cached>; } catch { return {}; } }
 function writeCache(c: Record<string, Cached>) { fs.writeFileSync(CACHE, JSON.stringify(c)); }
 
-interface Row { pair: string; kind: string; yaw: number; ms: number; found: boolean; sU2: number; sT: number; seam: number; tear: number; holes: number; smears: number; colour: number; occluderDelta?: number; refused?: string }
+interface Row { pair: string; kind: string; yaw: number; ms: number; found: boolean; sU2: number; sT: number; seam: number; tear: number; tornFraction: number; folds: number; holes: number; smears: number; colour: number; occluderDelta?: number; refused?: string }
 
 /** Seam, tear, holes and colour difference of result R (template T, user U, fused mesh P). */
 function measure(R: RgbImage, T: Template, U: Analysed, P: Float64Array) {
@@ -250,13 +265,6 @@ function measure(R: RgbImage, T: Template, U: Analysed, P: Float64Array) {
   const tri = new Delaunator(P).triangles;
   const { out: [Uw], valid: [Uv] } = warpPiecewise(P, tri, [{ img: U.img, pts: U.mesh }], X0, Y0, X1 - X0, Y1 - Y0);
   const ww = X1 - X0, wh = Y1 - Y0;
-  const lT = new Float32Array(ww * wh), lU = new Float32Array(ww * wh);
-  for (let y = 0; y < wh; y++) for (let x = 0; x < ww; x++) {
-    const q = y * ww + x;
-    lT[q] = lumAt(T.img, (y + Y0) * W + x + X0);
-    lU[q] = Uv[q] ? 0.299 * Uw[q * 3] + 0.587 * Uw[q * 3 + 1] + 0.114 * Uw[q * 3 + 2] : NaN;
-  }
-  const r = Math.max(2, Math.round(0.03 * fs));
   // Smears: patches of the template's own skin showing through inside the user's face (at degree
   // 0 the inner face is all user): the result equals the template there while the user's photo,
   // colour-matched to the template as the engine does, differs from it. The template's pasted
@@ -282,36 +290,13 @@ function measure(R: RgbImage, T: Template, U: Analysed, P: Float64Array) {
     if (dT < 4 && dU > 25) smear[p] = 1;
   }
   const smears = blobs(smear, W, X0, Y0, X1, Y1, Math.max(9, Math.round((0.03 * fs) ** 2)));
-  // Tear: edges the result has and neither source has near that pixel (a torn mesh, a patchwork of
-  // template and user skin where a mask flickers): per inner-face pixel, the result's gradient ÷
-  // (the larger of the template's and the warped user's local maximum gradient, the user's ×1.5
-  // for the colour transfer's gain, + 8 levels); tear = the 99th percentile of that ratio.
-  const grad = (l: Float32Array) => {
-    const o = new Float32Array(ww * wh).fill(NaN);
-    for (let y = 1; y < wh - 1; y++) for (let x = 1; x < ww - 1; x++) { const q = y * ww + x; o[q] = Math.hypot(l[q + 1] - l[q - 1], l[q + ww] - l[q - ww]) / 2; }
-    return o;
-  };
-  const lR = new Float32Array(ww * wh);
-  for (let y = 0; y < wh; y++) for (let x = 0; x < ww; x++) lR[y * ww + x] = lumAt(R, (y + Y0) * W + x + X0);
-  const gR = grad(lR), [, gTmax] = minMax(grad(lT), ww, wh, r), [, gUmax] = minMax(grad(lU), ww, wh, r);
-  const ratios: number[] = [];
-  for (let y = 1; y < wh - 1; y++) for (let x = 1; x < ww - 1; x++) {
-    const q = y * ww + x;
-    if (!inner[(y + Y0) * W + x + X0] || Number.isNaN(gR[q])) continue;
-    const ref = Math.max(Number.isNaN(gTmax[q]) ? 0 : gTmax[q], Number.isNaN(gUmax[q]) ? 0 : 1.5 * gUmax[q]);
-    ratios.push(gR[q] / (ref + 8));
-  }
-  const tear = percentile(ratios, 99);
-  const torn = new Uint8Array(W * H);
-  {
-    const t99 = Math.max(1.5, tear);
-    for (let y = 1; y < wh - 1; y++) for (let x = 1; x < ww - 1; x++) {
-      const q = y * ww + x, p = (y + Y0) * W + x + X0;
-      if (!inner[p] || Number.isNaN(gR[q])) continue;
-      const ref = Math.max(Number.isNaN(gTmax[q]) ? 0 : gTmax[q], Number.isNaN(gUmax[q]) ? 0 : 1.5 * gUmax[q]);
-      if (gR[q] / (ref + 8) >= t99) torn[p] = 1;
-    }
-  }
+  // Tear (test/helpers/fusion-tears.ts): edges the result has and neither source has near that
+  // pixel in that direction (a torn mesh, a patchwork of template and user pieces).
+  const { tear, torn, tornFraction } = fusionTears(R, T.img, U.img, U.mesh, P);
+  // Folds of the template's warp where the result shows it (the turned template's far side torn
+  // into pieces, which the image score misses); marked with the torn pixels in --dump.
+  const { share: folds, pixels: folded } = warpFolds(P, T.mesh, W, H);
+  for (let p = 0; p < W * H; p++) if (folded[p]) torn[p] = 1;
   const g = (img: RgbImage, p: number, w: number) => Math.hypot(lumAt(img, p + 1) - lumAt(img, p - 1), lumAt(img, p + w) - lumAt(img, p - w)) / 2;
   // Seam: gradient along the mask boundary vs the template's band around its face.
   const band = (img: RgbImage) => { const a = fillPolygon(ring(T.mesh, 1.15), W, H), c = fillPolygon(ring(T.mesh, 0.85), W, H); let s = 0, n = 0; for (let y = Y0; y < Y1; y++) for (let x = X0; x < X1; x++) { const p = y * W + x; if (a[p] && !c[p]) { s += g(img, p, W); n++; } } return s / Math.max(1, n); };
@@ -344,7 +329,7 @@ function measure(R: RgbImage, T: Template, U: Analysed, P: Float64Array) {
     for (let p = 0; p < W * H; p++) if (T.occluder[p] > 0.5 && face[p]) { for (let c = 0; c < 3; c++) s += Math.abs(R.data[p * 3 + c] - T.img.data[p * 3 + c]) / 3; n++; }
     occluderDelta = n ? s / n : 0;
   }
-  return { seam, tear, holes, smears, colour, occluderDelta, masks: { hole, smear, torn } };
+  return { seam, tear, tornFraction, folds, holes, smears, colour, occluderDelta, masks: { hole, smear, torn } };
 }
 
 async function dumpPair(dir: string, name: string, T: Template, U: Analysed, R: RgbImage, masks: { hole: Uint8Array; smear: Uint8Array; torn: Uint8Array }) {

@@ -1,5 +1,6 @@
 // Fusion regressions on hard templates: a rotated template with a glasses bar over the eyes
-// keeps the bar and gets no hole; a face beyond the supported pose is passed through untouched;
+// keeps the bar and gets no hole; a turned template keeps its far side whole; the user's glasses
+// are not carried over (option); a face beyond the supported pose is passed through untouched;
 // and a learned swap model (a tiny ONNX model with the inswapper interface) is used end to end.
 import fs from 'node:fs';
 import os from 'node:os';
@@ -9,12 +10,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasTestdata, testdataSkipReason, td } from './helpers/testdata.ts';
 import { pasteOccluder } from './helpers/occluders.ts';
 import { fusionHoles } from './helpers/fusion-holes.ts';
+import { FOLDS_FROM, warpFolds } from './helpers/fusion-tears.ts';
 import { tinySwapOnnx } from './helpers/tiny-swap-onnx.ts';
 import { startTestServer } from './helpers/server.ts';
 import { InferencePool } from '../src/vision/inference-pool.ts';
 import { decodeImage } from '../src/vision/image-decode.ts';
 import { fuseIntoTemplate, fusedMesh, jobProblem, type FuseFaceJob, type Patch } from '../src/vision/fusion/fuse.ts';
 import { FusionPool } from '../src/vision/fusion/pool.ts';
+import { findGlasses, withoutGlasses } from '../src/vision/fusion/user-glasses.ts';
 import { ring } from '../src/vision/fusion/geometry.ts';
 import { fillPolygon } from '../src/vision/fusion/raster.ts';
 import { meshArray } from '../src/services/fusion/fusion-materials.ts';
@@ -92,6 +95,52 @@ describe.skipIf(!hasTestdata)(`fusion on hard templates${hasTestdata ? '' : ` (s
     // The user's face did replace the template's.
     const inner = fillPolygon(ring(fusedMesh(job), 0.8), R.width, R.height);
     expect(change(R, T.img, (p) => inner[p] > 0)).toBeGreaterThan(8);
+  }, 60_000);
+
+  // The panel's torn pair: a template turned 37° (stuart5) and a frontal user. Without the far
+  // side kept (tuning.farSide false, the engine before) the template's warp folds over 7% of the
+  // face where the result shows it (its background and skin torn into pieces along the far cheek).
+  it('keeps a turned template\'s far side whole (no folded template warp where it shows)', async () => {
+    const T = await analyse(await decodeImage(fs.readFileSync(td('faces', 'identities', 'stuart', 'stuart5.png'))));
+    const U = await analyse(await decodeImage(fs.readFileSync(td('faces', 'identities', 'sheldon', 'sheldon1.png'))));
+    const job: FuseFaceJob = { templateMesh: T.mesh, templateMeshZ: T.z, user: U.img, userMesh: U.mesh, userMeshZ: U.z, profile: 0, appearance: 0 };
+    expect(jobProblem(job)).toBeNull();
+    const before = warpFolds(fusedMesh({ ...job, tuning: { farSide: false } }), T.mesh, T.img.width, T.img.height).share;
+    const now = warpFolds(fusedMesh(job), T.mesh, T.img.width, T.img.height).share;
+    expect(before).toBeGreaterThan(FOLDS_FROM);
+    expect(now).toBeLessThan(FOLDS_FROM / 2);
+    const R = apply(T.img, fuseIntoTemplate(T.img, [job]));
+    expect(fusionHoles(R, T.img, U.img, U.mesh, fusedMesh(job)).count).toBe(0);
+    const inner = fillPolygon(ring(fusedMesh(job), 0.8), R.width, R.height);
+    expect(change(R, T.img, (p) => inner[p] > 0)).toBeGreaterThan(8);
+  }, 60_000);
+
+  // The user's own glasses (bernadette1) were carried into every template at degree 0.
+  it('with userGlasses on, paints the user\'s glasses frames out and does not carry them into the template', async () => {
+    const U = await analyse(await decodeImage(fs.readFileSync(td('faces', 'identities', 'bernadette', 'bernadette1.png'))));
+    const g = findGlasses(U.img, U.mesh);
+    expect(g.mask.length).toBeGreaterThan(0);
+    // Photos without glasses are left alone.
+    for (const f of [['penny', 'penny1.png'], ['leonard', 'leonard2.png'], ['howard', 'howard1.png']]) {
+      const V = await analyse(await decodeImage(fs.readFileSync(td('faces', 'identities', ...f))));
+      expect(withoutGlasses(V.img, V.mesh)).toBeNull();
+    }
+    // The frames' pixels become skin: brighter by far, and no frame is found any more.
+    const c = withoutGlasses(U.img, U.mesh)!;
+    const clean: RgbImage = { width: c.width, height: c.height, data: Buffer.from(c.data) };
+    const { x0, y0, x1 } = g.box, w = x1 - x0;
+    let dL = 0, n = 0;
+    for (let q = 0; q < g.mask.length; q++) if (g.mask[q]) { const p = (Math.floor(q / w) + y0) * U.img.width + (q % w) + x0; dL += lum(clean, p) - lum(U.img, p); n++; }
+    expect(dL / n).toBeGreaterThan(30);
+    expect(findGlasses(clean, U.mesh).mask.length).toBe(0);
+    // Fused into a template without glasses at degree 0: the old engine's result shows frames, the default's not.
+    const T = await analyse(await decodeImage(fs.readFileSync(td('faces', 'identities', 'obama', 'obama.jpg'))));
+    // The pass is an option (tuning.userGlasses, off by default: it cost identity on the panel).
+    const job: FuseFaceJob = { templateMesh: T.mesh, templateMeshZ: T.z, user: U.img, userMesh: U.mesh, userMeshZ: U.z, profile: 0, appearance: 0, tuning: { userGlasses: true } };
+    const kept = apply(T.img, fuseIntoTemplate(T.img, [{ ...job, userOccluders: 'keep' }]));
+    const dropped = apply(T.img, fuseIntoTemplate(T.img, [job]));
+    expect(findGlasses(kept, fusedMesh(job)).mask.length).toBeGreaterThan(0);
+    expect(findGlasses(dropped, fusedMesh(job)).mask.length).toBe(0);
   }, 60_000);
 
   it('passes a face beyond the supported pose through untouched', async () => {

@@ -8,8 +8,9 @@ import { blur, blurBox, fillPolygon } from './raster.ts';
 import { localColourTransfer } from './colour.ts';
 import { multibandDelta } from './blend.ts';
 import { posedUserMesh, poseProblem, type Pose } from './pose.ts';
-import { triangleVisibility } from './visibility.ts';
+import { templateFarSide, towardsTemplate, triangleVisibility, userShare } from './visibility.ts';
 import { occlusionMask } from './occlusion.ts';
+import { withoutGlasses } from './user-glasses.ts';
 import { headPoseFromMesh } from '../mesh/head-pose.ts';
 import { ghostMask, regionTarget, type RegionDegrees } from './regions.ts';
 import { colourGain, templateSkinColour, type Rgb } from './shot-colour.ts';
@@ -54,6 +55,10 @@ export interface FusionTuning {
   occlusion: 'off' | 'template' | 'both';
   /** Compress how far the user's aligned mesh may move from the template's (see capShift); off = the user's outline as is. */
   shapeCap: boolean;
+  /** Keep a turned template's far side (its triangles foreshortened against the user's aligned mesh) as the template's: geometry and texture (visibility.ts templateFarSide). */
+  farSide: boolean;
+  /** Paint the user's glasses frames out of the user's photo before the warp (user-glasses.ts), unless the job keeps the user's occluders. Off by default (identity, see DEFAULT_TUNING). */
+  userGlasses: boolean;
 }
 // Measured on the fusion-quality panel (docs/PERFORMANCE.md), each against the plain engine:
 // the 3D pose warp cost identity on turned and sheared templates (Score p10 71 → 37); dropping the
@@ -62,8 +67,11 @@ export interface FusionTuning {
 // (≥ 50: 114 → 110 of 121) and misses skin-coloured hands, so it is off by default. The shape
 // cap removed the holes of templates and users turned different ways at no identity cost on
 // the panel (≥ 50: 114/121 either way, p10 55.9 → 54.8), so it is on. Visibility changes nothing unless the pose warp
-// is on (and costs nothing then).
-export const DEFAULT_TUNING: FusionTuning = { pose: false, visibility: true, occlusion: 'off', shapeCap: true };
+// is on (and costs nothing then). The far side of a turned template removed its torn pieces
+// (stuart5) and changed nothing on like poses. Painting the user's glasses out cost identity
+// against the user's other photo on every glasses pair (bernadette1, leonard1: 24 of 26 pairs
+// lower, by up to 11; ≥ 50: 20 → 16 of 26), so it is an option (userGlasses) and off.
+export const DEFAULT_TUNING: FusionTuning = { pose: false, visibility: true, occlusion: 'off', shapeCap: true, farSide: true, userGlasses: false };
 const tuningOf = (j: FuseFaceJob): FusionTuning => ({ ...DEFAULT_TUNING, ...j.tuning });
 
 export interface Patch {
@@ -180,8 +188,16 @@ export function fusedMesh(job: FuseFaceJob): Pts {
   const t = meshOf(job.templateMesh), u = meshOf(job.userMesh);
   const tune = tuningOf(job);
   const aligned = job.userMeshZ && job.templateMeshZ && tune.pose ? posedUserMesh(u, job.userMeshZ, t, job.templateMeshZ) : applySim(umeyama(u, t), u);
-  const base = lerpPts(tune.shapeCap ? capShift(aligned, t) : aligned, t, clamp01(job.profile));
+  const capped = tune.shapeCap ? capShift(aligned, t) : aligned;
+  const base = towardsTemplate(capped, t, clamp01(job.profile), farSideOf(tune, capped, t, job)?.shape ?? null);
   return job.regions ? regionTarget(base, t, job.regions) : base;
+}
+
+/** The template's far side to keep (per mesh point), as the tuning asks; needs both faces' depth (the head turn between them). */
+function farSideOf(tune: FusionTuning, aligned: Pts, t: Pts, job: FuseFaceJob) {
+  if (!tune.farSide || !job.templateMeshZ || !job.userMeshZ) return null;
+  const yawT = poseOf(job.templateMesh, job.templateMeshZ).yaw, yawU = poseOf(job.userMesh, job.userMeshZ).yaw;
+  return templateFarSide(aligned, t, new Delaunator(aligned.subarray(0, 2 * MESH_POINTS)).triangles, yawT, yawU);
 }
 
 /** One face, in place on `canvas` (RGB), whose coordinates `tMesh` uses. */
@@ -194,7 +210,8 @@ function fuseOne(canvas: Raster, tMesh: Pts, job: FuseFaceJob, clock: (stage: st
   // otherwise a 2D similarity, which is right only for like poses.
   const uPosed = job.userMeshZ && job.templateMeshZ && tune.pose ? posedUserMesh(uMesh, job.userMeshZ, tMesh, job.templateMeshZ) : applySim(sim, uMesh);
   const uAligned = tune.shapeCap ? capShift(uPosed, tMesh) : uPosed;
-  const base = lerpPts(uAligned, tMesh, p);
+  const keepT = farSideOf(tune, uAligned, tMesh, job);
+  const base = towardsTemplate(uAligned, tMesh, p, keepT?.shape ?? null);
   const P = job.regions ? regionTarget(base, tMesh, job.regions) : base;
   const tPin = ring(tMesh, RING_PIN);
   const target = concat(P, ring(P, RING_BLEND), tPin);
@@ -209,10 +226,13 @@ function fuseOne(canvas: Raster, tMesh: Pts, job: FuseFaceJob, clock: (stage: st
   const tri = new Delaunator(target).triangles;
   // Only when some triangle is foreshortened in the user's photo (never on like poses) is the
   // per-pixel visibility raster built: it is a third of the warp's time.
-  const triVisAll = tune.visibility ? triangleVisibility(target, uSource, tri, sim.a * sim.a + sim.b * sim.b) : undefined;
+  const triVisAll = tune.visibility ? triangleVisibility(target, uSource, tri, sim.a * sim.a + sim.b * sim.b) : keepT ? new Float32Array(tri.length / 3).fill(1) : undefined;
+  if (triVisAll && keepT) { const share = userShare(tri, keepT.texture); for (let k = 0; k < share.length; k++) triVisAll[k] *= share[k]; }
   const triVis = triVisAll && triVisAll.some((v) => v < 0.999) ? triVisAll : undefined;
   clock('geometry');
-  const { out: [Uw, Tw], valid: [validU], covered, value: vis } = warpPiecewise(target, tri, [{ img: job.user, pts: uSource, maxPoint: MESH_POINTS + 36 }, { img: canvas, pts: tSource, clampEdges: true }], ox, oy, w, h, triVis);
+  // The user's glasses frames are the user's occluders: not carried over unless the job keeps them.
+  const userImg = tune.userGlasses && job.userOccluders !== 'keep' ? withoutGlasses(job.user, uMesh) ?? job.user : job.user;
+  const { out: [Uw, Tw], valid: [validU], covered, value: vis } = warpPiecewise(target, tri, [{ img: userImg, pts: uSource, maxPoint: MESH_POINTS + 36 }, { img: canvas, pts: tSource, clampEdges: true }], ox, oy, w, h, triVis);
   // Outside the triangulation the template stays as it is.
   const cv = bytesOf(canvas.data);
   for (let y = 0; y < h; y++) {

@@ -133,7 +133,7 @@ function robust(v: number[], floor: number): [number, number] {
 }
 
 /** Convex hull (monotone chain) of the mesh points `idx`. */
-function hull(idx: number[], mesh: Pts): Pts {
+export function hull(idx: number[], mesh: Pts): Pts {
   const pts = idx.map((i) => [mesh[2 * i], mesh[2 * i + 1]] as [number, number]).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
   const cross = (o: number[], a: number[], b: number[]) => (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0]);
   const lower: [number, number][] = [], upper: [number, number][] = [];
@@ -142,7 +142,8 @@ function hull(idx: number[], mesh: Pts): Pts {
   return Float64Array.from([...lower.slice(0, -1), ...upper.slice(0, -1)].flat());
 }
 
-function scalePoly(p: Pts, s: number): Pts {
+/** A polygon scaled about its vertices' mean. */
+export function scalePoly(p: Pts, s: number): Pts {
   let cx = 0, cy = 0;
   const n = p.length / 2;
   for (let i = 0; i < n; i++) { cx += p[2 * i]; cy += p[2 * i + 1]; }

@@ -29,3 +29,106 @@ const smooth = (x: number) => x * x * (3 - 2 * x);
 function area(p: Pts, a: number, b: number, c: number): number {
   return ((p[2 * b] - p[2 * a]) * (p[2 * c + 1] - p[2 * a + 1]) - (p[2 * c] - p[2 * a]) * (p[2 * b + 1] - p[2 * a + 1])) / 2;
 }
+
+// The far side of a turned template. With a 2D alignment (the default) the user's frontal mesh
+// is laid over a template that shows its far cheek edge-on or folded behind the nose: the
+// template's own triangles there are a fraction of the user's or flipped, and warping the
+// template onto the user's shape pulled its background into the cheek in pieces, next to
+// pieces of the user's skin (stuart5, yaw 37°). Where the template shows a triangle much
+// smaller than the user's aligned photo does, its geometry and texture are kept instead.
+
+/** Template ÷ aligned-user area ratios below FAR_LO keep the template fully, above FAR_HI not at all. */
+const FAR_LO = 0.3, FAR_HI = 0.65, FAR_IT = 2;
+/** Mesh points that must be foreshortened for a far side (fewer: a sliver at the outline). */
+const FAR_POINTS = 6;
+/**
+ * Template head turns (yaw, degrees) from which the far side starts to be kept, and is kept
+ * fully. From 12° (fully from 20°) it also caught the torn far sides at 18–21° (howard5, lexi:
+ * folds > 3% of the face 7 → 1 of 81 panel pairs) but kept so much of those templates' faces that
+ * the user's Score ≥ 50 fell from 71 to 63 of 81 (docs/PERFORMANCE.md); from 25° it acts on the
+ * strongly turned templates only (stuart5, 37°).
+ */
+const YAW_FROM = 25, YAW_TO = 35;
+
+/**
+ * Per mesh point in [0,1], how much the template's own point (and texture around it) is kept:
+ * 1 where a triangle at that point is foreshortened or flipped in the template compared with the
+ * user's aligned mesh `aligned`, spreading over two rings of neighbours so the change is gradual.
+ * `tri` triangulates `aligned` (Delaunay); the yaws (degrees) come from the meshes' depth. Null
+ * when nothing is kept (a template turned less than YAW_FROM or less than the user).
+ */
+export function templateFarSide(aligned: Pts, t: Pts, tri: Uint32Array, templateYaw: number, userYaw: number): { shape: Float32Array; texture: Float32Array } | null {
+  // Only a turned template, turned further than the user: on like poses a smile, an open mouth
+  // or another face shape also shrinks triangles (on frontal pairs 40–100 points of the cheeks
+  // and chin were flagged, and the template's mouth was kept), and so does a user turned the
+  // other way from a template at 14° (obama2 ← biden: the template's cheek and mouth were kept).
+  const further = Math.sign(templateYaw) * (templateYaw - userYaw) > 0;
+  const gate = further ? smooth(Math.min(1, Math.max(0, (Math.abs(templateYaw) - YAW_FROM) / (YAW_TO - YAW_FROM)))) : 0;
+  if (gate <= 0) return null;
+  // The far side is the template's narrower half: from the nose's ridge between the eyes (6)
+  // towards the outline point nearer to it, across the eye line. (From the nose tip it failed:
+  // at 37° the tip lies over the far outline.)
+  const ux0 = t[2 * 263] - t[2 * 33], uy0 = t[2 * 263 + 1] - t[2 * 33 + 1], ul = Math.hypot(ux0, uy0) || 1, ux = ux0 / ul, uy = uy0 / ul;
+  const across = (i: number) => (t[2 * i] - t[2 * 6]) * ux + (t[2 * i + 1] - t[2 * 6 + 1]) * uy;
+  const [far, near] = Math.abs(across(234)) < Math.abs(across(454)) ? [across(234), across(454)] : [across(454), across(234)];
+  const farSign = Math.sign(far - near), margin = 0.1 * Math.abs(near);
+  const nbr: Set<number>[] = Array.from({ length: MESH_POINTS }, () => new Set());
+  const raw = new Float32Array(MESH_POINTS);
+  for (let k = 0; k < tri.length; k += 3) {
+    const a = tri[k], b = tri[k + 1], c = tri[k + 2];
+    if (a >= MESH_POINTS || b >= MESH_POINTS || c >= MESH_POINTS) continue;
+    nbr[a].add(b).add(c); nbr[b].add(a).add(c); nbr[c].add(a).add(b);
+    if (((across(a) + across(b) + across(c)) / 3) * farSign < -margin) continue;
+    const au = area(aligned, a, b, c);
+    if (Math.abs(au) < 1e-6) continue;
+    const r = area(t, a, b, c) / au;
+    const keep = r <= FAR_LO ? 1 : r >= FAR_HI ? 0 : 1 - smooth((r - FAR_LO) / (FAR_HI - FAR_LO));
+    if (keep > 0) for (const i of [a, b, c]) raw[i] = Math.max(raw[i], keep);
+  }
+  let n = 0;
+  for (let i = 0; i < MESH_POINTS; i++) if (raw[i] > 0.5) n++;
+  if (n < FAR_POINTS) return null;
+  // The turn's gate scales the kept share (counted before it: at 21° a gate of 0.2 under the count
+  // had left howard5's far side torn).
+  for (let i = 0; i < MESH_POINTS; i++) raw[i] *= gate;
+  const spread = (w0: Float32Array) => {
+    let w = w0;
+    for (let it = 0; it < FAR_IT; it++) {
+      const next = new Float32Array(MESH_POINTS);
+      for (let i = 0; i < MESH_POINTS; i++) {
+        let s = 0;
+        for (const j of nbr[i]) s += w[j];
+        next[i] = Math.max(w0[i], nbr[i].size ? s / nbr[i].size : 0);
+      }
+      w = next;
+    }
+    return w;
+  };
+  // Shape and texture together. Tried (stuart5 ← sheldon1, looked at): the template's texture
+  // only at the rim (the outer 15–30% of the way out) with its shape kept over the whole zone
+  // folded the user's texture onto the template's flipped triangles behind the nose (a doubled
+  // nose, a folded mouth); with the shape also only at the rim the template's warp tore there.
+  const w = spread(raw);
+  return { shape: w, texture: w };
+}
+
+/** Per point i, aligned + (t − aligned)·max(p, keep[i]): the user's shape, the template's far side. */
+export function towardsTemplate(aligned: Pts, t: Pts, p: number, keep: Float32Array | null): Pts {
+  const out = new Float64Array(aligned.length);
+  for (let i = 0; i < aligned.length; i++) {
+    const k = i < 2 * MESH_POINTS && keep ? Math.max(p, keep[i >> 1]) : p;
+    out[i] = aligned[i] + (t[i] - aligned[i]) * k;
+  }
+  return out;
+}
+
+/** Per triangle of `tri`, the user's share 1 − mean(keep) over its mesh points (points past the mesh count 0). */
+export function userShare(tri: Uint32Array, keep: Float32Array): Float32Array {
+  const out = new Float32Array(tri.length / 3);
+  for (let t = 0, k = 0; t < tri.length; t += 3, k++) {
+    let s = 0, n = 0;
+    for (let j = 0; j < 3; j++) { const i = tri[t + j]; if (i < MESH_POINTS) { s += keep[i]; n++; } }
+    out[k] = n ? 1 - s / n : 1;
+  }
+  return out;
+}
