@@ -197,7 +197,7 @@ export function fusedMesh(job: FuseFaceJob): Pts {
 function farSideOf(tune: FusionTuning, aligned: Pts, t: Pts, job: FuseFaceJob) {
   if (!tune.farSide || !job.templateMeshZ || !job.userMeshZ) return null;
   const yawT = poseOf(job.templateMesh, job.templateMeshZ).yaw, yawU = poseOf(job.userMesh, job.userMeshZ).yaw;
-  return templateFarSide(aligned, t, new Delaunator(aligned.subarray(0, 2 * MESH_POINTS)).triangles, yawT, yawU);
+  return templateFarSide(aligned, t, () => new Delaunator(aligned.subarray(0, 2 * MESH_POINTS)).triangles, yawT, yawU);
 }
 
 /** One face, in place on `canvas` (RGB), whose coordinates `tMesh` uses. */

@@ -54,10 +54,10 @@ const YAW_FROM = 25, YAW_TO = 35;
  * Per mesh point in [0,1], how much the template's own point (and texture around it) is kept:
  * 1 where a triangle at that point is foreshortened or flipped in the template compared with the
  * user's aligned mesh `aligned`, spreading over two rings of neighbours so the change is gradual.
- * `tri` triangulates `aligned` (Delaunay); the yaws (degrees) come from the meshes' depth. Null
+ * `triangulate` gives a Delaunay triangulation of `aligned` (called only for a turned template); the yaws (degrees) come from the meshes' depth. Null
  * when nothing is kept (a template turned less than YAW_FROM or less than the user).
  */
-export function templateFarSide(aligned: Pts, t: Pts, tri: Uint32Array, templateYaw: number, userYaw: number): { shape: Float32Array; texture: Float32Array } | null {
+export function templateFarSide(aligned: Pts, t: Pts, triangulate: () => Uint32Array, templateYaw: number, userYaw: number): { shape: Float32Array; texture: Float32Array } | null {
   // Only a turned template, turned further than the user: on like poses a smile, an open mouth
   // or another face shape also shrinks triangles (on frontal pairs 40–100 points of the cheeks
   // and chin were flagged, and the template's mouth was kept), and so does a user turned the
@@ -65,6 +65,7 @@ export function templateFarSide(aligned: Pts, t: Pts, tri: Uint32Array, template
   const further = Math.sign(templateYaw) * (templateYaw - userYaw) > 0;
   const gate = further ? smooth(Math.min(1, Math.max(0, (Math.abs(templateYaw) - YAW_FROM) / (YAW_TO - YAW_FROM)))) : 0;
   if (gate <= 0) return null;
+  const tri = triangulate(); // only past the gate: most pairs never need it
   // The far side is the template's narrower half: from the nose's ridge between the eyes (6)
   // towards the outline point nearer to it, across the eye line. (From the nose tip it failed:
   // at 37° the tip lies over the far outline.)
