@@ -14,6 +14,7 @@ import { LibraryRepo } from '../src/store/library/library-repo.ts';
 import { cosineToScore, scoreToCosine } from '../src/vision/calibration.ts';
 import { startTestServer, tempDir, type TestServer } from './helpers/server.ts';
 import { unit } from './helpers/vectors.ts';
+import { readinessAcrossRelease } from './helpers/readiness.ts';
 
 const syntheticFaces: FaceSource = {
   modelVersions: () => ['3.0'],
@@ -74,14 +75,7 @@ describe('readiness and the search index load', () => {
     try {
       t = await startTestServer({ FACEVAULT_DATA_DIR: dir });
       await atGate;
-      for (let i = 0; i < 3; i++) whileHeld.push(await readyz());
-      release();
-      for (;;) {
-        const r = await readyz();
-        afterRelease.push(r);
-        if (r.status === 200) break;
-        await new Promise((res) => setTimeout(res, 20));
-      }
+      await readinessAcrossRelease(readyz, release, whileHeld, afterRelease);
     } finally {
       release();
       faces.mockRestore();

@@ -9,6 +9,7 @@ import { InferencePool } from '../src/vision/inference-pool.ts';
 import { errorCode, startTestServer, type TestServer } from './helpers/server.ts';
 import { hasTestdata, td, tdBase64, testdataSkipReason } from './helpers/testdata.ts';
 import fs from 'node:fs';
+import { readinessAcrossRelease } from './helpers/readiness.ts';
 
 // A slow job (2000×1428, small faces, rotation search) so the kill lands while it runs.
 const SLOW = { minFaceSize: 20, tryRotations: true, embedding: true } as const;
@@ -69,14 +70,7 @@ describe.skipIf(!hasTestdata)('server: worker crash and readiness', () => {
     const spy = vi.spyOn(InferencePool, 'start').mockImplementation(async (o) => { starts++; await gate; return realStart(o); });
     try {
       t = await startTestServer({ FACEVAULT_INFERENCE_THREADS: '1' }, { warmVision: true });
-      for (let i = 0; i < 3; i++) whileHeld.push(await readyz());
-      release();
-      for (;;) {
-        const r = await readyz();
-        afterRelease.push(r);
-        if (r.status === 200) break;
-        await new Promise((res) => setTimeout(res, 20));
-      }
+      await readinessAcrossRelease(readyz, release, whileHeld, afterRelease);
     } finally {
       release();
       spy.mockRestore();
