@@ -9,14 +9,22 @@ export function multipartBoundary(contentType: string): string | null {
   return m ? (m[1] ?? m[2]) : null;
 }
 
+/**
+ * No action takes more than a few dozen fields; a body of hundreds of thousands of tiny parts
+ * (50 MB allows ~700k) would only hold the thread.
+ */
+export const MAX_MULTIPART_PARTS = 1000;
+const tooManyParts = () => new TcError('InvalidRequest', `the multipart body has more than ${MAX_MULTIPART_PARTS} parts`);
+
 export function parseMultipart(body: Buffer, boundary: string): Record<string, string | Buffer> {
   const out: Record<string, string | Buffer> = {};
   const delim = Buffer.from(`--${boundary}`);
   let pos = body.indexOf(delim);
   if (pos < 0) throw new TcError('InvalidRequest', 'the multipart body has no part with the declared boundary');
-  for (;;) {
+  for (let parts = 0; ; parts++) {
     pos += delim.length;
     if (body.subarray(pos, pos + 2).toString() === '--') break; // closing delimiter
+    if (parts === MAX_MULTIPART_PARTS) throw tooManyParts();
     if (body.subarray(pos, pos + 2).toString() !== '\r\n') throw new TcError('InvalidRequest', 'malformed multipart delimiter');
     pos += 2;
     const headerEnd = body.indexOf('\r\n\r\n', pos);
@@ -57,25 +65,41 @@ export async function parseMultipartFile(file: string, boundary: string, inlineM
     const delim = Buffer.from(`--${boundary}`);
     const crlfDelim = Buffer.from(`\r\n--${boundary}`);
     const { first, ends } = await findDelimiters(fh, size, delim, crlfDelim);
+    // Reads go through one 1 MiB window: a body of many small parts would otherwise cost a file
+    // read (and a 64 KiB header read) per part.
+    const WINDOW = 1 << 20;
+    let win = Buffer.alloc(0), winAt = 0;
     const read = async (at: number, n: number) => {
-      const b = Buffer.alloc(Math.max(0, Math.min(n, size - at)));
-      if (b.length) await fh.read(b, 0, b.length, at);
-      return b;
+      const len = Math.max(0, Math.min(n, size - at));
+      if (at < winAt || at + len > winAt + win.length) {
+        if (len > WINDOW) { const b = Buffer.alloc(len); await fh.read(b, 0, len, at); return b; }
+        win = Buffer.alloc(Math.min(WINDOW, size - at));
+        winAt = at;
+        await fh.read(win, 0, win.length, at);
+      }
+      return win.subarray(at - winAt, at - winAt + len); // a window is never written again once read
+    };
+    // The first delimiter at or after an offset, by bisection (`ends` is ascending).
+    const endFrom = (min: number): number | undefined => {
+      let lo = 0, hi = ends.length;
+      while (lo < hi) { const mid = (lo + hi) >> 1; if (ends[mid] < min) lo = mid + 1; else hi = mid; }
+      return ends[lo];
     };
     const out: Record<string, string | Buffer | SpooledPart> = {};
     if (first < 0) throw new TcError('InvalidRequest', 'the multipart body has no part with the declared boundary');
     let pos = first;
-    for (;;) {
+    for (let parts = 0; ; parts++) {
       pos += delim.length;
       const two = (await read(pos, 2)).toString();
       if (two === '--') break;
+      if (parts === MAX_MULTIPART_PARTS) throw tooManyParts();
       if (two !== '\r\n') throw new TcError('InvalidRequest', 'malformed multipart delimiter');
       pos += 2;
       const head = await read(pos, 64 * 1024);
       const headerLen = head.indexOf('\r\n\r\n');
       if (headerLen < 0) throw new TcError('InvalidRequest', 'malformed multipart part headers');
       const headerEnd = pos + headerLen;
-      const next = ends.find((e) => e >= headerEnd + 4);
+      const next = endFrom(headerEnd + 4);
       if (next === undefined) throw new TcError('InvalidRequest', 'multipart part is not terminated');
       const headers = head.subarray(0, headerLen).toString('utf8');
       const name = /content-disposition:[^\r\n]*\bname="([^"]*)"/i.exec(headers)?.[1];
