@@ -14,6 +14,7 @@ import sharp from 'sharp';
 import { VisionEngine } from '../src/services/media/vision-engine.ts';
 import { frameDetector, userFace, VIDEO_FUSE_DEGREES } from '../src/services/video/video-vision.ts';
 import { FusionPool } from '../src/vision/fusion/pool.ts';
+import { VIDEO_REGIONS } from '../src/vision/video/pipeline.ts';
 import { cosineToScore } from '../src/vision/calibration.ts';
 import { decodeFrames, decodeTracks, encodeTracks, frontalness, fusedFrames, fuseVideo, iou, pointAt, probeVideo, trackVideo, VideoWriter, type Track } from '../src/vision/video/index.ts';
 import type { Face } from '../src/vision/types.ts';
@@ -33,9 +34,12 @@ const qualityOnly = process.argv.includes('--quality-only');
 // Engine choices to compare against the defaults: --profile P (VIDEO_FUSE_DEGREES' profile),
 // --regions off|MOUTH,EYES (the per-region degree; default VIDEO_REGIONS), --colour frame|shot.
 const profileArg = arg('--profile'), regionsArg = arg('--regions'), colourArg = arg('--colour') as 'frame' | 'shot' | undefined;
+// --ghost off: the per-region degree without the template's pixels in the mouth and eye openings.
+const ghostArg = arg('--ghost');
 const DEGREES = { ...VIDEO_FUSE_DEGREES, ...(profileArg ? { profile: Number(profileArg) } : {}) };
-const REGIONS = regionsArg === undefined ? undefined : regionsArg === 'off' ? null : (([m, e]) => ({ mouth: Number(m), eyes: Number(e ?? m) }))(regionsArg.split(','));
-const STRIP = !onlyUsers && !profileArg && !regionsArg && !colourArg;
+const REGIONS0 = regionsArg === undefined ? undefined : regionsArg === 'off' ? null : (([m, e]) => ({ mouth: Number(m), eyes: Number(e ?? m) }))(regionsArg.split(','));
+const REGIONS = ghostArg === 'off' && REGIONS0 !== null ? { ...(REGIONS0 ?? VIDEO_REGIONS), ghost: false } : REGIONS0;
+const STRIP = !onlyUsers && !profileArg && !regionsArg && !colourArg && ghostArg === undefined;
 const ID = path.join(TESTDATA, 'faces', 'identities');
 const USERS: Record<string, [string, string]> = {
   obama: ['obama/obama.jpg', 'obama/obama2.jpg'],
@@ -70,6 +74,7 @@ function wilson(k: number, n: number): string {
   return `${(100 * Math.max(0, c - r)).toFixed(1)}–${(100 * Math.min(1, c + r)).toFixed(1)} %`;
 }
 const speed: Record<string, unknown>[] = [];
+const scores: Record<string, unknown> = {};
 const load = () => os.loadavg()[0].toFixed(1);
 
 for (const clip of CLIPS) {
@@ -112,6 +117,8 @@ for (const clip of CLIPS) {
     let n = 0, okU = 0, okT = 0, nAll = 0, okUAll = 0, okTAll = 0;
     const fusedSet = fusedFrames(main.points, 34);
     const jit: number[] = [];
+    // Per fused frame: the Score vs U′ and the face's size (the wide shot's faces are 36–41 px).
+    const perFrame: { frame: number; u: number; t: number; face: number }[] = [];
     let prev: { r: Float64Array; t: Float64Array } | null = null;
     const thumbs: { t: Buffer; r: Buffer }[] = [];
     for (;;) {
@@ -134,6 +141,7 @@ for (const clip of CLIPS) {
       const fusedHere = fusedSet.has(fa.index);
       if (fusedHere) {
         n++;
+        perFrame.push({ frame: fa.index, u: +sU.toFixed(1), t: +sT.toFixed(1), face: Math.round(Math.max(p.box.width, p.box.height)) });
         if (sU >= 50) okU++;
         if (sT < 40) okT++;
       }
@@ -161,8 +169,11 @@ for (const clip of CLIPS) {
       clip, user, frames: `${o.frames}/${info.frames}`, duration: `${o.durationSec.toFixed(2)}/${info.durationSec.toFixed(2)}`, audio: `${o.audio?.channels ?? 0}/${info.audio?.channels ?? 0}`,
       fusedFaceFrames: n, 'U′≥50': n ? +(okU / n).toFixed(3) : '-', 'U′ 95% CI': wilson(okU, n), 'T<40': n ? +(okT / n).toFixed(3) : '-', 'T 95% CI': wilson(okT, n),
       allTrackedFrames: nAll, 'U′≥50 all': nAll ? +(okUAll / nAll).toFixed(3) : '-', 'T<40 all': nAll ? +(okTAll / nAll).toFixed(3) : '-', 'jitter %': jit.length ? +(jit.reduce((x, y) => x + y, 0) / jit.length).toFixed(2) : '-',
+      'mean U′': perFrame.length ? +(perFrame.reduce((a, x) => a + x.u, 0) / perFrame.length).toFixed(1) : '-',
+      'U′≥50 face<48px': (() => { const sm = perFrame.filter((x) => x.face < 48); return sm.length ? `${sm.filter((x) => x.u >= 50).length}/${sm.length}` : '-'; })(),
       note: `fused ${r.fusedFrames}, passed through ${r.passedFrames}`,
     });
+    scores[`${clip} ${user}`] = perFrame;
     if (!strip && thumbs.length) {
       strip = true;
       const cols = 7, tw = 192, thh = Math.round((192 * info.height) / info.width);
@@ -194,6 +205,6 @@ for (const clip of CLIPS) {
 
 console.log('\nQuality\n' + table(rows));
 console.log('\nSpeed (cached tracks, one face; 2-core machine shared with other work: see load)\n' + table(speed));
-console.log(`\n${writeResult('video', { threads: THREADS, config: { degrees: DEGREES, regions: REGIONS === undefined ? 'VIDEO_REGIONS' : REGIONS, colour: colourArg ?? 'shot' }, quality: rows, speed })}`);
+console.log(`\n${writeResult('video', { threads: THREADS, config: { degrees: DEGREES, regions: REGIONS === undefined ? 'VIDEO_REGIONS' : REGIONS, colour: colourArg ?? 'shot', ghost: ghostArg ?? 'on' }, quality: rows, speed, scores })}`);
 await vision.close();
 fs.rmSync(TMP, { recursive: true, force: true });

@@ -19,6 +19,7 @@ export interface Config {
   keyStoreUrl: string | null;
   bodyLimitBytes: number;
   uploadLimitBytes: number; // multipart/form-data bodies of upload actions (CreateMaterial)
+  videoUploadLimitBytes: number; // the same, when the signature is checked from the headers before the body (video materials)
   /** Refuse requests whose TC3 signature does not cover X-TC-Action (the official SDKs sign only content-type;host). */
   requireSignedAction: boolean;
   bootstrapSecretId: string | null;
@@ -86,6 +87,7 @@ export const CONFIG_VARS: ConfigVar[] = [
   { name: 'FACEVAULT_KEYSTORE_URL', default: '(SQLite: <data dir>/keys/keys.sqlite; PostgreSQL: schema facevault_keys of the same database)', description: 'Where the per-AppId data keys live, apart from the data: a postgres:// URL or a SQLite file path. Back it up on its own policy, or not at all (docs/PRIVACY.md)' },
   { name: 'FACEVAULT_BODY_LIMIT', default: '10485760', description: 'Largest request body in bytes (Tencent: 10 MB for TC3 POST)' },
   { name: 'FACEVAULT_UPLOAD_LIMIT', default: '52428800', description: 'Largest multipart/form-data upload in bytes (CreateMaterial with a file part)' },
+  { name: 'FACEVAULT_VIDEO_UPLOAD_LIMIT', default: '1074790400', description: 'Largest multipart/form-data upload in bytes whose TC3 signature can be checked from the headers before the body is read (X-TC-Content-SHA256: the body\'s hash or UNSIGNED-PAYLOAD): a video material of up to 1 GB plus 1 MiB for the other fields. Larger than FACEVAULT_UPLOAD_LIMIT, which bounds what a client that has not yet proved its key can make the server spool' },
   { name: 'FACEVAULT_REQUIRE_SIGNED_ACTION', default: '0', description: '1 = refuse requests whose TC3 signature does not cover X-TC-Action (SignedHeaders must list x-tc-action). Leave 0 for the official SDKs: they sign only content-type;host' },
   { name: 'FACEVAULT_BOOTSTRAP_SECRET_ID', default: '(none)', description: 'With FACEVAULT_BOOTSTRAP_SECRET_KEY: the root key created on first start when no account exists' },
   { name: 'FACEVAULT_BOOTSTRAP_SECRET_KEY', default: '(none)', description: 'See FACEVAULT_BOOTSTRAP_SECRET_ID' },
@@ -242,6 +244,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cpuCount = 2): 
     port, host, dataDir, databaseUrl, objectStore, redisUrl, region, masterKey, keyStoreUrl,
     bodyLimitBytes: intVar(env, 'FACEVAULT_BODY_LIMIT', 10 * 1024 * 1024, 1024, 512 * 1024 * 1024),
     uploadLimitBytes: intVar(env, 'FACEVAULT_UPLOAD_LIMIT', 50 * 1024 * 1024, 1024, 2 * 1024 ** 3),
+    // Tencent's 1 GB video limit plus 1 MiB for the multipart envelope and the text fields.
+    videoUploadLimitBytes: intVar(env, 'FACEVAULT_VIDEO_UPLOAD_LIMIT', 1024 ** 3 + 1024 ** 2, 1024, 4 * 1024 ** 3),
     requireSignedAction: intVar(env, 'FACEVAULT_REQUIRE_SIGNED_ACTION', 0, 0, 1) === 1,
     bootstrapSecretId, bootstrapSecretKey,
     publicUrl: publicUrl?.replace(/\/+$/, '') ?? null,

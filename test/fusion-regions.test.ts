@@ -33,7 +33,9 @@ function apply(T: RgbImage, patch: Patch): RgbImage {
   return { width: T.width, height: T.height, data: out };
 }
 /** Inner-lip opening (upper 13 to lower 14) over the mouth's width (61 to 291). */
-const opening = (m: ArrayLike<number>) => Math.hypot(m[26] - m[28], m[27] - m[29]) / Math.hypot(m[122] - m[582], m[123] - m[583]);
+// The inner-lip gap (13 to 14) in eye spans (outer corners 33 to 263), a length expressions do not
+// change (over the mouth's width, a rounded singing mouth's narrowing counted as opening).
+const opening = (m: ArrayLike<number>) => Math.hypot(m[26] - m[28], m[27] - m[29]) / Math.hypot(m[66] - m[526], m[67] - m[527]);
 const rms = (a: ArrayLike<number>, b: ArrayLike<number>, idx: number[]) => Math.sqrt(idx.reduce((s, i) => s + (a[2 * i] - b[2 * i]) ** 2 + (a[2 * i + 1] - b[2 * i + 1]) ** 2, 0) / idx.length);
 /** Mean luminance of `img` inside polygon `poly`. */
 function meanLum(img: RgbImage, poly: Float64Array): number {

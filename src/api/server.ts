@@ -179,8 +179,10 @@ export async function buildServer(app: ServerDeps, opts: ServerOptions = {}): Pr
   server.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
   // Uploads may be larger than ordinary calls (which actions accept them is checked in handle()):
   // they stream to a temp file, hashed for the signature on the way, instead of into memory.
-  const uploadLimit = Math.max(app.config.uploadLimitBytes, app.config.bodyLimitBytes);
+  // The limit is the gate's: FACEVAULT_UPLOAD_LIMIT, or the video limit for an upload whose
+  // signature it already checked from the headers.
   server.addContentTypeParser(/^multipart\/form-data/i, async (req: FastifyRequest, payload: NodeJS.ReadableStream) => {
+    const uploadLimit = gate.uploadLimit(req);
     const declared = Number(header(req, 'content-length'));
     if (declared > uploadLimit) throw uploadTooLarge(uploadLimit);
     const t = spooled.get(req.raw);

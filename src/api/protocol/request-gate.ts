@@ -28,10 +28,9 @@ const MAX_SKEW_SECONDS = 300;
 export const V1_BODY_LIMIT = 1024 * 1024;
 /** Tencent: a GET request's query ≤ 32 KB. */
 export const GET_QUERY_LIMIT = 32 * 1024;
-/** Actions that take a file part in a multipart/form-data body, up to FACEVAULT_UPLOAD_LIMIT. */
 /** What the gate reads: limits, the clock, the keys and which actions take uploads. */
 export interface GateDeps {
-  config: Pick<Config, 'bodyLimitBytes' | 'uploadLimitBytes' | 'requireSignedAction'>;
+  config: Pick<Config, 'bodyLimitBytes' | 'uploadLimitBytes' | 'videoUploadLimitBytes' | 'requireSignedAction'>;
   clock: Clock;
   accounts: Pick<AccountsService, 'authenticate'>;
   /** Temporary credentials (X-TC-Token / v1 Token); without it a token is refused. */
@@ -71,6 +70,11 @@ export interface Preauth {
   formParams: Record<string, unknown> | null;
   /** The key named by the SecretId; the caller is authenticated only once verify() passed. */
   key: Authenticated;
+  /**
+   * The most a multipart upload body may have: FACEVAULT_UPLOAD_LIMIT, or FACEVAULT_VIDEO_UPLOAD_LIMIT
+   * when the signature was already checked from the headers (X-TC-Content-SHA256); 0 for other requests.
+   */
+  uploadLimit: number;
 }
 
 function header(req: FastifyRequest, name: string): string | undefined {
@@ -91,6 +95,8 @@ export interface RequestGate {
   preHandler(req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined>;
   /** What the hooks established for a request they let through. */
   passed(req: FastifyRequest): Preauth;
+  /** The most a multipart body of this request may have (Preauth.uploadLimit, else FACEVAULT_UPLOAD_LIMIT). */
+  uploadLimit(req: FastifyRequest): number;
   /** The caller is authenticated once the signature holds (and, for v1, its Nonce is new). */
   verify(req: FastifyRequest, pre: Preauth): Promise<Authenticated>;
   /** The Host the client signed: the forwarded one from a trusted proxy, else the Host header. */
@@ -104,21 +110,55 @@ export function createRequestGate(app: GateDeps, failures: AuthFailureLog, send:
   const bodyLimit = app.config.bodyLimitBytes;
   const uploads = () => app.registry.declarations().filter((d) => d.upload).map((d) => `${d.owner}:${d.name}`).join(', ');
   const uploadLimit = Math.max(app.config.uploadLimitBytes, app.config.bodyLimitBytes);
+  const videoUploadLimit = Math.max(app.config.videoUploadLimitBytes, uploadLimit);
   const nonces = app.nonces ?? new MemoryNonceStore();
   const hostOf = (req: FastifyRequest) => (app.trustedHost?.(req)) ?? header(req, 'host') ?? '';
 
   type Seen = { service: string; action: string; secretId?: string; appId?: number };
 
-  function sizeCheck(req: FastifyRequest, service: ServiceName | undefined, action: string) {
+  const isUpload = (req: FastifyRequest, service: ServiceName | undefined, action: string) => isMultipart(req) && !!service && !!app.registry.get(service, action)?.upload;
+
+  /** True when the declared size is over FACEVAULT_UPLOAD_LIMIT but within the video limit: allowed only once the signature holds from the headers. */
+  function sizeCheck(req: FastifyRequest, service: ServiceName | undefined, action: string): boolean {
     const declared = header(req, 'content-length');
     if (declared !== undefined && /^\d+$/.test(declared)) {
       const n = Number(declared);
-      if (isMultipart(req) && service && app.registry.get(service, action)?.upload) {
-        if (n > uploadLimit) throw new TcError('RequestSizeLimitExceeded', `the multipart body exceeds the upload limit of ${uploadLimit} bytes`);
+      if (isUpload(req, service, action)) {
+        if (n > videoUploadLimit) throw new TcError('RequestSizeLimitExceeded', `the multipart body of ${n} bytes exceeds the upload limit of ${videoUploadLimit} bytes (${action}'s file part Image: a video of at most 1 GB)`);
+        return n > uploadLimit;
       } else if (n > bodyLimit) {
         throw new TcError('RequestSizeLimitExceeded', `request body exceeds the limit of ${bodyLimit} bytes${isMultipart(req) ? ` (larger multipart uploads are for ${uploads()})` : ''}`);
       }
     }
+    return false;
+  }
+
+  /**
+   * An upload whose signature can be checked before its body is read: the client declared the
+   * payload hash it signed in X-TC-Content-SHA256 (its hex SHA-256, or Tencent's UNSIGNED-PAYLOAD).
+   * Checked here against the key, so such a body may be up to the video limit: only a client
+   * that holds the secret key can make the server spool more than FACEVAULT_UPLOAD_LIMIT. The
+   * body is hashed as it arrives and verify() checks the signature again over that hash, so a
+   * body that is not the one declared fails there.
+   */
+  function uploadLimitFor(req: FastifyRequest, pre: Omit<Preauth, 'uploadLimit'>, large: boolean): number {
+    const declared = header(req, 'x-tc-content-sha256');
+    const checkable = declared === 'UNSIGNED-PAYLOAD' || (declared !== undefined && /^[0-9a-f]{64}$/i.test(declared));
+    if (!checkable) {
+      if (large) {
+        throw new TcError('RequestSizeLimitExceeded', `the multipart body exceeds ${uploadLimit} bytes, the most accepted before the signature is checked: for a larger upload (${pre.action}'s Image, a video of up to 1 GB) send X-TC-Content-SHA256 with the body's SHA-256 (hex, the hash the signature covers) or UNSIGNED-PAYLOAD, so the signature is checked from the headers`);
+      }
+      return uploadLimit;
+    }
+    if (pre.signing.kind !== 'tc3') return uploadLimit;
+    const auth = pre.signing.auth;
+    const ok = verifyTc3({
+      secretKey: pre.key.secretKey, service: auth.service, timestamp: pre.timestamp, signedHeaders: auth.signedHeaders,
+      value: (n) => (n === 'host' ? hostOf(req) : header(req, n) ?? ''), payloadHash: declared.toLowerCase(), unsignedPayload: declared === 'UNSIGNED-PAYLOAD',
+      signature: auth.signature, method: 'POST', query: '',
+    });
+    if (!ok) throw signatureFailure();
+    return videoUploadLimit;
   }
 
   function actionCheck(action: string | undefined, version: string | undefined, where: 'header' | 'field'): ServiceName {
@@ -160,7 +200,7 @@ export function createRequestGate(app: GateDeps, failures: AuthFailureLog, send:
     const version = header(req, 'x-tc-version');
     const service0 = version ? (VERSIONS[version] as ServiceName | undefined) : undefined;
     seen.service = service0 ?? '';
-    sizeCheck(req, service0, action);
+    const large = sizeCheck(req, service0, action);
     const service = actionCheck(action, version, 'header');
 
     const auth = parseAuthorization(header(req, 'authorization'));
@@ -176,7 +216,8 @@ export function createRequestGate(app: GateDeps, failures: AuthFailureLog, send:
     const key = await keyFor(auth.secretId, header(req, 'x-tc-token') || undefined, seen);
     shed(service, seen.action);
     const formParams = method === 'GET' ? unflatten(formFields(rawQuery(req))) : null;
-    return { service, version: version!, action, method, signing: { kind: 'tc3', auth }, secretId: auth.secretId, timestamp: ts, region: header(req, 'x-tc-region') ?? '', formParams, key };
+    const pre: Omit<Preauth, 'uploadLimit'> = { service, version: version!, action, method, signing: { kind: 'tc3', auth }, secretId: auth.secretId, timestamp: ts, region: header(req, 'x-tc-region') ?? '', formParams, key };
+    return { ...pre, uploadLimit: method === 'POST' && isUpload(req, service, action) ? uploadLimitFor(req, pre, large) : 0 };
   }
 
   /** v1: the common parameters are fields of the query (GET) or of the form body (POST). */
@@ -197,7 +238,7 @@ export function createRequestGate(app: GateDeps, failures: AuthFailureLog, send:
     for (const [k, v] of Object.entries(fields)) if (!V1_COMMON_FIELDS.has(k)) params[k] = v;
     return {
       service, version: fields.Version!, action: fields.Action!, method, signing: { kind: 'v1', signatureMethod: sm as V1Method, fields }, secretId: fields.SecretId,
-      timestamp: ts, region: fields.Region ?? '', formParams: unflatten(params), key,
+      timestamp: ts, region: fields.Region ?? '', formParams: unflatten(params), key, uploadLimit: 0,
     };
   }
 
@@ -263,6 +304,9 @@ export function createRequestGate(app: GateDeps, failures: AuthFailureLog, send:
       const p = checked.get(req.raw);
       if (!p) throw new TcError('InternalError', 'the request skipped the header checks');
       return p;
+    },
+    uploadLimit(req) {
+      return checked.get(req.raw)?.uploadLimit || uploadLimit;
     },
     async verify(req, pre) {
       const host = hostOf(req);

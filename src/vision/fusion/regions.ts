@@ -20,7 +20,7 @@ export interface RegionDegrees {
   eyes: number;
   /** The template's eye opening at rest (eyesOpening, e.g. a track's median); without it the template's opening is compared with the user's photo. */
   eyesRest?: number;
-  /** The template's mouth opening at rest (mouthOpening over its mouth width, e.g. a track's median): then only its change from rest opens the user's mouth. */
+  /** The template's mouth opening at rest (mouthOpening, in eye spans, e.g. a track's median): then only its change from rest opens the user's mouth. */
   mouthRest?: number;
   /** The template's pixels inside the mouth and eye openings where the user's photo shows them narrower (default on). */
   ghost?: boolean;
@@ -39,6 +39,7 @@ const EYE_MAX_RATIO = 1.6;
 const EYE_R_CORNERS: [number, number] = [33, 133];
 const EYE_L_CORNERS: [number, number] = [362, 263];
 const LOWER_LIP = 17, CHIN = 152, CHEEK_R = 234, CHEEK_L = 454;
+const EYE_OUTER: [number, number] = [33, 263];
 const N = 468;
 
 // Falloff of the eyes' movement into the face around them, in face sizes: wide enough that no
@@ -108,10 +109,22 @@ function membership(mesh: Pts, poly: Pts, reach: number): Float32Array {
   return m;
 }
 
-/** Inner-lip gap (upper 13 to lower 14, along the face's down direction) over the mouth's width (61 to 291). */
+/**
+ * Inner-lip gap (upper 13 to lower 14, along the face's down direction) over the span of the
+ * outer eye corners (33 to 263), a length expressions do not change. (It was over the mouth's
+ * width: the template's opening in its mouth widths, applied in the user's, moved a smiling
+ * photo's lower lip and chin further than the template's went, by the ratio of the two mouths'
+ * widths to their faces — obama.jpg 0.80 and biden2.jpg 0.74 eye spans against the Hamilton
+ * singer's 0.55–0.58, so 1.3–1.4× as far. 2026-12-02, docs/MODELS.md.)
+ */
 export function mouthOpening(mesh: ArrayLike<number>): number {
   const f = mouthFrame(mesh);
-  return ((mesh[2 * 14] - mesh[2 * 13]) * f.nx + (mesh[2 * 14 + 1] - mesh[2 * 13 + 1]) * f.ny) / f.width;
+  return ((mesh[2 * 14] - mesh[2 * 13]) * f.nx + (mesh[2 * 14 + 1] - mesh[2 * 13 + 1]) * f.ny) / eyeSpan(mesh);
+}
+
+/** Distance between the outer eye corners: a length expressions do not change. */
+function eyeSpan(m: ArrayLike<number>): number {
+  return Math.hypot(m[2 * EYE_OUTER[1]] - m[2 * EYE_OUTER[0]], m[2 * EYE_OUTER[1] + 1] - m[2 * EYE_OUTER[0] + 1]) || 1;
 }
 
 /** The mouth's frame: centre between the corners, the corners' axis, its normal towards the chin, the width. */
@@ -137,7 +150,7 @@ const UPPER_INNER = [78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308];
  * The fused mesh with per-region degrees: `base` is the mesh `profile` gives (the user's aligned
  * shape lerped towards the template's). The mouth keeps the user's lips but opens as the
  * template's does: the lower lip and the jaw under it move along the face's down direction by
- * `deg.mouth` × the difference of the openings (so an opening mouth does not fold into the
+ * `deg.mouth` × the difference of the openings, in eye spans (so an opening mouth does not fold into the
  * chin); with `deg.mouthRest` (the template's opening at rest, e.g. its median over a video
  * track) only the template's change from rest is added to the user's own opening, so a user who
  * smiles in the photo keeps the smile. The eyes take the template's form between the user's
@@ -151,7 +164,7 @@ export function regionTarget(base: Pts, t: Pts, deg: RegionDegrees): Pts {
     const f = mouthFrame(base);
     const own = mouthOpening(base), theirs = mouthOpening(t);
     const wanted = Math.max(0, deg.mouthRest === undefined ? theirs : own + theirs - deg.mouthRest);
-    const drop = dm * (wanted - Math.max(0, own)) * f.width;
+    const drop = dm * (wanted - Math.max(0, own)) * eyeSpan(base);
     if (Math.abs(drop) > 1e-6) {
       const lower = inPolygon(base, loop(base, [...LOWER_OUTER, ...LOWER_INNER]));
       const upper = inPolygon(base, loop(base, [...UPPER_OUTER, ...UPPER_INNER]));

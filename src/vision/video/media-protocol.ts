@@ -11,15 +11,18 @@ export type MediaRequest =
   /** The job consumed frames: this many more may be decoded. */
   | { t: 'credit'; n: number }
   | { t: 'open'; output: string; source: string; width: number; height: number; encode: EncodeOptions; mark: VideoMark }
-  /** A frame (shared memory) with the patches to paste; marked and encoded in the media thread. */
-  | { t: 'write'; seq: number; rgb: Uint8Array; pts: bigint; patches: Patch[] }
+  /** A frame (shared memory) with the patches to paste; marked and encoded in the media thread. `recycle`: the buffer is one of this thread's decoded frames and the job is done with it. */
+  | { t: 'write'; seq: number; rgb: Uint8Array; pts: bigint; patches: Patch[]; recycle: boolean }
+  /** A decoded frame the job is done with without writing it (the tracking pass). */
+  | { t: 'release'; rgb: Uint8Array }
   | { t: 'finish' }
   | { t: 'close' };
 
 export type MediaReply =
   /** `cut`: the frame starts a new shot (shot-cut.ts). */
   | { t: 'frame'; index: number; width: number; height: number; pts: bigint; rgb: Uint8Array; cut: boolean }
-  | { t: 'end' }
+  /** `buffers`: frame buffers allocated for this read (the rest were reused). */
+  | { t: 'end'; buffers: number }
   | { t: 'opened' }
   | { t: 'written'; seq: number }
   | { t: 'finished' }

@@ -23,6 +23,10 @@ export class MediaThread {
   private failure: Error | null = null;
   private exited: Promise<void>;
   private closing: Promise<void> | null = null;
+  /** The buffers of decoded frames not yet handed back (each goes back once: twice would give two frames one buffer). */
+  private readonly decoded = new WeakSet<ArrayBufferLike>();
+  /** Frame buffers the media thread allocated for the last read that ended (the others were reused). */
+  buffersAllocated = 0;
 
   constructor() {
     this.w = tsWorker(new URL('./media-worker.ts', import.meta.url));
@@ -68,7 +72,8 @@ export class MediaThread {
       const m = this.frameQueue.shift() ?? await new Promise<MediaReply>((resolve, reject) => {
         if (this.failure) reject(this.failure); else this.frameWaiter = { resolve, reject };
       });
-      if (m.t !== 'frame') return;
+      if (m.t !== 'frame') { if (m.t === 'end') this.buffersAllocated = m.buffers; return; }
+      this.decoded.add(m.rgb.buffer);
       this.post({ t: 'credit', n: 1 });
       yield m;
     }
@@ -78,14 +83,25 @@ export class MediaThread {
     await this.request({ t: 'open', ...o });
   }
 
-  /** Resolves once the frame (its patches pasted, marked) has gone to the encoder. */
+  /**
+   * Resolves once the frame (its patches pasted, marked) has gone to the encoder. A decoded
+   * frame's buffer (from frames()) is handed back with it and reused for a later frame: its
+   * pixels must not be read after this call.
+   */
   write(rgb: Uint8Array, pts: bigint, patches: Patch[]): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
     const seq = this.seq++;
+    const recycle = this.decoded.delete(rgb.buffer);
     return new Promise((resolve, reject) => {
       this.writes.set(seq, { resolve: () => resolve(), reject });
-      this.post({ t: 'write', seq, rgb, pts, patches });
+      this.post({ t: 'write', seq, rgb, pts, patches, recycle });
     });
+  }
+
+  /** A decoded frame the caller is done with and does not write: its buffer is reused for a later frame. */
+  release(rgb: Uint8Array): void {
+    if (this.failure || !this.decoded.delete(rgb.buffer)) return;
+    this.post({ t: 'release', rgb });
   }
 
   /** Flushes the encoder and writes the trailer. */

@@ -22,6 +22,25 @@ let writer: VideoWriter | null = null;
 let mark: { kind: 'label' } | { kind: 'logo'; logo: LogoOverlay } | { kind: 'none' } = { kind: 'none' };
 let width = 0, height = 0;
 
+// Decoded frames' buffers the job has handed back (written or released), reused for the next
+// frames instead of a new SharedArrayBuffer per frame: what is allocated is bounded by the frames
+// the job holds at once (decoded ahead + in the fusion workers + queued for the encoder), and the
+// garbage between collections no longer grows with the frame rate. Only buffers this thread
+// allocated come back (the job marks them), so a caller's own buffer is never decoded into.
+const FREE_MAX = 4;
+let free: SharedArrayBuffer[] = [];
+let allocated = 0;
+function frameBuffer(bytes: number): Uint8Array {
+  let b = free.pop();
+  while (b && b.byteLength !== bytes) b = free.pop(); // another size (a new video): dropped
+  if (!b) { b = new SharedArrayBuffer(bytes); allocated++; }
+  return new Uint8Array(b);
+}
+function recycle(rgb: Uint8Array): void {
+  const b = rgb.buffer;
+  if (b instanceof SharedArrayBuffer && rgb.byteOffset === 0 && rgb.byteLength === b.byteLength && free.length < FREE_MAX) free.push(b);
+}
+
 const send = (m: MediaReply, transfer?: ArrayBuffer[]) => port.postMessage(m, transfer ?? []);
 const fail = (e: unknown) => send({ t: 'error', kind: e instanceof MediaError ? e.kind : null, message: (e as Error).message ?? String(e) });
 
@@ -33,10 +52,10 @@ function pump(): void {
     if (!reader || credits <= 0) return;
     try {
       const n = reader.next();
-      if (n.done) { reader = null; send({ t: 'end' }); return; }
+      if (n.done) { reader = null; send({ t: 'end', buffers: allocated }); return; }
       const f = n.value;
       // Shared memory: the fusion workers and this thread read the frame without a copy.
-      const rgb = new Uint8Array(new SharedArrayBuffer(f.rgb.length));
+      const rgb = frameBuffer(f.rgb.length);
       rgb.set(f.rgb);
       credits--;
       send({ t: 'frame', index: f.index, width: f.width, height: f.height, pts: f.pts, rgb, cut: cuts.push(rgb, f.width, f.height) });
@@ -67,6 +86,8 @@ port.on('message', (m: MediaRequest) => {
         closeReader();
         reader = decodeFrames(m.path);
         cuts = new ShotCutDetector();
+        free = [];
+        allocated = 0;
         credits = m.ahead;
         pump();
         break;
@@ -84,10 +105,14 @@ port.on('message', (m: MediaRequest) => {
         for (const p of m.patches) paste(frame, p);
         if (mark.kind === 'label') drawLabel(frame);
         else if (mark.kind === 'logo') overlay(frame, mark.logo);
-        writer!.write(m.rgb, m.pts);
+        writer!.write(m.rgb, m.pts); // converted to YUV and copied: the RGB buffer is free again
+        if (m.recycle) recycle(m.rgb);
         send({ t: 'written', seq: m.seq });
         break;
       }
+      case 'release':
+        recycle(m.rgb);
+        break;
       case 'finish':
         writer?.finish();
         writer = null;

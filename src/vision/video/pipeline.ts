@@ -65,7 +65,11 @@ export interface FuseVideoOptions {
   preset?: string;
 }
 
-export interface FuseVideoResult { frames: number; fusedFrames: number; passedFrames: number; ms: number }
+export interface FuseVideoResult {
+  frames: number; fusedFrames: number; passedFrames: number; ms: number;
+  /** Frame buffers the media thread allocated (each is reused once its frame is encoded): bounded by the frames in flight, not the video's length. */
+  frameBuffers: number;
+}
 
 export class VideoCancelled extends Error { constructor() { super('the video job was cancelled'); } }
 
@@ -84,7 +88,7 @@ export async function fuseVideo(o: FuseVideoOptions): Promise<FuseVideoResult> {
   const inFlight = Math.max(2, o.inFlight ?? 6);
   const queue: Promise<{ rgb: Uint8Array; pts: bigint; patches: Patch[] }>[] = [];
   const writes: Promise<void>[] = [];
-  let done = 0, fused = 0, passed = 0;
+  let done = 0, fused = 0, passed = 0, frameBuffers = 0;
   // Per face, the template's skin colour of the current shot, measured on its first fused frame.
   const shotColour = new Map<number, Rgb | null>();
   const flushOne = async () => {
@@ -123,11 +127,12 @@ export async function fuseVideo(o: FuseVideoOptions): Promise<FuseVideoResult> {
     }
     while (writes.length) await writes.shift();
     await media.finish();
+    frameBuffers = media.buffersAllocated;
   } catch (e) {
     await Promise.allSettled([...queue, ...writes]);
     throw e;
   } finally {
     await media.close();
   }
-  return { frames: done, fusedFrames: fused, passedFrames: passed, ms: performance.now() - t0 };
+  return { frames: done, fusedFrames: fused, passedFrames: passed, ms: performance.now() - t0, frameBuffers };
 }

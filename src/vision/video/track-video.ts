@@ -17,13 +17,16 @@ export async function trackVideo(path: string, info: VideoInfo, detect: FrameDet
   const total = info.frames || Math.round(info.durationSec * info.fps);
   const queue: Promise<FrameDetection[]>[] = [];
   const cuts: boolean[] = [];
+  const pixels: Uint8Array[] = [];
   let next = 0;
-  const take = async () => { const dets = await queue.shift()!; tracker.step(next, dets, cuts.shift()); next++; o.onProgress?.(next, Math.max(total, next)); };
   const media = new MediaThread();
+  // Once a frame's faces are in, its buffer goes back to the media thread for a later frame.
+  const take = async () => { const dets = await queue.shift()!; media.release(pixels.shift()!); tracker.step(next, dets, cuts.shift()); next++; o.onProgress?.(next, Math.max(total, next)); };
   try {
     for await (const f of media.frames(path, 2)) {
       if (o.signal?.aborted) throw new Error('tracking was cancelled');
       cuts.push(f.cut);
+      pixels.push(f.rgb);
       queue.push(detect({ width: f.width, height: f.height, data: f.rgb as unknown as Buffer }, f.index));
       queue[queue.length - 1].catch(() => {});
       while (queue.length >= (o.inFlight ?? 4)) await take();
