@@ -7,6 +7,7 @@ import type { Box, RgbImage } from './types.ts';
 import type { ModelSpec } from './model-set.ts';
 import { createSession, run1, type Session } from './ort.ts';
 import { ImagePyramid, rectToTensor, type ChannelOrder } from './image-ops.ts';
+import { iou } from './face-pick.ts';
 
 export interface Detection { box: Box; score: number }
 
@@ -200,13 +201,6 @@ function tileStarts(total: number, tile: number): number[] {
   return Array.from({ length: n }, (_, i) => Math.round(i * step));
 }
 
-export function iou(a: Box, b: Box): number {
-  const x1 = Math.max(a.x, b.x), y1 = Math.max(a.y, b.y);
-  const x2 = Math.min(a.x + a.width, b.x + b.width), y2 = Math.min(a.y + a.height, b.y + b.height);
-  const inter = Math.max(0, x2 - x1) * Math.max(0, y2 - y1);
-  const u = a.width * a.height + b.width * b.height - inter;
-  return u > 0 ? inter / u : 0;
-}
 
 export function nms(dets: Detection[], threshold: number): Detection[] {
   const sorted = [...dets].sort((a, b) => b.score - a.score);

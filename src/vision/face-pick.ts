@@ -24,6 +24,13 @@ function overlap(a: Box, b: Box): number {
   return w > 0 && h > 0 ? w * h : 0;
 }
 
+/** Intersection over union of two boxes (0 when they do not meet); the detector's NMS and the tracker's matching. */
+export function iou(a: Box, b: Box): number {
+  const inter = overlap(a, b);
+  const u = a.width * a.height + b.width * b.height - inter;
+  return u > 0 ? inter / u : 0;
+}
+
 export type FacePick = { rect?: Box };
 
 /** The face `pick` selects among `faces` (rect → bestOverlap, else the largest). */

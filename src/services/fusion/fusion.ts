@@ -9,7 +9,7 @@ import { jobProblem, type FuseFaceJob } from '../../vision/fusion/fuse.ts';
 import type { FusionPool } from '../../vision/fusion/pool.ts';
 import { drawLabel } from '../../vision/fusion/label.ts';
 import { fusionXmp } from '../../vision/fusion/xmp.ts';
-import { bounds, ring } from '../../vision/fusion/geometry.ts';
+import { cropFaceWindow } from '../../vision/fusion/face-window.ts';
 import { bestOverlap, pickFace } from '../../vision/face-pick.ts';
 import { mapImageError, meshArray, MIN_FACE, type FusionMaterials } from './fusion-materials.ts';
 import type { FusionResults } from './fusion-results.ts';
@@ -149,14 +149,8 @@ export class FusionService {
     if (!face.mesh || face.mesh.length < 468) throw new TcError('FailedOperation.NoFaceDetected', `${field}: the face could not be measured (too turned, covered or blurred)`);
     const mesh = meshArray(face.mesh);
     // Only the window around the face travels to the worker.
-    const b = bounds(ring(mesh, 2.2));
-    const x0 = clampInt(b.x0 - 4, 0, img.width), y0 = clampInt(b.y0 - 4, 0, img.height);
-    const x1 = clampInt(b.x1 + 4, 0, img.width), y1 = clampInt(b.y1 + 4, 0, img.height);
-    const w = Math.max(1, x1 - x0), h = Math.max(1, y1 - y0);
-    const data = new Uint8Array(w * h * 3);
-    for (let y = 0; y < h; y++) data.set(img.data.subarray(((y + y0) * img.width + x0) * 3, ((y + y0) * img.width + x0 + w) * 3), y * w * 3);
-    for (let k = 0; k < mesh.length; k += 2) { mesh[k] -= x0; mesh[k + 1] -= y0; }
-    return { img: { width: w, height: h, data: data as unknown as Buffer }, mesh, meshZ: face.meshZ?.slice(0, 468), embedding: this.pool.swapping ? face.embedding : undefined };
+    const win = cropFaceWindow(img, mesh);
+    return { img: { width: win.width, height: win.height, data: win.data as unknown as Buffer }, mesh, meshZ: face.meshZ?.slice(0, 468), embedding: this.pool.swapping ? face.embedding : undefined };
   }
 
   private async render(template: RgbImage, jobs: FuseFaceJob[], o: FuseOptions, limits: typeof FUSE_LIMITS): Promise<Buffer> {
@@ -228,4 +222,3 @@ function checkPoses(jobs: FuseFaceJob[], templateField: (i: number) => string, u
   });
 }
 
-const clampInt = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, Math.round(v)));

@@ -3,7 +3,7 @@
 import { TcError } from '../../domain/errors.ts';
 import type { Box, RgbImage } from '../../vision/types.ts';
 import type { FrameDetection, FrameDetector } from '../../vision/video/index.ts';
-import { bounds, ring } from '../../vision/fusion/geometry.ts';
+import { cropFaceWindow } from '../../vision/fusion/face-window.ts';
 import type { Raster } from '../../vision/fusion/warp.ts';
 import { pickFace } from '../../vision/face-pick.ts';
 import { mapImageError, meshArray } from '../fusion/fusion-materials.ts';
@@ -56,14 +56,7 @@ export async function userFace(finder: FaceFinder, bytes: Uint8Array, field: str
   if (!face.mesh || face.mesh.length < 468) throw new TcError('InvalidParameterValue.NoFaceInPhoto', `${field}: the face could not be measured (too turned, covered or blurred)`);
   const mesh = meshArray(face.mesh);
   // Only the window around the face is kept (and travels to the fusion workers, in shared memory).
-  const b = bounds(ring(mesh, 2.2));
-  const x0 = clampInt(b.x0 - 4, 0, img.width), y0 = clampInt(b.y0 - 4, 0, img.height);
-  const x1 = clampInt(b.x1 + 4, 0, img.width), y1 = clampInt(b.y1 + 4, 0, img.height);
-  const w = Math.max(1, x1 - x0), h = Math.max(1, y1 - y0);
-  const data = new Uint8Array(new SharedArrayBuffer(w * h * 3));
-  for (let y = 0; y < h; y++) data.set(img.data.subarray(((y + y0) * img.width + x0) * 3, ((y + y0) * img.width + x0 + w) * 3), y * w * 3);
-  for (let k = 0; k < mesh.length; k += 2) { mesh[k] -= x0; mesh[k + 1] -= y0; }
-  return { user: { width: w, height: h, data }, userMesh: mesh, embedding: face.embedding ?? null };
+  const user = cropFaceWindow(img, mesh, true);
+  return { user, userMesh: mesh, embedding: face.embedding ?? null };
 }
 
-const clampInt = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, Math.round(v)));

@@ -7,6 +7,9 @@
 // mean embeddings say it is the same person, and nothing is bridged or smoothed across the cut.
 import type { Box } from '../types.ts';
 import { OneEuro } from './one-euro.ts';
+import { iou } from '../face-pick.ts';
+
+export { iou };
 
 export const MESH_POINTS = 468;
 
@@ -46,13 +49,6 @@ export interface TrackerOptions {
   reidCosine?: number;
 }
 
-export function iou(a: Box, b: Box): number {
-  const x0 = Math.max(a.x, b.x), y0 = Math.max(a.y, b.y);
-  const x1 = Math.min(a.x + a.width, b.x + b.width), y1 = Math.min(a.y + a.height, b.y + b.height);
-  const inter = Math.max(0, x1 - x0) * Math.max(0, y1 - y0);
-  const u = a.width * a.height + b.width * b.height - inter;
-  return u > 0 ? inter / u : 0;
-}
 
 const cosine = (a: Float32Array, b: Float32Array) => { let s = 0; for (let i = 0; i < a.length; i++) s += a[i] * b[i]; return s; };
 
