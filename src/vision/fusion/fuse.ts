@@ -74,7 +74,7 @@ export interface FusionTuning {
 // against the user's other photo on every glasses pair (bernadette1, leonard1: 24 of 26 pairs
 // lower, by up to 11; ≥ 50: 20 → 16 of 26), so it is an option (userGlasses) and off. The
 // user's face up to its own outline raised the user's Score on most pairs and carried less of
-// the user's background into the jaw (userOutline, docs/PERFORMANCE.md 2026-12-02 10:00).
+// the user's background into the jaw (userOutline, docs/PERFORMANCE.md, 2026-12-02 09:35).
 export const DEFAULT_TUNING: FusionTuning = { pose: false, visibility: true, occlusion: 'off', shapeCap: true, farSide: true, userGlasses: false, userOutline: true };
 const tuningOf = (j: FuseFaceJob): FusionTuning => ({ ...DEFAULT_TUNING, ...j.tuning });
 
