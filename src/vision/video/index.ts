@@ -1,6 +1,7 @@
 // The video engine's public entry points (services import from here).
 export { probeVideo, decodeFrames, VideoWriter, MediaError, mediaLibrary, type VideoInfo, type AudioInfo, type DecodedFrame } from './media.ts';
-export { FaceTracker, iou, pointAt, type Track, type TrackPoint, type FrameDetection, type TrackerOptions } from './tracker.ts';
+export { iou } from '../face-pick.ts';
+export { FaceTracker, pointAt, type Track, type TrackPoint, type FrameDetection, type TrackerOptions } from './tracker.ts';
 export { trackVideo, type FrameDetector, type TrackingResult } from './track-video.ts';
 export { fuseVideo, overlay, VideoCancelled, type FusionRunner, type VideoFace, type LogoOverlay, type FuseVideoOptions, type FuseVideoResult } from './pipeline.ts';
 export { faceUsable, frontalness, fusedFrames } from './face-usable.ts';

@@ -8,8 +8,7 @@
 import type { Box } from '../types.ts';
 import { OneEuro } from './one-euro.ts';
 import { iou } from '../face-pick.ts';
-
-export { iou };
+import { cosine } from '../similarity.ts';
 
 export const MESH_POINTS = 468;
 
@@ -48,9 +47,6 @@ export interface TrackerOptions {
   /** Mean-embedding cosine at which a face after a shot cut is the same person as an earlier track; default 0.5 (Score ≈ 58). */
   reidCosine?: number;
 }
-
-
-const cosine = (a: Float32Array, b: Float32Array) => { let s = 0; for (let i = 0; i < a.length; i++) s += a[i] * b[i]; return s; };
 
 interface Live { points: TrackPoint[]; last: TrackPoint; miss: number; emb: Float32Array | null; embN: number; detected: number; shot: number }
 
