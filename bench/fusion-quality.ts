@@ -226,6 +226,7 @@ const VARIANTS: Record<string, Partial<FusionTuning> | undefined> = {
   'user-glasses': { userGlasses: true },
   'before-16c': { farSide: false, userGlasses: false },
   'before-16c-glasses': { farSide: false, userGlasses: true },
+  'before-outline': { userOutline: false },
 };
 const glassesFreeCache = new Map<string, RgbImage>();
 function glassesFree(U: Analysed): RgbImage {

@@ -59,6 +59,8 @@ export interface FusionTuning {
   farSide: boolean;
   /** Paint the user's glasses frames out of the user's photo before the warp (user-glasses.ts), unless the job keeps the user's occluders. Off by default (identity, see DEFAULT_TUNING). */
   userGlasses: boolean;
+  /** The user's face up to its own outline and nothing beyond it (OUTLINE); off = the older mask, half-way at 0.95 of the outline with a wide feather (OUTLINE_BEFORE). */
+  userOutline: boolean;
 }
 // Measured on the fusion-quality panel (docs/PERFORMANCE.md), each against the plain engine:
 // the 3D pose warp cost identity on turned and sheared templates (Score p10 71 → 37); dropping the
@@ -70,8 +72,10 @@ export interface FusionTuning {
 // is on (and costs nothing then). The far side of a turned template removed its torn pieces
 // (stuart5) and changed nothing on like poses. Painting the user's glasses out cost identity
 // against the user's other photo on every glasses pair (bernadette1, leonard1: 24 of 26 pairs
-// lower, by up to 11; ≥ 50: 20 → 16 of 26), so it is an option (userGlasses) and off.
-export const DEFAULT_TUNING: FusionTuning = { pose: false, visibility: true, occlusion: 'off', shapeCap: true, farSide: true, userGlasses: false };
+// lower, by up to 11; ≥ 50: 20 → 16 of 26), so it is an option (userGlasses) and off. The
+// user's face up to its own outline raised the user's Score on most pairs and carried less of
+// the user's background into the jaw (userOutline, docs/PERFORMANCE.md, 2026-12-02 09:35).
+export const DEFAULT_TUNING: FusionTuning = { pose: false, visibility: true, occlusion: 'off', shapeCap: true, farSide: true, userGlasses: false, userOutline: true };
 const tuningOf = (j: FuseFaceJob): FusionTuning => ({ ...DEFAULT_TUNING, ...j.tuning });
 
 export interface Patch {
@@ -95,8 +99,19 @@ export function jobProblem(j: FuseFaceJob): string | null {
 
 const RING_BLEND = 1.25; // follows the face; gives the blend room
 const RING_PIN = 1.7; // the template's, fixed: nothing moves beyond it
-const MASK_SCALE = 0.95;
-const SOURCE_SCALE = 1.1;
+/**
+ * Where the user's face is pasted, in rings of the fused outline (1 = the mesh's face oval) and
+ * face sizes: `mask` is where the feathered mask is half, `feather` its blur, `source` where the
+ * user's pixels stop being used at all (colour transfer and blend). The old mask (half at 0.95,
+ * blur 0.04) was full only inside ≈ 0.8 of the outline — the cheeks' edges, the jaw and the top
+ * of the forehead were half the template's (its beard shadow, its jaw line), which cost the
+ * user's identity — and still ≈ 0.15 at 1.03, where the user's photo shows its background
+ * (a blue curtain, a grey backdrop) as a tinted halo along the jaw. Now the user's face is full
+ * to ≈ 0.96 and nothing of the photo is used past 1.03; the multi-band blend still spreads the
+ * low frequencies (the seam) over its coarse levels.
+ */
+const OUTLINE = { mask: 0.99, feather: 0.015, source: 1.03 };
+const OUTLINE_BEFORE = { mask: 0.95, feather: 0.04, source: 1.1 };
 const SKIN_SCALE = 0.85;
 const COLOUR_PRIOR = 0.1;
 
@@ -247,7 +262,8 @@ function fuseOne(canvas: Raster, tMesh: Pts, job: FuseFaceJob, clock: (stage: st
   clock('warp');
   const local = (pts: Pts) => { const o = new Float64Array(pts); for (let i = 0; i < o.length; i += 2) { o[i] -= ox; o[i + 1] -= oy; } return o; };
   const fs = faceSize(P);
-  const regionPoly = local(ring(P, SOURCE_SCALE)), skinPoly = local(ring(P, SKIN_SCALE));
+  const outline = tune.userOutline ? OUTLINE : OUTLINE_BEFORE;
+  const regionPoly = local(ring(P, outline.source)), skinPoly = local(ring(P, SKIN_SCALE));
   const region = fillPolygon(regionPoly, w, h);
   const skin = fillPolygon(skinPoly, w, h);
   // The pyramid only needs the window where the source differs, padded for the coarse bands.
@@ -255,7 +271,7 @@ function fuseOne(canvas: Raster, tMesh: Pts, job: FuseFaceJob, clock: (stage: st
   const pad = 48;
   const bx0 = Math.max(0, Math.floor(rb.x0) - pad), by0 = Math.max(0, Math.floor(rb.y0) - pad);
   const bw = Math.min(w, Math.ceil(rb.x1) + pad) - bx0, bh = Math.min(h, Math.ceil(rb.y1) + pad) - by0;
-  const subMask = featheredPolygon(local(ring(P, MASK_SCALE)), 0.04 * fs, bx0, by0, bw, bh);
+  const subMask = featheredPolygon(local(ring(P, outline.mask)), outline.feather * fs, bx0, by0, bw, bh);
 
   // Where the user's texture may be used: the user's photo shows the triangle (not its far side,
   // not edge-on), nothing covers the template's face there, and (by default) nothing covers the user's.
