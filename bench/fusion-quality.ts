@@ -201,9 +201,11 @@ async function main() {
     for (const [c, [img, face]] of ([[T.img, T.face], [U.img, U.face], [R, T.face]] as const).entries()) tiles.push({ input: await crop(img, face.box), left: c * 196 + 2, top: i * 196 + 2 });
     tiles.push({ input: Buffer.from(`<svg width="300" height="192"><text x="4" y="20" font-size="13" fill="#eee" font-family="sans-serif">${esc(tn)}</text><text x="4" y="38" font-size="13" fill="#eee" font-family="sans-serif">&lt;- ${esc(un)}</text><text x="4" y="62" font-size="13" fill="#ff8" font-family="sans-serif">S(R,U′) ${fmt(r.sU2)}  S(R,T) ${fmt(r.sT)}</text><text x="4" y="80" font-size="13" fill="#ff8" font-family="sans-serif">holes ${r.holes}  smears ${r.smears}  tear ${fmt(r.tear)}  folds ${fmt(100 * r.folds)}%</text><text x="4" y="98" font-size="13" fill="#ff8" font-family="sans-serif">colour ${fmt(r.colour)}</text></svg>`), left: 3 * 196 + 2, top: i * 196 + 2 });
   }
-  const sheet = path.resolve('docs/fusion-quality-worst.png');
-  await sharp({ create: { width: 3 * 196 + 304, height: worst.length * 196 + 4, channels: 3, background: '#202020' } }).composite(tiles).png({ compressionLevel: 9 }).toFile(sheet);
-  console.log(`worst 10 of ${v0}: ${sheet} (template, user, result)`);
+  // The docs' sheet is the panel's (or a subset's by --every); an --only run or an empty one writes
+  // its sheet next to the dump (or nowhere), not over docs/.
+  const sheet = !worst.length ? null : only ? (dumpDir ? path.join(dumpDir, 'worst.png') : null) : path.resolve(argValue('--sheet') ?? 'docs/fusion-quality-worst.png');
+  if (sheet) await sharp({ create: { width: 3 * 196 + 304, height: worst.length * 196 + 4, channels: 3, background: '#202020' } }).composite(tiles).png({ compressionLevel: 9 }).toFile(sheet);
+  if (sheet) console.log(`worst 10 of ${v0}: ${sheet} (template, user, result)`);
   writeResult('fusion-quality', { usersPerTemplate: USERS_PER_TEMPLATE, every, variants: Object.fromEntries(variants.map((v) => [v, { summary: runs[v].sum, rows: runs[v].rows }])), summary: sum, refused: refused.length, rows });
 }
 
