@@ -212,6 +212,7 @@ async function main() {
 /** The engine's tunings compared by `--variants` (`main` = the engine of a checkout of main, `--main-engine` or ../h8-mainref). */
 const VARIANTS: Record<string, Partial<FusionTuning> | undefined> = {
   default: undefined,
+  'no-rim': { userRim: false },
   plain: { pose: false, visibility: false, occlusion: 'off' },
   'no-pose': { pose: false },
   'no-visibility': { visibility: false },

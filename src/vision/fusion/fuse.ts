@@ -11,6 +11,7 @@ import { posedUserMesh, poseProblem, type Pose } from './pose.ts';
 import { templateFarSide, towardsTemplate, triangleVisibility, userShare } from './visibility.ts';
 import { occlusionMask } from './occlusion.ts';
 import { withoutGlasses } from './user-glasses.ts';
+import { userRimWeight } from './rim.ts';
 import { headPoseFromMesh } from '../mesh/head-pose.ts';
 import { ghostMask, regionTarget, type RegionDegrees } from './regions.ts';
 import { colourGain, templateSkinColour, type Rgb } from './shot-colour.ts';
@@ -61,6 +62,8 @@ export interface FusionTuning {
   userGlasses: boolean;
   /** The user's face up to its own outline and nothing beyond it (OUTLINE); off = the older mask, half-way at 0.95 of the outline with a wide feather (OUTLINE_BEFORE). */
   userOutline: boolean;
+  /** On the rim of the user's face (outside 0.92 of the outline), keep the template's pixels where the user's photo shows background, not skin (rim.ts). */
+  userRim: boolean;
 }
 // Measured on the fusion-quality panel (docs/PERFORMANCE.md), each against the plain engine:
 // the 3D pose warp cost identity on turned and sheared templates (Score p10 71 → 37); dropping the
@@ -75,7 +78,7 @@ export interface FusionTuning {
 // lower, by up to 11; ≥ 50: 20 → 16 of 26), so it is an option (userGlasses) and off. The
 // user's face up to its own outline raised the user's Score on most pairs and carried less of
 // the user's background into the jaw (userOutline, docs/PERFORMANCE.md, 2026-12-02 09:35).
-export const DEFAULT_TUNING: FusionTuning = { pose: false, visibility: true, occlusion: 'off', shapeCap: true, farSide: true, userGlasses: false, userOutline: true };
+export const DEFAULT_TUNING: FusionTuning = { pose: false, visibility: true, occlusion: 'off', shapeCap: true, farSide: true, userGlasses: false, userOutline: true, userRim: true };
 const tuningOf = (j: FuseFaceJob): FusionTuning => ({ ...DEFAULT_TUNING, ...j.tuning });
 
 export interface Patch {
@@ -113,6 +116,8 @@ const RING_PIN = 1.7; // the template's, fixed: nothing moves beyond it
 const OUTLINE = { mask: 0.99, feather: 0.015, source: 1.03 };
 const OUTLINE_BEFORE = { mask: 0.95, feather: 0.04, source: 1.1 };
 const SKIN_SCALE = 0.85;
+/** Inside this ring of the fused outline the user's pixels are the user's face; outside it, up to OUTLINE.source, they may be the photo's background (rim.ts). */
+const RIM_FROM = 0.92, RIM_SKIN = 0.75;
 const COLOUR_PRIOR = 0.1;
 
 function meshOf(a: ArrayLike<number>): Pts {
@@ -275,7 +280,12 @@ function fuseOne(canvas: Raster, tMesh: Pts, job: FuseFaceJob, clock: (stage: st
 
   // Where the user's texture may be used: the user's photo shows the triangle (not its far side,
   // not edge-on), nothing covers the template's face there, and (by default) nothing covers the user's.
-  const { use, occT } = usableMask(tune, vis, Tw, Uw, validU, local(P), region, skin, w, h, fs, rb, f, job.userOccluders);
+  const masks = usableMask(tune, vis, Tw, Uw, validU, local(P), region, skin, w, h, fs, rb, f, job.userOccluders);
+  const { occT } = masks;
+  let { use } = masks;
+  // The user's background where the outline runs past the user's face edge (a white wall as a light line along the cheek).
+  const rim = tune.userRim ? userRimWeight(Uw, validU, region, fillPolygon(local(ring(P, RIM_FROM)), w, h), fillPolygon(local(ring(P, RIM_SKIN)), w, h), w, h, rb, fs) : null;
+  if (rim) { if (use) for (let q = 0; q < use.length; q++) use[q] *= rim[q]; else use = rim; }
   // Openings the user's photo shows narrower than the fused face (a closed mouth, the template
   // singing) keep the template's pixels: composited after the blend, whose coarse bands would
   // carry the lips' colour into an opening a few pixels tall.

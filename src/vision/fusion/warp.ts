@@ -11,7 +11,7 @@ export interface WarpSource {
   pts: Pts;
   /** Skip triangles touching a point index ≥ this (parts of the frame this source never shows). */
   maxPoint?: number;
-  /** Sample outside the frame as its nearest edge pixel (else: leave invalid). */
+  /** Sample outside the frame mirrored at its edge (else: leave invalid). */
   clampEdges?: boolean;
 }
 
@@ -97,6 +97,10 @@ export function warpPiecewise(target: Pts, tri: Uint32Array, sources: WarpSource
           const W = dims[3 * s], H = dims[3 * s + 1], C = dims[3 * s + 2];
           if (qx < -0.5 || qy < -0.5 || qx > W - 0.5 || qy > H - 0.5) {
             if (!clampEdges[s]) continue;
+            // Mirrored at the edge: the hair or background near it continues. Repeating the edge
+            // pixel (a clamp) drew streaks where a frame-filling face's warp reaches past the frame.
+            qx = qx < 0 ? -qx : qx > W - 1 ? 2 * (W - 1) - qx : qx;
+            qy = qy < 0 ? -qy : qy > H - 1 ? 2 * (H - 1) - qy : qy;
             qx = qx < 0 ? 0 : qx > W - 1 ? W - 1 : qx;
             qy = qy < 0 ? 0 : qy > H - 1 ? H - 1 : qy;
           }

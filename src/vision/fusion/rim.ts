@@ -1,0 +1,105 @@
+// The user's photo beyond the user's own face, near the fused outline. The mesh's face oval does
+// not sit exactly on the face's edge: where it runs a little outside it (a cheek, the jaw), the
+// band the user's pixels are used in (up to 1.03 of the outline) shows the photo's background —
+// Yale's white wall as a light line along the cheek, a blue curtain as a tinted halo. Those pixels
+// are not the user's face, so there the template's stay. Told apart by colour against the user's
+// skin right next to them: a normalised blur of a band just inside the rim (cheeks, jaw, the
+// forehead's sides) extends that skin outwards, and a rim pixel much brighter than it or of
+// another hue is background. One only darker is left alone unless it is far darker (the jaw's
+// shadow, a beard's edge and a cheek turning away from the light are darker skin, and carry the
+// user's outline). A single face-wide skin statistic did not work: the band's own spread (hair at
+// the forehead's sides, side light) was as wide as a white wall's difference from the face.
+import { blurBox } from './raster.ts';
+
+type Box = { x0: number; y0: number; x1: number; y1: number };
+
+/** Deviations (in robust standard deviations of the band's own pixels from their reference) where the weight falls from 1 to 0. */
+const FROM = 3, TO = 5;
+/** Darker-than-skin counts a third as much: shading is darker skin. */
+const DARKER = 1 / 3;
+// Floors of the spread (8-bit levels), so a smooth or grey photo (no chroma at all) is not over-sensitive.
+const FLOOR_Y = 6, FLOOR_C = 3;
+/** Reach of the skin reference, in face sizes. */
+const REACH = 0.04;
+
+/**
+ * Per pixel of the window (w × h), how much of the warped user photo `Uw` (RGB floats) may be
+ * used: 1 inside `inner` (a fill of the fused outline's inner ring) and wherever a rim pixel
+ * (`region` but not `inner`) looks like the skin of the band between `skin` (a fill of a smaller
+ * ring) and `inner` next to it; towards 0 where it looks like background. Null when nothing on the
+ * rim looks like background (or the band is too small to judge).
+ */
+export function userRimWeight(Uw: Float32Array, validU: Uint8Array, region: Float32Array, inner: Float32Array, skin: Float32Array, w: number, h: number, box: Box, faceSize: number): Float32Array | null {
+  const x0 = Math.max(0, Math.floor(box.x0)), y0 = Math.max(0, Math.floor(box.y0)), x1 = Math.min(w, Math.ceil(box.x1)), y1 = Math.min(h, Math.ceil(box.y1));
+  // The band's pixels in Y/Cb/Cr, weighted by membership, on a grid of k×k cells (the reference
+  // is a blur over several cells anyway; full resolution cost 40 ms a face); blurred, then divided
+  // by the blurred weight (a normalised convolution).
+  const k = Math.max(1, Math.floor(0.01 * faceSize));
+  const gw = Math.ceil((x1 - x0) / k), gh = Math.ceil((y1 - y0) / k);
+  if (gw < 2 || gh < 2) return null;
+  const band = new Uint8Array(w * h);
+  const den = new Float32Array(gw * gh), ch = [new Float32Array(gw * gh), new Float32Array(gw * gh), new Float32Array(gw * gh)];
+  let n = 0;
+  for (let y = y0; y < y1; y++) {
+    for (let x = x0; x < x1; x++) {
+      const q = y * w + x;
+      if (skin[q] || !inner[q] || !validU[q]) continue;
+      const c = ycc(Uw, q), g = ((y - y0) / k | 0) * gw + ((x - x0) / k | 0);
+      band[q] = 1; den[g]++; ch[0][g] += c[0]; ch[1][g] += c[1]; ch[2][g] += c[2];
+      n++;
+    }
+  }
+  if (n < 100) return null;
+  const sigma = (REACH * faceSize) / k, all = { x0: 0, y0: 0, x1: gw, y1: gh };
+  blurBox(den, gw, gh, all, sigma);
+  for (const c of ch) blurBox(c, gw, gh, all, sigma);
+  const cell = (x: number, y: number) => ((y - y0) / k | 0) * gw + ((x - x0) / k | 0);
+  const at = (g: number, j: number) => ch[j][g] / den[g];
+  // A cell's weight is a pixel count: "next to the band" is a blurred count of at least a pixel.
+  const near = 0.02 * k * k;
+  // The band's own spread around its reference: how much skin varies over that reach.
+  const res: number[][] = [[], [], []];
+  for (let y = y0; y < y1; y += 2) {
+    for (let x = x0; x < x1; x += 2) {
+      const q = y * w + x;
+      const g = cell(x, y);
+      if (!band[q] || den[g] < 1e-3) continue;
+      const c = ycc(Uw, q);
+      for (let j = 0; j < 3; j++) res[j].push(c[j] - at(g, j));
+    }
+  }
+  const sY = spread(res[0], FLOOR_Y), sB = spread(res[1], FLOOR_C), sR = spread(res[2], FLOOR_C);
+  const out = new Float32Array(w * h).fill(1);
+  let any = false;
+  for (let y = y0; y < y1; y++) {
+    for (let x = x0; x < x1; x++) {
+      const q = y * w + x;
+      if (region[q] <= 0 || inner[q] > 0 || !validU[q]) continue;
+      const g = cell(x, y);
+      if (den[g] < near) continue;
+      const [Y, Cb, Cr] = ycc(Uw, q);
+      const dy = (Y - at(g, 0)) / sY;
+      const z = Math.max(Math.abs(Cb - at(g, 1)) / sB, Math.abs(Cr - at(g, 2)) / sR, dy > 0 ? dy : -dy * DARKER);
+      if (z <= FROM) continue;
+      const u = Math.min(1, (z - FROM) / (TO - FROM));
+      out[q] = 1 - u * u * (3 - 2 * u);
+      any = true;
+    }
+  }
+  if (!any) return null;
+  // A little blur: single pixels of noise neither punch holes nor leave specks.
+  return blurBox(out, w, h, box, 0.006 * faceSize);
+}
+
+function ycc(U: Float32Array, q: number): [number, number, number] {
+  const r = U[q * 3], g = U[q * 3 + 1], b = U[q * 3 + 2];
+  const Y = 0.299 * r + 0.587 * g + 0.114 * b;
+  return [Y, 0.564 * (b - Y), 0.713 * (r - Y)];
+}
+
+/** 1.4826 × the median absolute value (a standard deviation for normal residuals), floored. */
+function spread(v: number[], floor: number): number {
+  if (!v.length) return floor;
+  const d = Float64Array.from(v, Math.abs).sort();
+  return Math.max(floor, 1.4826 * d[d.length >> 1]);
+}
