@@ -22,18 +22,12 @@ import { ring } from '../src/vision/fusion/geometry.ts';
 import { fillPolygon } from '../src/vision/fusion/raster.ts';
 import { meshArray } from '../src/services/fusion/fusion-materials.ts';
 import type { Face, RgbImage } from '../src/vision/types.ts';
+import { band } from './helpers/mesh-bands.ts';
 
 const largest = (f: Face[]) => f.reduce((a, b) => (b.box.width * b.box.height > a.box.width * a.box.height ? b : a));
 const AMP = 24;
 const checker = (x: number, y: number) => (((x >> 1) + (y >> 1)) & 1 ? 1 : -1);
 
-/** Pixels inside ring `outer` and outside ring `inner` of mesh P. */
-function band(P: Float64Array, inner: number, outer: number, w: number, h: number): number[] {
-  const a = fillPolygon(ring(P, outer), w, h), b = fillPolygon(ring(P, inner), w, h);
-  const out: number[] = [];
-  for (let p = 0; p < a.length; p++) if (a[p] && !b[p]) out.push(p);
-  return out;
-}
 
 describe.skipIf(!hasTestdata)(`fusion: the user's face to its own outline${hasTestdata ? '' : ` (skipped: ${testdataSkipReason})`}`, () => {
   let T: RgbImage, mesh: Float64Array, U: RgbImage;
