@@ -16,7 +16,7 @@ import { frameDetector, userFace, VIDEO_FUSE_DEGREES } from '../src/services/vid
 import { FusionPool } from '../src/vision/fusion/pool.ts';
 import { VIDEO_REGIONS } from '../src/vision/video/pipeline.ts';
 import { cosineToScore } from '../src/vision/calibration.ts';
-import { decodeFrames, decodeTracks, encodeTracks, frontalness, fusedFrames, fuseVideo, iou, pointAt, probeVideo, trackVideo, VideoWriter, type Track } from '../src/vision/video/index.ts';
+import { decodeFrames, decodeTracks, encodeTracks, frontalness, yawOf2d, fusedFrames, fuseVideo, iou, pointAt, probeVideo, trackVideo, VideoWriter, type Track } from '../src/vision/video/index.ts';
 import type { Face } from '../src/vision/types.ts';
 import { TESTDATA } from '../test/helpers/testdata.ts';
 import { BENCH_DIR, table, writeResult } from './lib.ts';
@@ -36,10 +36,14 @@ const qualityOnly = process.argv.includes('--quality-only');
 const profileArg = arg('--profile'), regionsArg = arg('--regions'), colourArg = arg('--colour') as 'frame' | 'shot' | undefined;
 // --ghost off: the per-region degree without the template's pixels in the mouth and eye openings.
 const ghostArg = arg('--ghost');
+// --swap: the users' two photos exchanged (U′ fused, U the identity check). --tuning JSON: engine passes (FusionTuning).
+// --detail D: the pasted face's detail gain.
+const swap = process.argv.includes('--swap');
+const tuningArg = arg('--tuning') ? JSON.parse(arg('--tuning')!) : undefined, detailArg = arg('--detail');
 const DEGREES = { ...VIDEO_FUSE_DEGREES, ...(profileArg ? { profile: Number(profileArg) } : {}) };
 const REGIONS0 = regionsArg === undefined ? undefined : regionsArg === 'off' ? null : (([m, e]) => ({ mouth: Number(m), eyes: Number(e ?? m) }))(regionsArg.split(','));
 const REGIONS = ghostArg === 'off' && REGIONS0 !== null ? { ...(REGIONS0 ?? VIDEO_REGIONS), ghost: false } : REGIONS0;
-const STRIP = !onlyUsers && !profileArg && !regionsArg && !colourArg && ghostArg === undefined;
+const STRIP = !onlyUsers && !profileArg && !regionsArg && !colourArg && ghostArg === undefined && !swap && !tuningArg && !detailArg;
 const ID = path.join(TESTDATA, 'faces', 'identities');
 const ALL_USERS: Record<string, [string, string]> = {
   obama: ['obama/obama.jpg', 'obama/obama2.jpg'],
@@ -102,17 +106,18 @@ for (const clip of CLIPS) {
   // The template's own face per frame, analysed once for all users.
   const templateFaces = new Map<number, Face | undefined>();
   let strip = false;
-  for (const [user, [uFile, u2File]] of Object.entries(USERS)) {
+  for (const [user, pair] of Object.entries(USERS)) {
+    const [uFile, u2File] = swap ? [pair[1], pair[0]] : pair;
     const u = await userFace(finder, fs.readFileSync(path.join(ID, uFile)), uFile);
     const u2 = (await userFace(finder, fs.readFileSync(path.join(ID, u2File)), u2File)).embedding!;
     const out = path.join(TMP, `${clip}-${user}.mp4`);
-    const r = await fuseVideo({ source: src, output: out, info, tracks, faces: [{ trackId: main.id, user: u.user, userMesh: u.userMesh, ...DEGREES, regions: REGIONS }], pool, mark: { kind: 'label' }, tags: { aigc: '1' }, colour: colourArg });
+    const r = await fuseVideo({ source: src, output: out, info, tracks, faces: [{ trackId: main.id, user: u.user, userMesh: u.userMesh, ...DEGREES, regions: REGIONS, tuning: tuningArg, ...(detailArg ? { detail: Number(detailArg) } : {}) }], pool, mark: { kind: 'label' }, tags: { aigc: '1' }, colour: colourArg });
     speed.push({ clip, user, size: `${info.width}x${info.height}`, frames: r.frames, 'wall s': +(r.ms / 1000).toFixed(2), 'fps': +(r.frames / (r.ms / 1000)).toFixed(1), 'realtime x': +((info.durationSec) / (r.ms / 1000)).toFixed(2), load: load() });
     const o = probeVideo(out);
     // Identity per fused frame (every 2nd frame in --quick).
     const step = quick ? 3 : 1;
     const A = decodeFrames(src), B = decodeFrames(out);
-    // Counted: frames the pipeline fuses (the tracked face usable: ≥ 34 px, not turned past ≈75°, no one-frame flicker).
+    // Counted: frames the pipeline fuses (the tracked face usable: ≥ 34 px, not turned past MAX_VIDEO_YAW, no one-frame flicker).
     // Also reported, the older count over every frame where the track has a mesh, which includes
     // frames passed through untouched (there the result is the template, so "template gone" fails).
     let n = 0, okU = 0, okT = 0, nAll = 0, okUAll = 0, okTAll = 0;
@@ -154,7 +159,7 @@ for (const clip of CLIPS) {
         const [ct, cr] = [await crop(fa.rgb), await crop(fb.rgb)];
         const w2 = (await sharp(ct).metadata()).width!;
         await sharp({ create: { width: 2 * w2, height: 256, channels: 3, background: '#000' } }).composite([{ input: ct, left: 0, top: 0 }, { input: cr, left: w2, top: 0 }]).png()
-          .toFile(path.join(dumpDir, `${user}-f${String(fa.index).padStart(3, '0')}-U${sU.toFixed(0)}-T${sT.toFixed(0)}-face${Math.round(bx.width)}-front${frontalness(p.mesh).toFixed(2)}.png`));
+          .toFile(path.join(dumpDir, `${user}-f${String(fa.index).padStart(3, '0')}-U${sU.toFixed(0)}-T${sT.toFixed(0)}-face${Math.round(bx.width)}-front${frontalness(p.mesh).toFixed(2)}-yaw${yawOf2d(p.mesh).toFixed(0)}.png`));
       }
       if (fr.mesh && ft.mesh && step === 1) {
         const rr = Float64Array.from(fr.mesh.slice(0, 468).flatMap((q) => [q.x, q.y])), tt = Float64Array.from(ft.mesh.slice(0, 468).flatMap((q) => [q.x, q.y]));
@@ -206,6 +211,6 @@ for (const clip of CLIPS) {
 
 console.log('\nQuality\n' + table(rows));
 console.log('\nSpeed (cached tracks, one face; 2-core machine shared with other work: see load)\n' + table(speed));
-console.log(`\n${writeResult('video', { threads: THREADS, config: { degrees: DEGREES, regions: REGIONS === undefined ? 'VIDEO_REGIONS' : REGIONS, colour: colourArg ?? 'shot', ghost: ghostArg ?? 'on' }, quality: rows, speed, scores })}`);
+console.log(`\n${writeResult('video', { threads: THREADS, config: { degrees: DEGREES, regions: REGIONS === undefined ? 'VIDEO_REGIONS' : REGIONS, colour: colourArg ?? 'shot', ghost: ghostArg ?? 'on', swap, tuning: tuningArg ?? 'default', detail: detailArg ?? 0 }, quality: rows, speed, scores })}`);
 await vision.close();
 fs.rmSync(TMP, { recursive: true, force: true });

@@ -26,6 +26,8 @@ export interface VideoFace {
   trackId: number; user: Raster; userMesh: ArrayLike<number>; profile: number; appearance: number; detail?: number;
   /** Degree of the mouth and eyes apart from `profile` (default VIDEO_REGIONS with the track's rest opening; null = `profile` everywhere). */
   regions?: RegionDegrees | null;
+  /** The engine's optional passes for this face (FuseFaceJob.tuning; default the engine's DEFAULT_TUNING). */
+  tuning?: FuseFaceJob['tuning'];
 }
 
 /**
@@ -112,7 +114,7 @@ export async function fuseVideo(o: FuseVideoOptions): Promise<FuseVideoResult> {
         if ((o.colour ?? 'shot') === 'shot' && !shotColour.has(face.trackId)) shotColour.set(face.trackId, templateSkinColour(frame, p.mesh));
         const colourReference = shotColour.get(face.trackId) ?? undefined;
         const regions = regionsOf.get(face.trackId);
-        jobs.push({ templateMesh: p.mesh, user: face.user, userMesh: face.userMesh, profile: face.profile, appearance: face.appearance, detail: face.detail, regions, colourReference });
+        jobs.push({ templateMesh: p.mesh, user: face.user, userMesh: face.userMesh, profile: face.profile, appearance: face.appearance, detail: face.detail, regions, colourReference, tuning: face.tuning });
       }
       if (jobs.length) fused++; else passed++;
       const rgb = f.rgb, pts = f.pts;
