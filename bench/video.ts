@@ -28,6 +28,9 @@ const arg = (name: string) => { const i = process.argv.indexOf(name); return i >
 // (template | result, the face window) named with its scores. --users a,b: only these users.
 const reuseTracks = process.argv.includes('--reuse-tracks');
 const dumpDir = arg('--dump');
+const pairsArg = arg('--pairs');
+// --dump-frames A-B: also dump these frames whatever their scores (with --dump).
+const dumpRange = arg('--dump-frames')?.split('-').map(Number);
 const onlyUsers = arg('--users')?.split(',');
 // --quality-only: no 720p/1080p speed runs.
 const qualityOnly = process.argv.includes('--quality-only');
@@ -43,15 +46,17 @@ const tuningArg = arg('--tuning') ? JSON.parse(arg('--tuning')!) : undefined, de
 const DEGREES = { ...VIDEO_FUSE_DEGREES, ...(profileArg ? { profile: Number(profileArg) } : {}) };
 const REGIONS0 = regionsArg === undefined ? undefined : regionsArg === 'off' ? null : (([m, e]) => ({ mouth: Number(m), eyes: Number(e ?? m) }))(regionsArg.split(','));
 const REGIONS = ghostArg === 'off' && REGIONS0 !== null ? { ...(REGIONS0 ?? VIDEO_REGIONS), ghost: false } : REGIONS0;
-const STRIP = !onlyUsers && !profileArg && !regionsArg && !colourArg && ghostArg === undefined && !swap && !tuningArg && !detailArg;
+const STRIP = !onlyUsers && !pairsArg && !profileArg && !regionsArg && !colourArg && ghostArg === undefined && !swap && !tuningArg && !detailArg;
 const ID = path.join(TESTDATA, 'faces', 'identities');
 const ALL_USERS: Record<string, [string, string]> = {
   obama: ['obama/obama.jpg', 'obama/obama2.jpg'],
   kit: ['kit_harington/john3.jpg', 'kit_harington/john1.jpeg'],
   ...(quick ? {} : { biden: ['biden/biden2.jpg', 'biden/biden.jpg'] as [string, string] }),
 };
+// --pairs 'name:U,U′;…' (paths under testdata/faces/identities): other users instead (held-out checks).
+const PAIRS: Record<string, [string, string]> | undefined = pairsArg ? Object.fromEntries(pairsArg.split(';').map((x) => { const [n, p] = x.split(':'); return [n, p.split(',') as [string, string]]; })) : undefined;
 // The speed runs always fuse obama (the quality runs only the users asked for).
-const USERS = Object.fromEntries(Object.entries(ALL_USERS).filter(([u]) => !onlyUsers || onlyUsers.includes(u)));
+const USERS = PAIRS ?? Object.fromEntries(Object.entries(ALL_USERS).filter(([u]) => !onlyUsers || onlyUsers.includes(u)));
 if (dumpDir) fs.mkdirSync(dumpDir, { recursive: true });
 const CLIPS = fs.readdirSync(path.join(TESTDATA, 'video')).filter((f) => f.endsWith('.mp4')).sort();
 const TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'facevault-bench-video-'));
@@ -151,7 +156,7 @@ for (const clip of CLIPS) {
         if (sU >= 50) okU++;
         if (sT < 40) okT++;
       }
-      if (dumpDir && (sU < 50 || sT >= 40)) {
+      if (dumpDir && (sU < 50 || sT >= 40 || (dumpRange && fa.index >= dumpRange[0] && fa.index <= dumpRange[1]))) {
         const bx = p.box, pad = 0.4 * Math.max(bx.width, bx.height);
         const r = { left: Math.max(0, Math.floor(bx.x - pad)), top: Math.max(0, Math.floor(bx.y - pad)) };
         const ex = { ...r, width: Math.min(fa.width - r.left, Math.ceil(bx.width + 2 * pad)), height: Math.min(fa.height - r.top, Math.ceil(bx.height + 2 * pad)) };
