@@ -29,6 +29,8 @@ const arg = (name: string) => { const i = process.argv.indexOf(name); return i >
 const reuseTracks = process.argv.includes('--reuse-tracks');
 const dumpDir = arg('--dump');
 const pairsArg = arg('--pairs');
+// --smooth MINCUTOFF,BETA: a fresh tracking pass with these One-Euro parameters (default 1.0,0.3), cached apart.
+const smoothArg = arg('--smooth')?.split(',').map(Number);
 // --dump-frames A-B: also dump these frames whatever their scores (with --dump).
 const dumpRange = arg('--dump-frames')?.split('-').map(Number);
 const onlyUsers = arg('--users')?.split(',');
@@ -46,7 +48,7 @@ const tuningArg = arg('--tuning') ? JSON.parse(arg('--tuning')!) : undefined, de
 const DEGREES = { ...VIDEO_FUSE_DEGREES, ...(profileArg ? { profile: Number(profileArg) } : {}) };
 const REGIONS0 = regionsArg === undefined ? undefined : regionsArg === 'off' ? null : (([m, e]) => ({ mouth: Number(m), eyes: Number(e ?? m) }))(regionsArg.split(','));
 const REGIONS = ghostArg === 'off' && REGIONS0 !== null ? { ...(REGIONS0 ?? VIDEO_REGIONS), ghost: false } : REGIONS0;
-const STRIP = !onlyUsers && !pairsArg && !profileArg && !regionsArg && !colourArg && ghostArg === undefined && !swap && !tuningArg && !detailArg;
+const STRIP = !onlyUsers && !pairsArg && !smoothArg && !profileArg && !regionsArg && !colourArg && ghostArg === undefined && !swap && !tuningArg && !detailArg;
 const ID = path.join(TESTDATA, 'faces', 'identities');
 const ALL_USERS: Record<string, [string, string]> = {
   obama: ['obama/obama.jpg', 'obama/obama2.jpg'],
@@ -91,10 +93,10 @@ for (const clip of CLIPS) {
   const src = path.join(TESTDATA, 'video', clip);
   const info = probeVideo(src);
   const pool = new FusionPool(THREADS);
-  const cached = path.join(BENCH_DIR, 'results', `video-tracks-${clip}.bin`);
+  const cached = path.join(BENCH_DIR, 'results', `video-tracks-${clip}${smoothArg ? `-smooth${smoothArg.join('_')}` : ''}.bin`);
   const tr = reuseTracks && fs.existsSync(cached)
     ? { tracks: decodeTracks(fs.readFileSync(cached)), frames: info.frames, ms: NaN }
-    : await trackVideo(src, info, frameDetector(finder));
+    : await trackVideo(src, info, frameDetector(finder), smoothArg ? { minCutoff: smoothArg[0], beta: smoothArg[1] } : {});
   if (!reuseTracks) { fs.mkdirSync(path.dirname(cached), { recursive: true }); fs.writeFileSync(cached, encodeTracks(tr.tracks)); }
   const tracks = tr.tracks.filter((t) => t.points.some((p) => p.mesh));
   console.log(`${clip}: ${info.width}x${info.height} ${info.fps.toFixed(2)} fps ${info.frames} frames, tracking ${(tr.ms / 1000).toFixed(1)} s (${(tr.frames / (tr.ms / 1000)).toFixed(1)} fps, load ${load()}), ${tracks.length} tracks with a mesh`);
