@@ -31,6 +31,8 @@ const dumpDir = arg('--dump');
 const pairsArg = arg('--pairs');
 // --crf N: the result's encoder quality (default the pipeline's).
 const crfArg = arg('--crf');
+// --face-q Q: the encoder's quantiser offset over the fused faces (default the pipeline's FACE_QOFFSET; 0 = none).
+const faceQArg = arg('--face-q');
 // --smooth MINCUTOFF,BETA: a fresh tracking pass with these One-Euro parameters (default 1.0,0.3), cached apart.
 const smoothArg = arg('--smooth')?.split(',').map(Number);
 // --dump-frames A-B: also dump these frames whatever their scores (with --dump).
@@ -50,7 +52,7 @@ const tuningArg = arg('--tuning') ? JSON.parse(arg('--tuning')!) : undefined, de
 const DEGREES = { ...VIDEO_FUSE_DEGREES, ...(profileArg ? { profile: Number(profileArg) } : {}) };
 const REGIONS0 = regionsArg === undefined ? undefined : regionsArg === 'off' ? null : (([m, e]) => ({ mouth: Number(m), eyes: Number(e ?? m) }))(regionsArg.split(','));
 const REGIONS = ghostArg === 'off' && REGIONS0 !== null ? { ...(REGIONS0 ?? VIDEO_REGIONS), ghost: false } : REGIONS0;
-const STRIP = !onlyUsers && !pairsArg && !crfArg && !smoothArg && !profileArg && !regionsArg && !colourArg && ghostArg === undefined && !swap && !tuningArg && !detailArg;
+const STRIP = !onlyUsers && !pairsArg && !crfArg && !faceQArg && !smoothArg && !profileArg && !regionsArg && !colourArg && ghostArg === undefined && !swap && !tuningArg && !detailArg;
 const ID = path.join(TESTDATA, 'faces', 'identities');
 const ALL_USERS: Record<string, [string, string]> = {
   obama: ['obama/obama.jpg', 'obama/obama2.jpg'],
@@ -120,7 +122,7 @@ for (const clip of CLIPS) {
     const u = await userFace(finder, fs.readFileSync(path.join(ID, uFile)), uFile);
     const u2 = (await userFace(finder, fs.readFileSync(path.join(ID, u2File)), u2File)).embedding!;
     const out = path.join(TMP, `${clip}-${user}.mp4`);
-    const r = await fuseVideo({ source: src, output: out, info, tracks, faces: [{ trackId: main.id, user: u.user, userMesh: u.userMesh, ...DEGREES, regions: REGIONS, tuning: tuningArg, ...(detailArg ? { detail: Number(detailArg) } : {}) }], pool, mark: { kind: 'label' }, tags: { aigc: '1' }, colour: colourArg, ...(crfArg ? { crf: Number(crfArg) } : {}) });
+    const r = await fuseVideo({ source: src, output: out, info, tracks, faces: [{ trackId: main.id, user: u.user, userMesh: u.userMesh, ...DEGREES, regions: REGIONS, tuning: tuningArg, ...(detailArg ? { detail: Number(detailArg) } : {}) }], pool, mark: { kind: 'label' }, tags: { aigc: '1' }, colour: colourArg, ...(crfArg ? { crf: Number(crfArg) } : {}), ...(faceQArg ? { faceQOffset: Number(faceQArg) } : {}) });
     speed.push({ clip, user, size: `${info.width}x${info.height}`, frames: r.frames, 'wall s': +(r.ms / 1000).toFixed(2), 'fps': +(r.frames / (r.ms / 1000)).toFixed(1), 'realtime x': +((info.durationSec) / (r.ms / 1000)).toFixed(2), load: load() });
     const o = probeVideo(out);
     // Identity per fused frame (every 2nd frame in --quick).
@@ -186,7 +188,7 @@ for (const clip of CLIPS) {
       allTrackedFrames: nAll, 'U′≥50 all': nAll ? +(okUAll / nAll).toFixed(3) : '-', 'T<40 all': nAll ? +(okTAll / nAll).toFixed(3) : '-', 'jitter %': jit.length ? +(jit.reduce((x, y) => x + y, 0) / jit.length).toFixed(2) : '-',
       'mean U′': perFrame.length ? +(perFrame.reduce((a, x) => a + x.u, 0) / perFrame.length).toFixed(1) : '-',
       'U′≥50 face<48px': (() => { const sm = perFrame.filter((x) => x.face < 48); return sm.length ? `${sm.filter((x) => x.u >= 50).length}/${sm.length}` : '-'; })(),
-      note: `fused ${r.fusedFrames}, passed through ${r.passedFrames}`,
+      note: `fused ${r.fusedFrames}, passed through ${r.passedFrames}`, 'result kB': Math.round(fs.statSync(out).size / 1024),
     });
     scores[`${clip} ${user}`] = perFrame;
     if (!strip && thumbs.length) {
@@ -220,6 +222,6 @@ for (const clip of CLIPS) {
 
 console.log('\nQuality\n' + table(rows));
 console.log('\nSpeed (cached tracks, one face; 2-core machine shared with other work: see load)\n' + table(speed));
-console.log(`\n${writeResult('video', { threads: THREADS, config: { degrees: DEGREES, regions: REGIONS === undefined ? 'VIDEO_REGIONS' : REGIONS, colour: colourArg ?? 'shot', ghost: ghostArg ?? 'on', swap, tuning: tuningArg ?? 'default', detail: detailArg ?? 0 }, quality: rows, speed, scores })}`);
+console.log(`\n${writeResult('video', { threads: THREADS, config: { degrees: DEGREES, regions: REGIONS === undefined ? 'VIDEO_REGIONS' : REGIONS, colour: colourArg ?? 'shot', ghost: ghostArg ?? 'on', swap, tuning: tuningArg ?? 'default', detail: detailArg ?? 0, crf: crfArg ?? 'default', faceQ: faceQArg ?? 'default' }, quality: rows, speed, scores })}`);
 await vision.close();
 fs.rmSync(TMP, { recursive: true, force: true });

@@ -65,7 +65,16 @@ export interface FuseVideoOptions {
   signal?: AbortSignal;
   crf?: number;
   preset?: string;
+  /**
+   * Encoder quantiser offset over the fused faces' patches (EncodeOptions.regionQOffset); default
+   * FACE_QOFFSET. At crf 20 alone the encoder blurred the fused faces enough to cost identity
+   * (docs/PERFORMANCE.md, "2026-12-02 afternoon: video identity"); 0 = the whole frame at `crf`.
+   */
+  faceQOffset?: number;
 }
+
+/** The fused faces are encoded ≈ 10 QP finer than the rest of the frame (−0.2 of libx264's 51). */
+export const FACE_QOFFSET = -0.2;
 
 export interface FuseVideoResult {
   frames: number; fusedFrames: number; passedFrames: number; ms: number;
@@ -101,7 +110,7 @@ export async function fuseVideo(o: FuseVideoOptions): Promise<FuseVideoResult> {
     while (writes.length > 3) await writes.shift();
   };
   try {
-    await media.openWriter({ output: o.output, source: o.source, width, height, encode: { tags: o.tags, crf: o.crf, preset: o.preset }, mark: o.mark });
+    await media.openWriter({ output: o.output, source: o.source, width, height, encode: { tags: o.tags, crf: o.crf, preset: o.preset, regionQOffset: o.faceQOffset ?? FACE_QOFFSET }, mark: o.mark });
     for await (const f of media.frames(o.source, 2)) {
       if (o.signal?.aborted) throw new VideoCancelled();
       if (f.width !== width || f.height !== height) throw new Error(`frame ${f.index} is ${f.width}x${f.height}; the video is ${width}x${height}`);
