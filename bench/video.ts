@@ -16,7 +16,7 @@ import { frameDetector, userFace, VIDEO_FUSE_DEGREES } from '../src/services/vid
 import { FusionPool } from '../src/vision/fusion/pool.ts';
 import { VIDEO_REGIONS } from '../src/vision/video/pipeline.ts';
 import { cosineToScore } from '../src/vision/calibration.ts';
-import { decodeFrames, decodeTracks, encodeTracks, frontalness, fusedFrames, fuseVideo, iou, pointAt, probeVideo, trackVideo, VideoWriter, type Track } from '../src/vision/video/index.ts';
+import { decodeFrames, decodeTracks, encodeTracks, frontalness, yawOf2d, fusedFrames, fuseVideo, iou, pointAt, probeVideo, trackVideo, VideoWriter, type Track } from '../src/vision/video/index.ts';
 import type { Face } from '../src/vision/types.ts';
 import { TESTDATA } from '../test/helpers/testdata.ts';
 import { BENCH_DIR, table, writeResult } from './lib.ts';
@@ -28,6 +28,15 @@ const arg = (name: string) => { const i = process.argv.indexOf(name); return i >
 // (template | result, the face window) named with its scores. --users a,b: only these users.
 const reuseTracks = process.argv.includes('--reuse-tracks');
 const dumpDir = arg('--dump');
+const pairsArg = arg('--pairs');
+// --crf N: the result's encoder quality (default the pipeline's).
+const crfArg = arg('--crf');
+// --face-q Q: the encoder's quantiser offset over the fused faces (default the pipeline's FACE_QOFFSET; 0 = none).
+const faceQArg = arg('--face-q');
+// --smooth MINCUTOFF,BETA: a fresh tracking pass with these One-Euro parameters (default 1.0,0.3), cached apart.
+const smoothArg = arg('--smooth')?.split(',').map(Number);
+// --dump-frames A-B: also dump these frames whatever their scores (with --dump).
+const dumpRange = arg('--dump-frames')?.split('-').map(Number);
 const onlyUsers = arg('--users')?.split(',');
 // --quality-only: no 720p/1080p speed runs.
 const qualityOnly = process.argv.includes('--quality-only');
@@ -36,18 +45,24 @@ const qualityOnly = process.argv.includes('--quality-only');
 const profileArg = arg('--profile'), regionsArg = arg('--regions'), colourArg = arg('--colour') as 'frame' | 'shot' | undefined;
 // --ghost off: the per-region degree without the template's pixels in the mouth and eye openings.
 const ghostArg = arg('--ghost');
+// --swap: the users' two photos exchanged (U′ fused, U the identity check). --tuning JSON: engine passes (FusionTuning).
+// --detail D: the pasted face's detail gain.
+const swap = process.argv.includes('--swap');
+const tuningArg = arg('--tuning') ? JSON.parse(arg('--tuning')!) : undefined, detailArg = arg('--detail');
 const DEGREES = { ...VIDEO_FUSE_DEGREES, ...(profileArg ? { profile: Number(profileArg) } : {}) };
 const REGIONS0 = regionsArg === undefined ? undefined : regionsArg === 'off' ? null : (([m, e]) => ({ mouth: Number(m), eyes: Number(e ?? m) }))(regionsArg.split(','));
 const REGIONS = ghostArg === 'off' && REGIONS0 !== null ? { ...(REGIONS0 ?? VIDEO_REGIONS), ghost: false } : REGIONS0;
-const STRIP = !onlyUsers && !profileArg && !regionsArg && !colourArg && ghostArg === undefined;
+const STRIP = !onlyUsers && !pairsArg && !crfArg && !faceQArg && !smoothArg && !profileArg && !regionsArg && !colourArg && ghostArg === undefined && !swap && !tuningArg && !detailArg;
 const ID = path.join(TESTDATA, 'faces', 'identities');
 const ALL_USERS: Record<string, [string, string]> = {
   obama: ['obama/obama.jpg', 'obama/obama2.jpg'],
   kit: ['kit_harington/john3.jpg', 'kit_harington/john1.jpeg'],
   ...(quick ? {} : { biden: ['biden/biden2.jpg', 'biden/biden.jpg'] as [string, string] }),
 };
+// --pairs 'name:U,U′;…' (paths under testdata/faces/identities): other users instead (held-out checks).
+const PAIRS: Record<string, [string, string]> | undefined = pairsArg ? Object.fromEntries(pairsArg.split(';').map((x) => { const [n, p] = x.split(':'); return [n, p.split(',') as [string, string]]; })) : undefined;
 // The speed runs always fuse obama (the quality runs only the users asked for).
-const USERS = Object.fromEntries(Object.entries(ALL_USERS).filter(([u]) => !onlyUsers || onlyUsers.includes(u)));
+const USERS = PAIRS ?? Object.fromEntries(Object.entries(ALL_USERS).filter(([u]) => !onlyUsers || onlyUsers.includes(u)));
 if (dumpDir) fs.mkdirSync(dumpDir, { recursive: true });
 const CLIPS = fs.readdirSync(path.join(TESTDATA, 'video')).filter((f) => f.endsWith('.mp4')).sort();
 const TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'facevault-bench-video-'));
@@ -82,10 +97,10 @@ for (const clip of CLIPS) {
   const src = path.join(TESTDATA, 'video', clip);
   const info = probeVideo(src);
   const pool = new FusionPool(THREADS);
-  const cached = path.join(BENCH_DIR, 'results', `video-tracks-${clip}.bin`);
+  const cached = path.join(BENCH_DIR, 'results', `video-tracks-${clip}${smoothArg ? `-smooth${smoothArg.join('_')}` : ''}.bin`);
   const tr = reuseTracks && fs.existsSync(cached)
     ? { tracks: decodeTracks(fs.readFileSync(cached)), frames: info.frames, ms: NaN }
-    : await trackVideo(src, info, frameDetector(finder));
+    : await trackVideo(src, info, frameDetector(finder), smoothArg ? { minCutoff: smoothArg[0], beta: smoothArg[1] } : {});
   if (!reuseTracks) { fs.mkdirSync(path.dirname(cached), { recursive: true }); fs.writeFileSync(cached, encodeTracks(tr.tracks)); }
   const tracks = tr.tracks.filter((t) => t.points.some((p) => p.mesh));
   console.log(`${clip}: ${info.width}x${info.height} ${info.fps.toFixed(2)} fps ${info.frames} frames, tracking ${(tr.ms / 1000).toFixed(1)} s (${(tr.frames / (tr.ms / 1000)).toFixed(1)} fps, load ${load()}), ${tracks.length} tracks with a mesh`);
@@ -102,17 +117,18 @@ for (const clip of CLIPS) {
   // The template's own face per frame, analysed once for all users.
   const templateFaces = new Map<number, Face | undefined>();
   let strip = false;
-  for (const [user, [uFile, u2File]] of Object.entries(USERS)) {
+  for (const [user, pair] of Object.entries(USERS)) {
+    const [uFile, u2File] = swap ? [pair[1], pair[0]] : pair;
     const u = await userFace(finder, fs.readFileSync(path.join(ID, uFile)), uFile);
     const u2 = (await userFace(finder, fs.readFileSync(path.join(ID, u2File)), u2File)).embedding!;
     const out = path.join(TMP, `${clip}-${user}.mp4`);
-    const r = await fuseVideo({ source: src, output: out, info, tracks, faces: [{ trackId: main.id, user: u.user, userMesh: u.userMesh, ...DEGREES, regions: REGIONS }], pool, mark: { kind: 'label' }, tags: { aigc: '1' }, colour: colourArg });
+    const r = await fuseVideo({ source: src, output: out, info, tracks, faces: [{ trackId: main.id, user: u.user, userMesh: u.userMesh, ...DEGREES, regions: REGIONS, tuning: tuningArg, ...(detailArg ? { detail: Number(detailArg) } : {}) }], pool, mark: { kind: 'label' }, tags: { aigc: '1' }, colour: colourArg, ...(crfArg ? { crf: Number(crfArg) } : {}), ...(faceQArg ? { faceQOffset: Number(faceQArg) } : {}) });
     speed.push({ clip, user, size: `${info.width}x${info.height}`, frames: r.frames, 'wall s': +(r.ms / 1000).toFixed(2), 'fps': +(r.frames / (r.ms / 1000)).toFixed(1), 'realtime x': +((info.durationSec) / (r.ms / 1000)).toFixed(2), load: load() });
     const o = probeVideo(out);
     // Identity per fused frame (every 2nd frame in --quick).
     const step = quick ? 3 : 1;
     const A = decodeFrames(src), B = decodeFrames(out);
-    // Counted: frames the pipeline fuses (the tracked face usable: ≥ 34 px, not turned past ≈75°, no one-frame flicker).
+    // Counted: frames the pipeline fuses (the tracked face usable: ≥ 34 px, not turned past MAX_VIDEO_YAW, no one-frame flicker).
     // Also reported, the older count over every frame where the track has a mesh, which includes
     // frames passed through untouched (there the result is the template, so "template gone" fails).
     let n = 0, okU = 0, okT = 0, nAll = 0, okUAll = 0, okTAll = 0;
@@ -146,7 +162,7 @@ for (const clip of CLIPS) {
         if (sU >= 50) okU++;
         if (sT < 40) okT++;
       }
-      if (dumpDir && (sU < 50 || sT >= 40)) {
+      if (dumpDir && (sU < 50 || sT >= 40 || (dumpRange && fa.index >= dumpRange[0] && fa.index <= dumpRange[1]))) {
         const bx = p.box, pad = 0.4 * Math.max(bx.width, bx.height);
         const r = { left: Math.max(0, Math.floor(bx.x - pad)), top: Math.max(0, Math.floor(bx.y - pad)) };
         const ex = { ...r, width: Math.min(fa.width - r.left, Math.ceil(bx.width + 2 * pad)), height: Math.min(fa.height - r.top, Math.ceil(bx.height + 2 * pad)) };
@@ -154,7 +170,7 @@ for (const clip of CLIPS) {
         const [ct, cr] = [await crop(fa.rgb), await crop(fb.rgb)];
         const w2 = (await sharp(ct).metadata()).width!;
         await sharp({ create: { width: 2 * w2, height: 256, channels: 3, background: '#000' } }).composite([{ input: ct, left: 0, top: 0 }, { input: cr, left: w2, top: 0 }]).png()
-          .toFile(path.join(dumpDir, `${user}-f${String(fa.index).padStart(3, '0')}-U${sU.toFixed(0)}-T${sT.toFixed(0)}-face${Math.round(bx.width)}-front${frontalness(p.mesh).toFixed(2)}.png`));
+          .toFile(path.join(dumpDir, `${user}-f${String(fa.index).padStart(3, '0')}-U${sU.toFixed(0)}-T${sT.toFixed(0)}-face${Math.round(bx.width)}-front${frontalness(p.mesh).toFixed(2)}-yaw${yawOf2d(p.mesh).toFixed(0)}.png`));
       }
       if (fr.mesh && ft.mesh && step === 1) {
         const rr = Float64Array.from(fr.mesh.slice(0, 468).flatMap((q) => [q.x, q.y])), tt = Float64Array.from(ft.mesh.slice(0, 468).flatMap((q) => [q.x, q.y]));
@@ -172,7 +188,7 @@ for (const clip of CLIPS) {
       allTrackedFrames: nAll, 'U′≥50 all': nAll ? +(okUAll / nAll).toFixed(3) : '-', 'T<40 all': nAll ? +(okTAll / nAll).toFixed(3) : '-', 'jitter %': jit.length ? +(jit.reduce((x, y) => x + y, 0) / jit.length).toFixed(2) : '-',
       'mean U′': perFrame.length ? +(perFrame.reduce((a, x) => a + x.u, 0) / perFrame.length).toFixed(1) : '-',
       'U′≥50 face<48px': (() => { const sm = perFrame.filter((x) => x.face < 48); return sm.length ? `${sm.filter((x) => x.u >= 50).length}/${sm.length}` : '-'; })(),
-      note: `fused ${r.fusedFrames}, passed through ${r.passedFrames}`,
+      note: `fused ${r.fusedFrames}, passed through ${r.passedFrames}`, 'result kB': Math.round(fs.statSync(out).size / 1024),
     });
     scores[`${clip} ${user}`] = perFrame;
     if (!strip && thumbs.length) {
@@ -206,6 +222,6 @@ for (const clip of CLIPS) {
 
 console.log('\nQuality\n' + table(rows));
 console.log('\nSpeed (cached tracks, one face; 2-core machine shared with other work: see load)\n' + table(speed));
-console.log(`\n${writeResult('video', { threads: THREADS, config: { degrees: DEGREES, regions: REGIONS === undefined ? 'VIDEO_REGIONS' : REGIONS, colour: colourArg ?? 'shot', ghost: ghostArg ?? 'on' }, quality: rows, speed, scores })}`);
+console.log(`\n${writeResult('video', { threads: THREADS, config: { degrees: DEGREES, regions: REGIONS === undefined ? 'VIDEO_REGIONS' : REGIONS, colour: colourArg ?? 'shot', ghost: ghostArg ?? 'on', swap, tuning: tuningArg ?? 'default', detail: detailArg ?? 0, crf: crfArg ?? 'default', faceQ: faceQArg ?? 'default' }, quality: rows, speed, scores })}`);
 await vision.close();
 fs.rmSync(TMP, { recursive: true, force: true });

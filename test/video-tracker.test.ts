@@ -122,6 +122,8 @@ describe('which frames are fused', () => {
     for (const c of pattern) {
       if (c === '|') { frame += 10; continue; }
       const d = det(100, 100, c === 's' ? 20 : 100);
+      // A frontal face for the head-turn rule: the nose tip (1) half-way between the cheeks (234, 454).
+      d.mesh![2] = d.box.x + d.box.width / 2; d.mesh![468] = d.box.x; d.mesh![908] = d.box.x + d.box.width;
       points.push({ frame, box: d.box, mesh: c === '-' ? null : d.mesh });
       frame++;
     }

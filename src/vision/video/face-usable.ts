@@ -5,17 +5,46 @@ import type { Box } from '../types.ts';
 // Mesh indices: nose tip and the two cheek extremes (MediaPipe face mesh numbering).
 const NOSE = 1, CHEEK_A = 234, CHEEK_B = 454;
 
-/** Yaw proxy in 0..1: 1 = frontal, 0 = a full profile (the nose at one cheek). */
+/** Yaw proxy in 0..1: 1 = frontal, 0 = the nose at one cheek (≈ 35° of head turn, not a profile: see yawOf2d). */
 export function frontalness(mesh: ArrayLike<number>): number {
   const nx = mesh[NOSE * 2], a = Math.abs(nx - mesh[CHEEK_A * 2]), b = Math.abs(mesh[CHEEK_B * 2] - nx);
   const m = Math.max(a, b);
   return m > 0 ? Math.min(a, b) / m : 0;
 }
 
-/** Faces turned past ≈75° (frontalness < 0.15) or with a side under `minFace` pixels are not fused. */
-export function faceUsable(box: Box, mesh: ArrayLike<number>, minFace: number): boolean {
+// yaw ≈ atan(K · (a − b) / (a + b)), a and b the nose tip's signed horizontal distances to the two
+// cheek extremes: the nose, ahead of the cheeks by about 1/K of their half-span, moves sideways by
+// sin(yaw) while the span shrinks by cos(yaw). K fitted against the depth mesh's head pose
+// (mesh/head-pose.ts) on the 240 test photos with a face (testdata/faces identities, crowds,
+// expressions, yale; yaw −17…37°): RMSE 1.3°, worst 9° (an under-estimate at 33°).
+const YAW_K = 0.68;
+
+/**
+ * Head turn in degrees (≥ 0; which way is not told) from the 2D mesh alone (the tracks keep no
+ * depth): unlike `frontalness` it does not saturate when the nose passes the far cheek (a face
+ * turned past ≈ 45°, whose |a − b| then exceeds a + b). Infinity for a degenerate mesh.
+ */
+export function yawOf2d(mesh: ArrayLike<number>): number {
+  const nx = mesh[NOSE * 2], a = nx - mesh[CHEEK_A * 2], b = mesh[CHEEK_B * 2] - nx;
+  const span = a + b;
+  if (!(Math.abs(span) > 0)) return Infinity;
+  return (Math.abs(Math.atan((YAW_K * (a - b)) / Math.abs(span))) * 180) / Math.PI;
+}
+
+/**
+ * Most head turn fused in video (degrees, yawOf2d). The image engine takes up to 45° (measured
+ * with depth, fusion/pose.ts MAX_YAW); a track has no depth, and the 2D estimate reads up to 9°
+ * low, so video stops at 36°. Before 2026-12-02 the rule was frontalness ≥ 0.15, documented as
+ * ≈ 75° but measured at ≈ 26° (the Hamilton close-up at frames 205–210, 26–33° by the depth
+ * mesh, passed through for the last 0.2 s before a cut), and blind to the far side: a face turned
+ * past 45° (the nose beyond the far cheek, 0.2–0.3) passed it.
+ */
+export const MAX_VIDEO_YAW = 36;
+
+/** Faces turned past MAX_VIDEO_YAW or with a side under `minFace` pixels are not fused. */
+export function faceUsable(box: Box, mesh: ArrayLike<number>, minFace: number, maxYaw = MAX_VIDEO_YAW): boolean {
   if (box.width < minFace || box.height < minFace) return false;
-  return frontalness(mesh) >= 0.15;
+  return yawOf2d(mesh) <= maxYaw;
 }
 
 /**
@@ -23,11 +52,11 @@ export function faceUsable(box: Box, mesh: ArrayLike<number>, minFace: number): 
  * flickers removed — a gap of ≤ `maxGap` unusable frames (with a mesh) inside a fused stretch is
  * fused too, and a fused stretch shorter than `minRun` frames is passed through. Swapping a face on
  * and off for a frame or two is more visible than either choice (measured on the Hamilton clip's
- * audience faces: stretches like F.FF and .F.FFF around the ≈75° limit).
+ * audience faces: stretches like F.FF and .F.FFF around the old frontalness limit).
  */
-export function fusedFrames(points: readonly { frame: number; box: Box; mesh: ArrayLike<number> | null }[], minFace: number, o: { maxGap?: number; minRun?: number } = {}): Set<number> {
+export function fusedFrames(points: readonly { frame: number; box: Box; mesh: ArrayLike<number> | null }[], minFace: number, o: { maxGap?: number; minRun?: number; maxYaw?: number } = {}): Set<number> {
   const maxGap = o.maxGap ?? 2, minRun = o.minRun ?? 3;
-  const ok = points.map((p) => !!p.mesh && faceUsable(p.box, p.mesh, minFace));
+  const ok = points.map((p) => !!p.mesh && faceUsable(p.box, p.mesh, minFace, o.maxYaw));
   const n = points.length;
   // Consecutive frames only: a track may skip frames (a person seen again after a shot cut).
   const next = (k: number) => k + 1 < n && points[k + 1].frame === points[k].frame + 1;

@@ -4,5 +4,5 @@ export { iou } from '../face-pick.ts';
 export { FaceTracker, pointAt, type Track, type TrackPoint, type FrameDetection, type TrackerOptions } from './tracker.ts';
 export { trackVideo, type FrameDetector, type TrackingResult } from './track-video.ts';
 export { fuseVideo, overlay, VideoCancelled, type FusionRunner, type VideoFace, type LogoOverlay, type FuseVideoOptions, type FuseVideoResult } from './pipeline.ts';
-export { faceUsable, frontalness, fusedFrames } from './face-usable.ts';
+export { faceUsable, frontalness, fusedFrames, MAX_VIDEO_YAW, yawOf2d } from './face-usable.ts';
 export { encodeTracks, decodeTracks } from './track-codec.ts';

@@ -105,7 +105,7 @@ port.on('message', (m: MediaRequest) => {
         for (const p of m.patches) paste(frame, p);
         if (mark.kind === 'label') drawLabel(frame);
         else if (mark.kind === 'logo') overlay(frame, mark.logo);
-        writer!.write(m.rgb, m.pts); // converted to YUV and copied: the RGB buffer is free again
+        writer!.write(m.rgb, m.pts, m.patches); // converted to YUV and copied: the RGB buffer is free again
         if (m.recycle) recycle(m.rgb);
         send({ t: 'written', seq: m.seq });
         break;

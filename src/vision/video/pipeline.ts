@@ -26,6 +26,8 @@ export interface VideoFace {
   trackId: number; user: Raster; userMesh: ArrayLike<number>; profile: number; appearance: number; detail?: number;
   /** Degree of the mouth and eyes apart from `profile` (default VIDEO_REGIONS with the track's rest opening; null = `profile` everywhere). */
   regions?: RegionDegrees | null;
+  /** The engine's optional passes for this face (FuseFaceJob.tuning; default the engine's DEFAULT_TUNING). */
+  tuning?: FuseFaceJob['tuning'];
 }
 
 /**
@@ -63,7 +65,16 @@ export interface FuseVideoOptions {
   signal?: AbortSignal;
   crf?: number;
   preset?: string;
+  /**
+   * Encoder quantiser offset over the fused faces' patches (EncodeOptions.regionQOffset); default
+   * FACE_QOFFSET. At crf 20 alone the encoder blurred the fused faces enough to cost identity
+   * (docs/PERFORMANCE.md, "2026-12-02 afternoon: video identity"); 0 = the whole frame at `crf`.
+   */
+  faceQOffset?: number;
 }
+
+/** The fused faces are encoded ≈ 10 QP finer than the rest of the frame (−0.2 of libx264's 51). */
+export const FACE_QOFFSET = -0.2;
 
 export interface FuseVideoResult {
   frames: number; fusedFrames: number; passedFrames: number; ms: number;
@@ -99,7 +110,7 @@ export async function fuseVideo(o: FuseVideoOptions): Promise<FuseVideoResult> {
     while (writes.length > 3) await writes.shift();
   };
   try {
-    await media.openWriter({ output: o.output, source: o.source, width, height, encode: { tags: o.tags, crf: o.crf, preset: o.preset }, mark: o.mark });
+    await media.openWriter({ output: o.output, source: o.source, width, height, encode: { tags: o.tags, crf: o.crf, preset: o.preset, regionQOffset: o.faceQOffset ?? FACE_QOFFSET }, mark: o.mark });
     for await (const f of media.frames(o.source, 2)) {
       if (o.signal?.aborted) throw new VideoCancelled();
       if (f.width !== width || f.height !== height) throw new Error(`frame ${f.index} is ${f.width}x${f.height}; the video is ${width}x${height}`);
@@ -112,7 +123,7 @@ export async function fuseVideo(o: FuseVideoOptions): Promise<FuseVideoResult> {
         if ((o.colour ?? 'shot') === 'shot' && !shotColour.has(face.trackId)) shotColour.set(face.trackId, templateSkinColour(frame, p.mesh));
         const colourReference = shotColour.get(face.trackId) ?? undefined;
         const regions = regionsOf.get(face.trackId);
-        jobs.push({ templateMesh: p.mesh, user: face.user, userMesh: face.userMesh, profile: face.profile, appearance: face.appearance, detail: face.detail, regions, colourReference });
+        jobs.push({ templateMesh: p.mesh, user: face.user, userMesh: face.userMesh, profile: face.profile, appearance: face.appearance, detail: face.detail, regions, colourReference, tuning: face.tuning });
       }
       if (jobs.length) fused++; else passed++;
       const rgb = f.rgb, pts = f.pts;
