@@ -227,6 +227,7 @@ const VARIANTS: Record<string, Partial<FusionTuning> | undefined> = {
   'before-16c': { farSide: false, userGlasses: false },
   'before-16c-glasses': { farSide: false, userGlasses: true },
   'before-outline': { userOutline: false },
+  'no-unfold': { unfold: false },
 };
 const glassesFreeCache = new Map<string, RgbImage>();
 function glassesFree(U: Analysed): RgbImage {

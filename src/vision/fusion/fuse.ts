@@ -8,7 +8,7 @@ import { blur, blurBox, fillPolygon } from './raster.ts';
 import { localColourTransfer } from './colour.ts';
 import { multibandDelta } from './blend.ts';
 import { posedUserMesh, poseProblem, type Pose } from './pose.ts';
-import { templateFarSide, towardsTemplate, triangleVisibility, userShare } from './visibility.ts';
+import { templateFarSide, towardsTemplate, triangleVisibility, unfoldMesh, userShare } from './visibility.ts';
 import { occlusionMask } from './occlusion.ts';
 import { withoutGlasses } from './user-glasses.ts';
 import { headPoseFromMesh } from '../mesh/head-pose.ts';
@@ -61,6 +61,8 @@ export interface FusionTuning {
   userGlasses: boolean;
   /** The user's face up to its own outline and nothing beyond it (OUTLINE); off = the older mask, half-way at 0.95 of the outline with a wide feather (OUTLINE_BEFORE). */
   userOutline: boolean;
+  /** Mend the template warp's folds: points of triangles the template shows flipped or squeezed (a turned template's far rim) moved towards the template's own (visibility.ts unfoldMesh). */
+  unfold: boolean;
 }
 // Measured on the fusion-quality panel (docs/PERFORMANCE.md), each against the plain engine:
 // the 3D pose warp cost identity on turned and sheared templates (Score p10 71 → 37); dropping the
@@ -75,7 +77,7 @@ export interface FusionTuning {
 // lower, by up to 11; ≥ 50: 20 → 16 of 26), so it is an option (userGlasses) and off. The
 // user's face up to its own outline raised the user's Score on most pairs and carried less of
 // the user's background into the jaw (userOutline, docs/PERFORMANCE.md, 2026-12-02 09:35).
-export const DEFAULT_TUNING: FusionTuning = { pose: false, visibility: true, occlusion: 'off', shapeCap: true, farSide: true, userGlasses: false, userOutline: true };
+export const DEFAULT_TUNING: FusionTuning = { pose: false, visibility: true, occlusion: 'off', shapeCap: true, farSide: true, userGlasses: false, userOutline: true, unfold: true };
 const tuningOf = (j: FuseFaceJob): FusionTuning => ({ ...DEFAULT_TUNING, ...j.tuning });
 
 export interface Patch {
@@ -205,8 +207,11 @@ export function fusedMesh(job: FuseFaceJob): Pts {
   const aligned = job.userMeshZ && job.templateMeshZ && tune.pose ? posedUserMesh(u, job.userMeshZ, t, job.templateMeshZ) : applySim(umeyama(u, t), u);
   const capped = tune.shapeCap ? capShift(aligned, t) : aligned;
   const base = towardsTemplate(capped, t, clamp01(job.profile), farSideOf(tune, capped, t, job)?.shape ?? null);
-  return job.regions ? regionTarget(base, t, job.regions) : base;
+  return unfoldOf(tune, job.regions ? regionTarget(base, t, job.regions) : base, t);
 }
+
+/** The fused mesh with the template warp's folds mended, as the tuning asks. */
+const unfoldOf = (tune: FusionTuning, P: Pts, t: Pts): Pts => (tune.unfold ? unfoldMesh(P, t, RING_BLEND, RING_PIN, (pts) => new Delaunator(pts).triangles) : P);
 
 /** The template's far side to keep (per mesh point), as the tuning asks; needs both faces' depth (the head turn between them). */
 function farSideOf(tune: FusionTuning, aligned: Pts, t: Pts, job: FuseFaceJob) {
@@ -227,7 +232,7 @@ function fuseOne(canvas: Raster, tMesh: Pts, job: FuseFaceJob, clock: (stage: st
   const uAligned = tune.shapeCap ? capShift(uPosed, tMesh) : uPosed;
   const keepT = farSideOf(tune, uAligned, tMesh, job);
   const base = towardsTemplate(uAligned, tMesh, p, keepT?.shape ?? null);
-  const P = job.regions ? regionTarget(base, tMesh, job.regions) : base;
+  const P = unfoldOf(tune, job.regions ? regionTarget(base, tMesh, job.regions) : base, tMesh);
   const tPin = ring(tMesh, RING_PIN);
   const target = concat(P, ring(P, RING_BLEND), tPin);
   const tSource = concat(tMesh, ring(tMesh, RING_BLEND), tPin);
