@@ -75,6 +75,6 @@ describe.skipIf(!hasTestdata)(`fusion: a turned template's warp does not fold${h
       if ((x + a.x < noseX) === farLeft) far++; else near++;
     }
     expect(far).toBeGreaterThan(500);
-    expect(near).toBeLessThan(far / 5); // measured 20458 vs 2426 (the blend's coarse bands and the colour transfer spread a little)
+    expect(near).toBeLessThan(far / 5); // measured 14691 vs 1838 (the blend's coarse bands and the colour transfer spread a little)
   });
 });
