@@ -21,7 +21,7 @@ import { localColourTransfer } from '../src/vision/fusion/colour.ts';
 import { InferencePool } from '../src/vision/inference-pool.ts';
 import { decodeImage } from '../src/vision/image-decode.ts';
 import { withoutGlasses } from '../src/vision/fusion/user-glasses.ts';
-import { fuseIntoTemplate, fusedMesh, jobProblem, targetMesh, type FuseFaceJob, type FusionTuning } from '../src/vision/fusion/fuse.ts';
+import { fuseIntoTemplate, fusedMesh, jobProblem, targetMesh, templateWarpMesh, type FuseFaceJob, type FusionTuning } from '../src/vision/fusion/fuse.ts';
 import { headPoseFromMesh } from '../src/vision/mesh/head-pose.ts';
 import { bounds, faceSize, ring } from '../src/vision/fusion/geometry.ts';
 import { fillPolygon } from '../src/vision/fusion/raster.ts';
@@ -113,7 +113,7 @@ async function main() {
 
   const variants = variantArg();
   const engines: Record<string, Engine> = {};
-  for (const v of variants) engines[v] = v === 'main' ? await loadEngine(mainEngine()) : { withoutGlasses: true, fuseIntoTemplate, jobProblem, fusedMesh, tuning: VARIANTS[v] };
+  for (const v of variants) engines[v] = v === 'main' ? await loadEngine(mainEngine()) : { withoutGlasses: true, fuseIntoTemplate, jobProblem, fusedMesh, templateWarpMesh, tuning: VARIANTS[v] };
   const pairs: { T: Template; U: Analysed; U2: Analysed }[] = [];
   let k = 0;
   for (const T of templates) {
@@ -149,7 +149,7 @@ async function main() {
       // The engine paints the user's glasses out (user-glasses.ts): the metrics compare with the
       // photo it used, or the removed frames would count as smears and holes.
       const Ueng = eng.tuning?.userGlasses !== true || !('withoutGlasses' in eng) ? U : { ...U, img: glassesFree(U) };
-      const { masks, ...m } = measure(R, T, Ueng, P);
+      const { masks, ...m } = measure(R, T, Ueng, P, eng.templateWarpMesh?.(job) ?? P);
       if (dumpDir && (m.holes > 0 || m.smears > 0 || m.tear > TEAR_FROM || m.folds > FOLDS_FROM || only)) await dumpPair(dumpDir, `${v}__${key}`, T, U, R, masks);
       rows.push({
         pair: key, kind: T.kind, yaw: T.yaw, ms, found: !!e,
@@ -230,6 +230,7 @@ const VARIANTS: Record<string, Partial<FusionTuning> | undefined> = {
   'before-16c': { farSide: false, userGlasses: false },
   'before-16c-glasses': { farSide: false, userGlasses: true },
   'before-outline': { userOutline: false },
+  'no-unfold': { unfold: false },
 };
 const glassesFreeCache = new Map<string, RgbImage>();
 function glassesFree(U: Analysed): RgbImage {
@@ -237,7 +238,7 @@ function glassesFree(U: Analysed): RgbImage {
   if (!r) { const g = withoutGlasses(U.img, U.mesh); r = g ? { width: g.width, height: g.height, data: Buffer.from(g.data) } : U.img; glassesFreeCache.set(U.name, r); }
   return r;
 }
-interface Engine { withoutGlasses?: true; fuseIntoTemplate: typeof fuseIntoTemplate; jobProblem: (j: FuseFaceJob) => string | null; fusedMesh: (j: FuseFaceJob) => Float64Array; tuning?: Partial<FusionTuning> }
+interface Engine { withoutGlasses?: true; fuseIntoTemplate: typeof fuseIntoTemplate; jobProblem: (j: FuseFaceJob) => string | null; fusedMesh: (j: FuseFaceJob) => Float64Array; templateWarpMesh?: (j: FuseFaceJob) => Float64Array; tuning?: Partial<FusionTuning> }
 const argValue = (name: string) => { const i = process.argv.indexOf(name); return i >= 0 ? process.argv[i + 1] : undefined; };
 function variantArg(): string[] {
   const v = (argValue('--variants') ?? 'default').split(',').map((x) => x.trim()).filter(Boolean);
@@ -246,8 +247,8 @@ function variantArg(): string[] {
 }
 const mainEngine = () => path.resolve(argValue('--main-engine') ?? path.join(process.cwd(), '..', 'h8-mainref', 'src/vision/fusion/fuse.ts'));
 async function loadEngine(file: string): Promise<Engine> {
-  const m = (await import(pathToFileURL(file).href)) as { fuseIntoTemplate: typeof fuseIntoTemplate; targetMesh: typeof targetMesh; jobProblem?: Engine['jobProblem']; fusedMesh?: Engine['fusedMesh'] };
-  return { fuseIntoTemplate: m.fuseIntoTemplate, jobProblem: m.jobProblem ?? (() => null), fusedMesh: m.fusedMesh ?? ((j) => m.targetMesh(j.templateMesh, j.userMesh, j.profile)) };
+  const m = (await import(pathToFileURL(file).href)) as { fuseIntoTemplate: typeof fuseIntoTemplate; targetMesh: typeof targetMesh; jobProblem?: Engine['jobProblem']; fusedMesh?: Engine['fusedMesh']; templateWarpMesh?: Engine['templateWarpMesh'] };
+  return { fuseIntoTemplate: m.fuseIntoTemplate, jobProblem: m.jobProblem ?? (() => null), fusedMesh: m.fusedMesh ?? ((j) => m.targetMesh(j.templateMesh, j.userMesh, j.profile)), templateWarpMesh: m.templateWarpMesh };
 }
 type Cached = { box: Face['box']; mesh: number[]; z: number[]; emb: number[]; yaw: number; pitch: number } | null;
 const CACHE = path.join(os.tmpdir(), 'facevault-fusion-quality-panel.json');
@@ -256,8 +257,8 @@ function writeCache(c: Record<string, Cached>) { fs.writeFileSync(CACHE, JSON.st
 
 interface Row { pair: string; kind: string; yaw: number; ms: number; found: boolean; sU2: number; sT: number; seam: number; tear: number; tornFraction: number; folds: number; holes: number; smears: number; colour: number; occluderDelta?: number; refused?: string }
 
-/** Seam, tear, holes and colour difference of result R (template T, user U, fused mesh P). */
-function measure(R: RgbImage, T: Template, U: Analysed, P: Float64Array) {
+/** Seam, tear, holes and colour difference of result R (template T, user U, fused mesh P; the template warped onto Pt). */
+function measure(R: RgbImage, T: Template, U: Analysed, P: Float64Array, Pt: Float64Array) {
   const W = R.width, H = R.height;
   const fs = faceSize(P);
   const face = fillPolygon(ring(P, 0.95), W, H);
@@ -299,7 +300,7 @@ function measure(R: RgbImage, T: Template, U: Analysed, P: Float64Array) {
   const { tear, torn, tornFraction } = fusionTears(R, T.img, U.img, U.mesh, P);
   // Folds of the template's warp where the result shows it (the turned template's far side torn
   // into pieces, which the image score misses); marked with the torn pixels in --dump.
-  const { share: folds, pixels: folded } = warpFolds(P, T.mesh, W, H);
+  const { share: folds, pixels: folded } = warpFolds(P, T.mesh, W, H, Pt);
   for (let p = 0; p < W * H; p++) if (folded[p]) torn[p] = 1;
   const g = (img: RgbImage, p: number, w: number) => Math.hypot(lumAt(img, p + 1) - lumAt(img, p - 1), lumAt(img, p + w) - lumAt(img, p - w)) / 2;
   // Seam: gradient along the mask boundary vs the template's band around its face.

@@ -76,12 +76,15 @@ export function fusionTears(R: RgbImage, T: RgbImage, U: RgbImage, uMesh: Float6
  * template torn into pieces of background and skin (stuart5, yaw 37°) is this, while the image
  * tear score above did not separate it from clean pairs (its torn pieces sit on the template's
  * own silhouette edge, which "explains" their edges). `pixels` marks the folded triangles.
+ * `warpMesh` is the mesh the engine warps the template onto (fuse.ts templateWarpMesh: the fused
+ * mesh with its folds mended) when it differs from the fused mesh P, whose rings still say where
+ * the result shows the user.
  */
-export function warpFolds(P: Float64Array, tMesh: Float64Array, W: number, H: number): { share: number; pixels: Uint8Array } {
+export function warpFolds(P: Float64Array, tMesh: Float64Array, W: number, H: number, warpMesh: Float64Array = P): { share: number; pixels: Uint8Array } {
   const N = MESH_POINTS;
   const t = tMesh.subarray(0, 2 * N);
   const tPin = ring(t, 1.7);
-  const target = concat(P.subarray(0, 2 * N), ring(P, 1.25), tPin);
+  const target = concat(warpMesh.subarray(0, 2 * N), ring(warpMesh, 1.25), tPin);
   const tSource = concat(t, ring(t, 1.25), tPin);
   const tri = new Delaunator(target).triangles;
   const m = new Float32Array(W * H);

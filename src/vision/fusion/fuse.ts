@@ -3,12 +3,12 @@
 // inner features (appearance), multi-band blend over a feathered mask (no seam).
 import Delaunator from 'delaunator';
 import { applySim, bounds, concat, faceSize, invertSim, lerpPts, ring, umeyama, MESH_POINTS, type Pts } from './geometry.ts';
-import { warpPiecewise, type Raster } from './warp.ts';
+import { warpPiecewise, type Raster, type WarpSource } from './warp.ts';
 import { blur, blurBox, fillPolygon } from './raster.ts';
 import { localColourTransfer } from './colour.ts';
 import { multibandDelta } from './blend.ts';
 import { posedUserMesh, poseProblem, type Pose } from './pose.ts';
-import { templateFarSide, towardsTemplate, triangleVisibility, userShare } from './visibility.ts';
+import { templateFarSide, towardsTemplate, triangleVisibility, unfoldMesh, userShare } from './visibility.ts';
 import { occlusionMask } from './occlusion.ts';
 import { withoutGlasses } from './user-glasses.ts';
 import { userRimWeight } from './rim.ts';
@@ -64,6 +64,8 @@ export interface FusionTuning {
   userOutline: boolean;
   /** On the rim of the user's face (outside 0.92 of the outline), keep the template's pixels where the user's photo shows background, not skin (rim.ts). */
   userRim: boolean;
+  /** Mend the template warp's folds: points of triangles the template shows flipped or squeezed (a turned template's far rim) moved towards the template's own (visibility.ts unfoldMesh). */
+  unfold: boolean;
 }
 // Measured on the fusion-quality panel (docs/PERFORMANCE.md), each against the plain engine:
 // the 3D pose warp cost identity on turned and sheared templates (Score p10 71 → 37); dropping the
@@ -78,7 +80,9 @@ export interface FusionTuning {
 // lower, by up to 11; ≥ 50: 20 → 16 of 26), so it is an option (userGlasses) and off. The
 // user's face up to its own outline raised the user's Score on most pairs and carried less of
 // the user's background into the jaw (userOutline, docs/PERFORMANCE.md, 2026-12-02 09:35).
-export const DEFAULT_TUNING: FusionTuning = { pose: false, visibility: true, occlusion: 'off', shapeCap: true, farSide: true, userGlasses: false, userOutline: true, userRim: true };
+// Warping the template onto the fused mesh with its folds mended (unfold) removed the torn far
+// rims of templates turned 13–21° at no identity cost (docs/PERFORMANCE.md, 2026-12-02 afternoon).
+export const DEFAULT_TUNING: FusionTuning = { pose: false, visibility: true, occlusion: 'off', shapeCap: true, farSide: true, userGlasses: false, userOutline: true, userRim: true, unfold: true };
 const tuningOf = (j: FuseFaceJob): FusionTuning => ({ ...DEFAULT_TUNING, ...j.tuning });
 
 export interface Patch {
@@ -213,6 +217,14 @@ export function fusedMesh(job: FuseFaceJob): Pts {
   return job.regions ? regionTarget(base, t, job.regions) : base;
 }
 
+/** The mesh the template itself is warped onto for a job (the fused mesh, its folds mended: unfoldOf); the user's photo is warped onto fusedMesh. */
+export function templateWarpMesh(job: FuseFaceJob): Pts {
+  return unfoldOf(tuningOf(job), fusedMesh(job), meshOf(job.templateMesh));
+}
+
+/** The fused mesh with the template warp's folds mended, as the tuning asks (the same mesh when nothing folds). */
+const unfoldOf = (tune: FusionTuning, P: Pts, t: Pts): Pts => (tune.unfold ? unfoldMesh(P, t, RING_BLEND, RING_PIN, (pts) => new Delaunator(pts).triangles) : P);
+
 /** The template's far side to keep (per mesh point), as the tuning asks; needs both faces' depth (the head turn between them). */
 function farSideOf(tune: FusionTuning, aligned: Pts, t: Pts, job: FuseFaceJob) {
   if (!tune.farSide || !job.templateMeshZ || !job.userMeshZ) return null;
@@ -233,6 +245,8 @@ function fuseOne(canvas: Raster, tMesh: Pts, job: FuseFaceJob, clock: (stage: st
   const keepT = farSideOf(tune, uAligned, tMesh, job);
   const base = towardsTemplate(uAligned, tMesh, p, keepT?.shape ?? null);
   const P = job.regions ? regionTarget(base, tMesh, job.regions) : base;
+  // The template is warped onto the fused mesh with its folds mended; the user's photo onto the fused mesh itself (its shape, identity).
+  const Pt = unfoldOf(tune, P, tMesh);
   const tPin = ring(tMesh, RING_PIN);
   const target = concat(P, ring(P, RING_BLEND), tPin);
   const tSource = concat(tMesh, ring(tMesh, RING_BLEND), tPin);
@@ -252,7 +266,7 @@ function fuseOne(canvas: Raster, tMesh: Pts, job: FuseFaceJob, clock: (stage: st
   clock('geometry');
   // The user's glasses frames are the user's occluders: not carried over unless the job keeps them.
   const userImg = tune.userGlasses && job.userOccluders !== 'keep' ? withoutGlasses(job.user, uMesh) ?? job.user : job.user;
-  const { out: [Uw, Tw], valid: [validU], covered, value: vis } = warpPiecewise(target, tri, [{ img: userImg, pts: uSource, maxPoint: MESH_POINTS + 36 }, { img: canvas, pts: tSource, clampEdges: true }], ox, oy, w, h, triVis);
+  const { out: [Uw, Tw], valid: [validU], covered, value: vis } = warpUserTemplate(target, tri, Pt === P ? null : concat(Pt, ring(Pt, RING_BLEND), tPin), { img: userImg, pts: uSource, maxPoint: MESH_POINTS + 36 }, { img: canvas, pts: tSource, clampEdges: true }, ox, oy, w, h, triVis);
   // Outside the triangulation the template stays as it is.
   const cv = bytesOf(canvas.data);
   for (let y = 0; y < h; y++) {
@@ -332,6 +346,18 @@ function fuseOne(canvas: Raster, tMesh: Pts, job: FuseFaceJob, clock: (stage: st
     for (let i = 0; i < w * 3; i++) dst[d0 + i] = Tw[q0 + i];
   }
   clock('write');
+}
+
+/**
+ * The user's photo warped onto `target` (triangles `tri`) and the template onto `targetT` (its
+ * own Delaunay triangulation), or both onto `target` in one pass when `targetT` is null.
+ * `covered` is the template warp's; `value` the user warp's.
+ */
+function warpUserTemplate(target: Pts, tri: Uint32Array, targetT: Pts | null, user: WarpSource, template: WarpSource, ox: number, oy: number, w: number, h: number, triValue?: Float32Array) {
+  if (!targetT) return warpPiecewise(target, tri, [user, template], ox, oy, w, h, triValue);
+  const u = warpPiecewise(target, tri, [user], ox, oy, w, h, triValue);
+  const t = warpPiecewise(targetT, new Delaunator(targetT).triangles, [template], ox, oy, w, h);
+  return { out: [u.out[0], t.out[0]], valid: [u.valid[0], t.valid[0]], covered: t.covered, value: u.value };
 }
 
 type Box = { x0: number; y0: number; x1: number; y1: number };

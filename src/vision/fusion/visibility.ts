@@ -1,7 +1,7 @@
 // How much of each target triangle the user's photo really shows. A triangle that is flipped
 // in the user's photo (back-facing: the far side of a turned head) or strongly foreshortened
 // (seen edge-on) would be stretched from a few pixels; there the template's own face is kept.
-import { MESH_POINTS, type Pts } from './geometry.ts';
+import { concat, faceSize, ring, MESH_POINTS, SILHOUETTE, type Pts } from './geometry.ts';
 
 /** Area ratios (user photo, scaled to the target, ÷ target) below LO are not used at all, above HI fully. */
 const LO = 0.2, HI = 0.55;
@@ -132,4 +132,83 @@ export function userShare(tri: Uint32Array, keep: Float32Array): Float32Array {
     out[k] = n ? 1 - s / n : 1;
   }
   return out;
+}
+
+// Folds of the template's warp. Between ~13° and 25° (below the far side's gate) the template
+// shows its far cheek foreshortened: triangles there are a fraction of the user's aligned ones,
+// or flipped where the template's mesh folds over its own silhouette. Warping the template onto
+// the user's frontal shape stretched those few pixels (its silhouette edge, its background)
+// across the rim, or mirrored them: the far cheek torn into pieces (person-lexi at 18°, howard5
+// at 21°; docs/PERFORMANCE.md "2026-12-02 afternoon: unfolding the far half"). Only the
+// triangles that fold are mended: their points are moved towards the template's own, a step at
+// a time, until the template's warp neither flips nor squeezes any of them.
+
+/** Template ÷ destination area ratio below which a warp triangle is mended (the fold measure counts below 0.2). */
+const UNFOLD_BELOW = 0.25;
+/** Share of the way to the template's point added per step to each point of a folded triangle (its neighbours get UNFOLD_SPREAD of it), and the steps at most. */
+const UNFOLD_STEP = 0.1, UNFOLD_SPREAD = 0.5, UNFOLD_IT = 24;
+/** Triangles whose three points lie inside this ring of the fused mesh are the user's (a degree-0 result shows the user's photo there): an open mouth over a closed one is not a fold. */
+const UNFOLD_INNER = 0.85;
+/** Slivers smaller than this (face sizes²) are not mended: a flipped sliver along the outline covers a few pixels. */
+const UNFOLD_MIN_AREA = 3e-4;
+
+/**
+ * The fused mesh `P` with the points of the template warp's folded triangles moved towards the
+ * template's `t` (per point, P + (t − P)·w, w raised by UNFOLD_STEP for each folded triangle it
+ * belongs to, then spread half to its neighbours; slivers below UNFOLD_MIN_AREA are left), until no triangle outside ring UNFOLD_INNER is
+ * flipped or squeezed below UNFOLD_BELOW of its area. The warp is the engine's: the mesh with
+ * its blend ring (`ringBlend`, following it) and the template's pinned ring (`ringPin`, fixed),
+ * Delaunay-triangulated by `triangulate`. Returns P itself when nothing folds (like poses).
+ */
+export function unfoldMesh(P: Pts, t: Pts, ringBlend: number, ringPin: number, triangulate: (pts: Pts) => Uint32Array): Pts {
+  const tPin = ring(t, ringPin);
+  const tSource = concat(t, ring(t, ringBlend), tPin);
+  const w = new Float32Array(MESH_POINTS);
+  const inner = ring(P, UNFOLD_INNER);
+  const minArea = UNFOLD_MIN_AREA * faceSize(t) ** 2;
+  const isInner = new Uint8Array(MESH_POINTS);
+  for (let i = 0; i < MESH_POINTS; i++) isInner[i] = inside(inner, P[2 * i], P[2 * i + 1]) ? 1 : 0;
+  let D = P;
+  let nbr: number[][] | null = null;
+  for (let it = 0; it < UNFOLD_IT; it++) {
+    const target = concat(D, ring(D, ringBlend), tPin);
+    const tri = triangulate(target);
+    const bump = new Float32Array(MESH_POINTS);
+    let folded = 0;
+    if (!nbr) {
+      // The neighbours of the first triangulation (the points move little).
+      nbr = Array.from({ length: MESH_POINTS }, () => []);
+      for (let k = 0; k < tri.length; k += 3) for (const [i, j] of [[tri[k], tri[k + 1]], [tri[k + 1], tri[k + 2]], [tri[k + 2], tri[k]]]) if (i < MESH_POINTS && j < MESH_POINTS) { nbr[i].push(j); nbr[j].push(i); }
+    }
+    for (let k = 0; k < tri.length; k += 3) {
+      const a = tri[k], b = tri[k + 1], c = tri[k + 2];
+      const at = area(target, a, b, c);
+      if (Math.abs(at) < Math.max(1e-9, minArea)) continue;
+      if (area(tSource, a, b, c) / at >= UNFOLD_BELOW) continue;
+      const pts = [a, b, c].map((v) => (v < MESH_POINTS ? v : v < MESH_POINTS + SILHOUETTE.length ? SILHOUETTE[v - MESH_POINTS] : -1));
+      if (pts.every((v) => v >= 0 && isInner[v])) continue;
+      folded++;
+      for (const v of pts) if (v >= 0) bump[v] = UNFOLD_STEP;
+    }
+    if (!folded) break;
+    for (let i = 0; i < MESH_POINTS; i++) {
+      let s = bump[i];
+      for (const j of nbr[i]) s = Math.max(s, bump[j] * UNFOLD_SPREAD);
+      w[i] = Math.min(1, w[i] + s);
+    }
+    const next = new Float64Array(P);
+    for (let i = 0; i < MESH_POINTS; i++) if (w[i] > 0) { next[2 * i] += (t[2 * i] - P[2 * i]) * w[i]; next[2 * i + 1] += (t[2 * i + 1] - P[2 * i + 1]) * w[i]; }
+    D = next;
+  }
+  return D;
+}
+
+/** Point in polygon (even-odd), the polygon x/y interleaved. */
+function inside(poly: Pts, x: number, y: number): boolean {
+  let c = false;
+  for (let i = 0, j = poly.length - 2; i < poly.length; j = i, i += 2) {
+    const xi = poly[i], yi = poly[i + 1], xj = poly[j], yj = poly[j + 1];
+    if (yi > y !== yj > y && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) c = !c;
+  }
+  return c;
 }
