@@ -9,7 +9,7 @@ import { localColourTransfer } from './colour.ts';
 import { multibandDelta } from './blend.ts';
 import { posedUserMesh, poseProblem, type Pose } from './pose.ts';
 import { templateFarSide, towardsTemplate, triangleVisibility, userShare } from './visibility.ts';
-import { occlusionMask } from './occlusion.ts';
+import { occlusionMask, templateOccluders } from './occlusion.ts';
 import { withoutGlasses } from './user-glasses.ts';
 import { headPoseFromMesh } from '../mesh/head-pose.ts';
 import { ghostMask, regionTarget, type RegionDegrees } from './regions.ts';
@@ -336,12 +336,7 @@ function usableMask(tune: FusionTuning, vis: Float32Array | undefined, Tw: Float
   const occBox = { x0: rb.x0, y0: rb.y0, x1: rb.x1, y1: rb.y1 };
   const browY = (Pl[2 * 105 + 1] + Pl[2 * 334 + 1]) / 2, eyeY = (Pl[2 * 159 + 1] + Pl[2 * 386 + 1]) / 2;
   const upright = Math.abs(Pl[2 * 152 + 1] - Pl[2 * 10 + 1]) > Math.abs(Pl[2 * 152] - Pl[2 * 10]);
-  // Below the nose a template's beard is dark too: only strong deviations (a microphone, a hand) count there.
-  const noseY = Pl[2 * 2 + 1];
-  // Only inside the inner face: the rim (background, ears, the jaw's shadow, hair at the hairline)
-  // is not skin either, and masking it took the user's outline away (identity) and left the
-  // template's jaw edge inside the face. An occluder reaching into the face is found there.
-  const occT = tune.occlusion === 'off' ? null : occlusionMask({ img: Tw, w, h, mesh: Pl, region, skin, faceSize: fs, box: occBox, weight: (x, y) => (skin[y * w + x] > 0 ? (upright && y > noseY ? 0.5 : 1) : 0) });
+  const occT = tune.occlusion === 'off' ? null : templateOccluders(Tw, w, h, Pl, region, skin, fs, occBox);
   // The user's occluders: above the brows (fringe, hat brims) never carried over; around the eyes
   // (glasses frames) they are part of the user's look at FuseFaceDegree < 50, and dropped from 50.
   const eyeBand = f >= 0.5 ? 1 : 0;
