@@ -5,7 +5,7 @@ import Delaunator from 'delaunator';
 import { applySim, bounds, concat, faceSize, invertSim, lerpPts, ring, umeyama, MESH_POINTS, type Pts } from './geometry.ts';
 import { warpPiecewise, type Raster } from './warp.ts';
 import { blur, blurBox, fillPolygon } from './raster.ts';
-import { localColourTransfer } from './colour.ts';
+import { facialHair, localColourTransfer } from './colour.ts';
 import { multibandDelta } from './blend.ts';
 import { posedUserMesh, poseProblem, type Pose } from './pose.ts';
 import { templateFarSide, towardsTemplate, triangleVisibility, userShare } from './visibility.ts';
@@ -61,6 +61,8 @@ export interface FusionTuning {
   userGlasses: boolean;
   /** The user's face up to its own outline and nothing beyond it (OUTLINE); off = the older mask, half-way at 0.95 of the outline with a wide feather (OUTLINE_BEFORE). */
   userOutline: boolean;
+  /** Leave the template's facial hair over the user's bare skin out of the colour transfer's samples (colour.ts facialHair); off = its beard darkened the user's chin into a blue-grey band. */
+  hairColour: boolean;
 }
 // Measured on the fusion-quality panel (docs/PERFORMANCE.md), each against the plain engine:
 // the 3D pose warp cost identity on turned and sheared templates (Score p10 71 → 37); dropping the
@@ -75,7 +77,7 @@ export interface FusionTuning {
 // lower, by up to 11; ≥ 50: 20 → 16 of 26), so it is an option (userGlasses) and off. The
 // user's face up to its own outline raised the user's Score on most pairs and carried less of
 // the user's background into the jaw (userOutline, docs/PERFORMANCE.md, 2026-12-02 09:35).
-export const DEFAULT_TUNING: FusionTuning = { pose: false, visibility: true, occlusion: 'off', shapeCap: true, farSide: true, userGlasses: false, userOutline: true };
+export const DEFAULT_TUNING: FusionTuning = { pose: false, visibility: true, occlusion: 'off', shapeCap: true, farSide: true, userGlasses: false, userOutline: true, hairColour: false };
 const tuningOf = (j: FuseFaceJob): FusionTuning => ({ ...DEFAULT_TUNING, ...j.tuning });
 
 export interface Patch {
@@ -287,7 +289,10 @@ function fuseOne(canvas: Raster, tMesh: Pts, job: FuseFaceJob, clock: (stage: st
   // darkened the user's face around it (holes). The prior keeps cells with few samples left
   // (an occluder's edge) at the face's ratio instead of blowing up into white patches.
   if (f < 1) {
-    const weight = occT ? Float32Array.from(occT, (o) => 1 - o) : undefined;
+    // The template's beard over the user's bare chin is not the template's skin either (colour.ts facialHair).
+    const hair = tune.hairColour ? facialHair(Tw, Uw, validU, local(P), skin, w, h, fs, bounds(skinPoly)) : null;
+    const weight = occT || hair ? new Float32Array(w * h) : undefined;
+    if (weight) for (let q = 0; q < weight.length; q++) weight[q] = (occT ? 1 - occT[q] : 1) * (hair ? 1 - hair[q] : 1);
     const gain = job.colourReference ? colourGain(job.colourReference, templateSkinColour(canvas, tMesh)) : undefined;
     localColourTransfer(Uw, Tw, skin, validU, region, w, h, 0.1 * fs, bounds(skinPoly), rb, undefined, undefined, { weight, prior: COLOUR_PRIOR, gain });
   }

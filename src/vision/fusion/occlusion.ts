@@ -203,7 +203,7 @@ function keepConfident(occG: Float32Array, wgt: Float32Array, gw: number, gh: nu
 // in from the region's edge, and its colour differs from the skin just around it by FLAT_STEP
 // (RGB distance of means). Smooth skin (a cheek in soft light) has texture too, if less; a
 // highlight is small or bright without a step around it.
-const FLAT_TEXTURE = 0.35, FLAT_MIN_SHARE = 0.03, FLAT_MIN_SHARE_DARK = 0.008, FLAT_DARK_STEP = 80, FLAT_STEP = 8, FLAT_EDGE = 2.5, FLAT_EDGE_MIN = 12, FLAT_SHARP = 0.5, FLAT_PATCH = 0.1, FLAT_PATCH_ABS = 0.12;
+const FLAT_TEXTURE = 0.35, FLAT_MIN_SHARE = 0.03, FLAT_MIN_SHARE_DARK = 0.008, FLAT_DARK_STEP = 80, FLAT_STEP = 8, FLAT_EDGE = 2.5, FLAT_EDGE_MIN = 12, FLAT_SHARP = 0.5, FLAT_PATCH = 0.1, FLAT_PATCH_ABS = 0.12, FLAT_GROW = 3;
 
 function flatPatches(o: OcclusionInput, x0: number, y0: number, gw: number, gh: number, d: number, wgt: Float32Array, feat: Float32Array, Y: Float32Array, Cb: Float32Array, Cr: Float32Array): Float32Array {
   const { img, w, h } = o, n = gw * gh;
@@ -287,6 +287,23 @@ function flatPatches(o: OcclusionInput, x0: number, y0: number, gw: number, gh: 
     tm /= comp.length;
     if (tm > FLAT_PATCH * t0 && tm > FLAT_PATCH_ABS) continue;
     for (const g of comp) out[g] = 1;
+    // Its own rim (the cells the contour's step made look textured) and thin parts (fingers):
+    // neighbours up to FLAT_GROW cells away whose colour is nearer the patch's than half the step.
+    let front = comp;
+    for (let it = 0; it < FLAT_GROW; it++) {
+      const next: number[] = [];
+      for (const g of front) {
+        const i = g % gw, j = (g - i) / gw;
+        for (const [ii, jj] of [[i - 1, j], [i + 1, j], [i, j - 1], [i, j + 1]]) {
+          if (ii < 0 || jj < 0 || ii >= gw || jj >= gh) continue;
+          const q = jj * gw + ii;
+          if (out[q] || wgt[q] <= 0) continue;
+          const v = rgb(q);
+          if (Math.hypot(v[0] - a[0], v[1] - a[1], v[2] - a[2]) < 0.5 * step) { out[q] = 1; next.push(q); }
+        }
+      }
+      front = next;
+    }
   }
   return out;
 }
