@@ -64,7 +64,7 @@ describe.skipIf(!hasTestdata)(`fusion: a bearded template over a clean-shaven us
   };
 
   it('shows the user\'s bare chin, not a band of the template\'s beard colour', async () => {
-    const { R, P } = fuse({ hairColour: true });
+    const { R, P } = fuse();
     const err = chinError(R, P), b = band(R, P);
     console.log(`beard: chin error ${err.toFixed(1)}, band ${b.toFixed(1)}`);
     const off = fuse({ hairColour: false });
