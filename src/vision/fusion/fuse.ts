@@ -77,6 +77,12 @@ export interface FusionTuning {
 // lower, by up to 11; ≥ 50: 20 → 16 of 26), so it is an option (userGlasses) and off. The
 // user's face up to its own outline raised the user's Score on most pairs and carried less of
 // the user's background into the jaw (userOutline, docs/PERFORMANCE.md, 2026-12-02 09:35).
+// Leaving the template's facial hair out of the colour samples (hairColour) took the beard band
+// off bearded templates' pairs at no identity cost on the every-3rd panel pairs (≥ 50: 71/81
+// either way; every 2nd 116 → 115, one pair 50.8 → 49.8). Template occlusion now finds the
+// pasted skin-coloured hand too, but keeping occluders in front hides the user's face under them
+// (≥ 50 on the every-3rd pairs 71 → 65, all six on occluded templates), so it stays an option
+// (docs/PERFORMANCE.md, 2026-12-02 afternoon).
 export const DEFAULT_TUNING: FusionTuning = { pose: false, visibility: true, occlusion: 'off', shapeCap: true, farSide: true, userGlasses: false, userOutline: true, hairColour: true };
 const tuningOf = (j: FuseFaceJob): FusionTuning => ({ ...DEFAULT_TUNING, ...j.tuning });
 
