@@ -31,7 +31,7 @@ import { meshArray } from '../src/services/fusion/fusion-materials.ts';
 import { TESTDATA } from '../test/helpers/testdata.ts';
 import { median, percentile, table, writeResult } from './lib.ts';
 import { pasteOccluder, type OccluderKind } from '../test/helpers/occluders.ts';
-import { blobs, fusionHoles } from '../test/helpers/fusion-holes.ts';
+import { beardBand, blobs, fusionHoles } from '../test/helpers/fusion-holes.ts';
 import { FOLDS_FROM, TEAR_FROM, fusionTears, warpFolds } from '../test/helpers/fusion-tears.ts';
 
 const quick = process.argv.includes('--quick');
@@ -169,6 +169,7 @@ async function main() {
     'holes>0': rs.filter((r) => r.holes > 0).length, 'tear>1.5': rs.filter((r) => r.tear > TEAR_FROM).length, [`folds>${100 * FOLDS_FROM}%`]: rs.filter((r) => r.folds > FOLDS_FROM).length, 'folds % p90 / max': `${fmt(100 * percentile(rs.map((r) => r.folds), 90))} / ${fmt(100 * Math.max(...rs.map((r) => r.folds)))}`, 'smear>0': rs.filter((r) => r.smears > 0).length,
     'tear median / max': `${fmt(median(rs.map((r) => r.tear)))} / ${fmt(Math.max(...rs.map((r) => r.tear)))}`, 
     'seam median': fmt(median(rs.map((r) => r.seam))), 'colour Δ median / p90': `${fmt(median(rs.map((r) => r.colour)))} / ${fmt(percentile(rs.map((r) => r.colour), 90))}`,
+    'beard band median / p90 / >15': `${fmt(median(rs.map((r) => r.beard)))} / ${fmt(percentile(rs.map((r) => r.beard), 90))} / ${rs.filter((r) => r.beard > 15).length}`,
     'occluder Δ median': rs.some((r) => r.occluderDelta !== undefined) ? fmt(median(rs.filter((r) => r.occluderDelta !== undefined).map((r) => r.occluderDelta!))) : '-',
     'ms median': fmt(median(rs.map((r) => r.ms))),
   });
@@ -231,6 +232,10 @@ const VARIANTS: Record<string, Partial<FusionTuning> | undefined> = {
   'before-16c-glasses': { farSide: false, userGlasses: true },
   'before-outline': { userOutline: false },
   'no-unfold': { unfold: false },
+  'hair-colour': { hairColour: true },
+  'no-hair-colour': { hairColour: false },
+  'occlusion-hair': { occlusion: 'template', hairColour: true },
+  'no-occlusion-hair': { occlusion: 'off', hairColour: false },
 };
 const glassesFreeCache = new Map<string, RgbImage>();
 function glassesFree(U: Analysed): RgbImage {
@@ -255,7 +260,7 @@ const CACHE = path.join(os.tmpdir(), 'facevault-fusion-quality-panel.json');
 function readCache(): Record<string, Cached> { try { return JSON.parse(fs.readFileSync(CACHE, 'utf8')) as Record<string, Cached>; } catch { return {}; } }
 function writeCache(c: Record<string, Cached>) { fs.writeFileSync(CACHE, JSON.stringify(c)); }
 
-interface Row { pair: string; kind: string; yaw: number; ms: number; found: boolean; sU2: number; sT: number; seam: number; tear: number; tornFraction: number; folds: number; holes: number; smears: number; colour: number; occluderDelta?: number; refused?: string }
+interface Row { pair: string; kind: string; yaw: number; ms: number; found: boolean; sU2: number; sT: number; seam: number; tear: number; tornFraction: number; folds: number; holes: number; smears: number; colour: number; beard: number; occluderDelta?: number; refused?: string }
 
 /** Seam, tear, holes and colour difference of result R (template T, user U, fused mesh P; the template warped onto Pt). */
 function measure(R: RgbImage, T: Template, U: Analysed, P: Float64Array, Pt: Float64Array) {
@@ -334,7 +339,9 @@ function measure(R: RgbImage, T: Template, U: Analysed, P: Float64Array, Pt: Flo
     for (let p = 0; p < W * H; p++) if (T.occluder[p] > 0.5 && face[p]) { for (let c = 0; c < 3; c++) s += Math.abs(R.data[p * 3 + c] - T.img.data[p * 3 + c]) / 3; n++; }
     occluderDelta = n ? s / n : 0;
   }
-  return { seam, tear, tornFraction, folds, holes, smears, colour, occluderDelta, masks: { hole, smear, torn } };
+  // The beard band (test/helpers/fusion-holes.ts): the result's chin against its cheeks vs the user's.
+  const band2 = beardBand(R, Uw, Uv, X0, Y0, ww, wh, P);
+  return { seam, tear, tornFraction, folds, holes, smears, colour, occluderDelta, beard: band2, masks: { hole, smear, torn } };
 }
 
 async function dumpPair(dir: string, name: string, T: Template, U: Analysed, R: RgbImage, masks: { hole: Uint8Array; smear: Uint8Array; torn: Uint8Array }) {

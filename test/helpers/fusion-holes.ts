@@ -89,3 +89,36 @@ export function blobs(m: Uint8Array, W: number, X0: number, Y0: number, X1: numb
   }
   return n;
 }
+
+/**
+ * The beard band (issue 16 item 3): how far the result's chin-to-cheek colour differs from the
+ * user's own. A bearded template over a clean-shaven user mixed the beard into the user's bare
+ * chin (a blue-grey band): the result's chin is then darker and greyer against its cheeks than
+ * the user's chin against the user's cheeks. Per channel, the ratio chin mean ÷ cheek mean of the
+ * result and of the user's photo warped onto the fused mesh (`Uw`, valid `Uv`, window X0, Y0 of
+ * width ww); the band is 100 × the RGB distance of the two ratio vectors (0 = the same contrast).
+ * Chin: inside ring 0.85 below the lower lip; cheeks: inside ring 0.85 between the lower eyelids and the nose tip.
+ */
+export function beardBand(R: RgbImage, Uw: Float32Array, Uv: Uint8Array, X0: number, Y0: number, ww: number, wh: number, P: Float64Array): number {
+  const W = R.width;
+  const inner = fillPolygon(ring(P, 0.85), W, R.height);
+  const lipY = P[2 * 17 + 1], eyeY = (P[2 * 145 + 1] + P[2 * 374 + 1]) / 2, noseY = P[2 * 1 + 1];
+  const acc = { rl: [0, 0, 0], rc: [0, 0, 0], ul: [0, 0, 0], uc: [0, 0, 0], nl: 0, nc: 0 };
+  for (let y = 0; y < wh; y++) for (let x = 0; x < ww; x++) {
+    const q = y * ww + x, p = (y + Y0) * W + x + X0, Y = y + Y0;
+    if (!Uv[q] || !inner[p]) continue;
+    const chin = Y > lipY, cheek = Y > eyeY && Y < noseY;
+    if (!chin && !cheek) continue;
+    for (let c = 0; c < 3; c++) {
+      if (chin) { acc.rl[c] += R.data[p * 3 + c]; acc.ul[c] += Uw[q * 3 + c]; } else { acc.rc[c] += R.data[p * 3 + c]; acc.uc[c] += Uw[q * 3 + c]; }
+    }
+    if (chin) acc.nl++; else acc.nc++;
+  }
+  if (acc.nl < 20 || acc.nc < 20) return 0;
+  let d = 0;
+  for (let c = 0; c < 3; c++) {
+    const r = acc.rl[c] / Math.max(1, acc.rc[c]), u = acc.ul[c] / Math.max(1, acc.uc[c]);
+    d += (r - u) ** 2;
+  }
+  return 100 * Math.sqrt(d);
+}

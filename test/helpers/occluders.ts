@@ -63,3 +63,25 @@ export function pasteOccluder(img: RgbImage, mesh: Float64Array, kind: OccluderK
   }
   return { img: { width: img.width, height: img.height, data: out }, mask };
 }
+
+/**
+ * A dark stubble beard painted on a face (the fusion beard-band test): below the nose's base,
+ * inside the mesh's face oval, the lips left bare; each pixel is the skin darkened to a third
+ * and tinted blue-grey, with per-pixel hair noise. Returns the new image and the beard's coverage.
+ */
+export function pasteBeard(img: RgbImage, mesh: Float64Array, oval: Float32Array, lips: Float32Array): { img: RgbImage; mask: Float32Array } {
+  const out = Buffer.from(img.data);
+  const mask = new Float32Array(img.width * img.height);
+  const baseY = mesh[2 * 2 + 1];
+  for (let y = Math.max(0, Math.ceil(baseY)); y < img.height; y++) for (let x = 0; x < img.width; x++) {
+    const p = y * img.width + x;
+    if (!oval[p] || lips[p]) continue;
+    // A deterministic hash: hairs lighter and darker.
+    const n = (((x * 73856093) ^ (y * 19349663)) >>> 0) % 1000 / 1000;
+    const k = 0.28 + 0.12 * n;
+    const tint = [38, 42, 54];
+    for (let c = 0; c < 3; c++) out[p * 3 + c] = Math.round(img.data[p * 3 + c] * k + tint[c]);
+    mask[p] = 1;
+  }
+  return { img: { width: img.width, height: img.height, data: out }, mask };
+}

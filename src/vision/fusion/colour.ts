@@ -1,7 +1,7 @@
 // Colour/lighting transfer: the warped user face is multiplied by blur(T)/blur(U), both blurs
 // taken over the skin only (normalised convolution) on a coarse grid, so the template's
 // low-frequency shading and skin tone replace the user's while the user's detail stays.
-import { blur } from './raster.ts';
+import { blur, blurBox } from './raster.ts';
 
 export interface SkinStats { mean: [number, number, number]; std: [number, number, number]; pixels: number }
 
@@ -95,3 +95,48 @@ export function localColourTransfer(U: Float32Array, T: Float32Array, skin: Floa
     }
   }
 }
+
+/**
+ * Per pixel in [0,1]: how much the template's skin sample at that pixel is its own facial hair
+ * (beard, stubble, moustache) over skin the user's photo shows bare. Below the nose, a template
+ * pixel darker than FACIAL_HAIR_DARK of the template's skin at the same column higher up (the
+ * cheeks between the eyes and the nose, so side light cancels), where the user's pixel is not
+ * (above FACIAL_HAIR_BARE of the user's own reference). Left out of the colour transfer's
+ * samples (`TransferOptions.weight`): counted as skin, a dark beard made the ratio at the jaw
+ * small and mixed the user's bare chin into a blue-grey band; without those samples the ratio
+ * there is the skin's around it. `T`/`U` are the template and the user's warped photo in the
+ * fused geometry, `mesh` the fused mesh in window coordinates, `skin` where samples are taken.
+ */
+export function facialHair(T: Float32Array, U: Float32Array, validU: Uint8Array, mesh: ArrayLike<number>, skin: Float32Array, w: number, h: number, fs: number, box: Box): Float32Array {
+  const out = new Float32Array(w * h);
+  const b = span(box, w, h);
+  const lum = (img: Float32Array, p: number) => 0.299 * img[p * 3] + 0.587 * img[p * 3 + 1] + 0.114 * img[p * 3 + 2];
+  // Reference rows: from the lower eyelids to the nose tip; hair is decided below the nose's base.
+  const eyeY = (mesh[2 * 145 + 1] + mesh[2 * 374 + 1]) / 2, noseY = mesh[2 * 1 + 1], baseY = mesh[2 * 2 + 1];
+  if (!(noseY > eyeY) || !(baseY >= noseY - 1)) return out;
+  const r0 = Math.max(b.y0, Math.floor(eyeY + 0.03 * fs)), r1 = Math.min(b.y1, Math.ceil(noseY));
+  // Per column, the mean luminance of the reference band's skin, then smoothed over ±0.06 face sizes.
+  const cols = b.x1 - b.x0;
+  if (cols < 4) return out;
+  const sT = new Float32Array(cols), sU = new Float32Array(cols), n = new Float32Array(cols);
+  for (let y = r0; y < r1; y++) for (let x = b.x0; x < b.x1; x++) {
+    const p = y * w + x;
+    if (!skin[p] || !validU[p]) continue;
+    sT[x - b.x0] += lum(T, p); sU[x - b.x0] += lum(U, p); n[x - b.x0]++;
+  }
+  const rad = Math.max(1, 0.06 * fs);
+  blur(sT, cols, 1, rad); blur(sU, cols, 1, rad); blur(n, cols, 1, rad);
+  for (let y = Math.max(b.y0, Math.ceil(baseY)); y < b.y1; y++) for (let x = b.x0; x < b.x1; x++) {
+    const p = y * w + x, c = x - b.x0;
+    if (!skin[p] || !validU[p] || n[c] < 0.5) continue;
+    const refT = sT[c] / n[c], refU = sU[c] / n[c];
+    if (refT < 8 || refU < 8) continue;
+    const dark = (FACIAL_HAIR_DARK - lum(T, p) / refT) / 0.1, bare = (lum(U, p) / refU - FACIAL_HAIR_BARE) / 0.1;
+    const v = Math.min(1, Math.max(0, dark)) * Math.min(1, Math.max(0, bare));
+    out[p] = v;
+  }
+  // A beard's hairs and the skin between them are one region: spread a little.
+  blurBox(out, w, h, b, Math.max(1, 0.01 * fs));
+  return out;
+}
+const FACIAL_HAIR_DARK = 0.8, FACIAL_HAIR_BARE = 0.7;

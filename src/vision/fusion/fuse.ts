@@ -5,11 +5,11 @@ import Delaunator from 'delaunator';
 import { applySim, bounds, concat, faceSize, invertSim, lerpPts, ring, umeyama, MESH_POINTS, type Pts } from './geometry.ts';
 import { warpPiecewise, type Raster, type WarpSource } from './warp.ts';
 import { blur, blurBox, fillPolygon } from './raster.ts';
-import { localColourTransfer } from './colour.ts';
+import { facialHair, localColourTransfer } from './colour.ts';
 import { multibandDelta } from './blend.ts';
 import { posedUserMesh, poseProblem, type Pose } from './pose.ts';
 import { templateFarSide, towardsTemplate, triangleVisibility, unfoldMesh, userShare } from './visibility.ts';
-import { occlusionMask } from './occlusion.ts';
+import { occlusionMask, templateOccluders } from './occlusion.ts';
 import { withoutGlasses } from './user-glasses.ts';
 import { userRimWeight } from './rim.ts';
 import { headPoseFromMesh } from '../mesh/head-pose.ts';
@@ -66,6 +66,8 @@ export interface FusionTuning {
   userRim: boolean;
   /** Mend the template warp's folds: points of triangles the template shows flipped or squeezed (a turned template's far rim) moved towards the template's own (visibility.ts unfoldMesh). */
   unfold: boolean;
+  /** Leave the template's facial hair over the user's bare skin out of the colour transfer's samples (colour.ts facialHair); off = its beard darkened the user's chin into a blue-grey band. */
+  hairColour: boolean;
 }
 // Measured on the fusion-quality panel (docs/PERFORMANCE.md), each against the plain engine:
 // the 3D pose warp cost identity on turned and sheared templates (Score p10 71 → 37); dropping the
@@ -82,7 +84,13 @@ export interface FusionTuning {
 // the user's background into the jaw (userOutline, docs/PERFORMANCE.md, 2026-12-02 09:35).
 // Warping the template onto the fused mesh with its folds mended (unfold) removed the torn far
 // rims of templates turned 13–21° at no identity cost (docs/PERFORMANCE.md, 2026-12-02 afternoon).
-export const DEFAULT_TUNING: FusionTuning = { pose: false, visibility: true, occlusion: 'off', shapeCap: true, farSide: true, userGlasses: false, userOutline: true, userRim: true, unfold: true };
+// Leaving the template's facial hair out of the colour samples (hairColour) took the beard band
+// off bearded templates' pairs at no identity cost on the every-3rd panel pairs (≥ 50: 71/81
+// either way; every 2nd 116 → 115, one pair 50.8 → 49.8). Template occlusion now finds the
+// pasted skin-coloured hand too, but keeping occluders in front hides the user's face under them
+// (≥ 50 on the every-3rd pairs 71 → 65, all six on occluded templates), so it stays an option
+// (docs/PERFORMANCE.md, 2026-12-02 afternoon).
+export const DEFAULT_TUNING: FusionTuning = { pose: false, visibility: true, occlusion: 'off', shapeCap: true, farSide: true, userGlasses: false, userOutline: true, userRim: true, unfold: true, hairColour: true };
 const tuningOf = (j: FuseFaceJob): FusionTuning => ({ ...DEFAULT_TUNING, ...j.tuning });
 
 export interface Patch {
@@ -311,7 +319,10 @@ function fuseOne(canvas: Raster, tMesh: Pts, job: FuseFaceJob, clock: (stage: st
   // darkened the user's face around it (holes). The prior keeps cells with few samples left
   // (an occluder's edge) at the face's ratio instead of blowing up into white patches.
   if (f < 1) {
-    const weight = occT ? Float32Array.from(occT, (o) => 1 - o) : undefined;
+    // The template's beard over the user's bare chin is not the template's skin either (colour.ts facialHair).
+    const hair = tune.hairColour ? facialHair(Tw, Uw, validU, local(P), skin, w, h, fs, bounds(skinPoly)) : null;
+    const weight = occT || hair ? new Float32Array(w * h) : undefined;
+    if (weight) for (let q = 0; q < weight.length; q++) weight[q] = (occT ? 1 - occT[q] : 1) * (hair ? 1 - hair[q] : 1);
     const gain = job.colourReference ? colourGain(job.colourReference, templateSkinColour(canvas, tMesh)) : undefined;
     localColourTransfer(Uw, Tw, skin, validU, region, w, h, 0.1 * fs, bounds(skinPoly), rb, undefined, undefined, { weight, prior: COLOUR_PRIOR, gain });
   }
@@ -372,12 +383,7 @@ function usableMask(tune: FusionTuning, vis: Float32Array | undefined, Tw: Float
   const occBox = { x0: rb.x0, y0: rb.y0, x1: rb.x1, y1: rb.y1 };
   const browY = (Pl[2 * 105 + 1] + Pl[2 * 334 + 1]) / 2, eyeY = (Pl[2 * 159 + 1] + Pl[2 * 386 + 1]) / 2;
   const upright = Math.abs(Pl[2 * 152 + 1] - Pl[2 * 10 + 1]) > Math.abs(Pl[2 * 152] - Pl[2 * 10]);
-  // Below the nose a template's beard is dark too: only strong deviations (a microphone, a hand) count there.
-  const noseY = Pl[2 * 2 + 1];
-  // Only inside the inner face: the rim (background, ears, the jaw's shadow, hair at the hairline)
-  // is not skin either, and masking it took the user's outline away (identity) and left the
-  // template's jaw edge inside the face. An occluder reaching into the face is found there.
-  const occT = tune.occlusion === 'off' ? null : occlusionMask({ img: Tw, w, h, mesh: Pl, region, skin, faceSize: fs, box: occBox, weight: (x, y) => (skin[y * w + x] > 0 ? (upright && y > noseY ? 0.5 : 1) : 0) });
+  const occT = tune.occlusion === 'off' ? null : templateOccluders(Tw, w, h, Pl, region, skin, fs, occBox);
   // The user's occluders: above the brows (fringe, hat brims) never carried over; around the eyes
   // (glasses frames) they are part of the user's look at FuseFaceDegree < 50, and dropped from 50.
   const eyeBand = f >= 0.5 ? 1 : 0;

@@ -37,6 +37,13 @@ export interface OcclusionInput {
   weight?: (x: number, y: number) => number;
   /** Deviation (in robust standard units) from which a pixel starts to count as covered. */
   darkFrom?: number; chromaFrom?: number;
+  /**
+   * Also find skin-coloured occluders (a hand): large patches without the face's own fine
+   * texture whose colour differs from the skin around them (see flatPatches). And keep only
+   * confident parts of the colour/luminance mask: blobs that reach the edge of the decided
+   * region (an occluder comes from outside the face) or are large.
+   */
+  confident?: boolean;
   faceSize: number;
   box: { x0: number; y0: number; x1: number; y1: number };
 }
@@ -98,6 +105,11 @@ export function occlusionMask(o: OcclusionInput): Float32Array {
     const s = Math.max((chroma(g) - cFrom) / 2, (dark - dFrom) / 1.5, (bright - dFrom - 1) / 2) * wgt[g];
     occG[g] = s <= 0 ? 0 : s >= 1 ? 1 : s;
   }
+  if (o.confident) {
+    keepConfident(occG, wgt, gw, gh, 0.01 * n);
+    const flat = flatPatches(o, x0, y0, gw, gh, d, wgt, feat, Y, Cb, Cr);
+    for (let g = 0; g < n; g++) occG[g] = Math.max(occG[g], flat[g]);
+  }
   // A feature counts as covered when most of the skin around it is.
   for (const [k, f] of features.entries()) {
     const inner = fillPolygon(toGrid(scalePoly(f, growOf(k))), gw, gh), outer = fillPolygon(toGrid(scalePoly(f, growOf(k) + 0.85)), gw, gh);
@@ -121,6 +133,179 @@ export function occlusionMask(o: OcclusionInput): Float32Array {
     }
   }
   return occ;
+}
+
+/**
+ * The template's occluders as the engine decides them (fuse.ts, tuning `occlusion`): `img` is the
+ * template in the fused face's geometry, `mesh` the fused mesh in window coordinates, `region` /
+ * `skin` the fused face region and inner face. Decided inside the inner face only: the rim
+ * (background, ears, the jaw's shadow, hair at the hairline) is not skin either, and masking it
+ * took the user's outline away (identity) and left the template's jaw edge inside the face. An
+ * occluder reaching into the face is found there. Below the nose a template's beard is dark
+ * too: only strong deviations (a microphone, a hand) count there.
+ */
+export function templateOccluders(img: Float32Array, w: number, h: number, mesh: Pts, region: Float32Array, skin: Float32Array, faceSize: number, box: { x0: number; y0: number; x1: number; y1: number }): Float32Array {
+  const upright = Math.abs(mesh[2 * 152 + 1] - mesh[2 * 10 + 1]) > Math.abs(mesh[2 * 152] - mesh[2 * 10]);
+  const noseY = mesh[2 * 2 + 1];
+  return occlusionMask({ img, w, h, mesh, region, skin, faceSize, box, confident: true, weight: (x, y) => (skin[y * w + x] > 0 ? (upright && y > noseY ? 0.5 : 1) : 0) });
+}
+
+/** 4-neighbour components of cells where `on(g)`; each as its cell list. */
+function components(on: (g: number) => boolean, gw: number, gh: number): number[][] {
+  const seen = new Uint8Array(gw * gh), out: number[][] = [];
+  for (let g0 = 0; g0 < gw * gh; g0++) {
+    if (seen[g0] || !on(g0)) continue;
+    const comp: number[] = [], stack = [g0];
+    seen[g0] = 1;
+    while (stack.length) {
+      const g = stack.pop()!;
+      comp.push(g);
+      const i = g % gw, j = (g - i) / gw;
+      for (const [ii, jj] of [[i - 1, j], [i + 1, j], [i, j - 1], [i, j + 1]]) {
+        if (ii < 0 || jj < 0 || ii >= gw || jj >= gh) continue;
+        const q = jj * gw + ii;
+        if (!seen[q] && on(q)) { seen[q] = 1; stack.push(q); }
+      }
+    }
+    out.push(comp);
+  }
+  return out;
+}
+
+/** Does a component touch a cell outside the decided region (weight 0) or the grid's edge? */
+function touchesEdge(comp: number[], wgt: Float32Array, gw: number, gh: number): boolean {
+  for (const g of comp) {
+    const i = g % gw, j = (g - i) / gw;
+    for (const [ii, jj] of [[i - 1, j], [i + 1, j], [i, j - 1], [i, j + 1]]) {
+      if (ii < 0 || jj < 0 || ii >= gw || jj >= gh || wgt[jj * gw + ii] <= 0) return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * In place: clears the blobs of `occG` (cells > 0.25) that neither touch the decided region's
+ * edge nor cover `minCells`. A clean face's false alarms (a mole, a dark eye corner, a nostril's
+ * shadow, a highlight) are small islands inside the face; a hand, hair, a microphone or a
+ * glasses bar comes in from outside or is large.
+ */
+function keepConfident(occG: Float32Array, wgt: Float32Array, gw: number, gh: number, minCells: number): void {
+  for (const comp of components((g) => occG[g] > 0.25, gw, gh)) {
+    if (comp.length >= minCells || touchesEdge(comp, wgt, gw, gh)) continue;
+    for (const g of comp) occG[g] = 0;
+  }
+}
+
+// Skin-coloured occluders (a hand, an arm): colour statistics cannot tell them from skin, but
+// they lack the face's fine texture (pores, stubble, the photo's grain on skin) at the cell
+// scale and meet the face along a step. A patch counts when its cells' fine texture is below
+// FLAT_TEXTURE of the face's median, it is large (FLAT_MIN_SHARE of the decided cells), comes
+// in from the region's edge, and its colour differs from the skin just around it by FLAT_STEP
+// (RGB distance of means). Smooth skin (a cheek in soft light) has texture too, if less; a
+// highlight is small or bright without a step around it.
+const FLAT_TEXTURE = 0.35, FLAT_MIN_SHARE = 0.03, FLAT_MIN_SHARE_DARK = 0.008, FLAT_DARK_STEP = 80, FLAT_STEP = 8, FLAT_EDGE = 2.5, FLAT_EDGE_MIN = 12, FLAT_SHARP = 0.5, FLAT_PATCH = 0.1, FLAT_PATCH_ABS = 0.12, FLAT_GROW = 3;
+
+function flatPatches(o: OcclusionInput, x0: number, y0: number, gw: number, gh: number, d: number, wgt: Float32Array, feat: Float32Array, Y: Float32Array, Cb: Float32Array, Cr: Float32Array): Float32Array {
+  const { img, w, h } = o, n = gw * gh;
+  const out = new Float32Array(n);
+  // Fine texture per cell: mean |Y − mean of its 4 neighbours| over the cell's pixels.
+  const tex = new Float32Array(n), cnt = new Float32Array(n), edge = new Float32Array(n);
+  const lum = (p: number) => 0.299 * img[p * 3] + 0.587 * img[p * 3 + 1] + 0.114 * img[p * 3 + 2];
+  for (let j = 0; j < gh; j++) for (let i = 0; i < gw; i++) {
+    const g = j * gw + i;
+    if (wgt[g] <= 0) continue;
+    let s = 0, c = 0, e = 0, clip = 0;
+    for (let y = y0 + j * d; y < Math.min(h - 1, y0 + (j + 1) * d); y++) for (let x = x0 + i * d; x < Math.min(w - 1, x0 + (i + 1) * d); x++) {
+      if (x < 2 || y < 2 || x >= w - 2 || y >= h - 2) continue;
+      const p = y * w + x;
+      // The strongest colour step to a neighbour pixel (an occluder's contour is one).
+      for (let k = 0; k < 3; k++) e = Math.max(e, Math.abs(img[(p + 1) * 3 + k] - img[(p - 1) * 3 + k]), Math.abs(img[(p + w) * 3 + k] - img[(p - w) * 3 + k]));
+      // Clipped highlights are flat because they are clipped, not because something covers them.
+      if (Math.max(img[p * 3], img[p * 3 + 1], img[p * 3 + 2]) >= 240) { clip++; continue; }
+      s += Math.abs(lum(p) - (lum(p - 2) + lum(p + 2) + lum(p - 2 * w) + lum(p + 2 * w)) / 4); c++;
+    }
+    // A cell of mostly clipped pixels cannot tell (counts as neither flat nor a texture sample).
+    tex[g] = c ? s / c : 0; cnt[g] = clip > c ? 0 : c; edge[g] = e;
+  }
+  const ts: number[] = [], es: number[] = [];
+  let decided = 0;
+  for (let g = 0; g < n; g++) if (wgt[g] > 0 && cnt[g] > 0) { decided++; if (!feat[g]) { ts.push(tex[g]); es.push(edge[g]); } }
+  es.sort((a, b) => a - b);
+  const edgeFrom = Math.max(FLAT_EDGE_MIN, FLAT_EDGE * es[es.length >> 1]);
+  if (ts.length < 50) return out;
+  ts.sort((a, b) => a - b);
+  const t0 = ts[ts.length >> 1];
+  // A photo without fine texture at this scale (small, blurred, smoothed) cannot tell.
+  if (t0 < 0.4) return out;
+  const flat = (g: number) => wgt[g] > 0 && cnt[g] > 0 && !feat[g] && tex[g] < FLAT_TEXTURE * t0;
+  const rgb = (g: number) => { const y = Y[g], cb = Cb[g] - 128, cr = Cr[g] - 128; return [y + 1.402 * cr, y - 0.344136 * cb - 0.714136 * cr, y + 1.772 * cb]; };
+  const inComp = new Int32Array(n).fill(-1);
+  const comps = components(flat, gw, gh);
+  comps.forEach((c, k) => { for (const g of c) inComp[g] = k; });
+  for (const [k, comp] of comps.entries()) {
+    if (comp.length < FLAT_MIN_SHARE_DARK * decided) continue;
+    const inFromEdge = touchesEdge(comp, wgt, gw, gh);
+    // The skin around it: decided, not flat, within 3 cells of the patch.
+    const ring = new Set<number>();
+    for (const g of comp) {
+      const i = g % gw, j = (g - i) / gw;
+      for (let dj = -3; dj <= 3; dj++) for (let di = -3; di <= 3; di++) {
+        const ii = i + di, jj = j + dj;
+        if (ii < 0 || jj < 0 || ii >= gw || jj >= gh) continue;
+        const q = jj * gw + ii;
+        if (inComp[q] !== k && wgt[q] > 0 && !feat[q] && !flat(q)) ring.add(q);
+      }
+    }
+    if (ring.size < 10) continue;
+    const mean = (cells: Iterable<number>) => { const m = [0, 0, 0]; let c = 0; for (const g of cells) { const v = rgb(g); for (let q = 0; q < 3; q++) m[q] += v[q]; c++; } return m.map((v) => v / Math.max(1, c)); };
+    const a = mean(comp), b = mean(ring);
+    const step = Math.hypot(a[0] - b[0], a[1] - b[1], a[2] - b[2]);
+    // A small or island patch only when it is far from the skin (a black bar, a microphone).
+    if (step < FLAT_STEP || ((comp.length < FLAT_MIN_SHARE * decided || !inFromEdge) && step < FLAT_DARK_STEP)) continue;
+    // A step as sharp as the colour difference across it: shading changes gradually.
+    const stepMax = Math.max(Math.abs(a[0] - b[0]), Math.abs(a[1] - b[1]), Math.abs(a[2] - b[2]));
+    const sharpFrom = Math.max(FLAT_EDGE_MIN, Math.min(edgeFrom, 0.5 * stepMax));
+    // Its contour inside the face: the cells of the patch or just outside it next to decided,
+    // non-feature skin. Most of it must be a sharp step.
+    let contour = 0, sharp = 0;
+    for (const g of comp) {
+      const i = g % gw, j = (g - i) / gw;
+      for (const [ii, jj] of [[i - 1, j], [i + 1, j], [i, j - 1], [i, j + 1]]) {
+        if (ii < 0 || jj < 0 || ii >= gw || jj >= gh) continue;
+        const q = jj * gw + ii;
+        if (inComp[q] === k || wgt[q] <= 0 || feat[q]) continue;
+        contour++;
+        if (Math.max(edge[g], edge[q]) >= sharpFrom) sharp++;
+        break;
+      }
+    }
+    if (contour === 0 || sharp < FLAT_SHARP * contour) continue;
+    // Flat as a whole, not only cell by cell: a smooth cheek's cells pass one by one, a hand's
+    // texture is its grain and the photo's quantisation (≈ 0.1 levels).
+    let tm = 0;
+    for (const g of comp) tm += tex[g];
+    tm /= comp.length;
+    if (tm > FLAT_PATCH * t0 && tm > FLAT_PATCH_ABS) continue;
+    for (const g of comp) out[g] = 1;
+    // Its own rim (the cells the contour's step made look textured) and thin parts (fingers):
+    // neighbours up to FLAT_GROW cells away whose colour is nearer the patch's than half the step.
+    let front = comp;
+    for (let it = 0; it < FLAT_GROW; it++) {
+      const next: number[] = [];
+      for (const g of front) {
+        const i = g % gw, j = (g - i) / gw;
+        for (const [ii, jj] of [[i - 1, j], [i + 1, j], [i, j - 1], [i, j + 1]]) {
+          if (ii < 0 || jj < 0 || ii >= gw || jj >= gh) continue;
+          const q = jj * gw + ii;
+          if (out[q] || wgt[q] <= 0) continue;
+          const v = rgb(q);
+          if (Math.hypot(v[0] - a[0], v[1] - a[1], v[2] - a[2]) < 0.5 * step) { out[q] = 1; next.push(q); }
+        }
+      }
+      front = next;
+    }
+  }
+  return out;
 }
 
 /** [median, 1.4826·MAD] with a floor on the spread. */
