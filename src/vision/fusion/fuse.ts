@@ -233,8 +233,16 @@ export function templateWarpMesh(job: FuseFaceJob): Pts {
   return unfoldOf(tuningOf(job), fusedMesh(job), meshOf(job.templateMesh));
 }
 
-/** The fused mesh with the template warp's folds mended, as the tuning asks (the same mesh when nothing folds). */
-const unfoldOf = (tune: FusionTuning, P: Pts, t: Pts): Pts => (tune.unfold ? unfoldMesh(P, t, RING_BLEND, RING_PIN, (pts) => new Delaunator(pts).triangles) : P);
+/**
+ * The fused mesh with the template warp's folds mended, as the tuning asks (the same mesh when
+ * nothing folds). `tri`, when given, is the triangulation of the unmended warp mesh (P, its blend
+ * ring, the template's pin ring), which unfoldMesh's first step would otherwise build again.
+ */
+function unfoldOf(tune: FusionTuning, P: Pts, t: Pts, tri?: Uint32Array): Pts {
+  if (!tune.unfold) return P;
+  let first = tri;
+  return unfoldMesh(P, t, RING_BLEND, RING_PIN, (pts) => { const known = first; first = undefined; return known ?? new Delaunator(pts).triangles; });
+}
 
 /** The template's far side to keep (per mesh point), as the tuning asks; needs both faces' depth (the head turn between them). */
 function farSideOf(tune: FusionTuning, aligned: Pts, t: Pts, job: FuseFaceJob) {
@@ -256,8 +264,6 @@ function fuseOne(canvas: Raster, tMesh: Pts, job: FuseFaceJob, clock: (stage: st
   const keepT = farSideOf(tune, uAligned, tMesh, job);
   const base = towardsTemplate(uAligned, tMesh, p, keepT?.shape ?? null);
   const P = job.regions ? regionTarget(base, tMesh, job.regions) : base;
-  // The template is warped onto the fused mesh with its folds mended; the user's photo onto the fused mesh itself (its shape, identity).
-  const Pt = unfoldOf(tune, P, tMesh);
   const tPin = ring(tMesh, RING_PIN);
   const target = concat(P, ring(P, RING_BLEND), tPin);
   const tSource = concat(tMesh, ring(tMesh, RING_BLEND), tPin);
@@ -269,6 +275,9 @@ function fuseOne(canvas: Raster, tMesh: Pts, job: FuseFaceJob, clock: (stage: st
   if (w < 4 || h < 4) return;
 
   const tri = new Delaunator(target).triangles;
+  // The template is warped onto the fused mesh with its folds mended; the user's photo onto the
+  // fused mesh itself (its shape, identity). The mending starts from this very triangulation.
+  const Pt = unfoldOf(tune, P, tMesh, tri);
   // Only when some triangle is foreshortened in the user's photo (never on like poses) is the
   // per-pixel visibility raster built: it is a third of the warp's time.
   const triVisAll = tune.visibility ? triangleVisibility(target, uSource, tri, sim.a * sim.a + sim.b * sim.b) : keepT ? new Float32Array(tri.length / 3).fill(1) : undefined;
