@@ -57,7 +57,7 @@ describe.skipIf(!hasTestdata)(`fusion on hard templates${hasTestdata ? '' : ` (s
     const rotated = await analyse({ width: info.width, height: info.height, data });
     const { img, mask } = pasteOccluder(rotated.img, rotated.mesh, 'glasses-bar');
     const T = await analyse(img);
-    // The template-occlusion pass is an option (off by default: it cost identity on the panel).
+    // Template occlusion (on by default since 2026-12-02), asked for explicitly so the test does not depend on the default.
     const job: FuseFaceJob = { templateMesh: T.mesh, templateMeshZ: T.z, user: user.img, userMesh: user.mesh, userMeshZ: user.z, profile: 0, appearance: 0, tuning: { occlusion: 'template' } };
     expect(jobProblem(job)).toBeNull();
     const R = apply(T.img, fuseIntoTemplate(T.img, [job]));
@@ -138,12 +138,52 @@ describe.skipIf(!hasTestdata)(`fusion on hard templates${hasTestdata ? '' : ` (s
     expect(findGlasses(clean, U.mesh).mask.length).toBe(0);
     // Fused into a template without glasses at degree 0: the old engine's result shows frames, the default's not.
     const T = await analyse(await decodeImage(fs.readFileSync(td('faces', 'identities', 'obama', 'obama.jpg'))));
-    // The pass is an option (tuning.userGlasses, off by default: it cost identity on the panel).
+    // Forced on (tuning.userGlasses true) the frames are dropped even at degree 0 ...
     const job: FuseFaceJob = { templateMesh: T.mesh, templateMeshZ: T.z, user: U.img, userMesh: U.mesh, userMeshZ: U.z, profile: 0, appearance: 0, tuning: { userGlasses: true } };
     const kept = apply(T.img, fuseIntoTemplate(T.img, [{ ...job, userOccluders: 'keep' }]));
     const dropped = apply(T.img, fuseIntoTemplate(T.img, [job]));
     expect(findGlasses(kept, fusedMesh(job)).mask.length).toBeGreaterThan(0);
     expect(findGlasses(dropped, fusedMesh(job)).mask.length).toBe(0);
+    // ... and by default they are part of the user's look below FuseFaceDegree 50 (kept) and
+    // dropped from 50, where the template's features are asked for (issue 16 item 2).
+    const byDefault = (appearance: number, keep = false) => apply(T.img, fuseIntoTemplate(T.img, [{ ...job, appearance, tuning: undefined, ...(keep ? { userOccluders: 'keep' as const } : {}) }]));
+    expect(findGlasses(byDefault(0), fusedMesh(job)).mask.length).toBeGreaterThan(0);
+    expect(change(byDefault(0.3), byDefault(0.3, true), () => true)).toBe(0);
+    // At 60 the frames would show at 40%: dropped, the band around the eyes is lighter than with them kept.
+    const P = fusedMesh(job), band = fillPolygon(ring(P, 0.9), T.img.width, T.img.height);
+    const yB = Math.min(P[2 * 105 + 1], P[2 * 334 + 1]), yN = P[2 * 1 + 1];
+    const d60 = byDefault(0.6), k60 = byDefault(0.6, true);
+    let lighter = 0, nb = 0;
+    for (let p = 0; p < band.length; p++) { const y = Math.floor(p / T.img.width); if (band[p] && y > yB && y < yN) { lighter += lum(d60, p) - lum(k60, p); nb++; } }
+    expect(lighter / nb).toBeGreaterThan(0.5);
+  }, 60_000);
+
+  // Issue 16 item 2: the user's fringe is not carried over unless the degree asks for the user's look.
+  it('carries the user\'s fringe over below FuseFaceDegree 50 and leaves the template\'s forehead from 50', async () => {
+    const T = await analyse(await decodeImage(fs.readFileSync(td('faces', 'identities', 'obama', 'obama.jpg'))));
+    // A dark fringe painted over the user's forehead: strands from the hairline down to the brows.
+    const U0 = await analyse(await decodeImage(fs.readFileSync(td('faces', 'identities', 'penny', 'penny1.png'))));
+    const m = U0.mesh, at = (i: number) => [m[2 * i], m[2 * i + 1]] as const;
+    const [lx] = at(70), [rx] = at(300), browY = Math.min(at(105)[1], at(334)[1]), topY = at(10)[1];
+    const data = Buffer.from(U0.img.data);
+    for (let y = Math.floor(topY); y < browY - 2; y++) for (let x = Math.floor(lx); x < rx; x++) {
+      if (Math.sin(x * 0.9 + y * 0.15) < 0.2) continue; // strands with skin between them
+      const p = (y * U0.img.width + x) * 3; data[p] = 45; data[p + 1] = 32; data[p + 2] = 25;
+    }
+    const U = await analyse({ ...U0.img, data });
+    const job = (appearance: number, keep = false): FuseFaceJob => ({ templateMesh: T.mesh, templateMeshZ: T.z, user: U.img, userMesh: U.mesh, userMeshZ: U.z, profile: 0, appearance, ...(keep ? { userOccluders: 'keep' as const } : {}) });
+    const P = fusedMesh(job(0));
+    const face = fillPolygon(ring(P, 0.9), T.img.width, T.img.height);
+    const brow = Math.min(P[2 * 105 + 1], P[2 * 334 + 1]);
+    const forehead = (p: number) => face[p] > 0 && Math.floor(p / T.img.width) < brow - 3;
+    const darkening = (R: RgbImage) => { let s = 0, n = 0; for (let p = 0; p < R.width * R.height; p++) if (forehead(p)) { s += Math.max(0, lum(T.img, p) - lum(R, p)); n++; } return s / n; };
+    const fused = (a: number, keep = false) => apply(T.img, fuseIntoTemplate(T.img, [job(a, keep)]));
+    // Below 50 the fringe is the user's look: the default carries it over exactly as 'keep' does.
+    expect(change(fused(0.3), fused(0.3, true), () => true)).toBe(0);
+    // From 50 it is dropped: the forehead is darkened far less than with the fringe kept.
+    const kept = darkening(fused(0.6, true)), dropped = darkening(fused(0.6));
+    expect(kept).toBeGreaterThan(8);
+    expect(dropped).toBeLessThan(0.5 * kept);
   }, 60_000);
 
   it('passes a face beyond the supported pose through untouched', async () => {

@@ -52,14 +52,22 @@ export interface FusionTuning {
   pose: boolean;
   /** Keep the template's face where the user's photo shows a triangle edge-on or from behind. */
   visibility: boolean;
-  /** Keep the template's occluders (hands, microphones, hair) / also drop the user's (fringe, glasses frames). */
-  occlusion: 'off' | 'template' | 'both';
+  /**
+   * Keep the template's occluders (hands, microphones, hair) / also drop the user's (fringe,
+   * glasses frames) always ('both') / drop the user's only where the degree asks for the
+   * template's look ('auto': FuseFaceDegree ≥ USER_LOOK_BELOW × 100).
+   */
+  occlusion: 'off' | 'template' | 'both' | 'auto';
   /** Compress how far the user's aligned mesh may move from the template's (see capShift); off = the user's outline as is. */
   shapeCap: boolean;
   /** Keep a turned template's far side (its triangles foreshortened against the user's aligned mesh) as the template's: geometry and texture (visibility.ts templateFarSide). */
   farSide: boolean;
-  /** Paint the user's glasses frames out of the user's photo before the warp (user-glasses.ts), unless the job keeps the user's occluders. Off by default (identity, see DEFAULT_TUNING). */
-  userGlasses: boolean;
+  /**
+   * Paint the user's glasses frames out of the user's photo before the warp (user-glasses.ts),
+   * unless the job keeps the user's occluders: always (true), never (false), or only where the
+   * degree asks for the template's look ('auto', as `occlusion`).
+   */
+  userGlasses: boolean | 'auto';
   /** The user's face up to its own outline and nothing beyond it (OUTLINE); off = the older mask, half-way at 0.95 of the outline with a wide feather (OUTLINE_BEFORE). */
   userOutline: boolean;
   /** On the rim of the user's face (outside 0.92 of the outline), keep the template's pixels where the user's photo shows background, not skin (rim.ts). */
@@ -92,9 +100,17 @@ export interface FusionTuning {
 // (2026-12-02 18:10) it changed no clean template's pair across 50 (56/65 either way, mean
 // −0.31) and kept the occluders (change under them 64.8 → 30.7); the occluded templates' lower
 // Scores are the occluder hiding the user's face, which is what issue 16 asks for ("whatever
-// covers the template's face stays in front"), so it is on.
-export const DEFAULT_TUNING: FusionTuning = { pose: false, visibility: true, occlusion: 'template', shapeCap: true, farSide: true, userGlasses: false, userOutline: true, userRim: true, unfold: true, hairColour: true };
+// covers the template's face stays in front"), so it is on. The user's own occluders (fringe,
+// glasses frames) are "not carried over unless the degree asks for the user's look" (issue 16
+// item 2): below FuseFaceDegree 50 the user's features are asked for and they stay (that is also
+// what keeps the identity Score up, above); from 50 the template's features are, and they are
+// dropped ('auto'; no panel pair changes: the panel fuses at degree 0).
+export const DEFAULT_TUNING: FusionTuning = { pose: false, visibility: true, occlusion: 'auto', shapeCap: true, farSide: true, userGlasses: 'auto', userOutline: true, userRim: true, unfold: true, hairColour: true };
 const tuningOf = (j: FuseFaceJob): FusionTuning => ({ ...DEFAULT_TUNING, ...j.tuning });
+/** Below this FuseFaceDegree (÷ 100) the job asks for the user's features: the user's fringe and glasses are part of them. */
+export const USER_LOOK_BELOW = 0.5;
+/** Whether a pass set to true / false / 'auto' drops the user's occluders at features degree f. */
+const dropsUsers = (mode: boolean | 'auto', f: number) => mode === true || (mode === 'auto' && f >= USER_LOOK_BELOW);
 
 export interface Patch {
   x: number; y: number; width: number; height: number; data: Uint8Array;
@@ -285,7 +301,7 @@ function fuseOne(canvas: Raster, tMesh: Pts, job: FuseFaceJob, clock: (stage: st
   const triVis = triVisAll && triVisAll.some((v) => v < 0.999) ? triVisAll : undefined;
   clock('geometry');
   // The user's glasses frames are the user's occluders: not carried over unless the job keeps them.
-  const userImg = tune.userGlasses && job.userOccluders !== 'keep' ? withoutGlasses(job.user, uMesh) ?? job.user : job.user;
+  const userImg = dropsUsers(tune.userGlasses, f) && job.userOccluders !== 'keep' ? withoutGlasses(job.user, uMesh) ?? job.user : job.user;
   const { out: [Uw, Tw], valid: [validU], covered, value: vis } = warpUserTemplate(target, tri, Pt === P ? null : concat(Pt, ring(Pt, RING_BLEND), tPin), { img: userImg, pts: uSource, maxPoint: MESH_POINTS + 36 }, { img: canvas, pts: tSource, clampEdges: true }, ox, oy, w, h, triVis);
   // Outside the triangulation the template stays as it is.
   const cv = bytesOf(canvas.data);
@@ -396,11 +412,12 @@ function usableMask(tune: FusionTuning, vis: Float32Array | undefined, Tw: Float
   const browY = (Pl[2 * 105 + 1] + Pl[2 * 334 + 1]) / 2, eyeY = (Pl[2 * 159 + 1] + Pl[2 * 386 + 1]) / 2;
   const upright = Math.abs(Pl[2 * 152 + 1] - Pl[2 * 10 + 1]) > Math.abs(Pl[2 * 152] - Pl[2 * 10]);
   const occT = tune.occlusion === 'off' ? null : templateOccluders(Tw, w, h, Pl, region, skin, fs, occBox);
-  // The user's occluders: above the brows (fringe, hat brims) never carried over; around the eyes
+  // The user's occluders, when dropped: above the brows (fringe, hat brims) always; around the eyes
   // (glasses frames) they are part of the user's look at FuseFaceDegree < 50, and dropped from 50.
-  const eyeBand = f >= 0.5 ? 1 : 0;
+  const eyeBand = f >= USER_LOOK_BELOW ? 1 : 0;
   const userWeight = (_x: number, y: number) => (!upright ? eyeBand : y < browY ? 1 : y < eyeY + (eyeY - browY) * 1.5 ? eyeBand : 0);
-  const occU = tune.occlusion !== 'both' || userOccluders === 'keep' ? null : occlusionMask({ img: Uw, w, h, mesh: Pl, region, skin, valid: validU, faceSize: fs, box: occBox, weight: userWeight });
+  const dropUsers = tune.occlusion === 'both' || (tune.occlusion === 'auto' && dropsUsers('auto', f));
+  const occU = !dropUsers || userOccluders === 'keep' ? null : occlusionMask({ img: Uw, w, h, mesh: Pl, region, skin, valid: validU, faceSize: fs, box: occBox, weight: userWeight });
   let use: Float32Array;
   if (vis) { use = vis; blurBox(use, w, h, occBox, 0.02 * fs); } else use = new Float32Array(w * h).fill(1);
   // The occlusion masks are zero outside the box (the visibility, a blur of values in [0,1], needs no clamp).
