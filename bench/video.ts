@@ -109,7 +109,7 @@ for (const clip of CLIPS) {
     const out = path.join(TMP, `${clip}-pass.mp4`);
     const r = await fuseVideo({ source: src, output: out, info, tracks: [], faces: [], pool, mark: { kind: 'none' }, tags: { aigc: '1' } });
     const o = probeVideo(out);
-    rows.push({ clip, user: '-', frames: `${o.frames}/${info.frames}`, duration: `${o.durationSec.toFixed(2)}/${info.durationSec.toFixed(2)}`, audio: `${o.audio?.channels ?? 0}/${info.audio?.channels ?? 0}`, fusedFaceFrames: 0, 'U′≥50': '-', 'U′ 95% CI': '-', 'T<40': '-', 'T 95% CI': '-', allTrackedFrames: 0, 'U′≥50 all': '-', 'T<40 all': '-', 'jitter %': '-', note: `no face ≥ 20 px found by the detector (faces ≈ 20–25 px): ${r.passedFrames} frames passed through` });
+    rows.push({ clip, user: '-', frames: `${o.frames}/${info.frames}`, duration: `${o.durationSec.toFixed(2)}/${info.durationSec.toFixed(2)}`, audio: `${o.audio?.channels ?? 0}/${info.audio?.channels ?? 0}`, fusedFaceFrames: 0, 'U′≥50': '-', 'U′ 95% CI': '-', 'T<40': '-', 'T 95% CI': '-', allTrackedFrames: 0, 'U′≥50 all': '-', 'T<40 all': '-', 'jitter %': '-', note: `no face ≥ 20 px found by the detector (faces ≈ 20–25 px, under the 34 px template minimum the pipeline fuses from, as FuseFace): ${r.passedFrames} frames passed through` });
     await pool.close();
     continue;
   }
