@@ -21,7 +21,7 @@ export interface OcclusionGrid {
 // a cell joins when its colour is within SPREAD_STEP (RGB distance) of the occluder cell next
 // to it and within max(SPREAD_ABS, SPREAD_SIGMA × the occluder's spread) of its mean, and its
 // fine texture is at most SPREAD_TEX × the occluder's median (or SPREAD_TEX_ABS levels).
-const SPREAD_FROM = 0.5, SPREAD_MIN_CELLS = 8, SPREAD_STEP = 12, SPREAD_ABS = 24, SPREAD_SIGMA = 3, SPREAD_TEX = 2, SPREAD_TEX_ABS = 0.6;
+const SPREAD_FROM = 0.5, SPREAD_MIN_CELLS = 8, SPREAD_STEP = 12, SPREAD_ABS = 24, SPREAD_SIGMA = 3, SPREAD_TEX = 2, SPREAD_TEX_ABS = 0.6, TEX_SAMPLES = 64;
 
 /** In place: the occluders in `g.occG` carried on over the feature cells that look like them. */
 export function spreadIntoFeatures(g: OcclusionGrid): void {
@@ -42,7 +42,10 @@ export function spreadIntoFeatures(g: OcclusionGrid): void {
     let sd = 0;
     for (const c of comp) sd += dist(rgb(c), mean) ** 2;
     sd = Math.sqrt(sd / comp.length);
-    const texs = comp.map((c) => tex(c)).sort((a, b) => a - b);
+    // Its median texture from at most TEX_SAMPLES of its cells (a hand is hundreds).
+    const step = Math.ceil(comp.length / TEX_SAMPLES), texs: number[] = [];
+    for (let k = 0; k < comp.length; k += step) texs.push(tex(comp[k]));
+    texs.sort((a, b) => a - b);
     const texTo = Math.max(SPREAD_TEX_ABS, SPREAD_TEX * texs[texs.length >> 1]);
     const near = Math.max(SPREAD_ABS, SPREAD_SIGMA * sd);
     const front = [...comp];
