@@ -110,11 +110,11 @@ describe.skipIf(!hasTestdata)(`fusion: the template's occluders stay in front${h
     const fsz = cy - ty, mouthW = rx - lx;
     // The palm's left edge a third of the mouth's width in from its right corner.
     const ax = 0.3 * fsz, ay = 0.2 * fsz, px = rx - mouthW / 3 + ax, py = ry;
-    const d = Buffer.from(C.data), palm = new Float32Array(C.width * C.height);
+    const d = Buffer.from(C.data);
     for (let y = 0; y < C.height; y++) for (let x = 0; x < C.width; x++) {
       if (((x + 0.5 - px) / ax) ** 2 + ((y + 0.5 - py) / ay) ** 2 > 1) continue;
       const p = y * C.width + x, shade = 1 - (0.15 * (y - py)) / fsz;
-      palm[p] = 1; d[p * 3] = Math.round(224 * shade); d[p * 3 + 1] = Math.round(172 * shade); d[p * 3 + 2] = Math.round(140 * shade);
+      d[p * 3] = Math.round(224 * shade); d[p * 3 + 1] = Math.round(172 * shade); d[p * 3 + 2] = Math.round(140 * shade);
     }
     const T: RgbImage = { width: C.width, height: C.height, data: d };
     const U = checkered(C);
@@ -139,10 +139,10 @@ describe.skipIf(!hasTestdata)(`fusion: the template's occluders stay in front${h
     const U = checkered(C);
     const { R, P } = fuse(T, U, mesh, { occlusion: 'template' });
     // The moustache: between the nose's base and the upper lip's middle, the mouth's width, clear of the hand.
-    const nearHand = fillPolygon(ring(P, 0.85), T.width, T.height);
-    const [lx] = [mesh[2 * 61]], [rx] = [mesh[2 * 291]], top = mesh[2 * 2 + 1], bottom = mesh[2 * 0 + 1];
+    const inner = fillPolygon(ring(P, 0.85), T.width, T.height);
+    const lx = mesh[2 * 61], rx = mesh[2 * 291], top = mesh[2 * 2 + 1], bottom = mesh[2 * 0 + 1];
     const clear = (p: number) => { const x = p % T.width, y = (p / T.width) | 0; for (let dy = -12; dy <= 12; dy += 4) for (let dx = -12; dx <= 12; dx += 4) { const q = (y + dy) * T.width + x + dx; if (mask[q] > 0) return false; } return true; };
-    const moustache = shareAndChange(R, T, (p) => { const x = p % T.width, y = (p / T.width) | 0; return nearHand[p] > 0 && x > lx && x < rx && y > top && y < bottom && clear(p); });
+    const moustache = shareAndChange(R, T, (p) => { const x = p % T.width, y = (p / T.width) | 0; return inner[p] > 0 && x > lx && x < rx && y > top && y < bottom && clear(p); });
     const hand = changeUnder(R, T, mask, P), off = fuse(T, U, mesh, { occlusion: 'off' }), handOff = changeUnder(off.R, T, mask, off.P);
     console.log(`alex hand beside the moustache: user share over the moustache ${moustache.share.toFixed(2)}; change under the hand ${hand.toFixed(1)} (occlusion off: ${handOff.toFixed(1)})`);
     expect(moustache.share).toBeGreaterThan(0.8);
