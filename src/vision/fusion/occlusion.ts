@@ -6,6 +6,7 @@
 // nature; they count as covered only when the skin around them is covered.
 import type { Pts } from './geometry.ts';
 import { blur, fillPolygon } from './raster.ts';
+import { spreadIntoFeatures } from './occluder-spread.ts';
 
 /** MediaPipe FaceMesh index sets of the features that are not skin (their convex hulls are used). */
 const FEATURES = [
@@ -81,6 +82,11 @@ export function occlusionMask(o: OcclusionInput): Float32Array {
       wgt[g] = o.weight ? o.weight(x, y) : 1;
     }
   }
+  // The skin-coloured occluders first: their cells are not skin samples (a hand over a third of
+  // the face pulled the skin's median and local luminance towards its own, and the moustache
+  // next to it counted as an occluder).
+  const flat = o.confident ? flatPatches(o, x0, y0, gw, gh, d, wgt, feat, Y, Cb, Cr) : null;
+  if (flat) for (let g = 0; g < n; g++) if (flat[g]) sample[g] = 0;
   const cbs: number[] = [], crs: number[] = [];
   for (let g = 0; g < n; g++) if (sample[g]) { cbs.push(Cb[g]); crs.push(Cr[g]); }
   if (cbs.length < 50) return occ;
@@ -107,8 +113,8 @@ export function occlusionMask(o: OcclusionInput): Float32Array {
   }
   if (o.confident) {
     keepConfident(occG, wgt, gw, gh, 0.01 * n);
-    const flat = flatPatches(o, x0, y0, gw, gh, d, wgt, feat, Y, Cb, Cr);
-    for (let g = 0; g < n; g++) occG[g] = Math.max(occG[g], flat[g]);
+    for (let g = 0; g < n; g++) occG[g] = Math.max(occG[g], flat![g]);
+    spreadIntoFeatures({ img, w, h, x0, y0, d, gw, gh, occG, feat, wgt, Y, Cb, Cr });
   }
   // A feature counts as covered when most of the skin around it is.
   for (const [k, f] of features.entries()) {
