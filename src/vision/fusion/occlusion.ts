@@ -121,12 +121,18 @@ export function occlusionMask(o: OcclusionInput): Float32Array {
   blur(occG, gw, gh, Math.max(0.5, (0.015 * fs) / d));
   for (let g = 0; g < n; g++) occG[g] = Math.min(1, occG[g] * 2);
   // Back to pixels (bilinear), inside the face region.
+  // Each column's cells and weight once (the same values as computed per pixel).
+  const ci0 = new Int32Array(x1 - x0), ci1 = new Int32Array(x1 - x0), ctx = new Float64Array(x1 - x0);
+  for (let x = x0; x < x1; x++) {
+    const fx = Math.min(gw - 1, Math.max(0, (x + 0.5 - x0) / d - 0.5)), i0 = Math.floor(fx);
+    ci0[x - x0] = i0; ci1[x - x0] = Math.min(gw - 1, i0 + 1); ctx[x - x0] = fx - i0;
+  }
   for (let y = y0; y < y1; y++) {
     const fy = Math.min(gh - 1, Math.max(0, (y + 0.5 - y0) / d - 0.5)), j0 = Math.floor(fy), j1 = Math.min(gh - 1, j0 + 1), ty = fy - j0;
     for (let x = x0; x < x1; x++) {
       const p = y * w + x;
       if (region[p] <= 0) continue;
-      const fx = Math.min(gw - 1, Math.max(0, (x + 0.5 - x0) / d - 0.5)), i0 = Math.floor(fx), i1 = Math.min(gw - 1, i0 + 1), tx = fx - i0;
+      const i0 = ci0[x - x0], i1 = ci1[x - x0], tx = ctx[x - x0];
       const a = occG[j0 * gw + i0], b = occG[j0 * gw + i1], c = occG[j1 * gw + i0], e = occG[j1 * gw + i1];
       if (a === 0 && b === 0 && c === 0 && e === 0) continue;
       occ[p] = (a * (1 - tx) + b * tx) * (1 - ty) + (c * (1 - tx) + e * tx) * ty;
@@ -320,10 +326,28 @@ function flatPatches(o: OcclusionInput, x0: number, y0: number, gw: number, gh: 
 /** [median, 1.4826·MAD] with a floor on the spread. */
 function robust(v: number[], floor: number): [number, number] {
   if (!v.length) return [0, floor];
-  const s = Float64Array.from(v).sort();
-  const m = s[s.length >> 1];
-  const d = Float64Array.from(v, (x) => Math.abs(x - m)).sort();
-  return [m, Math.max(floor, 1.4826 * d[d.length >> 1])];
+  // The middle element as a sort would place it, by selection (a sort cost more).
+  const s = Float64Array.from(v);
+  const m = nthSmallest(s, s.length >> 1);
+  const d = new Float64Array(v.length);
+  for (let i = 0; i < d.length; i++) d[i] = Math.abs(v[i] - m);
+  return [m, Math.max(floor, 1.4826 * nthSmallest(d, d.length >> 1))];
+}
+
+/** The k-th smallest value of `a` (0-based), as a sort would place it; reorders `a` (quickselect). */
+function nthSmallest(a: Float64Array, k: number): number {
+  let lo = 0, hi = a.length - 1;
+  while (lo < hi) {
+    const pivot = a[(lo + hi) >> 1];
+    let i = lo, j = hi;
+    while (i <= j) {
+      while (a[i] < pivot) i++;
+      while (a[j] > pivot) j--;
+      if (i <= j) { const t = a[i]; a[i] = a[j]; a[j] = t; i++; j--; }
+    }
+    if (k <= j) hi = j; else if (k >= i) lo = i; else return a[k];
+  }
+  return a[k];
 }
 
 /** Convex hull (monotone chain) of the mesh points `idx`. */

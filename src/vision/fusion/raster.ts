@@ -18,7 +18,7 @@ export function fillPolygon(poly: ArrayLike<number>, w: number, h: number, into?
     xs.sort((a, b) => a - b);
     for (let k = 0; k + 1 < xs.length; k += 2) {
       const a = Math.max(0, Math.ceil(xs[k] - 0.5)), b = Math.min(w - 1, Math.floor(xs[k + 1] - 0.5));
-      for (let x = a; x <= b; x++) m[y * w + x] = 1;
+      if (b >= a) m.fill(1, y * w + a, y * w + b + 1);
     }
   }
   return m;
