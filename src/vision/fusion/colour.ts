@@ -49,19 +49,25 @@ export function localColourTransfer(U: Float32Array, T: Float32Array, skin: Floa
   const gw = Math.ceil(w / k), gh = Math.ceil(h / k);
   const sU = [new Float32Array(gw * gh), new Float32Array(gw * gh), new Float32Array(gw * gh)];
   const sT = [new Float32Array(gw * gh), new Float32Array(gw * gh), new Float32Array(gw * gh)];
-  const gU = [0, 0, 0], gT = [0, 0, 0];
+  // Per channel, the same sums in the same order as a loop over channels; one variable each.
+  const [sU0, sU1, sU2] = sU, [sT0, sT1, sT2] = sT, wt = opts.weight;
+  let gU0 = 0, gU1 = 0, gU2 = 0, gT0 = 0, gT1 = 0, gT2 = 0;
   let gM = 0;
   for (let y = sb.y0; y < sb.y1; y++) {
     const gy = (y / k) | 0;
     for (let x = sb.x0; x < sb.x1; x++) {
       const p = y * w + x;
-      const m = skin[p] * validU[p] * (opts.weight ? opts.weight[p] : 1);
+      const m = skin[p] * validU[p] * (wt ? wt[p] : 1);
       if (m <= 0) continue;
-      const g = gy * gw + ((x / k) | 0);
-      for (let c = 0; c < 3; c++) { sU[c][g] += m * U[p * 3 + c]; sT[c][g] += m * T[p * 3 + c]; gU[c] += m * U[p * 3 + c]; gT[c] += m * T[p * 3 + c]; }
+      const g = gy * gw + ((x / k) | 0), i = p * 3;
+      const u0 = m * U[i], u1 = m * U[i + 1], u2 = m * U[i + 2], t0 = m * T[i], t1 = m * T[i + 1], t2 = m * T[i + 2];
+      sU0[g] += u0; sT0[g] += t0; gU0 += u0; gT0 += t0;
+      sU1[g] += u1; sT1[g] += t1; gU1 += u1; gT1 += t1;
+      sU2[g] += u2; sT2[g] += t2; gU2 += u2; gT2 += t2;
       gM += m;
     }
   }
+  const gU = [gU0, gU1, gU2], gT = [gT0, gT1, gT2];
   // The prior in a cell's units: a full cell holds k² samples.
   const kappa = (opts.prior ?? 0) * k * k;
   const gs = sigma / k;
@@ -78,20 +84,25 @@ export function localColourTransfer(U: Float32Array, T: Float32Array, skin: Floa
     }
     ratio.push(r);
   }
+  // Each column's grid cells and weight once (the same values as computed per pixel).
+  const cols = Math.max(0, rb.x1 - rb.x0), cx0 = new Int32Array(cols), cx1 = new Int32Array(cols), cfx = new Float64Array(cols);
+  for (let x = rb.x0; x < rb.x1; x++) {
+    const fxc = Math.min(gw - 1, Math.max(0, (x + 0.5) / k - 0.5));
+    const x0 = Math.floor(fxc);
+    cx0[x - rb.x0] = x0; cx1[x - rb.x0] = Math.min(gw - 1, x0 + 1); cfx[x - rb.x0] = fxc - x0;
+  }
+  const [r0, r1, r2] = ratio;
   for (let y = rb.y0; y < rb.y1; y++) {
     const fyc = Math.min(gh - 1, Math.max(0, (y + 0.5) / k - 0.5));
     const y0 = Math.floor(fyc), y1 = Math.min(gh - 1, y0 + 1), fy = fyc - y0;
     for (let x = rb.x0; x < rb.x1; x++) {
       const p = y * w + x;
       if (region[p] <= 0 || !validU[p]) continue;
-      const fxc = Math.min(gw - 1, Math.max(0, (x + 0.5) / k - 0.5));
-      const x0 = Math.floor(fxc), x1 = Math.min(gw - 1, x0 + 1), fx = fxc - x0;
-      const a = y0 * gw + x0, b = y0 * gw + x1, cc = y1 * gw + x0, d = y1 * gw + x1;
-      for (let c = 0; c < 3; c++) {
-        const r = ratio[c];
-        const v = (r[a] * (1 - fx) + r[b] * fx) * (1 - fy) + (r[cc] * (1 - fx) + r[d] * fx) * fy;
-        U[p * 3 + c] *= v;
-      }
+      const col = x - rb.x0, x0 = cx0[col], x1 = cx1[col], fx = cfx[col];
+      const a = y0 * gw + x0, b = y0 * gw + x1, cc = y1 * gw + x0, d = y1 * gw + x1, i = p * 3;
+      U[i] *= (r0[a] * (1 - fx) + r0[b] * fx) * (1 - fy) + (r0[cc] * (1 - fx) + r0[d] * fx) * fy;
+      U[i + 1] *= (r1[a] * (1 - fx) + r1[b] * fx) * (1 - fy) + (r1[cc] * (1 - fx) + r1[d] * fx) * fy;
+      U[i + 2] *= (r2[a] * (1 - fx) + r2[b] * fx) * (1 - fy) + (r2[cc] * (1 - fx) + r2[d] * fx) * fy;
     }
   }
 }

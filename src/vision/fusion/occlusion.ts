@@ -127,12 +127,18 @@ export function occlusionMask(o: OcclusionInput): Float32Array {
   blur(occG, gw, gh, Math.max(0.5, (0.015 * fs) / d));
   for (let g = 0; g < n; g++) occG[g] = Math.min(1, occG[g] * 2);
   // Back to pixels (bilinear), inside the face region.
+  // Each column's cells and weight once (the same values as computed per pixel).
+  const ci0 = new Int32Array(x1 - x0), ci1 = new Int32Array(x1 - x0), ctx = new Float64Array(x1 - x0);
+  for (let x = x0; x < x1; x++) {
+    const fx = Math.min(gw - 1, Math.max(0, (x + 0.5 - x0) / d - 0.5)), i0 = Math.floor(fx);
+    ci0[x - x0] = i0; ci1[x - x0] = Math.min(gw - 1, i0 + 1); ctx[x - x0] = fx - i0;
+  }
   for (let y = y0; y < y1; y++) {
     const fy = Math.min(gh - 1, Math.max(0, (y + 0.5 - y0) / d - 0.5)), j0 = Math.floor(fy), j1 = Math.min(gh - 1, j0 + 1), ty = fy - j0;
     for (let x = x0; x < x1; x++) {
       const p = y * w + x;
       if (region[p] <= 0) continue;
-      const fx = Math.min(gw - 1, Math.max(0, (x + 0.5 - x0) / d - 0.5)), i0 = Math.floor(fx), i1 = Math.min(gw - 1, i0 + 1), tx = fx - i0;
+      const i0 = ci0[x - x0], i1 = ci1[x - x0], tx = ctx[x - x0];
       const a = occG[j0 * gw + i0], b = occG[j0 * gw + i1], c = occG[j1 * gw + i0], e = occG[j1 * gw + i1];
       if (a === 0 && b === 0 && c === 0 && e === 0) continue;
       occ[p] = (a * (1 - tx) + b * tx) * (1 - ty) + (c * (1 - tx) + e * tx) * ty;
@@ -216,19 +222,28 @@ function flatPatches(o: OcclusionInput, x0: number, y0: number, gw: number, gh: 
   const out = new Float32Array(n);
   // Fine texture per cell: mean |Y − mean of its 4 neighbours| over the cell's pixels.
   const tex = new Float32Array(n), cnt = new Float32Array(n), edge = new Float32Array(n);
-  const lum = (p: number) => 0.299 * img[p * 3] + 0.587 * img[p * 3 + 1] + 0.114 * img[p * 3 + 2];
+  // Each pixel's luminance once (doubles, as computed in place before), on the grid's pixels and
+  // the two pixels around them that the texture reads.
+  const lx0 = Math.max(0, x0 - 2), ly0 = Math.max(0, y0 - 2), lx1 = Math.min(w, x0 + gw * d + 2), ly1 = Math.min(h, y0 + gh * d + 2), lw = lx1 - lx0;
+  const lumAt = new Float64Array(Math.max(0, lw * (ly1 - ly0)));
+  for (let y = ly0; y < ly1; y++) for (let x = lx0, p = y * w + x, l = (y - ly0) * lw; x < lx1; x++, p++, l++) lumAt[l] = 0.299 * img[p * 3] + 0.587 * img[p * 3 + 1] + 0.114 * img[p * 3 + 2];
   for (let j = 0; j < gh; j++) for (let i = 0; i < gw; i++) {
     const g = j * gw + i;
     if (wgt[g] <= 0) continue;
     let s = 0, c = 0, e = 0, clip = 0;
-    for (let y = y0 + j * d; y < Math.min(h - 1, y0 + (j + 1) * d); y++) for (let x = x0 + i * d; x < Math.min(w - 1, x0 + (i + 1) * d); x++) {
-      if (x < 2 || y < 2 || x >= w - 2 || y >= h - 2) continue;
-      const p = y * w + x;
+    // Pixels within 2 of the image's edge are skipped.
+    const ya = Math.max(2, y0 + j * d), yb = Math.min(h - 2, y0 + (j + 1) * d), xa = Math.max(2, x0 + i * d), xb = Math.min(w - 2, x0 + (i + 1) * d);
+    for (let y = ya; y < yb; y++) for (let x = xa; x < xb; x++) {
+      const p = y * w + x, c3 = p * 3, l = (y - ly0) * lw + (x - lx0);
       // The strongest colour step to a neighbour pixel (an occluder's contour is one).
-      for (let k = 0; k < 3; k++) e = Math.max(e, Math.abs(img[(p + 1) * 3 + k] - img[(p - 1) * 3 + k]), Math.abs(img[(p + w) * 3 + k] - img[(p - w) * 3 + k]));
+      for (let k = 0; k < 3; k++) {
+        const dx = Math.abs(img[c3 + 3 + k] - img[c3 - 3 + k]), dy = Math.abs(img[c3 + 3 * w + k] - img[c3 - 3 * w + k]);
+        if (dx > e) e = dx;
+        if (dy > e) e = dy;
+      }
       // Clipped highlights are flat because they are clipped, not because something covers them.
-      if (Math.max(img[p * 3], img[p * 3 + 1], img[p * 3 + 2]) >= 240) { clip++; continue; }
-      s += Math.abs(lum(p) - (lum(p - 2) + lum(p + 2) + lum(p - 2 * w) + lum(p + 2 * w)) / 4); c++;
+      if (img[c3] >= 240 || img[c3 + 1] >= 240 || img[c3 + 2] >= 240) { clip++; continue; }
+      s += Math.abs(lumAt[l] - (lumAt[l - 2] + lumAt[l + 2] + lumAt[l - 2 * lw] + lumAt[l + 2 * lw]) / 4); c++;
     }
     // A cell of mostly clipped pixels cannot tell (counts as neither flat nor a texture sample).
     tex[g] = c ? s / c : 0; cnt[g] = clip > c ? 0 : c; edge[g] = e;
@@ -317,10 +332,28 @@ function flatPatches(o: OcclusionInput, x0: number, y0: number, gw: number, gh: 
 /** [median, 1.4826·MAD] with a floor on the spread. */
 function robust(v: number[], floor: number): [number, number] {
   if (!v.length) return [0, floor];
-  const s = Float64Array.from(v).sort();
-  const m = s[s.length >> 1];
-  const d = Float64Array.from(v, (x) => Math.abs(x - m)).sort();
-  return [m, Math.max(floor, 1.4826 * d[d.length >> 1])];
+  // The middle element as a sort would place it, by selection (a sort cost more).
+  const s = Float64Array.from(v);
+  const m = nthSmallest(s, s.length >> 1);
+  const d = new Float64Array(v.length);
+  for (let i = 0; i < d.length; i++) d[i] = Math.abs(v[i] - m);
+  return [m, Math.max(floor, 1.4826 * nthSmallest(d, d.length >> 1))];
+}
+
+/** The k-th smallest value of `a` (0-based), as a sort would place it; reorders `a` (quickselect). */
+function nthSmallest(a: Float64Array, k: number): number {
+  let lo = 0, hi = a.length - 1;
+  while (lo < hi) {
+    const pivot = a[(lo + hi) >> 1];
+    let i = lo, j = hi;
+    while (i <= j) {
+      while (a[i] < pivot) i++;
+      while (a[j] > pivot) j--;
+      if (i <= j) { const t = a[i]; a[i] = a[j]; a[j] = t; i++; j--; }
+    }
+    if (k <= j) hi = j; else if (k >= i) lo = i; else return a[k];
+  }
+  return a[k];
 }
 
 /** Convex hull (monotone chain) of the mesh points `idx`. */

@@ -18,25 +18,40 @@ export function fillPolygon(poly: ArrayLike<number>, w: number, h: number, into?
     xs.sort((a, b) => a - b);
     for (let k = 0; k + 1 < xs.length; k += 2) {
       const a = Math.max(0, Math.ceil(xs[k] - 0.5)), b = Math.min(w - 1, Math.floor(xs[k + 1] - 0.5));
-      for (let x = a; x <= b; x++) m[y * w + x] = 1;
+      if (b >= a) m.fill(1, y * w + a, y * w + b + 1);
     }
   }
   return m;
 }
 
+// One running box sum per line, clamped at the ends. The clamps only matter within r of a
+// line's ends, so the middle runs without them; the vertical pass keeps one sum per column and
+// walks the rows in memory order. The sums are the same doubles added in the same order as a
+// plain per-line loop, so the result is too.
 function boxPass(src: Float32Array, dst: Float32Array, w: number, h: number, r: number, horizontal: boolean): void {
-  const len = horizontal ? w : h, lines = horizontal ? h : w;
-  const step = horizontal ? 1 : w, lineStep = horizontal ? w : 1;
-  const norm = 1 / (2 * r + 1);
-  for (let l = 0; l < lines; l++) {
-    const base = l * lineStep;
+  if (horizontal) boxRows(src, dst, w, h, r); else boxColumns(src, dst, w, h, r);
+}
+
+function boxRows(src: Float32Array, dst: Float32Array, w: number, h: number, r: number): void {
+  const norm = 1 / (2 * r + 1), last = w - 1;
+  const a = Math.min(r, w), b = Math.max(a, w - 1 - r);
+  for (let base = 0; base < w * h; base += w) {
     let acc = 0;
-    for (let k = -r; k <= r; k++) acc += src[base + Math.min(len - 1, Math.max(0, k)) * step];
-    for (let i = 0; i < len; i++) {
-      dst[base + i * step] = acc * norm;
-      const add = Math.min(len - 1, i + r + 1), sub = Math.max(0, i - r);
-      acc += src[base + add * step] - src[base + sub * step];
-    }
+    for (let k = -r; k <= r; k++) acc += src[base + Math.min(last, Math.max(0, k))];
+    let i = 0;
+    for (; i < a; i++) { dst[base + i] = acc * norm; acc += src[base + Math.min(last, i + r + 1)] - src[base + Math.max(0, i - r)]; }
+    for (; i < b; i++) { dst[base + i] = acc * norm; acc += src[base + i + r + 1] - src[base + i - r]; }
+    for (; i < w; i++) { dst[base + i] = acc * norm; acc += src[base + Math.min(last, i + r + 1)] - src[base + Math.max(0, i - r)]; }
+  }
+}
+
+function boxColumns(src: Float32Array, dst: Float32Array, w: number, h: number, r: number): void {
+  const norm = 1 / (2 * r + 1), last = h - 1;
+  const acc = new Float64Array(w);
+  for (let k = -r; k <= r; k++) { const row = Math.min(last, Math.max(0, k)) * w; for (let x = 0; x < w; x++) acc[x] += src[row + x]; }
+  for (let i = 0; i < h; i++) {
+    const out = i * w, add = Math.min(last, i + r + 1) * w, sub = Math.max(0, i - r) * w;
+    for (let x = 0; x < w; x++) { dst[out + x] = acc[x] * norm; acc[x] += src[add + x] - src[sub + x]; }
   }
 }
 

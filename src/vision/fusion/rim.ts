@@ -39,13 +39,15 @@ export function userRimWeight(Uw: Float32Array, validU: Uint8Array, region: Floa
   if (gw < 2 || gh < 2) return null;
   const band = new Uint8Array(w * h);
   const den = new Float32Array(gw * gh), ch = [new Float32Array(gw * gh), new Float32Array(gw * gh), new Float32Array(gw * gh)];
+  const [cY, cB, cR] = ch;
   let n = 0;
   for (let y = y0; y < y1; y++) {
     for (let x = x0; x < x1; x++) {
       const q = y * w + x;
       if (skin[q] || !inner[q] || !validU[q]) continue;
-      const c = ycc(Uw, q), g = ((y - y0) / k | 0) * gw + ((x - x0) / k | 0);
-      band[q] = 1; den[g]++; ch[0][g] += c[0]; ch[1][g] += c[1]; ch[2][g] += c[2];
+      const r = Uw[q * 3], gr = Uw[q * 3 + 1], b = Uw[q * 3 + 2], Y = 0.299 * r + 0.587 * gr + 0.114 * b;
+      const g = ((y - y0) / k | 0) * gw + ((x - x0) / k | 0);
+      band[q] = 1; den[g]++; cY[g] += Y; cB[g] += 0.564 * (b - Y); cR[g] += 0.713 * (r - Y);
       n++;
     }
   }
@@ -54,21 +56,25 @@ export function userRimWeight(Uw: Float32Array, validU: Uint8Array, region: Floa
   blurBox(den, gw, gh, all, sigma);
   for (const c of ch) blurBox(c, gw, gh, all, sigma);
   const cell = (x: number, y: number) => ((y - y0) / k | 0) * gw + ((x - x0) / k | 0);
-  const at = (g: number, j: number) => ch[j][g] / den[g];
+
   // A cell's weight is a pixel count: "next to the band" is a blurred count of at least a pixel.
   const near = 0.02 * k * k;
   // The band's own spread around its reference: how much skin varies over that reach.
-  const res: number[][] = [[], [], []];
+  // (Their absolute values, which is all the spread needs.)
+  const cap = Math.ceil((x1 - x0) / 2) * Math.ceil((y1 - y0) / 2);
+  const rY = new Float64Array(cap), rB = new Float64Array(cap), rR = new Float64Array(cap);
+  let m = 0;
   for (let y = y0; y < y1; y += 2) {
     for (let x = x0; x < x1; x += 2) {
       const q = y * w + x;
       const g = cell(x, y);
       if (!band[q] || den[g] < 1e-3) continue;
-      const c = ycc(Uw, q);
-      for (let j = 0; j < 3; j++) res[j].push(c[j] - at(g, j));
+      const r = Uw[q * 3], gr = Uw[q * 3 + 1], b = Uw[q * 3 + 2], Y = 0.299 * r + 0.587 * gr + 0.114 * b;
+      rY[m] = Math.abs(Y - cY[g] / den[g]); rB[m] = Math.abs(0.564 * (b - Y) - cB[g] / den[g]); rR[m] = Math.abs(0.713 * (r - Y) - cR[g] / den[g]);
+      m++;
     }
   }
-  const sY = spread(res[0], FLOOR_Y), sB = spread(res[1], FLOOR_C), sR = spread(res[2], FLOOR_C);
+  const sY = spreadOfAbs(rY.subarray(0, m), FLOOR_Y), sB = spreadOfAbs(rB.subarray(0, m), FLOOR_C), sR = spreadOfAbs(rR.subarray(0, m), FLOOR_C);
   const out = new Float32Array(w * h).fill(1);
   let any = false;
   for (let y = y0; y < y1; y++) {
@@ -77,9 +83,9 @@ export function userRimWeight(Uw: Float32Array, validU: Uint8Array, region: Floa
       if (region[q] <= 0 || inner[q] > 0 || !validU[q]) continue;
       const g = cell(x, y);
       if (den[g] < near) continue;
-      const [Y, Cb, Cr] = ycc(Uw, q);
-      const dy = (Y - at(g, 0)) / sY;
-      const z = Math.max(Math.abs(Cb - at(g, 1)) / sB, Math.abs(Cr - at(g, 2)) / sR, dy > 0 ? dy : -dy * DARKER);
+      const r = Uw[q * 3], gr = Uw[q * 3 + 1], b = Uw[q * 3 + 2], Y = 0.299 * r + 0.587 * gr + 0.114 * b;
+      const dy = (Y - cY[g] / den[g]) / sY;
+      const z = Math.max(Math.abs(0.564 * (b - Y) - cB[g] / den[g]) / sB, Math.abs(0.713 * (r - Y) - cR[g] / den[g]) / sR, dy > 0 ? dy : -dy * DARKER);
       if (z <= FROM) continue;
       const u = Math.min(1, (z - FROM) / (TO - FROM));
       out[q] = 1 - u * u * (3 - 2 * u);
@@ -91,15 +97,27 @@ export function userRimWeight(Uw: Float32Array, validU: Uint8Array, region: Floa
   return blurBox(out, w, h, box, 0.006 * faceSize);
 }
 
-function ycc(U: Float32Array, q: number): [number, number, number] {
-  const r = U[q * 3], g = U[q * 3 + 1], b = U[q * 3 + 2];
-  const Y = 0.299 * r + 0.587 * g + 0.114 * b;
-  return [Y, 0.564 * (b - Y), 0.713 * (r - Y)];
+// The pixels' Y/Cb/Cr are computed in place (Y = 0.299 R + 0.587 G + 0.114 B, Cb = 0.564 (B − Y),
+// Cr = 0.713 (R − Y)): a small array per pixel cost more than the arithmetic.
+
+/** 1.4826 × the median of absolute values `d` (a standard deviation for normal residuals), floored; reorders `d`. */
+function spreadOfAbs(d: Float64Array, floor: number): number {
+  if (!d.length) return floor;
+  return Math.max(floor, 1.4826 * nthSmallest(d, d.length >> 1));
 }
 
-/** 1.4826 × the median absolute value (a standard deviation for normal residuals), floored. */
-function spread(v: number[], floor: number): number {
-  if (!v.length) return floor;
-  const d = Float64Array.from(v, Math.abs).sort();
-  return Math.max(floor, 1.4826 * d[d.length >> 1]);
+/** The k-th smallest value of `a` (0-based), as a sort would place it; reorders `a` (quickselect). */
+function nthSmallest(a: Float64Array, k: number): number {
+  let lo = 0, hi = a.length - 1;
+  while (lo < hi) {
+    const pivot = a[(lo + hi) >> 1];
+    let i = lo, j = hi;
+    while (i <= j) {
+      while (a[i] < pivot) i++;
+      while (a[j] > pivot) j--;
+      if (i <= j) { const t = a[i]; a[i] = a[j]; a[j] = t; i++; j--; }
+    }
+    if (k <= j) hi = j; else if (k >= i) lo = i; else return a[k];
+  }
+  return a[k];
 }
