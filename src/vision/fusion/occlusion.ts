@@ -7,6 +7,7 @@
 import type { Pts } from './geometry.ts';
 import { blur, fillPolygon } from './raster.ts';
 import { spreadIntoFeatures } from './occluder-spread.ts';
+import { nthSmallest } from './select.ts';
 
 /** MediaPipe FaceMesh index sets of the features that are not skin (their convex hulls are used). */
 const FEATURES = [
@@ -340,21 +341,6 @@ function robust(v: number[], floor: number): [number, number] {
   return [m, Math.max(floor, 1.4826 * nthSmallest(d, d.length >> 1))];
 }
 
-/** The k-th smallest value of `a` (0-based), as a sort would place it; reorders `a` (quickselect). */
-function nthSmallest(a: Float64Array, k: number): number {
-  let lo = 0, hi = a.length - 1;
-  while (lo < hi) {
-    const pivot = a[(lo + hi) >> 1];
-    let i = lo, j = hi;
-    while (i <= j) {
-      while (a[i] < pivot) i++;
-      while (a[j] > pivot) j--;
-      if (i <= j) { const t = a[i]; a[i] = a[j]; a[j] = t; i++; j--; }
-    }
-    if (k <= j) hi = j; else if (k >= i) lo = i; else return a[k];
-  }
-  return a[k];
-}
 
 /** Convex hull (monotone chain) of the mesh points `idx`. */
 export function hull(idx: number[], mesh: Pts): Pts {

@@ -10,6 +10,7 @@
 // user's outline). A single face-wide skin statistic did not work: the band's own spread (hair at
 // the forehead's sides, side light) was as wide as a white wall's difference from the face.
 import { blurBox } from './raster.ts';
+import { nthSmallest } from './select.ts';
 
 type Box = { x0: number; y0: number; x1: number; y1: number };
 
@@ -106,18 +107,3 @@ function spreadOfAbs(d: Float64Array, floor: number): number {
   return Math.max(floor, 1.4826 * nthSmallest(d, d.length >> 1));
 }
 
-/** The k-th smallest value of `a` (0-based), as a sort would place it; reorders `a` (quickselect). */
-function nthSmallest(a: Float64Array, k: number): number {
-  let lo = 0, hi = a.length - 1;
-  while (lo < hi) {
-    const pivot = a[(lo + hi) >> 1];
-    let i = lo, j = hi;
-    while (i <= j) {
-      while (a[i] < pivot) i++;
-      while (a[j] > pivot) j--;
-      if (i <= j) { const t = a[i]; a[i] = a[j]; a[j] = t; i++; j--; }
-    }
-    if (k <= j) hi = j; else if (k >= i) lo = i; else return a[k];
-  }
-  return a[k];
-}
