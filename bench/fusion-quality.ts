@@ -8,8 +8,12 @@
 // seam (boundary gradient ÷ template's band gradient), tear (p99 gradient in the face ÷ the
 // sources'), holes (blobs of pixels darker than every source by 40 levels, test/helpers/fusion-holes.ts), colour difference
 // (RGB distance of forehead/cheeks/chin means, result vs template) and, on occluded
-// templates, how much the occluder changed. Writes bench/results/fusion-quality.json and the
-// worst 10 pairs as docs/fusion-quality-worst.png.
+// templates, how much the occluder changed. The data's ceilings: S(U,U′), the user's own two
+// photos; on occluded templates S(U⊕occluder,U′), the user's photo with the same occluder pasted
+// (goal column "≥50 where ceiling≥70" takes the lower of the two), and "clean⊕occluder", the clean
+// base template fused with the same user and the occluder pasted on the result (what keeping the
+// occluder and fusing as on the clean template would score). Writes
+// bench/results/fusion-quality.json and the worst 10 pairs as docs/fusion-quality-worst.png.
 import fs from 'node:fs';
 import os from 'node:os';
 import { pathToFileURL } from 'node:url';
@@ -43,7 +47,7 @@ const OWN_PAIR_FROM = 70;
 const YALE = ['subject01', 'subject02', 'subject05', 'subject07', 'subject10', 'subject14'];
 
 interface Analysed { name: string; person: string; img: RgbImage; face: Face; mesh: Float64Array; z: Float64Array; emb: Float32Array; yaw: number; pitch: number }
-interface Template extends Analysed { kind: string; baseEmb: Float32Array; occluder?: Float32Array }
+interface Template extends Analysed { kind: string; baseEmb: Float32Array; occluder?: Float32Array; base?: Analysed }
 
 const largest = (faces: Face[]) => faces.reduce((a, b) => (b.box.width * b.box.height > a.box.width * a.box.height ? b : a));
 const cos = (a: Float32Array, b: Float32Array) => { let s = 0; for (let i = 0; i < a.length; i++) s += a[i] * b[i]; return s; };
@@ -108,7 +112,7 @@ async function main() {
     for (const kind of ['hand', 'glasses-bar', 'microphone', 'hair'] as OccluderKind[]) {
       const { img, mask } = pasteOccluder(base.img, base.mesh, kind);
       const a = await analyse(`${rel}@${kind}`, base.person, img);
-      if (a) templates.push({ ...a, kind: `occluded:${kind}`, baseEmb: base.emb, occluder: mask });
+      if (a) templates.push({ ...a, kind: `occluded:${kind}`, baseEmb: base.emb, occluder: mask, base });
     }
   }
   writeCache(cache);
@@ -130,6 +134,18 @@ async function main() {
   if (dumpDir) fs.mkdirSync(dumpDir, { recursive: true });
   const only = argValue('--only');
   const chosen = pairs.filter((pr, i) => (only ? only.split("|").some((o) => `${pr.T.name} <- ${pr.U.name}`.includes(o)) : i % every === 0));
+  // The occluded pairs' ceiling: the user's own photo with the same occluder pasted on it (placed
+  // from the user's mesh, so it hides the same part of the face), scored against U′. A fusion that
+  // keeps the occluder whole cannot be expected to identify the user better than this.
+  const occludedCeiling = new Map<string, number>();
+  for (const { T, U, U2 } of chosen) {
+    const kind = T.kind.startsWith('occluded:') ? T.kind.slice('occluded:'.length) as OccluderKind : null;
+    const key = `${U.name}@${kind}`;
+    if (!kind || occludedCeiling.has(key)) continue;
+    const a = await analyse(key, U.person, pasteOccluder(U.img, U.mesh, kind).img);
+    occludedCeiling.set(key, a ? cosineToScore(cos(a.emb, U2.emb)) : 0);
+  }
+  writeCache(cache);
   const runs: Record<string, { rows: Row[]; results: Map<string, RgbImage>; sum: Record<string, unknown>[] }> = {};
   for (const v of variants) runs[v] = { rows: [], results: new Map(), sum: [] };
   // Variants interleaved per pair, so machine load hits them alike.
@@ -146,6 +162,34 @@ async function main() {
       const out = Buffer.from(T.img.data);
       for (let y = 0; y < patch.height; y++) out.set(patch.data.subarray(y * patch.width * 3, (y + 1) * patch.width * 3), ((y + patch.y) * T.img.width + patch.x) * 3);
       const R: RgbImage = { width: T.img.width, height: T.img.height, data: out };
+      // Occluded templates: the clean base template fused with the same user and the occluder
+      // pasted on the result — what an engine that keeps the occluder, and otherwise fuses as on the
+      // clean template, would score. S(R,U′) below it is identity the occluder handling costs.
+      let sPasted: number | undefined, sCleanMesh: number | undefined, meshMoved: number | undefined;
+      if (T.base && T.occluder) {
+        const B = T.base, bjob: FuseFaceJob = { ...job, templateMesh: B.mesh, templateMeshZ: B.z };
+        const bp = eng.jobProblem(bjob) ? null : eng.fuseIntoTemplate(B.img, [bjob]);
+        if (bp) {
+          const o = Buffer.from(B.img.data);
+          for (let y = 0; y < bp.height; y++) o.set(bp.data.subarray(y * bp.width * 3, (y + 1) * bp.width * 3), ((y + bp.y) * B.img.width + bp.x) * 3);
+          for (let p = 0; p < T.occluder.length; p++) if (T.occluder[p] > 0) for (let c = 0; c < 3; c++) o[p * 3 + c] = Math.round(T.occluder[p] * T.img.data[p * 3 + c] + (1 - T.occluder[p]) * o[p * 3 + c]);
+          const pe = overlapping((await pool.analyze({ width: B.img.width, height: B.img.height, data: o }, { embedding: true })).faces, B.face.box)?.embedding;
+          sPasted = pe ? cosineToScore(cos(pe, U2.emb)) : 0;
+        }
+        // The occluded template fused on the clean template's mesh: how much of the gap is the
+        // mesh model misreading the occluded face (the occluder moves its points) and not the blend.
+        const ojob: FuseFaceJob = { ...job, templateMesh: B.mesh, templateMeshZ: B.z };
+        const op = eng.jobProblem(ojob) ? null : eng.fuseIntoTemplate(T.img, [ojob]);
+        if (op) {
+          const o = Buffer.from(T.img.data);
+          for (let y = 0; y < op.height; y++) o.set(op.data.subarray(y * op.width * 3, (y + 1) * op.width * 3), ((y + op.y) * T.img.width + op.x) * 3);
+          const oe = overlapping((await pool.analyze({ width: T.img.width, height: T.img.height, data: o }, { embedding: true })).faces, T.face.box)?.embedding;
+          sCleanMesh = oe ? cosineToScore(cos(oe, U2.emb)) : 0;
+        }
+        let d2 = 0;
+        for (let i = 0; i < 468; i++) d2 += (T.mesh[2 * i] - B.mesh[2 * i]) ** 2 + (T.mesh[2 * i + 1] - B.mesh[2 * i + 1]) ** 2;
+        meshMoved = Math.sqrt(d2 / 468) / faceSize(B.mesh);
+      }
       const r = await pool.analyze(R, { embedding: true });
       const e = overlapping(r.faces, T.face.box)?.embedding ?? null;
       const P = eng.fusedMesh(job);
@@ -158,6 +202,10 @@ async function main() {
         pair: key, kind: T.kind, yaw: T.yaw, ms, found: !!e,
         sU2: e ? cosineToScore(cos(e, U2.emb)) : 0, sT: e ? cosineToScore(cos(e, T.baseEmb)) : 100,
         sUU2: cosineToScore(cos(U.emb, U2.emb)),
+        ...(sPasted !== undefined ? { sPasted } : {}),
+        ...(sCleanMesh !== undefined ? { sCleanMesh } : {}),
+        ...(meshMoved !== undefined ? { meshMoved } : {}),
+        ...(T.kind.startsWith('occluded:') ? { sCeil: occludedCeiling.get(`${U.name}@${T.kind.slice('occluded:'.length)}`) } : {}),
         ...m,
       });
       results.set(key, R);
@@ -170,6 +218,9 @@ async function main() {
     'S(R,U′)≥50': `${rs.filter((r) => r.sU2 >= 50).length}/${rs.length}`,
     // Stratified by the data: pairs whose user's own two photos agree (S(U,U′) ≥ OWN_PAIR_FROM) and the rest.
     [`≥50 where S(U,U′)≥${OWN_PAIR_FROM}`]: ((a) => `${a.filter((r) => r.sU2 >= 50).length}/${a.length}`)(rs.filter((r) => r.sUU2 >= OWN_PAIR_FROM)),
+    // The same over pairs whose ceiling agrees: the own pair and, on occluded templates, the user's
+    // photo with that occluder pasted (sCeil).
+    [`≥50 where ceiling≥${OWN_PAIR_FROM}`]: ((a) => `${a.filter((r) => r.sU2 >= 50).length}/${a.length}`)(rs.filter((r) => ceilingOf(r) >= OWN_PAIR_FROM)),
     'S(R,U′) p10 / median': `${fmt(percentile(rs.map((r) => r.sU2), 10))} / ${fmt(median(rs.map((r) => r.sU2)))}`,
     'no face': rs.filter((r) => !r.found).length,
     'S(R,T)<50': `${rs.filter((r) => r.sT < 50).length}/${rs.length}`,
@@ -194,24 +245,28 @@ async function main() {
   const own = new Map<string, number>();
   for (const r of runs[variants[0]].rows) if (r.sUU2 !== undefined) own.set(r.pair.split(' <- ')[1], r.sUU2);
   console.log(`users' own photos, S(U,U′): ${[...own].sort((a, b) => a[1] - b[1]).map(([u, x]) => `${u.replace(/^(identities|yale)\//, '')} ${fmt(x)}`).join(', ')}`);
+  if (occludedCeiling.size) console.log(`users' photos with the template's occluder pasted, S(U⊕occluder,U′): ${[...occludedCeiling].sort((a, b) => a[1] - b[1]).map(([u, x]) => `${u.replace(/^(identities|yale)\//, '')} ${fmt(x)}`).join(', ')}`);
   const v0 = variants[variants.length - 1];
   const { rows, results } = runs[v0];
   const done = rows.filter((r) => r.refused === undefined);
   const refused = rows.filter((r) => r.refused !== undefined);
+  // The occluded pairs against their ceilings (see the header).
+  const occ = done.filter((r) => r.kind.startsWith('occluded:'));
+  if (occ.length) console.log(table(occ.map((r) => ({ pair: r.pair, 'S(R,U′)': fmt(r.sU2), 'S(U⊕occluder,U′)': fmt(r.sCeil ?? NaN), 'clean⊕occluder': fmt(r.sPasted ?? NaN), 'on clean mesh': fmt(r.sCleanMesh ?? NaN), 'mesh moved %': fmt(100 * (r.meshMoved ?? NaN)), 'occluder Δ': fmt(r.occluderDelta ?? NaN) }))));
   if (refused.length) console.log(`refused (pose outside the supported range): ${refused.length} — ${[...new Set(refused.map((r) => r.pair.split(' <- ')[0]))].join(', ')}`);
   console.log(`whole run ${((performance.now() - t0) / 1000).toFixed(0)} s`);
   const sum = runs[v0].sum;
 
   // Worst 10: holes, then tears, then the lowest user Score.
   const worst = [...done].sort((a, b) => (b.holes - a.holes) || (b.smears - a.smears) || (Number(b.tear > TEAR_FROM || b.folds > FOLDS_FROM) - Number(a.tear > TEAR_FROM || a.folds > FOLDS_FROM)) || (a.sU2 - b.sU2)).slice(0, 10);
-  console.log(table(worst.map((r) => ({ pair: r.pair, kind: r.kind, yaw: fmt(r.yaw), 'S(R,U′)': fmt(r.sU2), 'S(R,T)': fmt(r.sT), holes: r.holes, smears: r.smears, tear: fmt(r.tear), 'folds %': fmt(100 * r.folds), colour: fmt(r.colour) }))));
+  console.log(table(worst.map((r) => ({ pair: r.pair, kind: r.kind, yaw: fmt(r.yaw), 'S(R,U′)': fmt(r.sU2), ceiling: fmt(ceilingOf(r)), 'clean⊕occluder': r.sPasted === undefined ? '-' : fmt(r.sPasted), 'on clean mesh': r.sCleanMesh === undefined ? '-' : fmt(r.sCleanMesh), 'S(R,T)': fmt(r.sT), holes: r.holes, smears: r.smears, tear: fmt(r.tear), 'folds %': fmt(100 * r.folds), colour: fmt(r.colour) }))));
   const tiles: OverlayOptions[] = [];
   for (const [i, r] of worst.entries()) {
     const [tn, un] = r.pair.split(' <- ');
     const T = templates.find((t) => t.name === tn)!, U = users.find((u) => u.U.name === un)!.U;
     const R = results.get(r.pair)!;
     for (const [c, [img, face]] of ([[T.img, T.face], [U.img, U.face], [R, T.face]] as const).entries()) tiles.push({ input: await crop(img, face.box), left: c * 196 + 2, top: i * 196 + 2 });
-    tiles.push({ input: Buffer.from(`<svg width="300" height="192"><text x="4" y="20" font-size="13" fill="#eee" font-family="sans-serif">${esc(tn)}</text><text x="4" y="38" font-size="13" fill="#eee" font-family="sans-serif">&lt;- ${esc(un)}</text><text x="4" y="62" font-size="13" fill="#ff8" font-family="sans-serif">S(R,U′) ${fmt(r.sU2)}  S(R,T) ${fmt(r.sT)}</text><text x="4" y="80" font-size="13" fill="#ff8" font-family="sans-serif">holes ${r.holes}  smears ${r.smears}  tear ${fmt(r.tear)}  folds ${fmt(100 * r.folds)}%</text><text x="4" y="98" font-size="13" fill="#ff8" font-family="sans-serif">colour ${fmt(r.colour)}</text></svg>`), left: 3 * 196 + 2, top: i * 196 + 2 });
+    tiles.push({ input: Buffer.from(`<svg width="300" height="192"><text x="4" y="20" font-size="13" fill="#eee" font-family="sans-serif">${esc(tn)}</text><text x="4" y="38" font-size="13" fill="#eee" font-family="sans-serif">&lt;- ${esc(un)}</text><text x="4" y="62" font-size="13" fill="#ff8" font-family="sans-serif">S(R,U′) ${fmt(r.sU2)} (ceiling ${fmt(ceilingOf(r))})  S(R,T) ${fmt(r.sT)}</text><text x="4" y="80" font-size="13" fill="#ff8" font-family="sans-serif">holes ${r.holes}  smears ${r.smears}  tear ${fmt(r.tear)}  folds ${fmt(100 * r.folds)}%</text><text x="4" y="98" font-size="13" fill="#ff8" font-family="sans-serif">colour ${fmt(r.colour)}</text></svg>`), left: 3 * 196 + 2, top: i * 196 + 2 });
   }
   // The docs' sheet is the panel's (or a subset's by --every); an --only run or an empty one writes
   // its sheet next to the dump (or nowhere), not over docs/.
@@ -247,6 +302,8 @@ const VARIANTS: Record<string, Partial<FusionTuning> | undefined> = {
   'no-hair-colour': { hairColour: false },
   'occlusion-hair': { occlusion: 'template', hairColour: true },
   'no-occlusion-hair': { occlusion: 'off', hairColour: false },
+  'no-occluder-fill': { occluderFill: false },
+  'occluder-fill-hole': { occluderFill: 'hole' },
 };
 const glassesFreeCache = new Map<string, RgbImage>();
 function glassesFree(U: Analysed): RgbImage {
@@ -271,7 +328,8 @@ const CACHE = path.join(os.tmpdir(), 'facevault-fusion-quality-panel.json');
 function readCache(): Record<string, Cached> { try { return JSON.parse(fs.readFileSync(CACHE, 'utf8')) as Record<string, Cached>; } catch { return {}; } }
 function writeCache(c: Record<string, Cached>) { fs.writeFileSync(CACHE, JSON.stringify(c)); }
 
-interface Row { pair: string; kind: string; yaw: number; ms: number; found: boolean; sU2: number; sT: number; /** The user's own two photos against each other: the ceiling the fused result is measured under. */ sUU2: number; seam: number; tear: number; tornFraction: number; folds: number; holes: number; smears: number; colour: number; beard: number; occluderDelta?: number; refused?: string }
+const ceilingOf = (r: Row) => Math.min(r.sUU2, r.sCeil ?? Infinity);
+interface Row { pair: string; kind: string; yaw: number; ms: number; found: boolean; sU2: number; sT: number; /** The user's own two photos against each other: the ceiling the fused result is measured under. */ sUU2: number; /** Occluded templates: the user's photo with the same occluder pasted, against U′. */ sCeil?: number; /** Occluded templates: the clean base template's fusion with the occluder pasted on it, against U′. */ sPasted?: number; /** Occluded templates: fused on the clean template's mesh. */ sCleanMesh?: number; /** Occluded templates: RMS move of the template's mesh points by the occluder, × face size. */ meshMoved?: number; seam: number; tear: number; tornFraction: number; folds: number; holes: number; smears: number; colour: number; beard: number; occluderDelta?: number; refused?: string }
 
 /** Seam, tear, holes and colour difference of result R (template T, user U, fused mesh P; the template warped onto Pt). */
 function measure(R: RgbImage, T: Template, U: Analysed, P: Float64Array, Pt: Float64Array) {

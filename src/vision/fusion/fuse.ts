@@ -10,6 +10,7 @@ import { multibandDelta } from './blend.ts';
 import { posedUserMesh, poseProblem, type Pose } from './pose.ts';
 import { templateFarSide, towardsTemplate, triangleVisibility, unfoldMesh, userShare } from './visibility.ts';
 import { occlusionMask, templateOccluders } from './occlusion.ts';
+import { fillUnder, OCCLUDER_FILL_SIGMA } from './occluder-fill.ts';
 import { withoutGlasses } from './user-glasses.ts';
 import { userRimWeight } from './rim.ts';
 import { headPoseFromMesh } from '../mesh/head-pose.ts';
@@ -76,6 +77,8 @@ export interface FusionTuning {
   unfold: boolean;
   /** Leave the template's facial hair over the user's bare skin out of the colour transfer's samples (colour.ts facialHair); off = its beard darkened the user's chin into a blue-grey band. */
   hairColour: boolean;
+  /** The template's occluders composited over the blend afterwards, the user's difference filled in under them from around (occluder-fill.ts); off = a hole in the blend's mask, whose coarse bands pulled the whole face near it to the template's tone. */
+  occluderFill: boolean | 'hole';
 }
 // Measured on the fusion-quality panel (docs/PERFORMANCE.md), each against the plain engine:
 // the 3D pose warp cost identity on turned and sheared templates (Score p10 71 → 37); dropping the
@@ -104,8 +107,11 @@ export interface FusionTuning {
 // glasses frames) are "not carried over unless the degree asks for the user's look" (issue 16
 // item 2): below FuseFaceDegree 50 the user's features are asked for and they stay (that is also
 // what keeps the identity Score up, above); from 50 the template's features are, and they are
-// dropped ('auto'; no panel pair changes: the panel fuses at degree 0).
-export const DEFAULT_TUNING: FusionTuning = { pose: false, visibility: true, occlusion: 'auto', shapeCap: true, farSide: true, userGlasses: 'auto', userOutline: true, userRim: true, unfold: true, hairColour: true };
+// dropped ('auto'; no panel pair changes: the panel fuses at degree 0). Putting the template's
+// occluders back over the blend (occluderFill) instead of cutting them out of its mask raised the
+// every-3rd panel pairs' Score ≥ 50 64 → 65 of 81 and kept the occluders nearer the template
+// (change under them, median 21.6 → 19.8; docs/PERFORMANCE.md 2026-12-03), so it is on.
+export const DEFAULT_TUNING: FusionTuning = { pose: false, visibility: true, occlusion: 'auto', shapeCap: true, farSide: true, userGlasses: 'auto', userOutline: true, userRim: true, unfold: true, hairColour: true, occluderFill: true };
 const tuningOf = (j: FuseFaceJob): FusionTuning => ({ ...DEFAULT_TUNING, ...j.tuning });
 /** Below this FuseFaceDegree (÷ 100) the job asks for the user's features: the user's fringe and glasses are part of them. */
 export const USER_LOOK_BELOW = 0.5;
@@ -369,12 +375,18 @@ function fuseOne(canvas: Raster, tMesh: Pts, job: FuseFaceJob, clock: (stage: st
     }
   }
   if (use) for (let y = 0; y < bh; y++) for (let x = 0; x < bw; x++) subMask[y * bw + x] *= use[(y + by0) * w + x + bx0];
+  // Under the template's occluders the user's difference is filled in from around them, so the
+  // blend's coarse bands see the face's tone continue; the occluder itself is put back below.
+  const filled = tune.occluderFill ? occT : null;
+  if (filled) fillUnder(subDelta, filled, region, validU, w, bx0, by0, bw, bh, OCCLUDER_FILL_SIGMA * fs);
+  if (filled && tune.occluderFill === 'hole') for (let y = 0; y < bh; y++) for (let x = 0; x < bw; x++) subMask[y * bw + x] *= 1 - filled[(y + by0) * w + x + bx0];
+  const front = tune.occluderFill === true ? occT : null;
   clock('delta');
   const R = multibandDelta(subDelta, subMask, bw, bh);
   clock('blend');
   for (let y = by0; y < by0 + bh; y++) {
     for (let x = bx0; x < bx0 + bw; x++) {
-      const q = (y * w + x) * 3, r = ((y - by0) * bw + (x - bx0)) * 3, k = ghost ? 1 - ghost[y * w + x] : 1;
+      const q = (y * w + x) * 3, r = ((y - by0) * bw + (x - bx0)) * 3, k = (ghost ? 1 - ghost[y * w + x] : 1) * (front ? 1 - front[y * w + x] : 1);
       Tw[q] += k * R[r]; Tw[q + 1] += k * R[r + 1]; Tw[q + 2] += k * R[r + 2];
     }
   }
@@ -422,7 +434,9 @@ function usableMask(tune: FusionTuning, vis: Float32Array | undefined, Tw: Float
   if (vis) { use = vis; blurBox(use, w, h, occBox, 0.02 * fs); } else use = new Float32Array(w * h).fill(1);
   // The occlusion masks are zero outside the box (the visibility, a blur of values in [0,1], needs no clamp).
   const bx0 = Math.max(0, Math.floor(occBox.x0)), by0 = Math.max(0, Math.floor(occBox.y0)), bx1 = Math.min(w, Math.ceil(occBox.x1)), by1 = Math.min(h, Math.ceil(occBox.y1));
-  if (occT || occU) for (let y = by0; y < by1; y++) for (let q = y * w + bx0; q < y * w + bx1; q++) use[q] *= (occT ? 1 - occT[q] : 1) * (occU ? 1 - occU[q] : 1);
+  // With occluderFill the template's occluders are composited after the blend instead (fuseFace).
+  const holeT = tune.occluderFill ? null : occT;
+  if (holeT || occU) for (let y = by0; y < by1; y++) for (let q = y * w + bx0; q < y * w + bx1; q++) use[q] *= (holeT ? 1 - holeT[q] : 1) * (occU ? 1 - occU[q] : 1);
   return { use, occT };
 }
 
