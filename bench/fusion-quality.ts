@@ -304,6 +304,8 @@ const VARIANTS: Record<string, Partial<FusionTuning> | undefined> = {
   'no-occlusion-hair': { occlusion: 'off', hairColour: false },
   'no-occluder-fill': { occluderFill: false },
   'occluder-fill-hole': { occluderFill: 'hole' },
+  'occluder-in-place': { occluderInPlace: true },
+  'no-occluder-in-place': { occluderInPlace: false },
 };
 const glassesFreeCache = new Map<string, RgbImage>();
 function glassesFree(U: Analysed): RgbImage {

@@ -9,7 +9,10 @@
 // bar) never enters the delta to halo its edge. Where the occlusion mask reaches past the real
 // occluder (a nose tip beside a skin-coloured hand) the template now shows exactly there.
 
+import Delaunator from 'delaunator';
+import type { Pts } from './geometry.ts';
 import { blur } from './raster.ts';
+import { warpPiecewise } from './warp.ts';
 
 /** The fill's reach, × the face size; past it (the middle of a palm) the surroundings' mean difference is used. */
 export const OCCLUDER_FILL_SIGMA = 0.08;
@@ -69,4 +72,28 @@ export function fillUnder(delta: Float32Array, occ: Float32Array, region: Float3
       }
     }
   }
+}
+
+/**
+ * The occluder mask `occ` (found on the template as warped onto the fused face, window w × h at
+ * ox, oy) moved back to where the template has it: warped from the fused points `fused` (window
+ * coordinates) onto the template's own `own` (image coordinates), both in the same point order.
+ * The template's warp carries its hand with its face onto the user's outline; put back there, a
+ * hand was doubled at the window's edge (its warped copy inside, the template's own outside).
+ */
+export function occluderInPlace(occ: Float32Array, fused: Pts, own: Pts, ox: number, oy: number, w: number, h: number): Float32Array {
+  const r = new Float32Array(w * h);
+  // Only the occluders' bounding box, grown by the farthest any point moves between the two meshes.
+  let x0 = w, y0 = h, x1 = -1, y1 = -1;
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) if (occ[y * w + x] > OCC_FROM) { if (x < x0) x0 = x; if (x > x1) x1 = x; if (y < y0) y0 = y; y1 = y; }
+  if (x1 < 0) return r;
+  let move = 0;
+  for (let i = 0; i < own.length; i += 2) move = Math.max(move, Math.hypot(own[i] - ox - fused[i], own[i + 1] - oy - fused[i + 1]));
+  const m = Math.ceil(move) + 2;
+  x0 = Math.max(0, x0 - m); y0 = Math.max(0, y0 - m); x1 = Math.min(w - 1, x1 + m); y1 = Math.min(h - 1, y1 + m);
+  const sw = x1 - x0 + 1, sh = y1 - y0 + 1, img = new Uint8Array(w * h * 3);
+  for (let q = 0; q < w * h; q++) { const v = Math.round(255 * occ[q]); img[3 * q] = v; img[3 * q + 1] = v; img[3 * q + 2] = v; }
+  const { out: [o], valid: [ok] } = warpPiecewise(own, new Delaunator(own).triangles, [{ img: { width: w, height: h, data: img }, pts: fused }], ox + x0, oy + y0, sw, sh);
+  for (let y = 0; y < sh; y++) for (let x = 0; x < sw; x++) { const k = y * sw + x; if (ok[k]) r[(y + y0) * w + x + x0] = o[3 * k] / 255; }
+  return r;
 }
