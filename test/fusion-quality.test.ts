@@ -186,19 +186,22 @@ describe.skipIf(!hasTestdata)(`fusion on hard templates${hasTestdata ? '' : ` (s
     expect(dropped).toBeLessThan(0.5 * kept);
   }, 60_000);
 
+  /** Mean change under a microphone pasted on `tFile`, fused with `uFile` under each tuning. */
+  async function changeUnderMicrophone(tFile: string[], uFile: string[], tunings: FuseFaceJob['tuning'][]): Promise<number[]> {
+    const base = await analyse(await decodeImage(fs.readFileSync(td('faces', ...tFile))));
+    const { img, mask } = pasteOccluder(base.img, base.mesh, 'microphone');
+    const T = await analyse(img);
+    const U = await analyse(await decodeImage(fs.readFileSync(td('faces', ...uFile))));
+    const job = (tuning: FuseFaceJob['tuning']): FuseFaceJob => ({ templateMesh: T.mesh, templateMeshZ: T.z, user: U.img, userMesh: U.mesh, userMeshZ: U.z, profile: 0, appearance: 0, tuning });
+    const face = fillPolygon(ring(fusedMesh(job(tunings[0])), 0.95), T.img.width, T.img.height);
+    return tunings.map((t) => change(apply(T.img, fuseIntoTemplate(T.img, [job(t)])), T.img, (p) => mask[p] > 0.5 && face[p] > 0));
+  }
+
   // The template's occluders are put back over the blend (occluder-fill.ts) instead of cut out of
   // its mask: the blend's coarse bands no longer carry the user's face into the occluder's edge.
   // The panel's microphone pair (bench fusion-quality): change under it 11.7 cut out, 6.8 put back.
   it('keeps a microphone over the mouth nearer the template\'s pixels with the occluder put back over the blend', async () => {
-    const base = await analyse(await decodeImage(fs.readFileSync(td('faces', 'identities', 'alex_lacamoire', 'img1.jpg'))));
-    const { img, mask } = pasteOccluder(base.img, base.mesh, 'microphone');
-    const T = await analyse(img);
-    const U = await analyse(await decodeImage(fs.readFileSync(td('faces', 'yale', 'subject07', 'subject07.normal.jpg'))));
-    const job = (occluderFill: boolean): FuseFaceJob => ({ templateMesh: T.mesh, templateMeshZ: T.z, user: U.img, userMesh: U.mesh, userMeshZ: U.z, profile: 0, appearance: 0, tuning: { occluderFill, occluderInPlace: false } });
-    const face = fillPolygon(ring(fusedMesh(job(true)), 0.95), T.img.width, T.img.height);
-    const under = (p: number) => mask[p] > 0.5 && face[p] > 0;
-    const putBack = change(apply(T.img, fuseIntoTemplate(T.img, [job(true)])), T.img, under);
-    const cutOut = change(apply(T.img, fuseIntoTemplate(T.img, [job(false)])), T.img, under);
+    const [putBack, cutOut] = await changeUnderMicrophone(['identities', 'alex_lacamoire', 'img1.jpg'], ['yale', 'subject07', 'subject07.normal.jpg'], [{ occluderFill: true, occluderInPlace: false }, { occluderFill: false, occluderInPlace: false }]);
     expect(cutOut).toBeGreaterThan(8);
     expect(putBack).toBeLessThan(0.75 * cutOut);
   }, 60_000);
@@ -207,15 +210,7 @@ describe.skipIf(!hasTestdata)(`fusion on hard templates${hasTestdata ? '' : ` (s
   // template has them (occluderInPlace), the microphone on the panel's obama pair stays put:
   // change under it 35.6 where the warp moved it, 12.8 in place (bench fusion-quality).
   it('puts the template\'s microphone back where the template has it, not where its warp moved it', async () => {
-    const base = await analyse(await decodeImage(fs.readFileSync(td('faces', 'identities', 'obama', 'obama.jpg'))));
-    const { img, mask } = pasteOccluder(base.img, base.mesh, 'microphone');
-    const T = await analyse(img);
-    const U = await analyse(await decodeImage(fs.readFileSync(td('faces', 'identities', 'rose_leslie', 'img1.jpg'))));
-    const job = (occluderInPlace: boolean): FuseFaceJob => ({ templateMesh: T.mesh, templateMeshZ: T.z, user: U.img, userMesh: U.mesh, userMeshZ: U.z, profile: 0, appearance: 0, tuning: { occluderInPlace } });
-    const face = fillPolygon(ring(fusedMesh(job(true)), 0.95), T.img.width, T.img.height);
-    const under = (p: number) => mask[p] > 0.5 && face[p] > 0;
-    const inPlace = change(apply(T.img, fuseIntoTemplate(T.img, [job(true)])), T.img, under);
-    const moved = change(apply(T.img, fuseIntoTemplate(T.img, [job(false)])), T.img, under);
+    const [inPlace, moved] = await changeUnderMicrophone(['identities', 'obama', 'obama.jpg'], ['identities', 'rose_leslie', 'img1.jpg'], [{ occluderInPlace: true }, { occluderInPlace: false }]);
     expect(moved).toBeGreaterThan(20);
     expect(inPlace).toBeLessThan(0.6 * moved);
   }, 60_000);
