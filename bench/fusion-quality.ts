@@ -283,6 +283,7 @@ const VARIANTS: Record<string, Partial<FusionTuning> | undefined> = {
   plain: { pose: false, visibility: false, occlusion: 'off' },
   'no-pose': { pose: false },
   'no-visibility': { visibility: false },
+  'visibility-always': { visibility: true },
   'no-occlusion': { occlusion: 'off' },
   'template-occlusion': { occlusion: 'template' },
   'pose-only': { pose: true, visibility: false, occlusion: 'off' },

@@ -81,13 +81,17 @@ describe.skipIf(!hasTestdata)(`fusion on hard templates${hasTestdata ? '' : ` (s
     expect(holes).toBeLessThan(25);
   }, 60_000);
 
-  // Two of the panel's former hole pairs (bench fusion-quality), each with one hole blob when the
-  // user's outline is not capped (tuning.shapeCap false): a turned template with a frontal user
-  // (the template's edge dragged into the cheek), and a glasses bar on a turned template (the
-  // bar's end dragged into the face).
+  // Three of the panel's former hole pairs (bench fusion-quality). The first two had one hole blob
+  // each when the user's outline was not capped (tuning.shapeCap false): a turned template with a
+  // frontal user (the template's edge dragged into the cheek), and a glasses bar on a turned
+  // template (the bar's end dragged into the face).
   it.each([
     ['stuart turned, penny frontal', ['identities', 'stuart', 'stuart4.png'], null, ['identities', 'penny', 'penny1.png']],
     ['kit turned with a glasses bar, rose frontal', ['identities', 'kit_harington', 'john3.jpg'], 'glasses-bar', ['identities', 'rose_leslie', 'img1.jpg']],
+    // A frontal template and a turned user: with the visibility pass on below the far side's gate
+    // (tuning.visibility true, before 2026-12-03) the template's temple hair was pulled into the
+    // cheek where the user's far side is foreshortened (a dark wedge, one hole blob).
+    ['raj frontal, amy turned', ['identities', 'raj', 'raj3.png'], null, ['identities', 'amy', 'amy1.png']],
   ] as const)('default engine leaves no hole: %s', async (_name, tFile, occluder, uFile) => {
     let T = await analyse(await decodeImage(fs.readFileSync(td('faces', ...tFile))));
     if (occluder) T = await analyse(pasteOccluder(T.img, T.mesh, occluder).img);

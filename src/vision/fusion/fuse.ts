@@ -8,7 +8,8 @@ import { blur, blurBox, fillPolygon } from './raster.ts';
 import { facialHair, localColourTransfer } from './colour.ts';
 import { multibandDelta } from './blend.ts';
 import { posedUserMesh, poseProblem, type Pose } from './pose.ts';
-import { templateFarSide, towardsTemplate, triangleVisibility, unfoldMesh, userShare } from './visibility.ts';
+import { templateFarSide, towardsTemplate, triangleVisibility, unfoldMesh, userShare, YAW_FROM } from './visibility.ts';
+import { yawOf2d } from '../video/face-usable.ts';
 import { occlusionMask, templateOccluders } from './occlusion.ts';
 import { fillUnder, occluderInPlace, OCCLUDER_FILL_SIGMA } from './occluder-fill.ts';
 import { withoutGlasses } from './user-glasses.ts';
@@ -51,8 +52,8 @@ export interface FuseFaceJob {
 export interface FusionTuning {
   /** Turn the user's face into the template's head pose (3D similarity of the meshes) instead of a 2D similarity. */
   pose: boolean;
-  /** Keep the template's face where the user's photo shows a triangle edge-on or from behind. */
-  visibility: boolean;
+  /** Keep the template's face where the user's photo shows a triangle edge-on or from behind; 'turned': only for a template turned at least YAW_FROM (the far side's gate), by its depth mesh or else yawOf2d. */
+  visibility: boolean | 'turned';
   /**
    * Keep the template's occluders (hands, microphones, hair) / also drop the user's (fringe,
    * glasses frames) always ('both') / drop the user's only where the degree asks for the
@@ -115,8 +116,11 @@ export interface FusionTuning {
 // (change under them, median 21.6 → 19.8; docs/PERFORMANCE.md 2026-12-03), so it is on. Putting
 // them back where the template has them (occluderInPlace), not where its warp onto the fused face
 // moved them, kept them nearer still (19.8 → 12.3) and raised the occluded pairs' Score by 3.4 on
-// average (≥ 50 65 → 64: one pair 51.3 → 47.5), so it is on too.
-export const DEFAULT_TUNING: FusionTuning = { pose: false, visibility: true, occlusion: 'auto', shapeCap: true, farSide: true, userGlasses: 'auto', userOutline: true, userRim: true, unfold: true, hairColour: true, occluderFill: true, occluderInPlace: true };
+// average (≥ 50 65 → 64: one pair 51.3 → 47.5), so it is on too. The visibility pass on frontal
+// templates pulled the template's temple hair into the cheek of a turned user's far side (hole
+// blobs on the full quick panel 8 → 1 of 242 with it gated to templates turned ≥ 25°, Score ≥ 50
+// 205 → 206, turned templates unchanged), so it is 'turned'.
+export const DEFAULT_TUNING: FusionTuning = { pose: false, visibility: 'turned', occlusion: 'auto', shapeCap: true, farSide: true, userGlasses: 'auto', userOutline: true, userRim: true, unfold: true, hairColour: true, occluderFill: true, occluderInPlace: true };
 const tuningOf = (j: FuseFaceJob): FusionTuning => ({ ...DEFAULT_TUNING, ...j.tuning });
 /** Below this FuseFaceDegree (÷ 100) the job asks for the user's features: the user's fringe and glasses are part of them. */
 export const USER_LOOK_BELOW = 0.5;
@@ -271,6 +275,13 @@ function unfoldOf(tune: FusionTuning, P: Pts, t: Pts, tri?: Uint32Array): Pts {
   return unfoldMesh(P, t, RING_BLEND, RING_PIN, (pts) => { const known = first; first = undefined; return known ?? new Delaunator(pts).triangles; });
 }
 
+/** Whether the per-triangle visibility is used: always, never, or ('turned') for a template turned at least YAW_FROM. */
+function visibilityOn(tune: FusionTuning, job: FuseFaceJob): boolean {
+  if (tune.visibility !== 'turned') return tune.visibility;
+  const yaw = job.templateMeshZ ? Math.abs(poseOf(job.templateMesh, job.templateMeshZ).yaw) : yawOf2d(job.templateMesh);
+  return yaw >= YAW_FROM;
+}
+
 /** The template's far side to keep (per mesh point), as the tuning asks; needs both faces' depth (the head turn between them). */
 function farSideOf(tune: FusionTuning, aligned: Pts, t: Pts, job: FuseFaceJob) {
   if (!tune.farSide || !job.templateMeshZ || !job.userMeshZ) return null;
@@ -307,7 +318,7 @@ function fuseOne(canvas: Raster, tMesh: Pts, job: FuseFaceJob, clock: (stage: st
   const Pt = unfoldOf(tune, P, tMesh, tri);
   // Only when some triangle is foreshortened in the user's photo (never on like poses) is the
   // per-pixel visibility raster built: it is a third of the warp's time.
-  const triVisAll = tune.visibility ? triangleVisibility(target, uSource, tri, sim.a * sim.a + sim.b * sim.b) : keepT ? new Float32Array(tri.length / 3).fill(1) : undefined;
+  const triVisAll = visibilityOn(tune, job) ? triangleVisibility(target, uSource, tri, sim.a * sim.a + sim.b * sim.b) : keepT ? new Float32Array(tri.length / 3).fill(1) : undefined;
   if (triVisAll && keepT) { const share = userShare(tri, keepT.texture); for (let k = 0; k < share.length; k++) triVisAll[k] *= share[k]; }
   const triVis = triVisAll && triVisAll.some((v) => v < 0.999) ? triVisAll : undefined;
   clock('geometry');

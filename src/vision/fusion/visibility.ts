@@ -48,7 +48,8 @@ const FAR_POINTS = 6;
  * the user's Score ≥ 50 fell from 71 to 63 of 81 (docs/PERFORMANCE.md); from 25° it acts on the
  * strongly turned templates only (stuart5, 37°).
  */
-const YAW_FROM = 25, YAW_TO = 35;
+export const YAW_FROM = 25;
+const YAW_TO = 35;
 
 /**
  * Per mesh point in [0,1], how much the template's own point (and texture around it) is kept:
