@@ -304,7 +304,6 @@ const VARIANTS: Record<string, Partial<FusionTuning> | undefined> = {
   'occlusion-hair': { occlusion: 'template', hairColour: true },
   'no-occlusion-hair': { occlusion: 'off', hairColour: false },
   'no-occluder-fill': { occluderFill: false },
-  'occluder-fill-hole': { occluderFill: 'hole' },
   'occluder-in-place': { occluderInPlace: true },
   'no-occluder-in-place': { occluderInPlace: false },
 };

@@ -9,7 +9,7 @@ import { facialHair, localColourTransfer } from './colour.ts';
 import { multibandDelta } from './blend.ts';
 import { posedUserMesh, poseProblem, type Pose } from './pose.ts';
 import { templateFarSide, towardsTemplate, triangleVisibility, unfoldMesh, userShare, YAW_FROM } from './visibility.ts';
-import { yawOf2d } from '../video/face-usable.ts';
+import { yawOf2d } from '../mesh/yaw-2d.ts';
 import { occlusionMask, templateOccluders } from './occlusion.ts';
 import { fillUnder, occluderInPlace, OCCLUDER_FILL_SIGMA } from './occluder-fill.ts';
 import { withoutGlasses } from './user-glasses.ts';
@@ -79,7 +79,7 @@ export interface FusionTuning {
   /** Leave the template's facial hair over the user's bare skin out of the colour transfer's samples (colour.ts facialHair); off = its beard darkened the user's chin into a blue-grey band. */
   hairColour: boolean;
   /** The template's occluders composited over the blend afterwards, the user's difference filled in under them from around (occluder-fill.ts); off = a hole in the blend's mask, whose coarse bands pulled the whole face near it to the template's tone. */
-  occluderFill: boolean | 'hole';
+  occluderFill: boolean;
   /** The template's occluders put back where the template has them, not where its warp onto the fused face moves them (occluder-fill.ts occluderInPlace); needs occluderFill. */
   occluderInPlace: boolean;
 }
@@ -394,11 +394,9 @@ function fuseOne(canvas: Raster, tMesh: Pts, job: FuseFaceJob, clock: (stage: st
   // Under the template's occluders the user's difference is filled in from around them, so the
   // blend's coarse bands see the face's tone continue; the occluder itself is put back below.
   // In place: the user's face under the warped occluder (the template's own is put back below).
-  const inPlace = tune.occluderFill === true && tune.occluderInPlace && occT ? occluderInPlace(occT, local(concat(Pt, ring(Pt, RING_BLEND), tPin)), concat(tMesh, ring(tMesh, RING_BLEND), tPin), ox, oy, w, h) : null;
-  const filled = tune.occluderFill && !inPlace ? occT : null;
-  if (filled) fillUnder(subDelta, filled, region, validU, w, bx0, by0, bw, bh, OCCLUDER_FILL_SIGMA * fs);
-  if (filled && tune.occluderFill === 'hole') for (let y = 0; y < bh; y++) for (let x = 0; x < bw; x++) subMask[y * bw + x] *= 1 - filled[(y + by0) * w + x + bx0];
-  const front = tune.occluderFill === true && !inPlace ? occT : null;
+  const inPlace = tune.occluderFill && tune.occluderInPlace && occT ? occluderInPlace(occT, local(concat(Pt, ring(Pt, RING_BLEND), tPin)), concat(tMesh, ring(tMesh, RING_BLEND), tPin), ox, oy, w, h) : null;
+  const front = tune.occluderFill && !tune.occluderInPlace ? occT : null;
+  if (front) fillUnder(subDelta, front, region, validU, w, bx0, by0, bw, bh, OCCLUDER_FILL_SIGMA * fs);
   clock('delta');
   const R = multibandDelta(subDelta, subMask, bw, bh);
   clock('blend');

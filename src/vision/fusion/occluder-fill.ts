@@ -27,15 +27,10 @@ const OCC_FROM = 0.02;
  * weight is too small, the weighted mean over the occluders' surroundings).
  */
 export function fillUnder(delta: Float32Array, occ: Float32Array, region: Float32Array, validU: Uint8Array, w: number, bx0: number, by0: number, bw: number, bh: number, sigma: number): void {
-  // Only around the occluders: their bounding box, grown by the wider blur's reach.
-  let x0 = bw, y0 = bh, x1 = -1, y1 = -1;
-  for (let y = 0; y < bh; y++) {
-    const q0 = (y + by0) * w + bx0;
-    for (let x = 0; x < bw; x++) if (occ[q0 + x] > OCC_FROM) { if (x < x0) x0 = x; if (x > x1) x1 = x; if (y < y0) y0 = y; y1 = y; }
-  }
-  if (x1 < 0) return;
-  const reach = Math.ceil(3 * sigma);
-  x0 = Math.max(0, x0 - reach); y0 = Math.max(0, y0 - reach); x1 = Math.min(bw - 1, x1 + reach); y1 = Math.min(bh - 1, y1 + reach);
+  // Only around the occluders: their bounding box, grown by the blur's reach.
+  const box = occluderBox(occ, w, bx0, by0, bw, bh, Math.ceil(3 * sigma));
+  if (!box) return;
+  const { x0, y0, x1, y1 } = box;
   // The fill is low-frequency: computed on a grid FILL_STEP times coarser (block sums), and
   // sampled bilinearly only under the occluder.
   const S = FILL_STEP, gw = Math.ceil((x1 - x0 + 1) / S), gh = Math.ceil((y1 - y0 + 1) / S), n = gw * gh;
@@ -80,20 +75,29 @@ export function fillUnder(delta: Float32Array, occ: Float32Array, region: Float3
  * coordinates) onto the template's own `own` (image coordinates), both in the same point order.
  * The template's warp carries its hand with its face onto the user's outline; put back there, a
  * hand was doubled at the window's edge (its warped copy inside, the template's own outside).
+ * Null when no occluder is found.
  */
-export function occluderInPlace(occ: Float32Array, fused: Pts, own: Pts, ox: number, oy: number, w: number, h: number): Float32Array {
-  const r = new Float32Array(w * h);
+export function occluderInPlace(occ: Float32Array, fused: Pts, own: Pts, ox: number, oy: number, w: number, h: number): Float32Array | null {
   // Only the occluders' bounding box, grown by the farthest any point moves between the two meshes.
-  let x0 = w, y0 = h, x1 = -1, y1 = -1;
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) if (occ[y * w + x] > OCC_FROM) { if (x < x0) x0 = x; if (x > x1) x1 = x; if (y < y0) y0 = y; y1 = y; }
-  if (x1 < 0) return r;
   let move = 0;
   for (let i = 0; i < own.length; i += 2) move = Math.max(move, Math.hypot(own[i] - ox - fused[i], own[i + 1] - oy - fused[i + 1]));
-  const m = Math.ceil(move) + 2;
-  x0 = Math.max(0, x0 - m); y0 = Math.max(0, y0 - m); x1 = Math.min(w - 1, x1 + m); y1 = Math.min(h - 1, y1 + m);
+  const box = occluderBox(occ, w, 0, 0, w, h, Math.ceil(move) + 2);
+  if (!box) return null;
+  const { x0, y0, x1, y1 } = box, r = new Float32Array(w * h);
   const sw = x1 - x0 + 1, sh = y1 - y0 + 1, img = new Uint8Array(w * h * 3);
   for (let q = 0; q < w * h; q++) { const v = Math.round(255 * occ[q]); img[3 * q] = v; img[3 * q + 1] = v; img[3 * q + 2] = v; }
   const { out: [o], valid: [ok] } = warpPiecewise(own, new Delaunator(own).triangles, [{ img: { width: w, height: h, data: img }, pts: fused }], ox + x0, oy + y0, sw, sh);
   for (let y = 0; y < sh; y++) for (let x = 0; x < sw; x++) { const k = y * sw + x; if (ok[k]) r[(y + y0) * w + x + x0] = o[3 * k] / 255; }
   return r;
+}
+
+/** The bounding box (sub-box coordinates, inclusive) of `occ` > OCC_FROM over the sub-box at bx0, by0 of a w-wide raster, grown by `grow` and clipped; null when there is none. */
+function occluderBox(occ: Float32Array, w: number, bx0: number, by0: number, bw: number, bh: number, grow: number): { x0: number; y0: number; x1: number; y1: number } | null {
+  let x0 = bw, y0 = bh, x1 = -1, y1 = -1;
+  for (let y = 0; y < bh; y++) {
+    const q0 = (y + by0) * w + bx0;
+    for (let x = 0; x < bw; x++) if (occ[q0 + x] > OCC_FROM) { if (x < x0) x0 = x; if (x > x1) x1 = x; if (y < y0) y0 = y; y1 = y; }
+  }
+  if (x1 < 0) return null;
+  return { x0: Math.max(0, x0 - grow), y0: Math.max(0, y0 - grow), x1: Math.min(bw - 1, x1 + grow), y1: Math.min(bh - 1, y1 + grow) };
 }
