@@ -122,10 +122,14 @@ async function main() {
   const engines: Record<string, Engine> = {};
   for (const v of variants) engines[v] = v === 'main' ? await loadEngine(mainEngine()) : { withoutGlasses: true, fuseIntoTemplate, jobProblem, fusedMesh, templateWarpMesh, tuning: VARIANTS[v] };
   const pairs: { T: Template; U: Analysed; U2: Analysed }[] = [];
-  let k = 0;
+  // Each template's users rotate from its slot in the full list of panel photos and variants, not
+  // from its place among those analysed: a photo the detector newly finds (or loses) leaves every
+  // other template's pairs as they were, so runs of two engines or detectors compare pair by pair.
+  const slots = new Map([...photos.map((p) => p.rel), ...bases.flatMap((rel) => ['rot-20', 'rot20', 'shear', 'hand', 'glasses-bar', 'microphone', 'hair'].map((v) => `${rel}@${v}`))].map((n, i) => [n, i]));
   for (const T of templates) {
     const cands = users.filter((u) => u.U.person !== T.person);
-    for (let j = 0; j < USERS_PER_TEMPLATE && cands.length; j++) { const { U, U2 } = cands[(k++) % cands.length]; pairs.push({ T, U, U2 }); }
+    const k0 = slots.get(T.name)! * USERS_PER_TEMPLATE;
+    for (let j = 0; j < USERS_PER_TEMPLATE && cands.length; j++) { const { U, U2 } = cands[(k0 + j) % cands.length]; pairs.push({ T, U, U2 }); }
   }
   const every = Number(argValue('--every') ?? 1);
   // --dump DIR: per defective pair (or every --only pair), template / user / result / result with

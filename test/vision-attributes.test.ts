@@ -26,7 +26,7 @@ async function face(img: RgbImage): Promise<Face> {
 
 describe.skipIf(!hasTestdata)('attribute models on labelled photos', () => {
   if (!hasTestdata) it.skip(testdataSkipReason, () => {});
-  const identity: { who: string; file: string; face: Face }[] = [];
+  const identity: { who: string; file: string; face: Face; height: number }[] = [];
   const expr: { label: string; face: Face }[] = [];
 
   beforeAll(async () => {
@@ -34,7 +34,7 @@ describe.skipIf(!hasTestdata)('attribute models on labelled photos', () => {
     for (const who of fs.readdirSync(td('faces/identities')).sort()) {
       for (const file of fs.readdirSync(td('faces/identities', who)).sort()) {
         const r = await an.analyze(await load('faces/identities', who, file), ALL);
-        if (r.faces[0]) identity.push({ who, file, face: r.faces[0] });
+        if (r.faces[0]) identity.push({ who, file, face: r.faces[0], height: r.height });
       }
     }
     for (const file of fs.readdirSync(td('faces/expressions')).sort()) {
@@ -145,9 +145,17 @@ describe.skipIf(!hasTestdata)('attribute models on labelled photos', () => {
   });
 
   it('quality: enrolment photos score > 70, partial faces do not, blur and a covered eye lower their parts', async () => {
-    const scores = identity.map((i) => i.face.quality!.score);
-    console.log(`quality: identities min ${Math.min(...scores)} median ${scores.sort((a, b) => a - b)[scores.length >> 1]}`);
+    // The 150-px identities crops often cut the chin off at the bottom edge (the mesh's chin
+    // point at or past the last row). The others are enrolment photos (> 70); a cut-off one may
+    // score lower only for its chin. Once the detector found frame-filling faces whole (a
+    // zoomed-out pass), their boxes reached the frame's edge and stuart5's cut chin scored 64.
+    const cut = (i: (typeof identity)[number]) => i.face.mesh![152].y >= i.height - 2;
+    const whole = identity.filter((i) => !cut(i)), cutOff = identity.filter(cut);
+    const scores = whole.map((i) => i.face.quality!.score);
+    console.log(`quality: ${whole.length} identities with the chin in frame, min ${Math.min(...scores)} median ${scores.sort((a, b) => a - b)[scores.length >> 1]}; ${cutOff.length} cut off: ${cutOff.map((i) => `${i.file} ${i.face.quality!.score}`).join(', ')}`);
+    expect(whole.length).toBeGreaterThanOrEqual(40);
     for (const s of scores) expect(s).toBeGreaterThan(70);
+    for (const i of cutOff) if (i.face.quality!.score <= 70) expect(i.face.quality!.completeness.chin, i.file).toBe(i.face.quality!.score);
     for (const f of ['obama_partial_face.jpg', 'obama_partial_face2.jpg']) {
       const q = (await face(await load('faces/edge', f))).quality!;
       console.log(`quality: ${f} score ${q.score} completeness ${JSON.stringify(q.completeness)}`);

@@ -81,4 +81,31 @@ describe.skipIf(!hasTestdata)('detector precision', () => {
       expect(r.faces.length, `${file} at MinFaceSize ${minFaceSize}`).toBe(1);
     }
   }, 600_000);
+
+  // A face that fills the frame (a tight crop: an ID photo, a 150-px template, a fused result) is
+  // larger than what the whole-frame pass finds, and the coarse second look sees only a cut-off
+  // face in zero padding. Each identity's first photo cropped to 0.75 of its face box: before the
+  // zoomed-out pass, 16-20 of 58 such crops (0.7) gave a face; every one must, on both paths.
+  it('a face that fills the frame is found (crops of 0.75 of the face box), one-face and every-face paths', async () => {
+    const people = fs.readdirSync(td('faces/identities')).sort();
+    let n = 0;
+    for (const person of people) {
+      const first = fs.readdirSync(td(`faces/identities/${person}`)).filter((f) => !/obama-|small/.test(f)).sort()[0];
+      const img = await load(`faces/identities/${person}/${first}`);
+      const d = (await an.analyze(img, { singleFace: true })).faces[0];
+      expect(d, `${person}/${first} at full size`).toBeDefined();
+      const s = Math.max(d.box.width, d.box.height) * 0.75, cx = d.box.x + d.box.width / 2, cy = d.box.y + d.box.height / 2;
+      const x0 = Math.max(0, Math.round(cx - s / 2)), y0 = Math.max(0, Math.round(cy - s / 2));
+      const width = Math.min(img.width, Math.round(cx + s / 2)) - x0, height = Math.min(img.height, Math.round(cy + s / 2)) - y0;
+      const { data } = await sharp(Buffer.from(img.data), { raw: { width: img.width, height: img.height, channels: 3 } }).extract({ left: x0, top: y0, width, height }).raw().toBuffer({ resolveWithObject: true });
+      const crop = { width, height, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) } as RgbImage;
+      for (const singleFace of [true, false]) {
+        const r = await an.analyze(crop, { singleFace });
+        expect(r.faces.length, `${person}/${first} cropped to ${width}x${height}, singleFace ${singleFace}`).toBe(1);
+        expect(r.faces[0].box.width).toBeGreaterThan(0.75 * width);
+      }
+      n++;
+    }
+    expect(n).toBe(people.length);
+  }, 240_000);
 });

@@ -40,6 +40,10 @@ const COARSE_FRAMING = 8;
 // Other framings of one face tried when its best box fails the second look (see detect()).
 const ALTERNATIVES = 2;
 const SURE_SCORE = 0.995; // face width at the detector input we trust to be found
+// How much larger than the frame the zoomed-out pass's window is (see detect()).
+const ZOOM_OUT = 1.7;
+// A box at least this share of the frame's shorter side is a frame-filling face (see detect()).
+const FILLING = 0.75;
 
 export class FaceDetector {
   private constructor(private readonly session: Session, private readonly spec: ModelSpec) {}
@@ -85,11 +89,23 @@ export class FaceDetector {
     const fullW = Math.max(W, (H * 4) / 3);
     const fullH = (fullW * 3) / 4;
     all.push(...(await this.detectRect(img, 0, 0, fullW, fullH, threshold)));
+    // A face that fills the frame (a tight crop: an ID photo, a fused 150-px template) is larger
+    // than anything the whole-frame pass finds: portraits cropped to 0.8 of the face box were
+    // found 43 times in 58, to 0.7 20 times (58 and 58 with this pass). The frame zoomed out into a zero-padded window ZOOM_OUT times larger puts
+    // it back in range; only when the whole frame held no sure face of a smaller size, so a
+    // portrait costs nothing (a sure box that fills the frame is often framed tight: alex
+    // lacamoire's crop to 0.75 of his face gave a 0.995 box that lost the face at the 1.3 look).
+    const filling = (b: Box) => Math.max(b.width, b.height) >= FILLING * Math.min(W, H);
+    if (!all.some((d) => d.score >= SURE_SCORE && !filling(d.box))) {
+      const zw = fullW * ZOOM_OUT, zh = fullH * ZOOM_OUT;
+      all.push(...(await this.detectRect(img, (W - zw) / 2, (H - zh) / 2, zw, zh, threshold)));
+    }
     // Single-face fast path: the whole-frame pass is where large faces are found best; a sure
     // face there (wide enough for the request) is the face a one-face action uses, and the
     // pyramid would only add smaller faces (tiles cost 5-20 passes on a large photo).
     if (opts.single) {
-      const sure = all.filter((d) => d.score >= SURE_SCORE && d.box.width >= minFace);
+      // The zoomed-out pass may have found the same face again: one box per face.
+      const sure = nms(all, 0.4).filter((d) => d.score >= SURE_SCORE && d.box.width >= minFace);
       if (sure.length) {
         // On a large or tall photo the whole frame reaches the detector at a few pixels per face
         // feature, so the box is coarse (landmarks and embedding then drift: biden.jpg's 970x2204
@@ -157,7 +173,9 @@ export class FaceDetector {
         if (tried.some((b) => iou(b, d.box) > 0.8)) continue;
         tried.push(d.box);
         // Confident detections get only the coarse look (one pass); the others all four framings.
-        const v = await this.verify(img, d, threshold, d.score >= SURE_SCORE ? [COARSE_FRAMING] : [COARSE_FRAMING, ...VERIFY_FRAMINGS]);
+        // A face filling the frame has nothing but zero padding around it in the coarse window (a
+        // cut-off face at 40 px is no face to the detector): it gets the three closer looks.
+        const v = await this.verify(img, d, threshold, filling(d.box) ? VERIFY_FRAMINGS : d.score >= SURE_SCORE ? [COARSE_FRAMING] : [COARSE_FRAMING, ...VERIFY_FRAMINGS]);
         if (v >= threshold) { verified.push({ box: d.box, score: Math.min(d.score, v) }); break; }
       }
     }
