@@ -114,8 +114,12 @@ describe.skipIf(!hasTestdata)(`fusion on hard templates${hasTestdata ? '' : ` (s
     expect(jobProblem(job)).toBeNull();
     const before = warpFolds(fusedMesh({ ...job, tuning: { farSide: false } }), T.mesh, T.img.width, T.img.height).share;
     const now = warpFolds(fusedMesh(job), T.mesh, T.img.width, T.img.height).share;
+    // Under the defect bar, and at most a third of the folds without it (7.4% → 1.8% on the mesh
+    // from stuart5's frame-filling box since the detector's zoomed-out pass; 7.5% → 1.05% on the
+    // tighter box before; the template itself is warped on the mended mesh, 0.5%).
     expect(before).toBeGreaterThan(FOLDS_FROM);
-    expect(now).toBeLessThan(FOLDS_FROM / 2);
+    expect(now).toBeLessThan(FOLDS_FROM);
+    expect(now).toBeLessThan(before / 3);
     const R = apply(T.img, fuseIntoTemplate(T.img, [job]));
     expect(fusionHoles(R, T.img, U.img, U.mesh, fusedMesh(job)).count).toBe(0);
     const inner = fillPolygon(ring(fusedMesh(job), 0.8), R.width, R.height);
