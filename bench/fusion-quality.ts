@@ -98,10 +98,11 @@ async function main() {
   // Templates: every analysed photo; synthetic variants of six base templates.
   const templates: Template[] = analysed.map((a) => ({ ...a, kind: Math.abs(a.yaw) > 15 ? 'turned' : a.name.startsWith('yale') ? 'yale' : 'photo', baseEmb: a.emb }));
   const bases = ['identities/obama/obama.jpg', 'identities/biden/biden2.jpg', 'identities/rose_leslie/img1.jpg', 'identities/alex_lacamoire/img1.jpg', 'identities/kit_harington/john3.jpg', 'crowds/person-lexi.jpg'];
+  const ROTATIONS = [-20, 20], OCCLUDERS: OccluderKind[] = ['hand', 'glasses-bar', 'microphone', 'hair'];
   for (const rel of bases) {
     const base = analysed.find((a) => a.name === rel);
     if (!base) continue;
-    for (const angle of [-20, 20]) {
+    for (const angle of ROTATIONS) {
       const img = await rotate(base.img, angle);
       const a = await analyse(`${rel}@rot${angle}`, base.person, img);
       if (a) templates.push({ ...a, kind: 'rotated', baseEmb: base.emb });
@@ -109,7 +110,7 @@ async function main() {
     const sheared = await shear(base.img, 0.18);
     const sa = await analyse(`${rel}@shear`, base.person, sheared);
     if (sa) templates.push({ ...sa, kind: 'sheared', baseEmb: base.emb });
-    for (const kind of ['hand', 'glasses-bar', 'microphone', 'hair'] as OccluderKind[]) {
+    for (const kind of OCCLUDERS) {
       const { img, mask } = pasteOccluder(base.img, base.mesh, kind);
       const a = await analyse(`${rel}@${kind}`, base.person, img);
       if (a) templates.push({ ...a, kind: `occluded:${kind}`, baseEmb: base.emb, occluder: mask, base });
@@ -125,7 +126,7 @@ async function main() {
   // Each template's users rotate from its slot in the full list of panel photos and variants, not
   // from its place among those analysed: a photo the detector newly finds (or loses) leaves every
   // other template's pairs as they were, so runs of two engines or detectors compare pair by pair.
-  const slots = new Map([...photos.map((p) => p.rel), ...bases.flatMap((rel) => ['rot-20', 'rot20', 'shear', 'hand', 'glasses-bar', 'microphone', 'hair'].map((v) => `${rel}@${v}`))].map((n, i) => [n, i]));
+  const slots = new Map([...photos.map((p) => p.rel), ...bases.flatMap((rel) => [...ROTATIONS.map((a) => `rot${a}`), 'shear', ...OCCLUDERS].map((v) => `${rel}@${v}`))].map((n, i) => [n, i]));
   for (const T of templates) {
     const cands = users.filter((u) => u.U.person !== T.person);
     const k0 = slots.get(T.name)! * USERS_PER_TEMPLATE;

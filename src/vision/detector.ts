@@ -91,10 +91,11 @@ export class FaceDetector {
     all.push(...(await this.detectRect(img, 0, 0, fullW, fullH, threshold)));
     // A face that fills the frame (a tight crop: an ID photo, a fused 150-px template) is larger
     // than anything the whole-frame pass finds: portraits cropped to 0.8 of the face box were
-    // found 43 times in 58, to 0.7 20 times (58 and 58 with this pass). The frame zoomed out into a zero-padded window ZOOM_OUT times larger puts
-    // it back in range; only when the whole frame held no sure face of a smaller size, so a
-    // portrait costs nothing (a sure box that fills the frame is often framed tight: alex
-    // lacamoire's crop to 0.75 of his face gave a 0.995 box that lost the face at the 1.3 look).
+    // found 43 times in 58, to 0.7 20 times (58 and 58 with this pass). The frame zoomed out into
+    // a zero-padded window ZOOM_OUT times larger puts it back in range; only when the whole frame
+    // held no sure face of a smaller size, so a portrait costs nothing (a sure box that fills the
+    // frame is often framed tight: alex lacamoire's crop to 0.75 of his face gave a 0.995 box
+    // that lost the face at the 1.3 look).
     const filling = (b: Box) => Math.max(b.width, b.height) >= FILLING * Math.min(W, H);
     if (!all.some((d) => d.score >= SURE_SCORE && !filling(d.box))) {
       const zw = fullW * ZOOM_OUT, zh = fullH * ZOOM_OUT;
