@@ -109,3 +109,23 @@ describe.skipIf(!hasTestdata)('detector precision', () => {
     expect(n).toBe(people.length);
   }, 240_000);
 });
+
+// The zoomed-out pass runs on every frame without a sure face: degenerate frames (1 px, a thin
+// strip either way, flat or noise) must give no face and no error on both paths.
+describe('detector on degenerate frames', () => {
+  it('1×1, 2×600, 600×2, flat and noise: no face, no throw', async () => {
+    const { FaceDetector } = await import('../src/vision/detector.ts');
+    const { DEFAULT_MODEL_VERSION, loadModelSets } = await import('../src/vision/model-set.ts');
+    const set = loadModelSets().get(DEFAULT_MODEL_VERSION)!;
+    const det = await FaceDetector.load(set.models.detect, set.path('detect'));
+    let seed = 7;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 24);
+    for (const [width, height] of [[1, 1], [2, 600], [600, 2], [300, 300]]) {
+      for (const fill of ['flat', 'noise'] as const) {
+        const data = new Uint8Array(width * height * 3);
+        for (let i = 0; i < data.length; i++) data[i] = fill === 'flat' ? 128 : rnd();
+        for (const single of [true, false]) expect(await det.detect({ width, height, data } as RgbImage, { single })).toEqual([]);
+      }
+    }
+  }, 60_000);
+});
