@@ -2,6 +2,7 @@
 // a baseline revision's, interleaved in one run (timings on a shared machine mean little alone;
 // pass counts are exact).
 //   npm run bench -- detector-cost [--baseline <git rev>] [--reps 3]
+// stuart5 and amy1 are 150-px crops whose face fills the frame (the zoomed-out pass runs there).
 // Modes: the one-face fast path (single, MinFaceSize 34), every face at 34 (DetectFace with
 // MaxFaceNum > 1) and at 20.
 import { execFileSync } from 'node:child_process';
@@ -18,7 +19,7 @@ const argv = process.argv.slice(2);
 const arg = (name: string, def: string) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : def);
 const BASELINE = arg('--baseline', 'HEAD');
 const REPS = Number(arg('--reps', '3'));
-const PHOTOS = ['identities/obama/obama-480p.jpg', 'identities/obama/obama-1080p.jpg', 'crowds/person-nicole.jpg', 'groups/bbt1.jpg', 'crowds/group-1.jpg'];
+const PHOTOS = ['identities/stuart/stuart5.png', 'identities/amy/amy1.png', 'identities/obama/obama-480p.jpg', 'identities/obama/obama-1080p.jpg', 'crowds/person-nicole.jpg', 'groups/bbt1.jpg', 'crowds/group-1.jpg'];
 const MODES: [string, DetectOptions][] = [['single, 34', { single: true, minFaceSize: 34 }], ['all, 34', { minFaceSize: 34 }], ['all, 20', { minFaceSize: 20 }]];
 
 if (!hasTestdata) { console.log(`detector-cost: test data not found at ${TESTDATA}`); process.exit(0); }
