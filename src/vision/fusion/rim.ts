@@ -22,6 +22,16 @@ const DARKER = 1 / 3;
 const FLOOR_Y = 6, FLOOR_C = 3;
 /** Reach of the skin reference, in face sizes. */
 const REACH = 0.04;
+/**
+ * Blur of the finished weight, in face sizes: the outline's own feather (0.015), so the switch
+ * between user and template is never sharper than the outline. Blurred by only 0.006, the inner
+ * ring's edge, where the rule fired all along a chin, showed as a stair-stepped line (amy1's
+ * frame-cut chin against subject07's beard). The blur lets a little of a wall back next to the
+ * inner ring (fusion-rim.test.ts: 7.4 → 15.2 levels of 53); 0.02 let too much back (18.1), and
+ * growing the template's side first (so the feather lay inside the face) took the user's face
+ * edge away (0.93 → 0.88 of it shown).
+ */
+const SOFT = 0.015;
 
 /**
  * Per pixel of the window (w × h), how much of the warped user photo `Uw` (RGB floats) may be
@@ -94,8 +104,8 @@ export function userRimWeight(Uw: Float32Array, validU: Uint8Array, region: Floa
     }
   }
   if (!any) return null;
-  // A little blur: single pixels of noise neither punch holes nor leave specks.
-  return blurBox(out, w, h, box, 0.006 * faceSize);
+  // Blurred: single pixels of noise neither punch holes nor leave specks, and the switch is soft.
+  return blurBox(out, w, h, box, SOFT * faceSize);
 }
 
 // The pixels' Y/Cb/Cr are computed in place (Y = 0.299 R + 0.587 G + 0.114 B, Cb = 0.564 (B − Y),
