@@ -178,4 +178,26 @@ describe.skipIf(!hasTestdata)(`fusion: the template's occluders stay in front${h
     console.log(`rose@hand <- ${u}: the template's own pixels over the fused lips clear of the hand ${(100 * kept / n).toFixed(1)}% of ${n}`);
     expect(kept / n).toBeLessThan(0.1);
   });
+
+  // A palm over the cheek's edge, most of it outside the inner face where the mask decides on
+  // skin: found inside the template's own face outline too, or the user's face was pasted over
+  // the part of the palm on the face's rim (a half-moon of hand left beside the user's cheek).
+  it.each(['obama', 'rose'])('keeps a palm over the cheek\'s edge in front (%s)', (who) => {
+    const { img: C, mesh } = photos[who];
+    const m = (i: number) => [mesh[2 * i], mesh[2 * i + 1]];
+    const [, ty] = m(10), [, cy] = m(152), [rx, ry] = m(291);
+    const fsz = cy - ty, ax = 0.12 * fsz, ay = 0.2 * fsz, px = rx + 0.03 * fsz + ax, py = ry;
+    const d = Buffer.from(C.data), mask = new Float32Array(C.width * C.height);
+    for (let y = 0; y < C.height; y++) for (let x = 0; x < C.width; x++) {
+      if (((x + 0.5 - px) / ax) ** 2 + ((y + 0.5 - py) / ay) ** 2 > 1) continue;
+      const p = y * C.width + x, shade = 1 - (0.15 * (y - py)) / fsz;
+      mask[p] = 1;
+      d[p * 3] = Math.round(224 * shade); d[p * 3 + 1] = Math.round(172 * shade); d[p * 3 + 2] = Math.round(140 * shade);
+    }
+    const T: RgbImage = { width: C.width, height: C.height, data: d };
+    const on = fuse(T, checkered(C), mesh, { occlusion: 'template' }), off = fuse(T, checkered(C), mesh, { occlusion: 'off' });
+    const dOn = changeUnder(on.R, T, mask, on.P), dOff = changeUnder(off.R, T, mask, off.P);
+    console.log(`${who} palm over the cheek's edge: change under it ${dOn.toFixed(1)} (occlusion off: ${dOff.toFixed(1)})`);
+    expect(dOn).toBeLessThan(0.25 * dOff);
+  });
 });

@@ -4,7 +4,7 @@
 // face, eyes/brows/lips excluded), and luminance against a smooth local skin estimate (so hard
 // side light is not mistaken for an occluder). Eyes, brows, lips and nostrils are dark or red by
 // nature; they count as covered only when the skin around them is covered.
-import type { Pts } from './geometry.ts';
+import { ring, type Pts } from './geometry.ts';
 import { blur, fillPolygon } from './raster.ts';
 import { spreadIntoFeatures } from './occluder-spread.ts';
 import { nthSmallest } from './select.ts';
@@ -46,6 +46,12 @@ export interface OcclusionInput {
    * region (an occluder comes from outside the face) or are large.
    */
   confident?: boolean;
+  /**
+   * With `confident`: where a skin-coloured occluder may lie beyond the decided cells (pixel
+   * mask, e.g. the template's own face outline). A hand over the cheek's edge is mostly outside
+   * the inner face; found only inside it, the user's face was pasted over the rest of the palm.
+   */
+  flatReach?: Float32Array;
   faceSize: number;
   box: { x0: number; y0: number; x1: number; y1: number };
 }
@@ -69,7 +75,7 @@ export function occlusionMask(o: OcclusionInput): Float32Array {
   const feat = new Float32Array(n);
   features.forEach((f, k) => fillPolygon(toGrid(scalePoly(f, growOf(k))), gw, gh, feat));
   const Y = new Float32Array(n), Cb = new Float32Array(n), Cr = new Float32Array(n);
-  const reg = new Uint8Array(n), sample = new Uint8Array(n), wgt = new Float32Array(n);
+  const reg = new Uint8Array(n), sample = new Uint8Array(n), wgt = new Float32Array(n), reach = new Uint8Array(n);
   for (let j = 0; j < gh; j++) {
     const y = Math.min(y1 - 1, y0 + Math.floor((j + 0.5) * d));
     for (let i = 0; i < gw; i++) {
@@ -81,12 +87,13 @@ export function occlusionMask(o: OcclusionInput): Float32Array {
       reg[g] = region[p] > 0 ? 1 : 0;
       sample[g] = skin[p] > 0 && feat[g] === 0 && (!valid || valid[p] === 1) ? 1 : 0;
       wgt[g] = o.weight ? o.weight(x, y) : 1;
+      reach[g] = wgt[g] > 0 || (o.flatReach !== undefined && o.flatReach[p] > 0 && region[p] > 0) ? 1 : 0;
     }
   }
   // The skin-coloured occluders first: their cells are not skin samples (a hand over a third of
   // the face pulled the skin's median and local luminance towards its own, and the moustache
   // next to it counted as an occluder).
-  const flat = o.confident ? flatPatches(o, x0, y0, gw, gh, d, wgt, feat, Y, Cb, Cr) : null;
+  const flat = o.confident ? flatPatches(o, x0, y0, gw, gh, d, wgt, reach, feat, Y, Cb, Cr) : null;
   if (flat) for (let g = 0; g < n; g++) if (flat[g]) sample[g] = 0;
   const cbs: number[] = [], crs: number[] = [];
   for (let g = 0; g < n; g++) if (sample[g]) { cbs.push(Cb[g]); crs.push(Cr[g]); }
@@ -166,8 +173,14 @@ export function occlusionMask(o: OcclusionInput): Float32Array {
 export function templateOccluders(img: Float32Array, w: number, h: number, mesh: Pts, region: Float32Array, skin: Float32Array, faceSize: number, box: { x0: number; y0: number; x1: number; y1: number }): Float32Array {
   const upright = Math.abs(mesh[2 * 152 + 1] - mesh[2 * 10 + 1]) > Math.abs(mesh[2 * 152] - mesh[2 * 10]);
   const noseY = mesh[2 * 2 + 1];
-  return occlusionMask({ img, w, h, mesh, region, skin, faceSize, box, confident: true, weight: (x, y) => (skin[y * w + x] > 0 ? (upright && y > noseY ? 0.5 : 1) : 0) });
+  // A skin-coloured occluder (flatPatches) may also lie on the rim inside the template's own face
+  // outline (FLAT_REACH of the fused mesh, which the template is warped onto): a hand over the
+  // cheek's edge. Outside that outline lie the template's background and hair, which the rim is
+  // for (the user's outline runs past the template's there).
+  const flatReach = fillPolygon(ring(mesh, FLAT_REACH), w, h);
+  return occlusionMask({ img, w, h, mesh, region, skin, faceSize, box, confident: true, flatReach, weight: (x, y) => (skin[y * w + x] > 0 ? (upright && y > noseY ? 0.5 : 1) : 0) });
 }
+const FLAT_REACH = 0.97;
 
 /** 4-neighbour components of cells where `on(g)`; each as its cell list. */
 function components(on: (g: number) => boolean, gw: number, gh: number): number[][] {
@@ -224,7 +237,7 @@ function keepConfident(occG: Float32Array, wgt: Float32Array, gw: number, gh: nu
 // highlight is small or bright without a step around it.
 const FLAT_TEXTURE = 0.35, FLAT_MIN_SHARE = 0.03, FLAT_MIN_SHARE_DARK = 0.008, FLAT_DARK_STEP = 80, FLAT_STEP = 8, FLAT_EDGE = 2.5, FLAT_EDGE_MIN = 12, FLAT_SHARP = 0.5, FLAT_PATCH = 0.1, FLAT_PATCH_ABS = 0.12, FLAT_GROW = 3;
 
-function flatPatches(o: OcclusionInput, x0: number, y0: number, gw: number, gh: number, d: number, wgt: Float32Array, feat: Float32Array, Y: Float32Array, Cb: Float32Array, Cr: Float32Array): Float32Array {
+function flatPatches(o: OcclusionInput, x0: number, y0: number, gw: number, gh: number, d: number, wgt: Float32Array, reach: Uint8Array, feat: Float32Array, Y: Float32Array, Cb: Float32Array, Cr: Float32Array): Float32Array {
   const { img, w, h } = o, n = gw * gh;
   const out = new Float32Array(n);
   // Fine texture per cell: mean |Y − mean of its 4 neighbours| over the cell's pixels.
@@ -236,7 +249,7 @@ function flatPatches(o: OcclusionInput, x0: number, y0: number, gw: number, gh: 
   for (let y = ly0; y < ly1; y++) for (let x = lx0, p = y * w + x, l = (y - ly0) * lw; x < lx1; x++, p++, l++) lumAt[l] = 0.299 * img[p * 3] + 0.587 * img[p * 3 + 1] + 0.114 * img[p * 3 + 2];
   for (let j = 0; j < gh; j++) for (let i = 0; i < gw; i++) {
     const g = j * gw + i;
-    if (wgt[g] <= 0) continue;
+    if (!reach[g]) continue;
     let s = 0, c = 0, e = 0, clip = 0;
     // Pixels within 2 of the image's edge are skipped.
     const ya = Math.max(2, y0 + j * d), yb = Math.min(h - 2, y0 + (j + 1) * d), xa = Math.max(2, x0 + i * d), xb = Math.min(w - 2, x0 + (i + 1) * d);
@@ -265,15 +278,20 @@ function flatPatches(o: OcclusionInput, x0: number, y0: number, gw: number, gh: 
   const t0 = ts[ts.length >> 1];
   // A photo without fine texture at this scale (small, blurred, smoothed) cannot tell.
   if (t0 < 0.4) return out;
-  const flat = (g: number) => wgt[g] > 0 && cnt[g] > 0 && !feat[g] && tex[g] < FLAT_TEXTURE * t0;
+  // Patches may lie on the reach (the decided cells and beyond); the face's statistics above are the decided cells'.
+  const flat = (g: number) => reach[g] > 0 && cnt[g] > 0 && !feat[g] && tex[g] < FLAT_TEXTURE * t0;
+  const reachW = Float32Array.from(reach);
   const rgb = (g: number) => { const y = Y[g], cb = Cb[g] - 128, cr = Cr[g] - 128; return [y + 1.402 * cr, y - 0.344136 * cb - 0.714136 * cr, y + 1.772 * cb]; };
   const inComp = new Int32Array(n).fill(-1);
   const comps = components(flat, gw, gh);
   comps.forEach((c, k) => { for (const g of c) inComp[g] = k; });
   for (const [k, comp] of comps.entries()) {
-    if (comp.length < FLAT_MIN_SHARE_DARK * decided) continue;
-    const inFromEdge = touchesEdge(comp, wgt, gw, gh);
-    // The skin around it: decided, not flat, within 3 cells of the patch.
+    // It must reach into the face (FLAT_MIN_SHARE_DARK of the decided cells), not only lie on the reach beyond them.
+    let inside = 0;
+    for (const g of comp) if (wgt[g] > 0) inside++;
+    if (inside < FLAT_MIN_SHARE_DARK * decided) continue;
+    const inFromEdge = touchesEdge(comp, reachW, gw, gh);
+    // The skin around it: on the reach, not flat, within 3 cells of the patch.
     const ring = new Set<number>();
     for (const g of comp) {
       const i = g % gw, j = (g - i) / gw;
@@ -281,7 +299,7 @@ function flatPatches(o: OcclusionInput, x0: number, y0: number, gw: number, gh: 
         const ii = i + di, jj = j + dj;
         if (ii < 0 || jj < 0 || ii >= gw || jj >= gh) continue;
         const q = jj * gw + ii;
-        if (inComp[q] !== k && wgt[q] > 0 && !feat[q] && !flat(q)) ring.add(q);
+        if (inComp[q] !== k && reach[q] > 0 && !feat[q] && !flat(q)) ring.add(q);
       }
     }
     if (ring.size < 10) continue;
@@ -301,7 +319,7 @@ function flatPatches(o: OcclusionInput, x0: number, y0: number, gw: number, gh: 
       for (const [ii, jj] of [[i - 1, j], [i + 1, j], [i, j - 1], [i, j + 1]]) {
         if (ii < 0 || jj < 0 || ii >= gw || jj >= gh) continue;
         const q = jj * gw + ii;
-        if (inComp[q] === k || wgt[q] <= 0 || feat[q]) continue;
+        if (inComp[q] === k || !reach[q] || feat[q]) continue;
         contour++;
         if (Math.max(edge[g], edge[q]) >= sharpFrom) sharp++;
         break;
@@ -325,7 +343,7 @@ function flatPatches(o: OcclusionInput, x0: number, y0: number, gw: number, gh: 
         for (const [ii, jj] of [[i - 1, j], [i + 1, j], [i, j - 1], [i, j + 1]]) {
           if (ii < 0 || jj < 0 || ii >= gw || jj >= gh) continue;
           const q = jj * gw + ii;
-          if (out[q] || wgt[q] <= 0) continue;
+          if (out[q] || !reach[q]) continue;
           const v = rgb(q);
           if (Math.hypot(v[0] - a[0], v[1] - a[1], v[2] - a[2]) < 0.5 * step) { out[q] = 1; next.push(q); }
         }
