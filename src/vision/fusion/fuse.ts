@@ -11,6 +11,7 @@ import { posedUserMesh, poseProblem, type Pose } from './pose.ts';
 import { templateFarSide, towardsTemplate, triangleVisibility, unfoldMesh, userShare, YAW_FROM } from './visibility.ts';
 import { yawOf2d } from '../mesh/yaw-2d.ts';
 import { occlusionMask, templateOccluders } from './occlusion.ts';
+import { pictureArea, type Area } from './frame-border.ts';
 import { fillUnder, occluderInPlace, OCCLUDER_FILL_SIGMA } from './occluder-fill.ts';
 import { withoutGlasses } from './user-glasses.ts';
 import { userRimWeight } from './rim.ts';
@@ -206,6 +207,10 @@ export function fuseIntoTemplate(template: Raster, jobs: FuseFaceJob[], timings?
     }
   }
   const patch: Patch = { x: x0, y: y0, width: W, height: H, data };
+  // The picture inside the template's own border (a scanner's dark row, letterbox bars), in the
+  // window: only the frame's edges the window reaches can matter (a window's own edge is mirrored).
+  const pa = pictureArea(template, { top: y0 === 0, bottom: y1 === template.height, left: x0 === 0, right: x1 === template.width });
+  const frame = { x0: Math.max(0, pa.x0 - x0), y0: Math.max(0, pa.y0 - y0), x1: Math.min(W, pa.x1 - x0), y1: Math.min(H, pa.y1 - y0) };
   clock('copy');
   // Beyond the supported pose a face is passed through untouched (the services refuse it first).
   const skipped: number[] = [];
@@ -213,7 +218,7 @@ export function fuseIntoTemplate(template: Raster, jobs: FuseFaceJob[], timings?
     if (jobProblem(j)) { skipped.push(k); continue; }
     const mesh = meshOf(j.templateMesh);
     for (let i = 0; i < mesh.length; i += 2) { mesh[i] -= x0; mesh[i + 1] -= y0; }
-    fuseOne({ width: W, height: H, data }, mesh, j, clock);
+    fuseOne({ width: W, height: H, data }, mesh, j, clock, frame);
   }
   if (skipped.length) patch.skipped = skipped;
   return patch;
@@ -290,7 +295,7 @@ function farSideOf(tune: FusionTuning, aligned: Pts, t: Pts, job: FuseFaceJob) {
 }
 
 /** One face, in place on `canvas` (RGB), whose coordinates `tMesh` uses. */
-function fuseOne(canvas: Raster, tMesh: Pts, job: FuseFaceJob, clock: (stage: string) => void = () => {}): void {
+function fuseOne(canvas: Raster, tMesh: Pts, job: FuseFaceJob, clock: (stage: string) => void = () => {}, frame: Area = { x0: 0, y0: 0, x1: canvas.width, y1: canvas.height }): void {
   const p = clamp01(job.profile), f = clamp01(job.appearance);
   const tune = tuningOf(job);
   const uMesh = meshOf(job.userMesh);
@@ -324,7 +329,7 @@ function fuseOne(canvas: Raster, tMesh: Pts, job: FuseFaceJob, clock: (stage: st
   clock('geometry');
   // The user's glasses frames are the user's occluders: not carried over unless the job keeps them.
   const userImg = dropsUsers(tune.userGlasses, f) && job.userOccluders !== 'keep' ? withoutGlasses(job.user, uMesh) ?? job.user : job.user;
-  const { out: [Uw, Tw], valid: [validU], covered, value: vis } = warpUserTemplate(target, tri, Pt === P ? null : concat(Pt, ring(Pt, RING_BLEND), tPin), { img: userImg, pts: uSource, maxPoint: MESH_POINTS + 36 }, { img: canvas, pts: tSource, clampEdges: true }, ox, oy, w, h, triVis);
+  const { out: [Uw, Tw], valid: [validU], covered, value: vis } = warpUserTemplate(target, tri, Pt === P ? null : concat(Pt, ring(Pt, RING_BLEND), tPin), { img: userImg, pts: uSource, maxPoint: MESH_POINTS + 36 }, { img: canvas, pts: tSource, clampEdges: true, frame }, ox, oy, w, h, triVis);
   // Outside the triangulation the template stays as it is.
   const cv = bytesOf(canvas.data);
   for (let y = 0; y < h; y++) {
@@ -404,6 +409,15 @@ function fuseOne(canvas: Raster, tMesh: Pts, job: FuseFaceJob, clock: (stage: st
     for (let x = bx0; x < bx0 + bw; x++) {
       const q = (y * w + x) * 3, r = ((y - by0) * bw + (x - bx0)) * 3, k = (ghost ? 1 - ghost[y * w + x] : 1) * (front ? 1 - front[y * w + x] : 1);
       Tw[q] += k * R[r]; Tw[q + 1] += k * R[r + 1]; Tw[q + 2] += k * R[r + 2];
+    }
+  }
+  // The template's border is not picture: left as it is.
+  if (frame.x0 > 0 || frame.y0 > 0 || frame.x1 < canvas.width || frame.y1 < canvas.height) {
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
+      const X = x + ox, Y = y + oy;
+      if (X >= frame.x0 && X < frame.x1 && Y >= frame.y0 && Y < frame.y1) continue;
+      const q = (y * w + x) * 3, s = (Y * canvas.width + X) * 3;
+      Tw[q] = cv[s]; Tw[q + 1] = cv[s + 1]; Tw[q + 2] = cv[s + 2];
     }
   }
   // A clamped view rounds and clamps on store.

@@ -13,6 +13,8 @@ export interface WarpSource {
   maxPoint?: number;
   /** Sample outside the frame mirrored at its edge (else: leave invalid). */
   clampEdges?: boolean;
+  /** With clampEdges: the picture inside the frame's own border (frame-border.ts), mirrored at its edge instead. */
+  frame?: { x0: number; y0: number; x1: number; y1: number };
 }
 
 export interface WarpResult {
@@ -41,6 +43,8 @@ export function warpPiecewise(target: Pts, tri: Uint32Array, sources: WarpSource
   const px = sources.map((s) => new Uint8Array(s.img.data.buffer, s.img.data.byteOffset, s.img.data.byteLength));
   const dims = new Int32Array(sources.flatMap((s) => [s.img.width, s.img.height, s.img.channels ?? 3]));
   const clampEdges = Uint8Array.from(sources, (s) => (s.clampEdges ? 1 : 0));
+  // Per source, the mirror's edges: the picture's first and last pixel centres.
+  const fr = new Float64Array(sources.flatMap((s) => (s.clampEdges && s.frame ? [s.frame.x0, s.frame.y0, s.frame.x1 - 1, s.frame.y1 - 1] : [0, 0, s.img.width - 1, s.img.height - 1])));
   const rowX = new Float64Array(ns), rowY = new Float64Array(ns);
   for (let t = 0; t < tri.length; t += 3) {
     const i0 = tri[t], i1 = tri[t + 1], i2 = tri[t + 2];
@@ -95,15 +99,17 @@ export function warpPiecewise(target: Pts, tri: Uint32Array, sources: WarpSource
           const o = 6 * s;
           let qx = aff[o] * cx + rowX[s], qy = aff[o + 3] * cx + rowY[s];
           const W = dims[3 * s], H = dims[3 * s + 1], C = dims[3 * s + 2];
-          if (qx < -0.5 || qy < -0.5 || qx > W - 0.5 || qy > H - 0.5) {
+          const ax = fr[4 * s], ay = fr[4 * s + 1], bx = fr[4 * s + 2], by = fr[4 * s + 3];
+          if (qx < ax - 0.5 || qy < ay - 0.5 || qx > bx + 0.5 || qy > by + 0.5) {
             if (!clampEdges[s]) continue;
             // Mirrored at the edge: the hair or background near it continues. Repeating the edge
             // pixel (a clamp) drew streaks where a frame-filling face's warp reaches past the frame.
-            qx = qx < 0 ? -qx : qx > W - 1 ? 2 * (W - 1) - qx : qx;
-            qy = qy < 0 ? -qy : qy > H - 1 ? 2 * (H - 1) - qy : qy;
-            qx = qx < 0 ? 0 : qx > W - 1 ? W - 1 : qx;
-            qy = qy < 0 ? 0 : qy > H - 1 ? H - 1 : qy;
+            qx = qx < ax ? 2 * ax - qx : qx > bx ? 2 * bx - qx : qx;
+            qy = qy < ay ? 2 * ay - qy : qy > by ? 2 * by - qy : qy;
           }
+          // Within the picture (its border's pixels are never blended in).
+          qx = qx < ax ? ax : qx > bx ? bx : qx;
+          qy = qy < ay ? ay : qy > by ? by : qy;
           valid[s][idx] = 1;
           let ix = Math.floor(qx), iy = Math.floor(qy);
           let fx = qx - ix, fy = qy - iy;
