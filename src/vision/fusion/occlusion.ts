@@ -205,7 +205,7 @@ function components(on: (g: number) => boolean, gw: number, gh: number): number[
 }
 
 /** Does a component touch a cell outside the decided region (weight 0) or the grid's edge? */
-function touchesEdge(comp: number[], wgt: Float32Array, gw: number, gh: number): boolean {
+function touchesEdge(comp: number[], wgt: ArrayLike<number>, gw: number, gh: number): boolean {
   for (const g of comp) {
     const i = g % gw, j = (g - i) / gw;
     for (const [ii, jj] of [[i - 1, j], [i + 1, j], [i, j - 1], [i, j + 1]]) {
@@ -280,7 +280,6 @@ function flatPatches(o: OcclusionInput, x0: number, y0: number, gw: number, gh: 
   if (t0 < 0.4) return out;
   // Patches may lie on the reach (the decided cells and beyond); the face's statistics above are the decided cells'.
   const flat = (g: number) => reach[g] > 0 && cnt[g] > 0 && !feat[g] && tex[g] < FLAT_TEXTURE * t0;
-  const reachW = Float32Array.from(reach);
   const rgb = (g: number) => { const y = Y[g], cb = Cb[g] - 128, cr = Cr[g] - 128; return [y + 1.402 * cr, y - 0.344136 * cb - 0.714136 * cr, y + 1.772 * cb]; };
   const inComp = new Int32Array(n).fill(-1);
   const comps = components(flat, gw, gh);
@@ -290,7 +289,7 @@ function flatPatches(o: OcclusionInput, x0: number, y0: number, gw: number, gh: 
     let inside = 0;
     for (const g of comp) if (wgt[g] > 0) inside++;
     if (inside < FLAT_MIN_SHARE_DARK * decided) continue;
-    const inFromEdge = touchesEdge(comp, reachW, gw, gh);
+    const inFromEdge = touchesEdge(comp, reach, gw, gh);
     // The skin around it: on the reach, not flat, within 3 cells of the patch.
     const ring = new Set<number>();
     for (const g of comp) {

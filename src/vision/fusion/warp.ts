@@ -98,7 +98,7 @@ export function warpPiecewise(target: Pts, tri: Uint32Array, sources: WarpSource
           if (skip[s]) continue;
           const o = 6 * s;
           let qx = aff[o] * cx + rowX[s], qy = aff[o + 3] * cx + rowY[s];
-          const W = dims[3 * s], H = dims[3 * s + 1], C = dims[3 * s + 2];
+          const W = dims[3 * s], C = dims[3 * s + 2];
           const ax = fr[4 * s], ay = fr[4 * s + 1], bx = fr[4 * s + 2], by = fr[4 * s + 3];
           if (qx < ax - 0.5 || qy < ay - 0.5 || qx > bx + 0.5 || qy > by + 0.5) {
             if (!clampEdges[s]) continue;
@@ -111,12 +111,9 @@ export function warpPiecewise(target: Pts, tri: Uint32Array, sources: WarpSource
           qx = qx < ax ? ax : qx > bx ? bx : qx;
           qy = qy < ay ? ay : qy > by ? by : qy;
           valid[s][idx] = 1;
-          let ix = Math.floor(qx), iy = Math.floor(qy);
-          let fx = qx - ix, fy = qy - iy;
-          if (ix < 0) { ix = 0; fx = 0; }
-          if (iy < 0) { iy = 0; fy = 0; }
-          if (ix >= W - 1) { ix = W - 1; fx = 0; }
-          if (iy >= H - 1) { iy = H - 1; fy = 0; }
+          // qx, qy lie in the picture now: at its last pixel the fraction is 0 and no neighbour is read.
+          const ix = Math.floor(qx), iy = Math.floor(qy);
+          const fx = qx - ix, fy = qy - iy;
           const data = px[s], dst = out[s];
           const i00 = (iy * W + ix) * C, i01 = fx > 0 ? i00 + C : i00, i10 = fy > 0 ? i00 + W * C : i00, i11 = fy > 0 ? i01 + W * C : i01;
           const w00 = (1 - fx) * (1 - fy), w01 = fx * (1 - fy), w10 = (1 - fx) * fy, w11 = fx * fy;
