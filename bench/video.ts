@@ -16,7 +16,7 @@ import { frameDetector, userFace, VIDEO_FUSE_DEGREES } from '../src/services/vid
 import { FusionPool } from '../src/vision/fusion/pool.ts';
 import { VIDEO_REGIONS } from '../src/vision/video/pipeline.ts';
 import { cosineToScore } from '../src/vision/calibration.ts';
-import { decodeFrames, decodeTracks, encodeTracks, frontalness, yawOf2d, fusedFrames, fuseVideo, iou, pointAt, probeVideo, trackVideo, VideoWriter, type Track } from '../src/vision/video/index.ts';
+import { decodeFrames, decodeTrackFile, encodeTracks, frontalness, yawOf2d, fusedFrames, fuseVideo, iou, pointAt, probeVideo, trackVideo, VideoWriter, type Track } from '../src/vision/video/index.ts';
 import type { Face } from '../src/vision/types.ts';
 import { TESTDATA } from '../test/helpers/testdata.ts';
 import { BENCH_DIR, table, writeResult } from './lib.ts';
@@ -38,6 +38,8 @@ const smoothArg = arg('--smooth')?.split(',').map(Number);
 // --dump-frames A-B: also dump these frames whatever their scores (with --dump).
 const dumpRange = arg('--dump-frames')?.split('-').map(Number);
 const onlyUsers = arg('--users')?.split(',');
+// --per-frame-border: each frame's border found on that frame alone (fusion/frame-border.ts), not the clip's bars found by the tracking pass.
+const perFrameBorder = process.argv.includes('--per-frame-border');
 // --quality-only: no 720p/1080p speed runs.
 const qualityOnly = process.argv.includes('--quality-only');
 // Engine choices to compare against the defaults: --profile P (VIDEO_FUSE_DEGREES' profile),
@@ -52,7 +54,7 @@ const tuningArg = arg('--tuning') ? JSON.parse(arg('--tuning')!) : undefined, de
 const DEGREES = { ...VIDEO_FUSE_DEGREES, ...(profileArg ? { profile: Number(profileArg) } : {}) };
 const REGIONS0 = regionsArg === undefined ? undefined : regionsArg === 'off' ? null : (([m, e]) => ({ mouth: Number(m), eyes: Number(e ?? m) }))(regionsArg.split(','));
 const REGIONS = ghostArg === 'off' && REGIONS0 !== null ? { ...(REGIONS0 ?? VIDEO_REGIONS), ghost: false } : REGIONS0;
-const STRIP = !onlyUsers && !pairsArg && !crfArg && !faceQArg && !smoothArg && !profileArg && !regionsArg && !colourArg && ghostArg === undefined && !swap && !tuningArg && !detailArg;
+const STRIP = !perFrameBorder && !onlyUsers && !pairsArg && !crfArg && !faceQArg && !smoothArg && !profileArg && !regionsArg && !colourArg && ghostArg === undefined && !swap && !tuningArg && !detailArg;
 const ID = path.join(TESTDATA, 'faces', 'identities');
 const ALL_USERS: Record<string, [string, string]> = {
   obama: ['obama/obama.jpg', 'obama/obama2.jpg'],
@@ -99,11 +101,11 @@ for (const clip of CLIPS) {
   const pool = new FusionPool(THREADS);
   const cached = path.join(BENCH_DIR, 'results', `video-tracks-${clip}${smoothArg ? `-smooth${smoothArg.join('_')}` : ''}.bin`);
   const tr = reuseTracks && fs.existsSync(cached)
-    ? { tracks: decodeTracks(fs.readFileSync(cached)), frames: info.frames, ms: NaN }
+    ? { ...decodeTrackFile(fs.readFileSync(cached)), frames: info.frames, ms: NaN }
     : await trackVideo(src, info, frameDetector(finder), smoothArg ? { minCutoff: smoothArg[0], beta: smoothArg[1] } : {});
-  if (!reuseTracks) { fs.mkdirSync(path.dirname(cached), { recursive: true }); fs.writeFileSync(cached, encodeTracks(tr.tracks)); }
+  if (!reuseTracks) { fs.mkdirSync(path.dirname(cached), { recursive: true }); fs.writeFileSync(cached, encodeTracks(tr.tracks, tr.picture)); }
   const tracks = tr.tracks.filter((t) => t.points.some((p) => p.mesh));
-  console.log(`${clip}: ${info.width}x${info.height} ${info.fps.toFixed(2)} fps ${info.frames} frames, tracking ${(tr.ms / 1000).toFixed(1)} s (${(tr.frames / (tr.ms / 1000)).toFixed(1)} fps, load ${load()}), ${tracks.length} tracks with a mesh`);
+  console.log(`${clip}: ${info.width}x${info.height} ${info.fps.toFixed(2)} fps ${info.frames} frames, tracking ${(tr.ms / 1000).toFixed(1)} s (${(tr.frames / (tr.ms / 1000)).toFixed(1)} fps, load ${load()}), ${tracks.length} tracks with a mesh, picture ${tr.picture ? `${tr.picture.x0},${tr.picture.y0}–${tr.picture.x1},${tr.picture.y1}` : 'per frame'}`);
   if (!tracks.length) {
     // Nothing to swap: the pipeline must still pass every frame through untouched, with duration and audio.
     const out = path.join(TMP, `${clip}-pass.mp4`);
@@ -122,7 +124,7 @@ for (const clip of CLIPS) {
     const u = await userFace(finder, fs.readFileSync(path.join(ID, uFile)), uFile);
     const u2 = (await userFace(finder, fs.readFileSync(path.join(ID, u2File)), u2File)).embedding!;
     const out = path.join(TMP, `${clip}-${user}.mp4`);
-    const r = await fuseVideo({ source: src, output: out, info, tracks, faces: [{ trackId: main.id, user: u.user, userMesh: u.userMesh, ...DEGREES, regions: REGIONS, tuning: tuningArg, ...(detailArg ? { detail: Number(detailArg) } : {}) }], pool, mark: { kind: 'label' }, tags: { aigc: '1' }, colour: colourArg, ...(crfArg ? { crf: Number(crfArg) } : {}), ...(faceQArg ? { faceQOffset: Number(faceQArg) } : {}) });
+    const r = await fuseVideo({ source: src, output: out, info, tracks, picture: perFrameBorder ? null : tr.picture, faces: [{ trackId: main.id, user: u.user, userMesh: u.userMesh, ...DEGREES, regions: REGIONS, tuning: tuningArg, ...(detailArg ? { detail: Number(detailArg) } : {}) }], pool, mark: { kind: 'label' }, tags: { aigc: '1' }, colour: colourArg, ...(crfArg ? { crf: Number(crfArg) } : {}), ...(faceQArg ? { faceQOffset: Number(faceQArg) } : {}) });
     speed.push({ clip, user, size: `${info.width}x${info.height}`, frames: r.frames, 'wall s': +(r.ms / 1000).toFixed(2), 'fps': +(r.frames / (r.ms / 1000)).toFixed(1), 'realtime x': +((info.durationSec) / (r.ms / 1000)).toFixed(2), load: load() });
     const o = probeVideo(out);
     // Identity per fused frame (every 2nd frame in --quick).
@@ -212,7 +214,7 @@ for (const clip of CLIPS) {
       const scaled = tracks.map((t) => ({ ...t, points: t.points.map((p) => ({ ...p, box: { x: p.box.x * k, y: p.box.y * k, width: p.box.width * k, height: p.box.height * k }, mesh: p.mesh ? p.mesh.map((v) => v * k) : null })) }));
       const u = await userFace(finder, fs.readFileSync(path.join(ID, ALL_USERS.obama[0])), 'obama');
       const upInfo = probeVideo(up);
-      const r = await fuseVideo({ source: up, output: path.join(TMP, `${clip}-${H}p-out.mp4`), info: upInfo, tracks: scaled, faces: [{ trackId: main.id, user: u.user, userMesh: u.userMesh, ...VIDEO_FUSE_DEGREES }], pool, mark: { kind: 'label' }, tags: { aigc: '1' } });
+      const r = await fuseVideo({ source: up, output: path.join(TMP, `${clip}-${H}p-out.mp4`), info: upInfo, tracks: scaled, picture: tr.picture && { x0: tr.picture.x0 * k, y0: tr.picture.y0 * k, x1: tr.picture.x1 * k, y1: tr.picture.y1 * k }, faces: [{ trackId: main.id, user: u.user, userMesh: u.userMesh, ...VIDEO_FUSE_DEGREES }], pool, mark: { kind: 'label' }, tags: { aigc: '1' } });
       speed.push({ clip, user: 'obama', size: `${W}x${H}`, frames: r.frames, 'wall s': +(r.ms / 1000).toFixed(2), fps: +(r.frames / (r.ms / 1000)).toFixed(1), 'realtime x': +(upInfo.durationSec / (r.ms / 1000)).toFixed(2), load: load() });
     }
   }

@@ -79,9 +79,12 @@ describe.skipIf(!hasTestdata)(`video face fusion${hasTestdata ? '' : ` (skipped:
     const meta = JSON.parse(row!.info);
     expect(meta).toMatchObject({ codec: 'h264', width: 640, height: 360, frames: 24, audio: { channels: 2, sampleRate: 44100 } });
     // One track through all 24 frames (stable identity), with a mesh in each.
-    const tracks = (await t.run.app.video.materials.load({ appId: t.creds.AppId, uin: '', subUin: '' }, activityId, materialId)).tracks;
+    const loaded = await t.run.app.video.materials.load({ appId: t.creds.AppId, uin: '', subUin: '' }, activityId, materialId);
+    const tracks = loaded.tracks;
     const main = tracks.reduce((a, b) => (b.points.length > a.points.length ? b : a));
     expect(main.points.length).toBe(24);
+    // The picture area (inside letterbox bars, test/video-letterbox.test.ts) is kept with the tracks: this clip has none.
+    expect(loaded.picture).toEqual({ x0: 0, y0: 0, x1: 640, y1: 360 });
     expect(main.points.every((p) => p.mesh)).toBe(true);
   });
 

@@ -62,7 +62,7 @@ export async function fuseVideoCommand(a: FuseVideoArgs): Promise<Record<string,
       faces.push({ trackId: t.id, user: u.user, userMesh: u.userMesh, ...VIDEO_FUSE_DEGREES });
     }
     const r = await fuseVideo({
-      source: a.template, output: a.output, info, tracks, faces, pool,
+      source: a.template, output: a.output, info, tracks, faces, pool, picture: tracked.picture,
       mark: { kind: a.noLabel ? 'none' : 'label' },
       tags: { comment: 'AI-GENERATED: face fused by facevault', aigc: JSON.stringify({ Label: '1', ContentProducer: 'facevault' }) },
       onProgress: progressBar('fusing'),

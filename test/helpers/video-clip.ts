@@ -6,16 +6,21 @@ import { TESTDATA } from './testdata.ts';
 
 export const HAMILTON = path.join(TESTDATA, 'video', 'short_hamilton_clip.mp4');
 
-/** `count` frames of the Hamilton clip from frame `first` (one face, frontal), re-timed from 0, with the matching audio. */
-export function cutHamilton(out: string, first = 100, count = 24): string {
+/**
+ * `count` frames of the Hamilton clip from frame `first` (one face, frontal), re-timed from 0, with
+ * the matching audio; `o.edit` may change each frame's RGB in place, `o.crf` sets the encoder's quality.
+ */
+export function cutHamilton(out: string, first = 100, count = 24, o: { crf?: number; edit?: (rgb: Buffer) => void } = {}): string {
   const info = probeVideo(HAMILTON);
-  const w = new VideoWriter(out, HAMILTON, info.width, info.height, { tags: {}, maxAudioSec: count / info.fps, preset: 'ultrafast' });
+  const w = new VideoWriter(out, HAMILTON, info.width, info.height, { tags: {}, maxAudioSec: count / info.fps, preset: 'ultrafast', crf: o.crf });
   let pts0: bigint | null = null;
   for (const f of decodeFrames(HAMILTON)) {
     if (f.index < first) continue;
     if (f.index >= first + count) break;
     pts0 ??= f.pts;
-    w.write(f.rgb, f.pts - pts0);
+    const rgb = o.edit ? Buffer.from(f.rgb) : f.rgb;
+    o.edit?.(rgb);
+    w.write(rgb, f.pts - pts0);
   }
   w.finish();
   return out;

@@ -12,7 +12,7 @@ import { TcError } from '../../domain/errors.ts';
 import type { BlobStore } from '../../store/blobs/blob-store.ts';
 import type { NewBlob } from '../../store/fusion/fusion-repo.ts';
 import type { VideoJobRow, VideoRepo } from '../../store/video/video-repo.ts';
-import { fuseVideo, iou, probeVideo, trackVideo, VideoCancelled, type FusionRunner, type LogoOverlay, type Track, type VideoFace, type VideoInfo } from '../../vision/video/index.ts';
+import { fuseVideo, iou, probeVideo, trackVideo, VideoCancelled, type Area, type FusionRunner, type LogoOverlay, type Track, type VideoFace, type VideoInfo } from '../../vision/video/index.ts';
 import type { FaceFinder } from '../fusion/fusion-vision.ts';
 import type { ImageInput, ImageReader, Rect } from '../fusion/fusion.ts';
 import { downloadVideo, probeTemplateFile, removeFile, scratchFile, type FetchToFile, type VideoMaterials } from './video-materials.ts';
@@ -309,20 +309,20 @@ export class VideoJobs {
       const caller: Caller = { appId: job.app_id, uin: 'system', subUin: 'system' };
       const src = await scratchFile(this.o.workDir, 'mp4');
       files.push(src);
-      let info: VideoInfo, tracks: Track[], trackIds: number[];
+      let info: VideoInfo, tracks: Track[], trackIds: number[], picture: Area | null;
       let offset = 0;
       if (job.dialect === 'facefusion') {
         const mat = await this.materials.load(caller, job.activity_id!, job.material_id!);
         // The template goes from the object store to the scratch file by stream, never whole in memory.
         if (!(await this.blobs.getToFile(mat.row.blob_key, src))) throw new TcError('FailedOperation.FuseMaterialNotExist', 'ModelId: the video of the material is missing');
-        info = mat.info; tracks = mat.tracks; trackIds = p.trackIds!;
+        info = mat.info; tracks = mat.tracks; trackIds = p.trackIds!; picture = mat.picture;
       } else {
         if (!(await this.blobs.getToFile(p.templateKey!, src))) throw new TcError('FailedOperation.DriverFailed', 'the template video of the job is missing');
         info = probeVideo(src);
         const frames = info.frames || Math.round(info.durationSec * info.fps);
         const tr = await trackVideo(src, info, frameDetector(this.finder), { signal: abort.signal, onProgress: (d) => { void beat(d, 2 * frames); } });
         tracks = tr.tracks.filter((t) => t.points.some((x) => x.mesh));
-        offset = tr.frames;
+        offset = tr.frames; picture = tr.picture;
         if (!tracks.length) throw new TcError('FailedOperation.TemplateFirstFrameNotDetectFace', 'no face was found in the template video');
         trackIds = await this.pickTracks(p.merges, tracks);
       }
@@ -343,7 +343,7 @@ export class VideoJobs {
       files.push(out);
       const total = offset + (info.frames || Math.round(info.durationSec * info.fps));
       const r = await fuseVideo({
-        source: src, output: out, info, tracks, faces, mark, pool: this.pool, signal: abort.signal,
+        source: src, output: out, info, tracks, faces, mark, pool: this.pool, signal: abort.signal, picture,
         tags: aigcTags(job.job_id, p.meta), onProgress: (d) => { void beat(offset + d, Math.max(total, offset + d)); },
       });
       const o2 = probeVideo(out);

@@ -13,7 +13,7 @@ import { TcError } from '../../domain/errors.ts';
 import type { BlobStore } from '../../store/blobs/blob-store.ts';
 import type { FusionRepo, MaterialRow } from '../../store/fusion/fusion-repo.ts';
 import type { VideoMaterialRow, VideoRepo } from '../../store/video/video-repo.ts';
-import { decodeTracks, encodeTracks, MediaError, probeVideo, trackVideo, type Track, type VideoInfo } from '../../vision/video/index.ts';
+import { decodeTrackFile, encodeTracks, MediaError, probeVideo, trackVideo, type Area, type Track, type VideoInfo } from '../../vision/video/index.ts';
 import { encodeGeometry, newMaterialId } from '../fusion/fusion-materials.ts';
 import type { FaceFinder } from '../fusion/fusion-vision.ts';
 import { checkTemplate, isMp4, VIDEO_LIMITS } from './video-limits.ts';
@@ -23,7 +23,8 @@ export const STATUS_PROCESSING = 0;
 export const STATUS_VIDEO_READY = 31;
 export const STATUS_VIDEO_FAILED = 32;
 
-export interface LoadedVideoMaterial { row: MaterialRow; video: VideoMaterialRow; info: VideoInfo; tracks: Track[] }
+/** `picture`: the frame inside the video's bars (null for materials tracked before it was kept). */
+export interface LoadedVideoMaterial { row: MaterialRow; video: VideoMaterialRow; info: VideoInfo; tracks: Track[]; picture: Area | null }
 
 /** A scratch file for FFmpeg (it reads and writes paths); removed by the caller. */
 export async function scratchFile(workDir: string, ext: string, bytes?: Buffer): Promise<string> {
@@ -175,10 +176,11 @@ export class VideoMaterials {
       if (!(await this.blobs.getToFile(m.blob_key, file))) return;
       let tracks: Track[];
       let ms: number;
+      let picture: Area | null;
       try {
         const info = probeVideo(file);
         const r = await trackVideo(file, info, frameDetector(this.finder));
-        tracks = r.tracks; ms = Math.round(r.ms);
+        tracks = r.tracks; ms = Math.round(r.ms); picture = r.picture;
       } catch (e) {
         await this.repo.finishTracking(appId, materialId, { state: 'failed', tracksKey: null, error: (e as Error).message.slice(0, 300), trackingMs: this.clock.now() - t0, status: STATUS_VIDEO_FAILED }, [], null);
         return;
@@ -189,7 +191,8 @@ export class VideoMaterials {
         return;
       }
       const key = `fusion/${appId}/materials/${materialId}.tracks`;
-      const enc = encodeTracks(withMesh);
+      // The bars go with the tracks: derivative data of the material, deleted with it.
+      const enc = encodeTracks(withMesh, picture);
       await this.blobs.put(key, enc, 'application/octet-stream');
       const faces = withMesh.map((t) => {
         const best = t.points.find((p) => p.frame === t.bestFrame && p.mesh) ?? t.points.find((p) => p.mesh)!;
@@ -214,7 +217,7 @@ export class VideoMaterials {
     }
     const t = await this.blobs.get(video.tracks_key);
     if (!t) throw new TcError('FailedOperation.FuseMaterialNotAvailable', `ModelId: the face tracks of material ${materialId} are missing`);
-    return { row, video, info: JSON.parse(video.info) as VideoInfo, tracks: decodeTracks(t) };
+    return { row, video, info: JSON.parse(video.info) as VideoInfo, ...decodeTrackFile(t) };
   }
 }
 

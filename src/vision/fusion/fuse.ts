@@ -42,6 +42,12 @@ export interface FuseFaceJob {
   tuning?: Partial<FusionTuning>;
   /** The template's mouth and eye movement on the user's lips and eyes, apart from `profile` (regions.ts); with it the template's pixels fill the openings the user's photo would stretch. */
   regions?: RegionDegrees;
+  /**
+   * The template's picture inside its own border, when the caller knows it better than this one
+   * frame can tell (a video's letterbox bars, found over the whole clip: video/letterbox.ts);
+   * default: found on the template (frame-border.ts pictureArea). The first job's counts.
+   */
+  picture?: Area;
   /** The template's skin colour to match instead of this frame's (templateSkinColour of a shot's reference frame; shot-colour.ts). */
   colourReference?: Rgb;
 }
@@ -209,7 +215,8 @@ export function fuseIntoTemplate(template: Raster, jobs: FuseFaceJob[], timings?
   const patch: Patch = { x: x0, y: y0, width: W, height: H, data };
   // The picture inside the template's own border (a scanner's dark row, letterbox bars), in the
   // window: only the frame's edges the window reaches can matter (a window's own edge is mirrored).
-  const pa = pictureArea(template, { top: y0 === 0, bottom: y1 === template.height, left: x0 === 0, right: x1 === template.width });
+  const given = sanePicture(jobs.find((j) => j.picture)?.picture, template.width, template.height);
+  const pa = given ?? pictureArea(template, { top: y0 === 0, bottom: y1 === template.height, left: x0 === 0, right: x1 === template.width });
   const frame = { x0: Math.max(0, pa.x0 - x0), y0: Math.max(0, pa.y0 - y0), x1: Math.min(W, pa.x1 - x0), y1: Math.min(H, pa.y1 - y0) };
   clock('copy');
   // Beyond the supported pose a face is passed through untouched (the services refuse it first).
@@ -471,6 +478,13 @@ function usableMask(tune: FusionTuning, vis: Float32Array | undefined, Tw: Float
   return { use, occT };
 }
 
+
+/** A caller's picture area within the template and not degenerate, or undefined (then found on the template). */
+function sanePicture(a: Area | undefined, W: number, H: number): Area | undefined {
+  if (!a) return undefined;
+  const x0 = Math.max(0, Math.round(a.x0)), y0 = Math.max(0, Math.round(a.y0)), x1 = Math.min(W, Math.round(a.x1)), y1 = Math.min(H, Math.round(a.y1));
+  return x1 - x0 >= 8 && y1 - y0 >= 8 ? { x0, y0, x1, y1 } : undefined;
+}
 
 /** Accumulates the time since the previous call under each stage name (bench/fusion-stages). */
 function stopwatch(into?: Record<string, number>): (stage: string) => void {

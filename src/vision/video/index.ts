@@ -5,4 +5,6 @@ export { FaceTracker, pointAt, type Track, type TrackPoint, type FrameDetection,
 export { trackVideo, type FrameDetector, type TrackingResult } from './track-video.ts';
 export { fuseVideo, overlay, VideoCancelled, type FusionRunner, type VideoFace, type LogoOverlay, type FuseVideoOptions, type FuseVideoResult } from './pipeline.ts';
 export { faceUsable, frontalness, fusedFrames, MAX_VIDEO_YAW, yawOf2d } from './face-usable.ts';
-export { encodeTracks, decodeTracks } from './track-codec.ts';
+export { encodeTracks, decodeTracks, decodeTrackFile } from './track-codec.ts';
+export { BarsOverTime } from './letterbox.ts';
+export type { Area } from '../fusion/frame-border.ts';

@@ -10,6 +10,7 @@ import type { FuseFaceJob, Patch } from '../fusion/fuse.ts';
 import { eyesOpening, mouthOpening, type RegionDegrees } from '../fusion/regions.ts';
 import { templateSkinColour, type Rgb } from '../fusion/shot-colour.ts';
 import type { Raster } from '../fusion/warp.ts';
+import type { Area } from '../fusion/frame-border.ts';
 import type { RgbImage } from '../types.ts';
 import type { VideoInfo } from './media.ts';
 import { MediaThread } from './media-thread.ts';
@@ -57,6 +58,11 @@ export interface FuseVideoOptions {
   pool: FusionRunner;
   /** Frames in the fusion workers at once (decoded, not yet encoded); default 6. */
   inFlight?: number;
+  /**
+   * The frame inside the clip's letterbox or pillarbox bars (TrackingResult.picture), so the bars
+   * stay as they are in every frame; without it each frame's border is found on that frame alone.
+   */
+  picture?: Area | null;
   /** Smallest face side that is fused (smaller faces pass through); default 34. */
   minFace?: number;
   /** Colour matched once per shot (default) or on every frame (the image engine's own rule). */
@@ -123,7 +129,7 @@ export async function fuseVideo(o: FuseVideoOptions): Promise<FuseVideoResult> {
         if ((o.colour ?? 'shot') === 'shot' && !shotColour.has(face.trackId)) shotColour.set(face.trackId, templateSkinColour(frame, p.mesh));
         const colourReference = shotColour.get(face.trackId) ?? undefined;
         const regions = regionsOf.get(face.trackId);
-        jobs.push({ templateMesh: p.mesh, user: face.user, userMesh: face.userMesh, profile: face.profile, appearance: face.appearance, detail: face.detail, regions, colourReference, tuning: face.tuning });
+        jobs.push({ templateMesh: p.mesh, user: face.user, userMesh: face.userMesh, profile: face.profile, appearance: face.appearance, detail: face.detail, regions, colourReference, tuning: face.tuning, ...(o.picture ? { picture: o.picture } : {}) });
       }
       if (jobs.length) fused++; else passed++;
       const rgb = f.rgb, pts = f.pts;
