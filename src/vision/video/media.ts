@@ -5,10 +5,11 @@
 // never from the event loop; the pipeline overlaps that thread, the fusion workers and
 // libx264's own threads (src/vision/video/pipeline.ts).
 import { Demuxer, Decoder, Scaler } from 'node-av/api';
-import { AV_CODEC_FLAG_GLOBAL_HEADER, AV_FRAME_DATA_REGIONS_OF_INTEREST, AV_LOG_ERROR, AV_PIX_FMT_RGB24, AV_PIX_FMT_YUV420P, AV_OPT_SEARCH_CHILDREN, AVFMT_GLOBALHEADER, FF_ENCODER_LIBX264 } from 'node-av/constants';
+import { AV_CODEC_FLAG_GLOBAL_HEADER, AV_FRAME_DATA_REGIONS_OF_INTEREST, AV_PKT_DATA_DISPLAYMATRIX, AV_LOG_ERROR, AV_PIX_FMT_RGB24, AV_PIX_FMT_YUV420P, AV_OPT_SEARCH_CHILDREN, AVFMT_GLOBALHEADER, FF_ENCODER_LIBX264 } from 'node-av/constants';
 import { Codec, CodecContext, Dictionary, FormatContext, Frame, Log, Option, Packet, Rational } from 'node-av/lib';
 import type { Stream } from 'node-av/lib';
 import { ffmpegVersion } from './media-version.ts';
+import { matrixOfTurn, turnOfMatrix, turnRgb } from './turn.ts';
 
 // FFmpeg's info lines (libx264's statistics) would go to stderr on every encode.
 Log.setLevel(AV_LOG_ERROR);
@@ -22,8 +23,11 @@ export interface AudioInfo { codec: string; channels: number; sampleRate: number
 export interface VideoInfo {
   container: string;
   codec: string;
+  /** As shown: the stored frames turned by `turn` (a phone's portrait video is stored landscape). */
   width: number;
   height: number;
+  /** Clockwise turn (0, 90, 180, 270) from the stream's display matrix; decoded frames come turned by it. */
+  turn: number;
   /** Average frame rate as a fraction, and as a number. */
   fpsNum: number;
   fpsDen: number;
@@ -52,6 +56,8 @@ const codecName = (s: { codecpar: { codecId: number } }, dec?: Decoder) => {
   try { return dec?.getCodec().name ?? String(s.codecpar.codecId); } catch { return String(s.codecpar.codecId); }
 };
 
+const streamTurn = (vs: Stream) => turnOfMatrix(vs.codecpar.getCodedSideData(AV_PKT_DATA_DISPLAYMATRIX));
+
 /** Container, video and audio metadata (ffprobe's essentials). */
 export function probeVideo(path: string): VideoInfo {
   const input = openInput(path);
@@ -65,10 +71,11 @@ export function probeVideo(path: string): VideoInfo {
     let vcodec = String(vs.codecpar.codecId), acodec = '';
     try { const d = Decoder.createSync(vs); vcodec = d.getCodec().name ?? vcodec; d.close(); } catch { /* unknown codec: the id stays */ }
     if (as) { try { const d = Decoder.createSync(as); acodec = d.getCodec().name ?? String(as.codecpar.codecId); d.close(); } catch { acodec = String(as.codecpar.codecId); } }
+    const turn = streamTurn(vs), quarter = turn === 90 || turn === 270;
     return {
       container: fmt.iformat?.name ?? '',
       codec: vcodec,
-      width: vs.codecpar.width, height: vs.codecpar.height,
+      width: quarter ? vs.codecpar.height : vs.codecpar.width, height: quarter ? vs.codecpar.width : vs.codecpar.height, turn,
       fpsNum: fr.num, fpsDen: fr.den, fps: fr.den ? fr.num / fr.den : 0,
       durationSec: Number(input.duration ?? 0),
       bitrate: Number(fmt.bitRate ?? 0n),
@@ -85,7 +92,8 @@ export interface DecodedFrame { index: number; width: number; height: number; rg
 
 /**
  * Streams the video's frames as RGB24, in presentation order, one at a time: only the
- * decoder's own reference frames and the one returned are alive (bounded memory).
+ * decoder's own reference frames and the one returned are alive (bounded memory). Frames come
+ * turned upright by the stream's display matrix (VideoInfo.turn), as they are shown.
  */
 export function* decodeFrames(path: string): Generator<DecodedFrame> {
   const input = openInput(path);
@@ -94,11 +102,17 @@ export function* decodeFrames(path: string): Generator<DecodedFrame> {
   let dec: Decoder;
   try { dec = Decoder.createSync(vs); } catch (e) { input.closeSync(); throw new MediaError('codec', `the video codec cannot be decoded (${(e as Error).message})`); }
   const scaler = new Scaler();
+  const turn = streamTurn(vs);
   let index = 0;
   try {
     for (const fr of dec.framesSync(onlyStream(input.packetsSync(), vs.index))) {
       if (!fr) break;
       try {
+        if (turn) {
+          const t = turnRgb(scaler.toBufferSync(fr, { format: 'rgb' }), fr.width, fr.height, turn);
+          yield { index: index++, width: t.width, height: t.height, rgb: t.rgb, pts: fr.pts };
+          continue;
+        }
         // A copy: the scaler may reuse its output buffer for the next frame.
         const rgb = Buffer.from(scaler.toBufferSync(fr, { format: 'rgb' }));
         yield { index: index++, width: fr.width, height: fr.height, rgb, pts: fr.pts };
@@ -140,6 +154,11 @@ export interface EncodeOptions {
    * Default 0 (none).
    */
   regionQOffset?: number;
+  /**
+   * A display matrix to write: players show the frames turned clockwise by this (0, 90, 180, 270),
+   * as phones store portrait video. Results are written upright without one; tests make phone-like clips with it.
+   */
+  displayTurn?: number;
 }
 
 /** A rectangle of a frame, pixels. */
@@ -205,6 +224,7 @@ export class VideoWriter {
       check(this.enc.open2Sync(codec, null), 'libx264');
       this.vst = this.fmt.newStream(null);
       check(this.vst.codecpar.fromContext(this.enc), 'video stream');
+      if (o.displayTurn) check(this.vst.codecpar.addCodedSideData(AV_PKT_DATA_DISPLAYMATRIX, matrixOfTurn(o.displayTurn)), 'display matrix');
       this.vst.timeBase = this.videoTb;
       this.vst.avgFrameRate = new Rational(fr.num, fr.den);
       const as = this.srcIn.audio();
