@@ -196,9 +196,19 @@ export class VideoWriter {
   private readonly regionQOffset: number;
   /** One frame's duration in the video time base (so the last frame counts in the duration and the frame rate). */
   private readonly frameTicks: bigint;
+  /**
+   * The encoded size: 4:2:0, what every player decodes, needs an even one, so a frame's odd last
+   * column or row is left out (a 853x480 template is written 852x480; Tencent's output reports
+   * the result's own size).
+   */
+  readonly encWidth: number;
+  readonly encHeight: number;
+  private crop: Buffer | null = null;
 
   constructor(readonly path: string, source: string, private readonly width: number, private readonly height: number, o: EncodeOptions) {
     this.maxAudioSec = o.maxAudioSec ?? Infinity;
+    this.encWidth = width & ~1;
+    this.encHeight = height & ~1;
     this.regionQOffset = Math.max(-1, Math.min(0, o.regionQOffset ?? 0));
     this.srcIn = openInput(source);
     const vs = this.srcIn.video();
@@ -211,7 +221,7 @@ export class VideoWriter {
       const codec = Codec.findEncoderByName(FF_ENCODER_LIBX264);
       if (!codec) throw new MediaError('codec', 'this FFmpeg build has no libx264 encoder');
       this.enc.allocContext3(codec);
-      this.enc.width = width; this.enc.height = height;
+      this.enc.width = this.encWidth; this.enc.height = this.encHeight;
       this.enc.pixelFormat = AV_PIX_FMT_YUV420P;
       this.enc.timeBase = this.videoTb;
       this.enc.framerate = new Rational(fr.num, fr.den);
@@ -252,9 +262,16 @@ export class VideoWriter {
 
   /** Appends one frame (RGB24, the writer's size), with the source frame's pts; `regions` are encoded finer (EncodeOptions.regionQOffset). */
   write(rgb: Buffer | Uint8Array, pts: bigint, regions: readonly FrameRegion[] = []): void {
-    const buf = Buffer.isBuffer(rgb) ? rgb : Buffer.from(rgb.buffer, rgb.byteOffset, rgb.byteLength);
+    let buf = Buffer.isBuffer(rgb) ? rgb : Buffer.from(rgb.buffer, rgb.byteOffset, rgb.byteLength);
+    const W = this.encWidth, H = this.encHeight;
+    if (W !== this.width || H !== this.height) {
+      // 4:2:0 needs an even size: the odd last column or row is left out.
+      this.crop ??= Buffer.allocUnsafe(W * H * 3);
+      for (let y = 0; y < H; y++) buf.copy(this.crop, y * W * 3, y * this.width * 3, y * this.width * 3 + W * 3);
+      buf = this.crop;
+    }
     // RGB → YUV 4:2:0 by swscale: 4:2:0 is what every player decodes.
-    const rgbFrame = Frame.fromVideoBuffer(buf, { width: this.width, height: this.height, format: AV_PIX_FMT_RGB24, pts, timeBase: this.videoTb });
+    const rgbFrame = Frame.fromVideoBuffer(buf, { width: W, height: H, format: AV_PIX_FMT_RGB24, pts, timeBase: this.videoTb });
     let f: Frame | null = null;
     try {
       const yuv = this.scaler.toBufferSync(rgbFrame, { format: 'yuv420p' });
@@ -262,7 +279,7 @@ export class VideoWriter {
       // and a frame wrapping JavaScript memory crashed the process at exit when it was released then.
       f = new Frame();
       f.alloc();
-      f.width = this.width; f.height = this.height; f.format = AV_PIX_FMT_YUV420P;
+      f.width = W; f.height = H; f.format = AV_PIX_FMT_YUV420P;
       check(f.getBuffer(0), 'frame buffer');
       check(f.fromBuffer(yuv), 'frame copy');
       f.pts = pts;
@@ -287,9 +304,9 @@ export class VideoWriter {
       const o = i * ROI_SIZE;
       sd.writeUInt32LE(ROI_SIZE, o);
       sd.writeInt32LE(Math.max(0, Math.floor(r.y)), o + 4);
-      sd.writeInt32LE(Math.min(this.height, Math.ceil(r.y + r.height)), o + 8);
+      sd.writeInt32LE(Math.min(this.encHeight, Math.ceil(r.y + r.height)), o + 8);
       sd.writeInt32LE(Math.max(0, Math.floor(r.x)), o + 12);
-      sd.writeInt32LE(Math.min(this.width, Math.ceil(r.x + r.width)), o + 16);
+      sd.writeInt32LE(Math.min(this.encWidth, Math.ceil(r.x + r.width)), o + 16);
       sd.writeInt32LE(num, o + 20);
       sd.writeInt32LE(den, o + 24);
     });
