@@ -29,7 +29,9 @@ describe.skipIf(!hasTestdata)(`video face fusion${hasTestdata ? '' : ` (skipped:
   beforeAll(async () => {
     cutHamilton(clip, 100, 24);
     solidClip(path.join(dir, 'long.mp4'), { width: 64, height: 64, fps: 2, frames: 44 });
-    solidClip(path.join(dir, 'fast.mp4'), { width: 64, height: 64, fps: 60, frames: 6 });
+    solidClip(path.join(dir, 'fast.mp4'), { width: 64, height: 64, fps: 150, frames: 6 });
+    // A 60 fps phone-like clip: each frame of the cut twice, at 60 fps (24 frames → 48).
+    cutHamilton(path.join(dir, 'clip60.mp4'), 100, 24, { double: true });
     files = http.createServer((req, res) => {
       const f = path.join(dir, path.basename(req.url ?? ''));
       if (!fs.existsSync(f)) { res.statusCode = 404; res.end(); return; }
@@ -157,6 +159,22 @@ describe.skipIf(!hasTestdata)(`video face fusion${hasTestdata ? '' : ` (skipped:
     expect(res.info.tags.aigc).toBeTruthy();
     // A tampered or foreign link is refused.
     expect((await fetch(d.ResultVideoUrl.replace(/Signature=[0-9a-f]{4}/, 'Signature=0000'))).status).toBe(403);
+  }, 120_000);
+
+  it('vclm: a 60 fps clip is resampled to 30 (every 2nd frame kept); duration and audio kept', async () => {
+    const src = probeVideo(path.join(dir, 'clip60.mp4'));
+    expect(src).toMatchObject({ step: 2, frames: 24 });
+    expect(src.sourceFps).toBeCloseTo(59.94, 1);
+    const v = t.vclm();
+    const s = await v.SubmitVideoFaceFusionJob({ VideoUrl: `${filesUrl}/clip60.mp4`, MergeInfos: [{ MergeFaceImage: { Url: `${filesUrl}/user.jpg` } }] });
+    const d = await poll(() => v.DescribeVideoFaceFusionJob({ JobId: s.JobId }), (r: any) => r.Status === 'DONE' || r.Status === 'FAIL');
+    expect(d.Status, d.ErrorMessage).toBe('DONE');
+    const res = await fetchResult(d.ResultVideoUrl);
+    expect(res.info.frames).toBe(24);
+    expect(res.info.fps).toBeCloseTo(29.97, 1);
+    expect(res.info.step).toBe(1);
+    expect(res.info.durationSec).toBeCloseTo(src.durationSec, 1);
+    expect(res.info.audio?.channels).toBe(2);
   }, 120_000);
 
   it('limits and codes', async () => {

@@ -10,18 +10,24 @@ export const HAMILTON = path.join(TESTDATA, 'video', 'short_hamilton_clip.mp4');
  * `count` frames of the Hamilton clip from frame `first` (one face, frontal), re-timed from 0, with
  * the matching audio; `o.edit` may change each frame's RGB in place, `o.crf` sets the encoder's quality.
  */
-export function cutHamilton(out: string, first = 100, count = 24, o: { crf?: number; edit?: (rgb: Buffer) => void } = {}): string {
+export function cutHamilton(out: string, first = 100, count = 24, o: { crf?: number; edit?: (rgb: Buffer) => void; double?: boolean } = {}): string {
   const info = probeVideo(HAMILTON);
-  const w = new VideoWriter(out, HAMILTON, info.width, info.height, { tags: {}, maxAudioSec: count / info.fps, preset: 'ultrafast', crf: o.crf });
-  let pts0: bigint | null = null;
+  // `double`: each frame twice at twice the rate (a 59.94 fps clip of the same length), the copy half a frame later.
+  const rate = o.double ? { frameRate: { num: 2 * info.fpsNum, den: info.fpsDen } } : {};
+  const w = new VideoWriter(out, HAMILTON, info.width, info.height, { tags: {}, maxAudioSec: count / info.fps, preset: 'ultrafast', crf: o.crf, ...rate });
+  let pts0: bigint | null = null, last: { rgb: Buffer | Uint8Array; pts: bigint } | null = null, step = 0n;
+  const put = (f: { rgb: Buffer | Uint8Array; pts: bigint }, next: bigint) => { w.write(f.rgb, f.pts); if (o.double) w.write(f.rgb, f.pts + (next - f.pts) / 2n); };
   for (const f of decodeFrames(HAMILTON)) {
     if (f.index < first) continue;
     if (f.index >= first + count) break;
     pts0 ??= f.pts;
     const rgb = o.edit ? Buffer.from(f.rgb) : f.rgb;
     o.edit?.(rgb);
-    w.write(rgb, f.pts - pts0);
+    const pts = f.pts - pts0;
+    if (last) { step = pts - last.pts; put(last, pts); }
+    last = { rgb, pts };
   }
+  if (last) put(last, last.pts + step);
   w.finish();
   return out;
 }

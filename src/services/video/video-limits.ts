@@ -10,11 +10,11 @@ export const VIDEO_LIMITS = {
   maxLongSide: 4096,
   maxShortSide: 2160,
   /**
-   * Tencent says ≤ 25 fps. We keep every frame of clips up to 30 fps (29.97 is what phones and
-   * most web clips have; keeping the frame rate keeps frame count and audio sync exact) and refuse
-   * faster clips rather than resample them (docs/API.md).
+   * Tencent says ≤ 25 fps, or resampled. We keep every frame of clips up to 30 fps (29.97 is what
+   * phones and most web clips have; keeping the frame rate keeps frame count and audio sync exact)
+   * and resample faster ones up to this, keeping every n-th frame (media.ts MAX_FPS: 60 → 30).
    */
-  maxFps: 30,
+  maxSourceFps: 120,
   /** User photos (MergeFaceImage / MergeInfos): ≤ 10 MB; face ≥ 68 px (vclm). */
   maxUserImageBytes: 10 * 1024 * 1024,
 };
@@ -30,6 +30,7 @@ export function checkTemplate(info: VideoInfo, field: string, code: string): voi
   const long = Math.max(info.width, info.height), short = Math.min(info.width, info.height);
   if (long > VIDEO_LIMITS.maxLongSide || short > VIDEO_LIMITS.maxShortSide) throw new TcError(code, `${field}: the video is ${info.width}x${info.height}; at most 4K (${VIDEO_LIMITS.maxLongSide}x${VIDEO_LIMITS.maxShortSide}) is accepted`);
   if (info.durationSec > VIDEO_LIMITS.maxSeconds + 0.05) throw new TcError(code, `${field}: the video lasts ${info.durationSec.toFixed(2)} s; at most ${VIDEO_LIMITS.maxSeconds} s is accepted`);
-  if (info.fps > VIDEO_LIMITS.maxFps + 0.01) throw new TcError(code, `${field}: the video has ${info.fps.toFixed(2)} frames per second; at most ${VIDEO_LIMITS.maxFps} is accepted`);
+  const fps = info.sourceFps ?? info.fps;
+  if (fps > VIDEO_LIMITS.maxSourceFps + 0.01) throw new TcError(code, `${field}: the video has ${fps.toFixed(2)} frames per second; at most ${VIDEO_LIMITS.maxSourceFps} is accepted (resampled to 30 or less)`);
   if (info.width < 64 || info.height < 64) throw new TcError(code, `${field}: the video is ${info.width}x${info.height}; at least 64x64 is needed`);
 }

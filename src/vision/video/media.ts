@@ -28,14 +28,18 @@ export interface VideoInfo {
   height: number;
   /** Clockwise turn (0, 90, 180, 270) from the stream's display matrix; decoded frames come turned by it. */
   turn: number;
-  /** Average frame rate as a fraction, and as a number. */
+  /** Average frame rate as a fraction, and as a number: as decoded, after `step`. */
   fpsNum: number;
   fpsDen: number;
   fps: number;
+  /** Every `step`-th frame is decoded (1, or 2 for a 60 fps clip): clips faster than MAX_FPS are resampled to it. */
+  step: number;
+  /** The stream's own frame rate. */
+  sourceFps: number;
   durationSec: number;
   /** Container bit rate, bits per second. */
   bitrate: number;
-  /** Frames the container declares (0 when it does not say; the decoder's count is authoritative). */
+  /** Frames the container declares, after `step` (0 when it does not say; the decoder's count is authoritative). */
   frames: number;
   audio: AudioInfo | null;
   /** Container metadata (title, comment, our mark on our own output). */
@@ -58,6 +62,17 @@ const codecName = (s: { codecpar: { codecId: number } }, dec?: Decoder) => {
 
 const streamTurn = (vs: Stream) => turnOfMatrix(vs.codecpar.getCodedSideData(AV_PKT_DATA_DISPLAYMATRIX));
 
+/**
+ * Clips faster than this are resampled by keeping every n-th frame (Tencent: ≤ 25 fps, "or
+ * resampled"): 60 → 30, 59.94 → 29.97, 50 → 25, 120 → 30. Up to 30 every frame is kept (29.97
+ * is what phones and most web clips have), so frame count and audio sync stay exact there.
+ */
+export const MAX_FPS = 30;
+/** The frames kept of a stream at `fps`: every `frameStep(fps)`-th. */
+export const frameStep = (fps: number) => (fps > MAX_FPS + 0.01 ? Math.ceil(fps / MAX_FPS - 0.001) : 1);
+const rateOf = (vs: Stream) => (vs.avgFrameRate.num > 0 ? vs.avgFrameRate : vs.rFrameRate);
+const fpsOf = (r: { num: number; den: number }) => (r.den ? r.num / r.den : 0);
+
 /** Container, video and audio metadata (ffprobe's essentials). */
 export function probeVideo(path: string): VideoInfo {
   const input = openInput(path);
@@ -65,7 +80,7 @@ export function probeVideo(path: string): VideoInfo {
     const vs = input.video();
     if (!vs) throw new MediaError('no-video', 'the file has no video stream');
     const as = input.audio();
-    const fr = vs.avgFrameRate.num > 0 ? vs.avgFrameRate : vs.rFrameRate;
+    const fr = rateOf(vs), step = frameStep(fpsOf(fr));
     const fmt = input.getFormatContext();
     const tags = fmt.metadata?.getAll() ?? {};
     let vcodec = String(vs.codecpar.codecId), acodec = '';
@@ -76,10 +91,10 @@ export function probeVideo(path: string): VideoInfo {
       container: fmt.iformat?.name ?? '',
       codec: vcodec,
       width: quarter ? vs.codecpar.height : vs.codecpar.width, height: quarter ? vs.codecpar.width : vs.codecpar.height, turn,
-      fpsNum: fr.num, fpsDen: fr.den, fps: fr.den ? fr.num / fr.den : 0,
+      fpsNum: fr.num, fpsDen: fr.den * step, fps: fpsOf(fr) / step, step, sourceFps: fpsOf(fr),
       durationSec: Number(input.duration ?? 0),
       bitrate: Number(fmt.bitRate ?? 0n),
-      frames: Number(vs.nbFrames ?? 0n),
+      frames: Math.ceil(Number(vs.nbFrames ?? 0n) / step),
       audio: as ? { codec: acodec, channels: as.codecpar.channels ?? as.codecpar.channelLayout?.nbChannels ?? 0, sampleRate: as.codecpar.sampleRate, bitrate: Number(as.codecpar.bitRate ?? 0n) } : null,
       tags,
     };
@@ -93,7 +108,8 @@ export interface DecodedFrame { index: number; width: number; height: number; rg
 /**
  * Streams the video's frames as RGB24, in presentation order, one at a time: only the
  * decoder's own reference frames and the one returned are alive (bounded memory). Frames come
- * turned upright by the stream's display matrix (VideoInfo.turn), as they are shown.
+ * turned upright by the stream's display matrix (VideoInfo.turn), as they are shown; of a clip
+ * faster than MAX_FPS every VideoInfo.step-th frame only (numbered from 0 as kept).
  */
 export function* decodeFrames(path: string): Generator<DecodedFrame> {
   const input = openInput(path);
@@ -102,12 +118,13 @@ export function* decodeFrames(path: string): Generator<DecodedFrame> {
   let dec: Decoder;
   try { dec = Decoder.createSync(vs); } catch (e) { input.closeSync(); throw new MediaError('codec', `the video codec cannot be decoded (${(e as Error).message})`); }
   const scaler = new Scaler();
-  const turn = streamTurn(vs);
-  let index = 0;
+  const turn = streamTurn(vs), step = frameStep(fpsOf(rateOf(vs)));
+  let index = 0, decoded = 0;
   try {
     for (const fr of dec.framesSync(onlyStream(input.packetsSync(), vs.index))) {
       if (!fr) break;
       try {
+        if (decoded++ % step) continue;
         if (turn) {
           const t = turnRgb(scaler.toBufferSync(fr, { format: 'rgb' }), fr.width, fr.height, turn);
           yield { index: index++, width: t.width, height: t.height, rgb: t.rgb, pts: fr.pts };
@@ -214,7 +231,8 @@ export class VideoWriter {
     const vs = this.srcIn.video();
     if (!vs) { this.srcIn.closeSync(); throw new MediaError('no-video', 'the template has no video stream'); }
     this.videoTb = new Rational(vs.timeBase.num, vs.timeBase.den);
-    const fr = o.frameRate ?? (vs.avgFrameRate.num > 0 ? vs.avgFrameRate : vs.rFrameRate);
+    // The decoded rate (decodeFrames keeps every frameStep-th frame of a fast clip).
+    const src = rateOf(vs), fr = o.frameRate ?? { num: src.num, den: src.den * frameStep(fpsOf(src)) };
     this.frameTicks = BigInt(Math.max(1, Math.round((vs.timeBase.den * fr.den) / (vs.timeBase.num * fr.num))));
     try {
       check(this.fmt.allocOutputContext2(null, 'mp4', path), 'mp4 output');
