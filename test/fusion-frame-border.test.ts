@@ -38,6 +38,13 @@ describe('frame border: the picture inside a photo\'s own border', () => {
     expect(pictureArea(dark).y0).toBe(0);
   });
 
+  it('finds black bars beside a dark scene (a concert\'s curtain), not a dark grey band beside it', () => {
+    // The scene: 14–45 levels of grain, as the Hamilton clip's curtain beside a letterbox.
+    const scene = (band: number) => picture(320, 240, (x, y) => { if (y < 30 || y >= 210) return [band, band, band]; const v = 14 + ((((x * 73856093) ^ (y * 19349663)) >>> 0) % 32); return [v, v, v]; });
+    expect(pictureArea(scene(0))).toEqual({ x0: 0, y0: 30, x1: 320, y1: 210 });
+    expect(pictureArea(scene(30))).toEqual({ x0: 0, y0: 0, x1: 320, y1: 240 });
+  });
+
   describe.skipIf(!hasTestdata)(`fusion${hasTestdata ? '' : ` (skipped: ${testdataSkipReason})`}`, () => {
     it('leaves a template\'s border row as it is and pulls none of it into the picture (subject07.glasses <- amy1)', async () => {
       const pool = await InferencePool.start({ threads: 1 });

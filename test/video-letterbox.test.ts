@@ -2,6 +2,8 @@
 // (video/letterbox.ts), they stay as they are in every fused frame. Found on each frame alone (the
 // image engine's rule, fusion/frame-border.ts) the bars of a dark concert scene were missed — its
 // first picture line is mostly dark too — and the fused forehead was painted into the top bar.
+// That rule now takes a smaller step beside pure black bars; beside bars of any other even colour
+// only the clip tells them.
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -71,7 +73,7 @@ describe('letterbox bars over a clip', () => {
 });
 
 // Frames 200–211 of the Hamilton clip: a close-up whose head reaches the top bar (60 lines).
-const FIRST = 200, COUNT = 12, BAR = 60;
+const FIRST = 200, COUNT = 12, BAR = 60, BAR_LEVEL = 16;
 
 describe.skipIf(!hasTestdata)(`video: the fused face stays out of letterbox bars${hasTestdata ? '' : ` (skipped: ${testdataSkipReason})`}`, () => {
   const dir = tempDir('facevault-letterbox-');
@@ -79,8 +81,10 @@ describe.skipIf(!hasTestdata)(`video: the fused face stays out of letterbox bars
   const clipPath = path.join(dir, 'letterboxed.mp4');
   beforeAll(async () => {
     inference = await InferencePool.start({ threads: 1 });
-    // Lossless, so the source's bars are exactly black.
-    cutHamilton(clipPath, FIRST, COUNT, { crf: 0, edit: (b) => { b.fill(0, 0, BAR * 640 * 3); b.fill(0, (360 - BAR) * 640 * 3); } });
+    // Lossless, so the source's bars are exactly even. Dark grey (16: a limited-range black shown
+    // as full range): beside pure black, each frame's own rule now finds this scene's bars too
+    // (fusion/frame-border.ts STEP_BLACK), beside grey not.
+    cutHamilton(clipPath, FIRST, COUNT, { crf: 0, edit: (b) => { b.fill(BAR_LEVEL, 0, BAR * 640 * 3); b.fill(BAR_LEVEL, (360 - BAR) * 640 * 3); } });
   }, 120_000);
   afterAll(async () => { await inference?.close(); fs.rmSync(dir, { recursive: true, force: true }); });
 
