@@ -5,7 +5,7 @@
 // never from the event loop; the pipeline overlaps that thread, the fusion workers and
 // libx264's own threads (src/vision/video/pipeline.ts).
 import { Demuxer, Decoder, Scaler } from 'node-av/api';
-import { AV_CODEC_FLAG_GLOBAL_HEADER, AV_FRAME_DATA_REGIONS_OF_INTEREST, AV_PKT_DATA_DISPLAYMATRIX, AV_LOG_ERROR, AV_PIX_FMT_RGB24, AV_PIX_FMT_YUV420P, AV_OPT_SEARCH_CHILDREN, AVFMT_GLOBALHEADER, FF_ENCODER_LIBX264 } from 'node-av/constants';
+import { AV_CODEC_FLAG_GLOBAL_HEADER, AV_DISPOSITION_ATTACHED_PIC, AV_FRAME_DATA_REGIONS_OF_INTEREST, AV_PKT_DATA_DISPLAYMATRIX, AVMEDIA_TYPE_VIDEO, AV_LOG_ERROR, AV_PIX_FMT_RGB24, AV_PIX_FMT_YUV420P, AV_OPT_SEARCH_CHILDREN, AVFMT_GLOBALHEADER, FF_ENCODER_LIBX264 } from 'node-av/constants';
 import { Codec, CodecContext, Dictionary, FormatContext, Frame, Log, Option, Packet, Rational } from 'node-av/lib';
 import type { Stream } from 'node-av/lib';
 import { ffmpegVersion } from './media-version.ts';
@@ -60,6 +60,16 @@ const codecName = (s: { codecpar: { codecId: number } }, dec?: Decoder) => {
   try { return dec?.getCodec().name ?? String(s.codecpar.codecId); } catch { return String(s.codecpar.codecId); }
 };
 
+/**
+ * The clip's own video stream: the first video stream that is not an attached picture (an mp4's
+ * cover art is a one-frame video stream, and the demuxer's first video stream may be it). A file
+ * with cover art only has no video.
+ */
+export function mainVideo<S extends { codecpar: { codecType: number }; disposition: number }>(streams: readonly S[]): S | undefined {
+  const video = streams.filter((s) => s.codecpar.codecType === AVMEDIA_TYPE_VIDEO);
+  return video.find((s) => !(s.disposition & AV_DISPOSITION_ATTACHED_PIC));
+}
+
 const streamTurn = (vs: Stream) => turnOfMatrix(vs.codecpar.getCodedSideData(AV_PKT_DATA_DISPLAYMATRIX));
 
 /**
@@ -77,7 +87,7 @@ const fpsOf = (r: { num: number; den: number }) => (r.den ? r.num / r.den : 0);
 export function probeVideo(path: string): VideoInfo {
   const input = openInput(path);
   try {
-    const vs = input.video();
+    const vs = mainVideo(input.streams);
     if (!vs) throw new MediaError('no-video', 'the file has no video stream');
     const as = input.audio();
     const fr = rateOf(vs), step = frameStep(fpsOf(fr));
@@ -113,7 +123,7 @@ export interface DecodedFrame { index: number; width: number; height: number; rg
  */
 export function* decodeFrames(path: string): Generator<DecodedFrame> {
   const input = openInput(path);
-  const vs = input.video();
+  const vs = mainVideo(input.streams);
   if (!vs) { input.closeSync(); throw new MediaError('no-video', 'the file has no video stream'); }
   let dec: Decoder;
   try { dec = Decoder.createSync(vs); } catch (e) { input.closeSync(); throw new MediaError('codec', `the video codec cannot be decoded (${(e as Error).message})`); }
@@ -228,7 +238,7 @@ export class VideoWriter {
     this.encHeight = height & ~1;
     this.regionQOffset = Math.max(-1, Math.min(0, o.regionQOffset ?? 0));
     this.srcIn = openInput(source);
-    const vs = this.srcIn.video();
+    const vs = mainVideo(this.srcIn.streams);
     if (!vs) { this.srcIn.closeSync(); throw new MediaError('no-video', 'the template has no video stream'); }
     this.videoTb = new Rational(vs.timeBase.num, vs.timeBase.den);
     // The decoded rate (decodeFrames keeps every frameStep-th frame of a fast clip).
