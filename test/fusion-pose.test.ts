@@ -8,34 +8,19 @@
 // folds mended, the user's photo onto the fused mesh as before) it is ≈ 0.3%, and the engine's
 // output changes on the far half only (docs/PERFORMANCE.md
 // "2026-12-02 afternoon: unfolding the far half").
-import fs from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { hasTestdata, testdataSkipReason, td } from './helpers/testdata.ts';
-import { InferencePool } from '../src/vision/inference-pool.ts';
-import { decodeImage } from '../src/vision/image-decode.ts';
+import { hasTestdata, testdataSkipReason } from './helpers/testdata.ts';
+import { analysePhotos, type Analysed } from './helpers/fusion-pair.ts';
 import { fuseIntoTemplate, fusedMesh, templateWarpMesh, type FuseFaceJob, type FusionTuning } from '../src/vision/fusion/fuse.ts';
 import { faceSize, ring, MESH_POINTS } from '../src/vision/fusion/geometry.ts';
 import { fillPolygon } from '../src/vision/fusion/raster.ts';
-import { meshArray } from '../src/services/fusion/fusion-materials.ts';
 import { FOLDS_FROM, warpFolds } from './helpers/fusion-tears.ts';
-import type { Face, RgbImage } from '../src/vision/types.ts';
 
-const largest = (f: Face[]) => f.reduce((a, b) => (b.box.width * b.box.height > a.box.width * a.box.height ? b : a));
-type Analysed = { img: RgbImage; mesh: Float64Array; z: Float64Array };
 
 describe.skipIf(!hasTestdata)(`fusion: a turned template's warp does not fold${hasTestdata ? '' : ` (skipped: ${testdataSkipReason})`}`, () => {
   let T: Analysed, U: Analysed;
   beforeAll(async () => {
-    const pool = await InferencePool.start({ threads: 1 });
-    try {
-      const load = async (...p: string[]): Promise<Analysed> => {
-        const img = await decodeImage(fs.readFileSync(td('faces', ...p)));
-        const f = largest((await pool.analyze(img, { mesh: true, meshIris: false })).faces);
-        return { img, mesh: meshArray(f.mesh!), z: Float64Array.from(f.meshZ!.slice(0, MESH_POINTS)) };
-      };
-      T = await load('crowds', 'person-lexi.jpg');
-      U = await load('yale', 'subject01', 'subject01.normal.jpg');
-    } finally { await pool.close(); }
+    [T, U] = await analysePhotos(['crowds', 'person-lexi.jpg'], ['yale', 'subject01', 'subject01.normal.jpg']);
   }, 120_000);
 
   const job = (tuning: Partial<FusionTuning>): FuseFaceJob => ({ templateMesh: T.mesh, templateMeshZ: T.z, user: U.img, userMesh: U.mesh, userMeshZ: U.z, profile: 0, appearance: 0, tuning });

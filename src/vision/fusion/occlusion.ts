@@ -19,6 +19,8 @@ const FEATURES = [
   [1, 2, 98, 327, 64, 294, 240, 460, 97, 326], // nostrils
 ];
 const FEATURE_GROW = 1.35;
+/** Skin samples darker than the first local estimate by this many robust units are left out of the second (the template's mask). */
+const LOCAL_OUTLIER = 2;
 // Eyelids, eye bags and the eye corners' shadow are darker than the cheek by nature; with the
 // eye hulls grown by 1.35 they were the mask's most common false alarm on clean templates.
 const EYE_GROW = 1.8;
@@ -102,13 +104,20 @@ export function occlusionMask(o: OcclusionInput): Float32Array {
   const chroma = (g: number) => Math.hypot((Cb[g] - mCb) / sCb, (Cr[g] - mCr) / sCr);
 
   // Smooth local skin luminance: normalised convolution over chroma-consistent skin samples.
-  const sum = new Float32Array(n), wt = new Float32Array(n);
-  for (let g = 0; g < n; g++) if (sample[g] && chroma(g) <= 3) { sum[g] = Y[g]; wt[g] = 1; }
-  blur(sum, gw, gh, (0.12 * fs) / d); blur(wt, gw, gh, (0.12 * fs) / d);
-  const local = (g: number) => (wt[g] > 1e-3 ? sum[g] / wt[g] : NaN);
-  const dev: number[] = [];
-  for (let g = 0; g < n; g++) { if (!sample[g]) continue; const l = local(g); if (!Number.isNaN(l)) dev.push(Y[g] - l); }
-  const [, sL] = robust(dev, 8);
+  const skinY = (keep: (g: number) => boolean) => {
+    const sum = new Float32Array(n), wt = new Float32Array(n);
+    for (let g = 0; g < n; g++) if (sample[g] && chroma(g) <= 3 && keep(g)) { sum[g] = Y[g]; wt[g] = 1; }
+    blur(sum, gw, gh, (0.12 * fs) / d); blur(wt, gw, gh, (0.12 * fs) / d);
+    const local = (g: number) => (wt[g] > 1e-3 ? sum[g] / wt[g] : NaN);
+    const dev: number[] = [];
+    for (let g = 0; g < n; g++) { if (!sample[g]) continue; const l = local(g); if (!Number.isNaN(l)) dev.push(Y[g] - l); }
+    return { local, sL: robust(dev, 8)[1] };
+  };
+  let { local, sL } = skinY(() => true);
+  // The template's: dark hair of skin's chroma over a cheek was a skin sample too, pulling the
+  // local skin estimate and the spread down to its own (person-lexi's hair over her right cheek:
+  // 116 pixels found of 3,311 dark ones); estimated again without the samples far darker than it.
+  if (o.confident) { const first = local, s0 = sL; ({ local, sL } = skinY((g) => { const l = first(g); return Number.isNaN(l) || l - Y[g] <= LOCAL_OUTLIER * s0; })); }
   const dFrom = o.darkFrom ?? 4, cFrom = o.chromaFrom ?? 3.5;
 
   const occG = new Float32Array(n);
@@ -122,7 +131,15 @@ export function occlusionMask(o: OcclusionInput): Float32Array {
   if (o.confident) {
     keepConfident(occG, wgt, gw, gh, 0.01 * n);
     for (let g = 0; g < n; g++) occG[g] = Math.max(occG[g], flat![g]);
-    spreadIntoFeatures({ img, w, h, x0, y0, d, gw, gh, occG, feat, wgt, Y, Cb, Cr });
+    // Into the features' hulls, and on out over the band to the template's outline (flatReach)
+    // as into a feature: hair found over the cheek goes on to the face's edge; stopped at the
+    // inner face, the user's cheek was pasted over the rest of it as a ring (person-lexi's hair).
+    let into = feat, over = wgt;
+    if (o.flatReach) {
+      into = Float32Array.from(feat); over = Float32Array.from(wgt);
+      for (let g = 0; g < n; g++) if (reach[g] && wgt[g] <= 0) { into[g] = 1; over[g] = 1; }
+    }
+    spreadIntoFeatures({ img, w, h, x0, y0, d, gw, gh, occG, feat: into, wgt: over, Y, Cb, Cr });
   }
   // The user's mask (no spread): a feature counts as covered when most of the skin around it
   // is (a fringe over the brows). Not the template's: spreadIntoFeatures covers as much of a
