@@ -91,9 +91,21 @@ describe('v1 signature rules', () => {
     const again = await raw('POST', '', body);
     expect(again.Error.Code).toBe('AuthFailure.SignatureFailure');
     expect(again.Error.Message).toMatch(/Nonce .* already used/);
-    // The same nonce over GET is the same replay.
-    const { Signature: _s, ...fields } = signed;
-    expect((await raw('GET', new URLSearchParams(signV1(t.creds.SecretKey, 'GET', t.endpoint, fields)).toString())).Error?.Code).toBe('AuthFailure.SignatureFailure');
+    // The same request over GET is the same replay.
+    expect((await raw('GET', new URLSearchParams(signed).toString())).Error?.Code).toBe('AuthFailure.SignatureFailure');
+  });
+
+  it('two honest requests that drew the same Nonce in the same second both pass (the Node SDK draws from 0..65535)', async () => {
+    const fields = v1Fields();
+    const a = signV1(t.creds.SecretKey, 'POST', t.endpoint, fields);
+    const b = signV1(t.creds.SecretKey, 'POST', t.endpoint, { ...fields, Limit: '7' });
+    expect((await raw('POST', '', new URLSearchParams(a).toString())).Error).toBeUndefined();
+    expect((await raw('POST', '', new URLSearchParams(b).toString())).Error).toBeUndefined();
+    // Re-signed by the key holder over GET: another request, not a replay.
+    const { Signature: _s, ...unsigned } = a;
+    expect((await raw('GET', new URLSearchParams(signV1(t.creds.SecretKey, 'GET', t.endpoint, unsigned)).toString())).Error).toBeUndefined();
+    // Each of them again is.
+    expect((await raw('POST', '', new URLSearchParams(b).toString())).Error?.Code).toBe('AuthFailure.SignatureFailure');
   });
 
   it('an old timestamp -> SignatureExpire; an unknown method -> SignatureFailure; no Nonce -> MissingParameter', async () => {

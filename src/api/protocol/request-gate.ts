@@ -314,7 +314,10 @@ export function createRequestGate(app: GateDeps, failures: AuthFailureLog, send:
         const s = pre.signing;
         if (!verifyV1({ secretKey: pre.key.secretKey, method: pre.method, host, fields: s.fields, signatureMethod: s.signatureMethod })) throw signatureFailure();
         // Only a request whose signature holds spends its nonce (others could not replay it anyway).
-        const fresh = await nonces.claim(`${pre.secretId}|${pre.timestamp}|${s.fields.Nonce}`, (pre.timestamp + MAX_SKEW_SECONDS + 1) * 1000, app.clock.now());
+        // The signature is part of the key: a replay repeats it, while two honest requests that
+        // drew the same Nonce in the same second (the Node SDK draws from 0..65535) differ in it;
+        // keyed without it, one of them was refused as a replay (seen in CI, 1 in ~10 runs).
+        const fresh = await nonces.claim(`${pre.secretId}|${pre.timestamp}|${s.fields.Nonce}|${s.fields.Signature}`, (pre.timestamp + MAX_SKEW_SECONDS + 1) * 1000, app.clock.now());
         if (!fresh) throw new TcError('AuthFailure.SignatureFailure', `the Nonce ${s.fields.Nonce} was already used with this SecretId and Timestamp: the request is a replay`);
         return pre.key;
       }
