@@ -106,6 +106,12 @@ describe('v1 signature rules', () => {
     expect((await raw('GET', new URLSearchParams(signV1(t.creds.SecretKey, 'GET', t.endpoint, unsigned)).toString())).Error).toBeUndefined();
     // Each of them again is.
     expect((await raw('POST', '', new URLSearchParams(b).toString())).Error?.Code).toBe('AuthFailure.SignatureFailure');
+    // The replay cache is keyed on the signature, so a replay must not pass with the signature
+    // written another way (its base64 padding dropped): only the exact string verifies.
+    const c = signV1(t.creds.SecretKey, 'POST', t.endpoint, v1Fields());
+    expect(c.Signature.endsWith('=')).toBe(true);
+    expect((await raw('POST', '', new URLSearchParams(c).toString())).Error).toBeUndefined();
+    expect((await raw('POST', '', new URLSearchParams({ ...c, Signature: c.Signature.replace(/=+$/, '') }).toString())).Error?.Code).toBe('AuthFailure.SignatureFailure');
   });
 
   it('an old timestamp -> SignatureExpire; an unknown method -> SignatureFailure; no Nonce -> MissingParameter', async () => {
