@@ -21,7 +21,7 @@ import type { Area } from '../fusion/frame-border.ts';
 const UNIFORM = 5, RINGING = 24, CORE = 2, RING = 6, EVEN_SHARE = 0.97, MAX_SHARE = 0.25, SAMPLES = 256, MIN_FRAMES = 8;
 
 /** `strict` / `loose`: lines from the edge even within UNIFORM / RINGING in every frame so far. */
-interface Edge { len: number; depth: number; at: (k: number, i: number) => number; idx: number[]; ref: number[] | null; strict: number; loose: number }
+interface Edge { depth: number; at: (k: number, i: number) => number; idx: number[]; ref: number[] | null; strict: number; loose: number }
 
 /** Follows the frame's four edges through a clip; `area()` is the picture inside the bars. */
 export class BarsOverTime {
@@ -34,7 +34,7 @@ export class BarsOverTime {
       const step = Math.max(1, Math.floor(len / SAMPLES)), idx: number[] = [];
       for (let i = 0; i < len; i += step) idx.push(i);
       const lines = len < 8 || depth < 8 ? 0 : Math.floor(MAX_SHARE * depth);
-      return { len, depth, at, idx, ref: null, strict: lines, loose: lines };
+      return { depth, at, idx, ref: null, strict: lines, loose: lines };
     };
     // top, bottom, left, right: line k from the edge, pixel i along it (RGB offsets).
     this.edges = [
