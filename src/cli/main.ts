@@ -105,7 +105,9 @@ export async function main(argv: string[]): Promise<number> {
       if (!face && !faceFor.size) throw new UsageError('fuse-video needs --face (or --face-for)');
       if (!output) throw new UsageError('fuse-video needs -o out.mp4');
       const { fuseVideoCommand } = await import('./video-commands.ts');
-      const out = await fuseVideoCommand({ template, face, faceFor, output, noLabel: !!flags['no-label'], threads: Math.max(1, cpuCount()) });
+      // The same learned swap model as the server's, when one is installed (FACEVAULT_SWAP_MODEL).
+      const swapModelDir = loadConfig(process.env, cpuCount()).fusion.swapModelDir ?? undefined;
+      const out = await fuseVideoCommand({ template, face, faceFor, output, noLabel: !!flags['no-label'], threads: Math.max(1, cpuCount()), swapModelDir });
       console.log(JSON.stringify(out, null, 2));
       return 0;
     }

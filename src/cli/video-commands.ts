@@ -15,6 +15,8 @@ export interface FuseVideoArgs {
   output: string;
   noLabel: boolean;
   threads: number;
+  /** A learned swap model's directory (FACEVAULT_SWAP_MODEL), used as the server uses it. */
+  swapModelDir?: string;
 }
 
 /** A one-line progress bar with an ETA (only when stderr is a terminal it redraws in place). */
@@ -42,7 +44,7 @@ export async function fuseVideoCommand(a: FuseVideoArgs): Promise<Record<string,
   const info = probeVideo(a.template);
   checkTemplate(info, '--template', 'InvalidParameterValue');
   const vision = new VisionEngine({ threads: a.threads }, { allowList: [] });
-  const pool = new FusionPool(a.threads);
+  const pool = new FusionPool(a.threads, { swapModelDir: a.swapModelDir });
   try {
     const finder = { analyze: vision.analyze.bind(vision) };
     const tracked = await trackVideo(a.template, info, frameDetector(finder), { onProgress: progressBar('tracking') });
@@ -59,7 +61,7 @@ export async function fuseVideoCommand(a: FuseVideoArgs): Promise<Record<string,
       const t = tracks.find((x) => String(x.id) === id);
       if (!t) throw new Error(`--face-for ${id}: the template has faces ${tracks.map((x) => x.id).join(', ')}`);
       const u = await userFace(finder, fs.readFileSync(file), file);
-      faces.push({ trackId: t.id, user: u.user, userMesh: u.userMesh, ...VIDEO_FUSE_DEGREES });
+      faces.push({ trackId: t.id, user: u.user, userMesh: u.userMesh, ...(u.embedding ? { userEmbedding: u.embedding } : {}), ...VIDEO_FUSE_DEGREES });
     }
     const r = await fuseVideo({
       source: a.template, output: a.output, info, tracks, faces, pool, picture: tracked.picture,

@@ -12,3 +12,18 @@ export function tinySwapOnnx(size = 128, embedding = 512, gain = 0): Buffer {
     outputs: [valueInfo('output', [1, 3, size, size])],
   }));
 }
+
+/**
+ * A tiny identity encoder with an ArcFace encoder's interface: `data` [1,3,S,S] in, `feat` [1,N]
+ * out = the crop's three channel means times a fixed 3×N matrix `w` (so the test can compute it).
+ */
+export function tinyIdentityOnnx(size: number, w: number[][]): Buffer {
+  const n = w[0].length;
+  return Buffer.from(onnxModel({
+    name: 'tiny_identity',
+    nodes: [node('GlobalAveragePool', ['data'], ['g']), node('Flatten', ['g'], ['f']), node('MatMul', ['f', 'w'], ['feat'])],
+    initializers: [floatTensor('w', [3, n], w.flat())],
+    inputs: [valueInfo('data', [1, 3, size, size])],
+    outputs: [valueInfo('feat', [1, n])],
+  }));
+}

@@ -332,7 +332,7 @@ export class VideoJobs {
         const bytes = await this.blobs.get(m.userKey);
         if (!bytes) throw new TcError('FailedOperation.InnerError', `${m.field}: the photo of the job is missing`);
         const u = await userFace(this.finder, bytes, m.field, m.userRect, 34);
-        faces.push({ trackId: trackIds[i], user: u.user, userMesh: u.userMesh, ...VIDEO_FUSE_DEGREES });
+        faces.push({ trackId: trackIds[i], user: u.user, userMesh: u.userMesh, ...(u.embedding ? { userEmbedding: u.embedding } : {}), ...VIDEO_FUSE_DEGREES });
       }
       let mark: Parameters<typeof fuseVideo>[0]['mark'] = { kind: p.logoAdd ? 'label' : 'none' };
       if (p.logoAdd && p.logo) {

@@ -25,6 +25,26 @@ export interface SwapManifest {
   mean?: number; std?: number;
   /** Licence as the operator recorded it (shown in logs/docs; not checked). */
   licence?: string;
+  /**
+   * The model's own identity encoder, when it was trained against one (inswapper_128: InsightFace's
+   * w600k_r50 ArcFace, its embedding mapped through the `emap` matrix stored in the swap graph):
+   * the user's photo is aligned to ArcFace's 5 points at `size`, encoded, mapped by `emap` when
+   * given and L2-normalised; our recogniser's embedding is then not used.
+   */
+  identity?: SwapIdentityEncoder;
+}
+
+export interface SwapIdentityEncoder {
+  /** ONNX file, relative to the directory: [1,3,size,size] in, [1,N] out. */
+  file: string;
+  /** Square aligned crop side (ArcFace: 112). */
+  size: number;
+  input: string;
+  output: string;
+  /** Pixel scaling: value = (rgb/255 - mean) / std (ArcFace: mean 0.5, std 0.5). */
+  mean?: number; std?: number;
+  /** Optional raw little-endian float32 matrix [N × embeddingLength], row-major, relative to the directory: embedding · emap. */
+  emap?: string;
 }
 
 /** ArcFace's 5-point template for a 112 crop (eyes, nose tip, mouth corners); scaled to the model's size. */
@@ -41,6 +61,17 @@ export function readSwapManifest(dir: string): SwapManifest {
   need(!!m.inputs && typeof m.inputs.target === 'string' && typeof m.inputs.source === 'string', 'inputs.target and inputs.source are required');
   need(typeof m.output === 'string', 'output is required');
   need(Number.isInteger(m.embeddingLength) && m.embeddingLength! > 0, 'embeddingLength is required');
+  if (m.identity !== undefined) {
+    const e = m.identity as Partial<SwapIdentityEncoder>;
+    need(typeof e.file === 'string' && fs.existsSync(path.join(dir, e.file!)), `identity.file names no file in ${dir}`);
+    need(Number.isInteger(e.size) && e.size! >= 32 && e.size! <= 1024, 'identity.size must be an integer 32..1024');
+    need(typeof e.input === 'string' && typeof e.output === 'string', 'identity.input and identity.output are required');
+    if (e.emap !== undefined) {
+      need(typeof e.emap === 'string' && fs.existsSync(path.join(dir, e.emap)), `identity.emap names no file in ${dir}`);
+      const n = fs.statSync(path.join(dir, e.emap!)).size;
+      need(n > 0 && n % (4 * m.embeddingLength!) === 0, `identity.emap must hold float32 rows of embeddingLength (${m.embeddingLength}) values`);
+    }
+  }
   return m as SwapManifest;
 }
 
@@ -50,12 +81,67 @@ export function fivePoints(mesh: ArrayLike<number>): Pts {
   return Float64Array.from([...mean([33, 133, 159, 145]), ...mean([263, 362, 386, 374]), ...mean([1]), ...mean([61]), ...mean([291])]);
 }
 
+/**
+ * An RGB crop (CHW float, value = (rgb/255 - mean)/std) of `img` with the mesh's five points on
+ * ArcFace's 112 layout scaled to `size`, bilinear; and the similarity from image to crop.
+ */
+export function alignedCrop(img: Raster, mesh: ArrayLike<number>, size: number, mean: number, std: number): { input: Float32Array; toCrop: ReturnType<typeof umeyama> } {
+  const S = size;
+  const dst = Float64Array.from(ARCFACE_112, (v) => (v * S) / 112);
+  const toCrop = umeyama(fivePoints(mesh), dst);
+  const toImg = invertSim(toCrop);
+  const C = img.channels ?? 3, W = img.width, H = img.height;
+  const px = new Uint8Array(img.data.buffer, img.data.byteOffset, img.data.byteLength);
+  const input = new Float32Array(3 * S * S);
+  for (let y = 0; y < S; y++) for (let x = 0; x < S; x++) {
+    const sx = toImg.a * (x + 0.5) - toImg.b * (y + 0.5) + toImg.tx - 0.5, sy = toImg.b * (x + 0.5) + toImg.a * (y + 0.5) + toImg.ty - 0.5;
+    const x0 = Math.max(0, Math.min(W - 1, Math.floor(sx))), y0 = Math.max(0, Math.min(H - 1, Math.floor(sy)));
+    const x1 = Math.min(W - 1, x0 + 1), y1 = Math.min(H - 1, y0 + 1), fx = Math.max(0, Math.min(1, sx - x0)), fy = Math.max(0, Math.min(1, sy - y0));
+    for (let c = 0; c < 3; c++) {
+      const v = (px[(y0 * W + x0) * C + c] * (1 - fx) + px[(y0 * W + x1) * C + c] * fx) * (1 - fy) + (px[(y1 * W + x0) * C + c] * (1 - fx) + px[(y1 * W + x1) * C + c] * fx) * fy;
+      input[c * S * S + y * S + x] = (v / 255 - mean) / std;
+    }
+  }
+  return { input, toCrop };
+}
+
+const unit = (v: Float32Array): Float32Array => { let n = 0; for (const x of v) n += x * x; n = Math.sqrt(n) || 1; return Float32Array.from(v, (x) => x / n); };
+
 export class SwapModel {
-  private constructor(readonly manifest: SwapManifest, private readonly session: Session) {}
+  private constructor(readonly manifest: SwapManifest, private readonly session: Session, private readonly encoder: Session | null, private readonly emap: Float32Array | null) {}
 
   static async load(dir: string): Promise<SwapModel> {
     const m = readSwapManifest(dir);
-    return new SwapModel(m, await createSession(path.join(dir, m.file)));
+    const encoder = m.identity ? await createSession(path.join(dir, m.identity.file)) : null;
+    let emap: Float32Array | null = null;
+    if (m.identity?.emap) { const b = fs.readFileSync(path.join(dir, m.identity.emap)); emap = new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength)); }
+    return new SwapModel(m, await createSession(path.join(dir, m.file)), encoder, emap);
+  }
+
+  /** Whether the model brings its own identity encoder (then the caller's embedding is not used). */
+  get ownsIdentity(): boolean { return this.encoder !== null; }
+
+  /**
+   * The user's identity as the model's own encoder sees it: the user's photo aligned to ArcFace's
+   * 5 points, encoded, mapped through emap when the manifest has one, L2-normalised.
+   */
+  async identityOf(user: Raster, userMesh: ArrayLike<number>): Promise<Float32Array> {
+    const e = this.manifest.identity;
+    if (!e || !this.encoder) throw new Error(`swap model ${this.manifest.name} has no identity encoder`);
+    const { input } = alignedCrop(user, userMesh, e.size, e.mean ?? 0, e.std ?? 1);
+    const out = await this.encoder.run({ [e.input]: new Tensor('float32', input, [1, 3, e.size, e.size]) });
+    const raw = out[e.output]?.data as Float32Array | undefined;
+    if (!raw || raw.length === 0) throw new Error(`swap model ${this.manifest.name}: identity output ${e.output} is empty`);
+    const v = unit(Float32Array.from(raw));
+    const E = this.manifest.embeddingLength;
+    if (!this.emap) {
+      if (v.length !== E) throw new Error(`swap model ${this.manifest.name}: identity encoder gives ${v.length} values, the model takes ${E} (an emap would map them)`);
+      return v;
+    }
+    if (this.emap.length !== v.length * E) throw new Error(`swap model ${this.manifest.name}: emap holds ${this.emap.length / E} rows, the identity encoder gives ${v.length} values`);
+    const mapped = new Float32Array(E);
+    for (let i = 0; i < v.length; i++) { const x = v[i], row = i * E; if (x !== 0) for (let j = 0; j < E; j++) mapped[j] += x * this.emap[row + j]; }
+    return unit(mapped);
   }
 
   /**
@@ -64,25 +150,10 @@ export class SwapModel {
    */
   async swapJob(template: Raster, job: FuseFaceJob, embedding: Float32Array): Promise<FuseFaceJob> {
     const { size: S, mean = 0, std = 1 } = this.manifest;
-    if (embedding.length !== this.manifest.embeddingLength) throw new Error(`swap model ${this.manifest.name} needs a ${this.manifest.embeddingLength}-d embedding, got ${embedding.length}`);
-    const dst = Float64Array.from(ARCFACE_112, (v) => (v * S) / 112);
-    const toCrop = umeyama(fivePoints(job.templateMesh), dst);
-    const toImg = invertSim(toCrop);
-    const C = template.channels ?? 3, W = template.width, H = template.height;
-    const px = new Uint8Array(template.data.buffer, template.data.byteOffset, template.data.byteLength);
-    const input = new Float32Array(3 * S * S);
-    for (let y = 0; y < S; y++) for (let x = 0; x < S; x++) {
-      const sx = toImg.a * (x + 0.5) - toImg.b * (y + 0.5) + toImg.tx - 0.5, sy = toImg.b * (x + 0.5) + toImg.a * (y + 0.5) + toImg.ty - 0.5;
-      const x0 = Math.max(0, Math.min(W - 1, Math.floor(sx))), y0 = Math.max(0, Math.min(H - 1, Math.floor(sy)));
-      const x1 = Math.min(W - 1, x0 + 1), y1 = Math.min(H - 1, y0 + 1), fx = Math.max(0, Math.min(1, sx - x0)), fy = Math.max(0, Math.min(1, sy - y0));
-      for (let c = 0; c < 3; c++) {
-        const v = (px[(y0 * W + x0) * C + c] * (1 - fx) + px[(y0 * W + x1) * C + c] * fx) * (1 - fy) + (px[(y1 * W + x0) * C + c] * (1 - fx) + px[(y1 * W + x1) * C + c] * fx) * fy;
-        input[c * S * S + y * S + x] = (v / 255 - mean) / std;
-      }
-    }
-    let norm = 0;
-    for (const v of embedding) norm += v * v;
-    const source = Float32Array.from(embedding, (v) => v / (Math.sqrt(norm) || 1));
+    // A model with its own identity encoder gets the user as that encoder sees them; otherwise our recogniser's embedding.
+    const source = this.encoder ? await this.identityOf(job.user, job.userMesh) : unit(embedding);
+    if (source.length !== this.manifest.embeddingLength) throw new Error(`swap model ${this.manifest.name} needs a ${this.manifest.embeddingLength}-d embedding, got ${source.length}`);
+    const { input, toCrop } = alignedCrop(template, job.templateMesh, S, mean, std);
     const out = await this.session.run({
       [this.manifest.inputs.target]: new Tensor('float32', input, [1, 3, S, S]),
       [this.manifest.inputs.source]: new Tensor('float32', source, [1, this.manifest.embeddingLength]),

@@ -29,6 +29,8 @@ export interface VideoFace {
   regions?: RegionDegrees | null;
   /** The engine's optional passes for this face (FuseFaceJob.tuning; default the engine's DEFAULT_TUNING). */
   tuning?: FuseFaceJob['tuning'];
+  /** The user's identity embedding: with a learned swap model installed (FACEVAULT_SWAP_MODEL) each frame's face is swapped by it (FuseFaceJob.userEmbedding). */
+  userEmbedding?: Float32Array;
 }
 
 /**
@@ -129,7 +131,7 @@ export async function fuseVideo(o: FuseVideoOptions): Promise<FuseVideoResult> {
         if ((o.colour ?? 'shot') === 'shot' && !shotColour.has(face.trackId)) shotColour.set(face.trackId, templateSkinColour(frame, p.mesh));
         const colourReference = shotColour.get(face.trackId) ?? undefined;
         const regions = regionsOf.get(face.trackId);
-        jobs.push({ templateMesh: p.mesh, user: face.user, userMesh: face.userMesh, profile: face.profile, appearance: face.appearance, detail: face.detail, regions, colourReference, tuning: face.tuning, ...(o.picture ? { picture: o.picture } : {}) });
+        jobs.push({ templateMesh: p.mesh, user: face.user, userMesh: face.userMesh, profile: face.profile, appearance: face.appearance, detail: face.detail, regions, colourReference, tuning: face.tuning, ...(face.userEmbedding ? { userEmbedding: face.userEmbedding } : {}), ...(o.picture ? { picture: o.picture } : {}) });
       }
       if (jobs.length) fused++; else passed++;
       const rgb = f.rgb, pts = f.pts;
