@@ -311,6 +311,8 @@ const VARIANTS: Record<string, Partial<FusionTuning> | undefined> = {
   'no-occluder-fill': { occluderFill: false },
   'occluder-in-place': { occluderInPlace: true },
   'no-occluder-in-place': { occluderInPlace: false },
+  'outline-hold': { outlineHold: true },
+  'outline-hold-4': { outlineHold: 0.04 },
 };
 const glassesFreeCache = new Map<string, RgbImage>();
 function glassesFree(U: Analysed): RgbImage {

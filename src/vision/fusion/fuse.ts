@@ -8,6 +8,7 @@ import { blur, blurBox, fillPolygon } from './raster.ts';
 import { facialHair, localColourTransfer } from './colour.ts';
 import { multibandDelta } from './blend.ts';
 import { posedUserMesh, poseProblem, type Pose } from './pose.ts';
+import { holdMargin, holdOutline } from './outline-hold.ts';
 import { templateFarSide, towardsTemplate, triangleVisibility, unfoldMesh, userShare, YAW_FROM } from './visibility.ts';
 import { yawOf2d } from '../mesh/yaw-2d.ts';
 import { occlusionMask, templateOccluders } from './occlusion.ts';
@@ -89,6 +90,8 @@ export interface FusionTuning {
   occluderFill: boolean;
   /** The template's occluders put back where the template has them, not where its warp onto the fused face moves them (occluder-fill.ts occluderInPlace); needs occluderFill. */
   occluderInPlace: boolean;
+  /** Keep the fused outline within HOLD_MARGIN of the template's head outline, the outer face compressed radially (outline-hold.ts); off = the user's outline may push past the template's onto its ears, collar or background. */
+  outlineHold: boolean | number;
 }
 // Measured on the fusion-quality panel (docs/PERFORMANCE.md), each against the plain engine:
 // the 3D pose warp cost identity on turned and sheared templates (Score p10 71 → 37); dropping the
@@ -127,7 +130,10 @@ export interface FusionTuning {
 // templates pulled the template's temple hair into the cheek of a turned user's far side (hole
 // blobs on the full quick panel 8 → 1 of 242 with it gated to templates turned ≥ 25°, Score ≥ 50
 // 205 → 206, turned templates unchanged), so it is 'turned'.
-export const DEFAULT_TUNING: FusionTuning = { pose: false, visibility: 'turned', occlusion: 'auto', shapeCap: true, farSide: true, userGlasses: 'auto', userOutline: true, userRim: true, unfold: true, hairColour: true, occluderFill: true, occluderInPlace: true };
+// Holding the fused outline inside the template's (outlineHold, margin 0.04) removed the panel's
+// hole pair and one tear pair but lowered Score ≥ 50 220 → 216 of 244 (turned templates −3.1 on
+// average: their far cheek is where a frontal user's outline lies past theirs), so it is off.
+export const DEFAULT_TUNING: FusionTuning = { pose: false, visibility: 'turned', occlusion: 'auto', shapeCap: true, farSide: true, userGlasses: 'auto', userOutline: true, userRim: true, unfold: true, hairColour: true, occluderFill: true, occluderInPlace: true, outlineHold: false };
 const tuningOf = (j: FuseFaceJob): FusionTuning => ({ ...DEFAULT_TUNING, ...j.tuning });
 /** Below this FuseFaceDegree (÷ 100) the job asks for the user's features: the user's fringe and glasses are part of them. */
 export const USER_LOOK_BELOW = 0.5;
@@ -266,7 +272,8 @@ export function fusedMesh(job: FuseFaceJob): Pts {
   const t = meshOf(job.templateMesh), u = meshOf(job.userMesh);
   const tune = tuningOf(job);
   const aligned = job.userMeshZ && job.templateMeshZ && tune.pose ? posedUserMesh(u, job.userMeshZ, t, job.templateMeshZ) : applySim(umeyama(u, t), u);
-  const capped = tune.shapeCap ? capShift(aligned, t) : aligned;
+  const capped0 = tune.shapeCap ? capShift(aligned, t) : aligned;
+  const capped = tune.outlineHold ? holdOutline(capped0, t, holdMargin(tune.outlineHold)) : capped0;
   const base = towardsTemplate(capped, t, clamp01(job.profile), farSideOf(tune, capped, t, job)?.shape ?? null);
   return job.regions ? regionTarget(base, t, job.regions) : base;
 }
@@ -310,7 +317,8 @@ function fuseOne(canvas: Raster, tMesh: Pts, job: FuseFaceJob, clock: (stage: st
   // With depth for both faces the user's face takes the template's head pose (3D similarity);
   // otherwise a 2D similarity, which is right only for like poses.
   const uPosed = job.userMeshZ && job.templateMeshZ && tune.pose ? posedUserMesh(uMesh, job.userMeshZ, tMesh, job.templateMeshZ) : applySim(sim, uMesh);
-  const uAligned = tune.shapeCap ? capShift(uPosed, tMesh) : uPosed;
+  const uCapped = tune.shapeCap ? capShift(uPosed, tMesh) : uPosed;
+  const uAligned = tune.outlineHold ? holdOutline(uCapped, tMesh, holdMargin(tune.outlineHold)) : uCapped;
   const keepT = farSideOf(tune, uAligned, tMesh, job);
   const base = towardsTemplate(uAligned, tMesh, p, keepT?.shape ?? null);
   const P = job.regions ? regionTarget(base, tMesh, job.regions) : base;
