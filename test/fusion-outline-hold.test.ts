@@ -1,4 +1,6 @@
-// The fused face stays inside the template's head outline (outline-hold.ts). A user whose jaw is
+// The engine option tuning.outlineHold (outline-hold.ts; off by default: on the quick panel it
+// removed the hole pair and one tear pair but cost 4 pairs of the identity goal, docs/PERFORMANCE.md
+// 2026-12-08 03:10) keeps the fused face inside the template's head outline. A user whose jaw is
 // wider than the template's pushed the fused outline past it, onto the template's ears, collar or
 // background: the template's silhouette edge moved onto pixels that had none (howard2 ← Yale
 // subject01: the jaw's edge cut into his collar; the panel's tear score 1.54). Held, the outline

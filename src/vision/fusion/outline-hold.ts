@@ -4,6 +4,8 @@
 // against the wall or the collar where the template showed an ear (the panel's tear pairs). The
 // outer face is compressed radially, direction by direction, so no outline point lies more than
 // HOLD_MARGIN face sizes past the template's; the inner face (eyes, nose, mouth) is left as it is.
+// An engine option (FusionTuning.outlineHold), off by default: the user's face shape is part of
+// their identity, and holding it cost more pairs of the identity goal than it mended (fuse.ts).
 import { centroid, faceSize, MESH_POINTS, SILHOUETTE, type Pts } from './geometry.ts';
 
 /** How far (face sizes) the fused outline may still lie outside the template's. */
