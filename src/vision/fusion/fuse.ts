@@ -267,13 +267,18 @@ export function capShift(u: Pts, t: Pts): Pts {
   return out;
 }
 
+/** The user's aligned mesh within the limits the tuning sets on its shift from the template's (capShift, then holdOutline). */
+function limitShape(tune: FusionTuning, aligned: Pts, t: Pts): Pts {
+  const capped = tune.shapeCap ? capShift(aligned, t) : aligned;
+  return tune.outlineHold ? holdOutline(capped, t, holdMargin(tune.outlineHold)) : capped;
+}
+
 /** The fused face's mesh in template coordinates for a job, as fuseIntoTemplate builds it (pose-aware). */
 export function fusedMesh(job: FuseFaceJob): Pts {
   const t = meshOf(job.templateMesh), u = meshOf(job.userMesh);
   const tune = tuningOf(job);
   const aligned = job.userMeshZ && job.templateMeshZ && tune.pose ? posedUserMesh(u, job.userMeshZ, t, job.templateMeshZ) : applySim(umeyama(u, t), u);
-  const capped0 = tune.shapeCap ? capShift(aligned, t) : aligned;
-  const capped = tune.outlineHold ? holdOutline(capped0, t, holdMargin(tune.outlineHold)) : capped0;
+  const capped = limitShape(tune, aligned, t);
   const base = towardsTemplate(capped, t, clamp01(job.profile), farSideOf(tune, capped, t, job)?.shape ?? null);
   return job.regions ? regionTarget(base, t, job.regions) : base;
 }
@@ -317,8 +322,7 @@ function fuseOne(canvas: Raster, tMesh: Pts, job: FuseFaceJob, clock: (stage: st
   // With depth for both faces the user's face takes the template's head pose (3D similarity);
   // otherwise a 2D similarity, which is right only for like poses.
   const uPosed = job.userMeshZ && job.templateMeshZ && tune.pose ? posedUserMesh(uMesh, job.userMeshZ, tMesh, job.templateMeshZ) : applySim(sim, uMesh);
-  const uCapped = tune.shapeCap ? capShift(uPosed, tMesh) : uPosed;
-  const uAligned = tune.outlineHold ? holdOutline(uCapped, tMesh, holdMargin(tune.outlineHold)) : uCapped;
+  const uAligned = limitShape(tune, uPosed, tMesh);
   const keepT = farSideOf(tune, uAligned, tMesh, job);
   const base = towardsTemplate(uAligned, tMesh, p, keepT?.shape ?? null);
   const P = job.regions ? regionTarget(base, tMesh, job.regions) : base;
