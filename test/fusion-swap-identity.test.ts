@@ -76,6 +76,9 @@ describe.skipIf(!hasTestdata)(`a swap model with its own identity encoder${hasTe
     const a = await m.identityOf(photos.obama.img, photos.obama.mesh), b = await m.identityOf(photos.biden.img, photos.biden.mesh);
     let dot = 0; for (let j = 0; j < E; j++) dot += a[j] * b[j];
     expect(dot).toBeLessThan(0.9999);
+    // A video hands the same photo to every frame: it is encoded once (the same vector back), another photo anew.
+    expect(await m.identityOf(photos.obama.img, photos.obama.mesh)).toBe(a);
+    expect(await m.identityOf({ ...photos.obama.img, data: Buffer.from(photos.obama.img.data).fill(0, 0, 3) }, photos.obama.mesh)).not.toBe(a);
     // The caller's embedding (our recogniser's, another length here) is not what the model gets.
     const job = { templateMesh: photos.obama.mesh, user: photos.biden.img, userMesh: photos.biden.mesh, profile: 0, appearance: 0 };
     await expect(m.swapJob(photos.obama.img, job, new Float32Array(3))).resolves.toBeTruthy();

@@ -4,6 +4,7 @@
 // directory with manifest.json + model.onnx; docs/MODELS.md). The swapped crop then takes the
 // user's place in the classical engine: it already has the template's pose and shape, and our
 // mesh, occlusion masks, visibility, colour transfer and multi-band blend are applied around it.
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createSession, Tensor, type Session } from '../ort.ts';
@@ -105,6 +106,9 @@ export function alignedCrop(img: Raster, mesh: ArrayLike<number>, size: number, 
   return { input, toCrop };
 }
 
+/** Users' identities kept per model (a video job's photo, a few jobs at once). */
+const IDENTITY_CACHE = 8;
+
 const unit = (v: Float32Array): Float32Array => { let n = 0; for (const x of v) n += x * x; n = Math.sqrt(n) || 1; return Float32Array.from(v, (x) => x / n); };
 
 export class SwapModel {
@@ -118,6 +122,8 @@ export class SwapModel {
     return new SwapModel(m, await createSession(path.join(dir, m.file)), encoder, emap);
   }
 
+  private readonly identities = new Map<string, Float32Array>();
+
   /** Whether the model brings its own identity encoder (then the caller's embedding is not used). */
   get ownsIdentity(): boolean { return this.encoder !== null; }
 
@@ -128,8 +134,19 @@ export class SwapModel {
   async identityOf(user: Raster, userMesh: ArrayLike<number>): Promise<Float32Array> {
     const e = this.manifest.identity;
     if (!e || !this.encoder) throw new Error(`swap model ${this.manifest.name} has no identity encoder`);
+    // A video fuses the same photo in every frame: encoded once (hashing it is far cheaper than the encoder).
+    const key = createHash('sha1').update(`${user.width}x${user.height}|`).update(Float64Array.from(userMesh)).update(user.data).digest('hex');
+    const known = this.identities.get(key);
+    if (known) return known;
+    const v = await this.encode(e, this.encoder, user, userMesh);
+    if (this.identities.size >= IDENTITY_CACHE) this.identities.delete(this.identities.keys().next().value!);
+    this.identities.set(key, v);
+    return v;
+  }
+
+  private async encode(e: SwapIdentityEncoder, encoder: Session, user: Raster, userMesh: ArrayLike<number>): Promise<Float32Array> {
     const { input } = alignedCrop(user, userMesh, e.size, e.mean ?? 0, e.std ?? 1);
-    const out = await this.encoder.run({ [e.input]: new Tensor('float32', input, [1, 3, e.size, e.size]) });
+    const out = await encoder.run({ [e.input]: new Tensor('float32', input, [1, 3, e.size, e.size]) });
     const raw = out[e.output]?.data as Float32Array | undefined;
     if (!raw || raw.length === 0) throw new Error(`swap model ${this.manifest.name}: identity output ${e.output} is empty`);
     const v = unit(Float32Array.from(raw));
