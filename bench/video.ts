@@ -118,7 +118,7 @@ for (const clip of CLIPS) {
     continue;
   }
   const main = mainTrack(tracks);
-  // The template's own face per frame, analysed once for all users.
+  // The template's own face per frame, analysed once for all users (in the ceiling's pass below).
   const templateFaces = new Map<number, Face | undefined>();
   // The ceiling per frame: the singer's own face in that frame against his own frontal close-up
   // frames of the same clip (yaw < 8°, box at least the track's median, ≥ 10 frames away), mean
@@ -180,7 +180,7 @@ for (const clip of CLIPS) {
       }
       const p = pointAt(main, fa.index);
       if (!p || p.bridged || !p.mesh || fa.index % step) { prev = null; continue; }
-      if (!templateFaces.has(fa.index)) templateFaces.set(fa.index, nearest(await facesOf(fa.rgb, fa.width, fa.height), p.box));
+      // The template's own face was analysed in the ceiling's pass, for every such frame.
       const [ft, fr] = [templateFaces.get(fa.index), nearest(await facesOf(fb.rgb, fb.width, fb.height), p.box)];
       if (!ft?.embedding || !fr?.embedding) { prev = null; continue; }
       const sU = score(fr.embedding, u2), sT = score(fr.embedding, ft.embedding);
